@@ -1,0 +1,1 @@
+"""Market agents (Mesa): each holds its state and its decision method, nothing else."""

@@ -1,0 +1,126 @@
+"""The ``re100sim`` command line.
+
+Every user error prints exactly one line ``error: FILE: path.to.field: what is
+wrong (what was expected)`` on stderr and exits with code 2.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from simulator.errors import EXIT_INPUT_ERROR, InputError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="re100sim: renewable-electricity procurement in Korean industrial complexes.",
+)
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def _fail(e: InputError) -> None:
+    err_console.print(f"error: {e}", markup=False)
+    raise typer.Exit(EXIT_INPUT_ERROR)
+
+
+ScenarioArg = Annotated[
+    Optional[str],
+    typer.Argument(help="scenario file, or the name of a bundled scenario (default: namdong)", show_default=False),
+]
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="results folder (must not exist)")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="override the scenario's seed")] = None,
+) -> None:
+    """Simulate a scenario hour by hour and write invoices, KPIs and a summary."""
+    from simulator.config import resolve_scenario_path
+    from simulator.run import prepare, run as run_scenario
+
+    try:
+        path = resolve_scenario_path(scenario)
+        sc, _ = prepare(path, seed)
+        with Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("years"), TimeElapsedColumn(), console=console, transient=True,
+        ) as bar:
+            task = bar.add_task(f"simulating {sc.name}", total=sc.years)
+            result = run_scenario(path, out, seed, on_year=lambda k: bar.update(task, completed=k))
+            bar.update(task, completed=sc.years)
+    except InputError as e:
+        _fail(e)
+    _print_summary(result.summary)
+    console.print(f"results: {result.out_dir}")
+
+
+@app.command()
+def validate(scenario: Annotated[str, typer.Argument(help="scenario file or bundled name")]) -> None:
+    """Check a scenario file; print one error line and exit 2 if it is invalid."""
+    from simulator.config import resolve_scenario_path
+    from simulator.run import prepare
+
+    try:
+        path = resolve_scenario_path(scenario)
+        sc, tenants = prepare(path)
+    except InputError as e:
+        _fail(e)
+    console.print(
+        f"ok: {path}: scenario {sc.name}, {sc.years} years from {sc.start_date}, "
+        f"{len(tenants)} tenants, {len(sc.generators)} generators"
+    )
+
+
+@app.command()
+def scenarios() -> None:
+    """List the bundled scenarios."""
+    import yaml
+
+    from scenarios import DEFAULT_SCENARIO, bundled_scenarios
+
+    table = Table("name", "description", box=None)
+    for name, path in bundled_scenarios().items():
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        label = name + (" (default)" if name == DEFAULT_SCENARIO else "")
+        table.add_row(label, str(data.get("description", "")).strip().splitlines()[0])
+    console.print(table)
+
+
+def _print_summary(s: dict) -> None:
+    t = Table(title=f"{s['scenario']}: {s['years']} years, {s['tenants']} tenants, {s['generators']} generators")
+    t.add_column("result")
+    t.add_column("value", justify="right")
+    e, c, inv = s["energy"], s["cost"], s["invariants"]
+    rows = [
+        ("load, MWh", f"{e['load_mwh']:,.1f}"),
+        ("bought from grid, MWh", f"{e['grid_mwh']:,.1f}"),
+        ("RE delivered, MWh", f"{e['re_delivered_mwh']:,.1f}"),
+        ("plant surplus (exported/curtailed), MWh", f"{e['surplus_mwh']:,.1f}"),
+        ("tenant cost, KRW", f"{c['tenant_total_krw']:,}"),
+        ("grid-only baseline, KRW", f"{c['baseline_grid_only_krw']:,}"),
+        ("savings, KRW", f"{c['savings_krw']:,}"),
+        ("RE share (annual match)", f"{s['re_share_annual']:.1%}"),
+        ("RE share (hourly match)", f"{s['re_share_hourly']:.1%}"),
+        ("CO2, t", f"{s['co2_t']:,.1f}"),
+        ("energy residual, MWh", f"{inv['energy_residual_mwh']:.2e}"),
+        ("money residual, KRW", f"{inv['money_residual_krw']:.2e}"),
+    ]
+    for r in rows:
+        t.add_row(*r)
+    console.print(t)
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m simulator.cli`
+    sys.exit(app())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

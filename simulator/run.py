@@ -1,0 +1,150 @@
+"""One simulation run: scenario file in, results folder out."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from simulator.config import Scenario, load_scenario
+from simulator.engine import MARKET, ComplexModel
+from simulator.population import check_tariff_classes, expand_tenants
+from simulator.results import (
+    energy_residual_mwh,
+    file_sha256,
+    generator_kpis,
+    git_revision,
+    money_residual_krw,
+    package_versions,
+    party_kpis,
+    publish_output_dir,
+    reserve_output_dir,
+    tenant_kpis,
+    write_json,
+)
+
+KWH_PER_MWH = 1000.0
+
+
+@dataclass
+class RunOutput:
+    out_dir: Path
+    summary: dict
+    kpis: pd.DataFrame
+
+
+def prepare(path: Path, seed: int | None = None) -> tuple[Scenario, list]:
+    """Validate a scenario file completely (what ``re100sim validate`` checks)."""
+    scenario = load_scenario(path)
+    if seed is not None:
+        scenario = scenario.model_copy(update={"seed": seed})
+    tenants = expand_tenants(scenario)
+    check_tariff_classes(tenants, scenario.tariff.table, str(path))
+    return scenario, tenants
+
+
+def default_out_dir(scenario: Scenario) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("results") / f"{scenario.name}-{stamp}"
+
+
+def run(
+    path: Path,
+    out_dir: Path | None = None,
+    seed: int | None = None,
+    on_year: Callable[[int], None] | None = None,
+) -> RunOutput:
+    scenario, tenants = prepare(path, seed)
+    out_dir = Path(out_dir or scenario.output.dir or default_out_dir(scenario))
+    tmp = reserve_output_dir(out_dir)
+    try:
+        model = ComplexModel(scenario, tenants, on_year=on_year)
+        ledger = model.run()
+        kpis, summary = _write(scenario, model, ledger, path, tmp)
+        publish_output_dir(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return RunOutput(out_dir, summary, kpis)
+
+
+def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Path):
+    invoices = ledger.invoices()
+    baseline = ledger.baseline()
+    t_energy = ledger.tenant_energy()
+    g_energy = ledger.generator_energy()
+    tenants = ledger.tenants
+    generators = ledger.generators
+    kpis = pd.concat(
+        [
+            tenant_kpis(invoices, baseline, t_energy, tenants, scenario.emission_factor_t_per_mwh),
+            generator_kpis(invoices, g_energy, generators),
+            party_kpis(invoices, [model.utility.name], "utility"),
+            party_kpis(invoices, [MARKET], "market"),
+        ],
+        ignore_index=True,
+    )
+    invoices.to_parquet(tmp / "invoices.parquet", index=False)
+    kpis.to_parquet(tmp / "kpis.parquet", index=False)
+    summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy)
+    write_json(tmp / "summary.json", summary)
+    shutil.copyfile(path, tmp / "scenario.yaml")
+    write_json(
+        tmp / "manifest.json",
+        {
+            "scenario_file": str(path),
+            "scenario_copy": "scenario.yaml",
+            "scenario_sha256": file_sha256(path),
+            "seed": scenario.seed,
+            "package_versions": package_versions(),
+            "git_revision": git_revision(),
+            "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        },
+    )
+    return kpis, summary
+
+
+def build_summary(scenario, model, invoices, baseline, t_energy, g_energy) -> dict:
+    tenants = set(model.ledger.tenants)
+    load = t_energy["load_kwh"].sum() / KWH_PER_MWH
+    re_delivered = (t_energy["self_kwh"] + t_energy["ppa_kwh"] + t_energy["pool_kwh"]).sum() / KWH_PER_MWH
+    surplus = (
+        (g_energy["export_kwh"] + g_energy["ppa_surplus_export_kwh"] + g_energy["curtailed_kwh"]).sum() / KWH_PER_MWH
+        if not g_energy.empty else 0.0
+    )
+    tenant_cost = int(invoices.loc[invoices["payer"].isin(tenants), "krw"].sum())
+    base_cost = int(baseline["baseline_krw"].sum())
+    grid = t_energy["grid_kwh"].sum() / KWH_PER_MWH
+    re_claimed = 0.0  # no certificates are retired by grid-only tenants
+    ef = scenario.emission_factor_t_per_mwh
+    return {
+        "scenario": scenario.name,
+        "start_date": scenario.start_date.isoformat(),
+        "years": scenario.years,
+        "hours": sum((b - a).days * 24 for a, b in model.blocks),
+        "seed": scenario.seed,
+        "tenants": len(model.tenants),
+        "generators": len(model.generators),
+        "energy": {
+            "load_mwh": round(load, 6),
+            "grid_mwh": round(grid, 6),
+            "re_delivered_mwh": round(re_delivered, 6),
+            "surplus_mwh": round(surplus, 6),
+        },
+        "cost": {
+            "tenant_total_krw": tenant_cost,
+            "baseline_grid_only_krw": base_cost,
+            "savings_krw": base_cost - tenant_cost,
+        },
+        "re_share_annual": round(re_claimed / load, 9) if load else 0.0,
+        "re_share_hourly": round(re_delivered / load, 9) if load else 0.0,
+        "co2_t": round((load - re_claimed) * ef, 6),
+        "co2_location_t": round((load - t_energy["self_kwh"].sum() / KWH_PER_MWH) * ef, 6),
+        "invariants": {
+            "energy_residual_mwh": energy_residual_mwh(t_energy, g_energy),
+            "money_residual_krw": money_residual_krw(invoices, [MARKET]),
+        },
+    }
