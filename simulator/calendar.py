@@ -93,7 +93,7 @@ def build_calendar(start: dt.date, end: dt.date) -> HourlyCalendar:
     )
     year = ts.year.to_numpy(np.int32)
     month = ts.month.to_numpy(np.int8)
-    weekday = ts.weekday.to_numpy(np.int8)
+    weekday = ts.day_of_week.to_numpy(np.int8)
     hol_days: set[dt.date] = set()
     for y in range(int(year[0]), int(year[-1]) + 1):
         hol_days |= korean_holidays(y)

@@ -127,6 +127,8 @@ class TariffChoice(_Model):
 
 
 class Markets(_Model):
+    """Wholesale price processes: hourly SMP and monthly REC prices."""
+
     smp: SmpParams = SmpParams()
     rec: RecParams = RecParams()
 
@@ -166,7 +168,7 @@ class TenantGroup(_Model):
         try:
             read_profile_file(path)
         except ProfileFileError as e:
-            raise ValueError(f"{path}: {e}") from None
+            raise ValueError(str(e)) from None
         return path
 
 
@@ -175,7 +177,9 @@ class GeneratorSpec(_Model):
 
     name: str = Field(min_length=1)
     technology: Literal["solar_pv", "fuel_cell"] = "solar_pv"
-    capacity_kw: PositiveFloat = Field(description="AC capacity, kW")
+    capacity_kw: PositiveFloat = Field(
+        description="nameplate capacity, kW (solar: DC kWp; the AC limit is capacity_kw / solar.dc_ac_ratio)"
+    )
     owner: Literal["public", "private", "tenant"] = "public"
     in_complex: bool = Field(True, description="inside the complex (Gyeonggi off-site correction, DOMAIN §5)")
     solar: SolarParams = SolarParams()
@@ -184,6 +188,8 @@ class GeneratorSpec(_Model):
 
 
 class OutputOptions(_Model):
+    """Where and what a run writes."""
+
     dir: Path | None = Field(None, description="results folder; default results/<scenario>-<timestamp>")
 
 
@@ -293,7 +299,7 @@ def validation_to_input_error(src: str, err: ValidationError) -> InputError:
     """The first pydantic error as one line; how many more there are, if any."""
     errors = err.errors(include_url=False)
     first = errors[0]
-    loc = [p for p in first["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
+    loc = [p for p in first["loc"] if not _is_union_tag(p)]
     msg = _message(first)
     # Nested validators report a "path: message" of their own; lift the path.
     field = dotted_path(loc)
@@ -303,7 +309,12 @@ def validation_to_input_error(src: str, err: ValidationError) -> InputError:
     return InputError(src, field, msg + more)
 
 
-_UNION_TAGS = {"float", "lognormal", "uniform", "function-after[_ordered(), Uniform]"}
+def _is_union_tag(part) -> bool:
+    """pydantic names union members in error locations (``float``, ``constrained-float``,
+    ``lognormal``...); our field names are snake_case identifiers, never those."""
+    return isinstance(part, str) and (
+        not part.isidentifier() or part in {"float", "int", "str", "lognormal", "uniform", "none"}
+    )
 _TOP_LEVEL_FIELDS = set(Scenario.model_fields)
 
 

@@ -143,7 +143,8 @@ def tenant_block_load_kw(sc: Scenario, spec: TenantSpec, t: int, k: int, cal: Ho
 def plant_block_output_kw(sc: Scenario, spec: GeneratorSpec, g: int, k: int, cal: HourlyCalendar):
     """Hourly AC output of one plant in year block ``k``."""
     if spec.technology == "solar_pv":
-        rng = stream(sc.seed, "solar", g, k)
+        # One weather stream per complex and year: plants on the same site see the same clouds.
+        rng = stream(sc.seed, "solar", k)
         return solar_ac_kw(cal, spec.capacity_kw, sc.site.latitude_deg, sc.site.longitude_deg, spec.solar, rng)
     return fuel_cell_kw(cal, spec.capacity_kw, spec.availability, stream(sc.seed, "fuel_cell", g, k))
 

@@ -52,6 +52,7 @@ satellite values.
 """
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
 import numpy as np
@@ -59,7 +60,7 @@ import pandas as pd
 import pvlib
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from scipy.signal import lfilter
-from scipy.special import expit, logit
+from scipy.special import expit
 
 from simulator.calendar import HourlyCalendar
 
@@ -199,9 +200,12 @@ def _clearsky_year(latitude_deg: float, longitude_deg: float, altitude_m: float,
     start = pd.Timestamp(year=year, month=1, day=1, tz="Asia/Seoul")
     end = pd.Timestamp(year=year + 1, month=1, day=1, tz="Asia/Seoul")
     mid = pd.date_range(start, end, freq="h", inclusive="left") + pd.Timedelta(minutes=30)
-    sp = pvlib.solarposition.get_solarposition(mid, latitude_deg, longitude_deg, altitude=altitude_m)
-    loc = pvlib.location.Location(latitude_deg, longitude_deg, tz="Asia/Seoul", altitude=altitude_m)
-    cs = loc.get_clearsky(mid, model="ineichen", solar_position=sp)
+    with warnings.catch_warnings():  # pvlib 0.16 uses pandas APIs deprecated in pandas 3
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        sp = pvlib.solarposition.get_solarposition(mid, latitude_deg, longitude_deg, altitude=altitude_m)
+        loc = pvlib.location.Location(latitude_deg, longitude_deg, tz="Asia/Seoul", altitude=altitude_m)
+        cs = loc.get_clearsky(mid, model="ineichen", solar_position=sp)
     out = {
         "zenith": sp["zenith"].to_numpy(float),
         "apparent_zenith": sp["apparent_zenith"].to_numpy(float),

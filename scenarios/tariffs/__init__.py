@@ -1,0 +1,1 @@
+"""Bundled KEPCO tariff tables (YAML package data), loaded by ``simulator.tariffs``."""

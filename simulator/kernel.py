@@ -1,0 +1,74 @@
+"""Python entry point of the compiled hourly settlement kernel (``ext/_settle.pyx``).
+
+The semantics are ``docs/settlement-kernel.md``; :mod:`simulator.settlement_reference` is the
+plain NumPy reference the kernel is tested against. There is deliberately **no fallback** to
+the reference: if the extension is not built, :func:`settle_block` raises ``ImportError``.
+"""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from simulator.settlement_reference import BlockInputs, BlockResult
+
+__all__ = ["settle_block", "BlockInputs", "BlockResult", "MISSING_EXTENSION_MESSAGE"]
+
+MISSING_EXTENSION_MESSAGE = (
+    "The compiled settlement kernel `ext._settle` is missing (Cython extension not built). "
+    "Build it from the repository root with `pip install -e .` or "
+    "`python setup.py build_ext --inplace`. "
+    "(The NumPy reference simulator.settlement_reference.settle_block_reference is a test "
+    "oracle, not a fallback.)"
+)
+
+_EXT: ModuleType | None = None
+
+
+def _ext() -> ModuleType:
+    global _EXT
+    if _EXT is None:
+        try:
+            _EXT = importlib.import_module("ext._settle")
+        except ImportError as exc:
+            raise ImportError(f"{MISSING_EXTENSION_MESSAGE} Original error: {exc}") from exc
+    return _EXT
+
+
+def settle_block(inputs: BlockInputs, hourly: bool = False) -> BlockResult:
+    """Settle one block of hours with the compiled kernel.
+
+    ``inputs`` is validated first (``ValueError`` on any breach of the spec's input rules; the
+    scans of ``load_kwh`` / ``gen_kwh`` for negative or non-finite values happen inside the
+    kernel's single pass). With ``hourly=True`` the result also carries
+    ``hourly_grid_kwh`` (H, T) and ``hourly_contract_applied_kwh`` (H, C).
+    """
+    ext = _ext()
+    inputs.validate(full=False)
+    x = inputs
+    out = ext.settle_block(
+        x.load_kwh,
+        x.gen_kwh,
+        x.month_of_hour,
+        x.tariff_price,
+        x.tariff_tou,
+        x.smp,
+        x.tenant_tariff,
+        x.gen_host,
+        x.gen_pool,
+        x.gen_export_limit_kw,
+        x.c_gen,
+        x.c_tenant,
+        x.c_kind,
+        x.c_share,
+        x.c_block_kw,
+        x.c_profile,
+        x.profile_kwh,
+        x.c_price_kind,
+        x.c_price,
+        x.c_price_floor,
+        x.c_price_cap,
+        x.sub_weight,
+        int(x.pool_hourly),
+        bool(hourly),
+    )
+    return BlockResult(**out)

@@ -1,0 +1,275 @@
+"""Monthly bills: golden bills to the won, usage aggregation, billing-demand ratchet, rounding.
+
+Every expected value is worked by hand in the comment beside it. Golden bills use a
+constant load for a whole month; hours per TOU period are counted from the real
+Korean calendar:
+- pre-reform bands (§1.5 (a), Mar-Oct): weekday light 10 h (22-08), mid 8 h
+  (08-11, 12-13, 18-22), peak 6 h (11-12, 13-18);
+- post-reform bands (§1.5 (b), Mar-Oct): weekday light 10 h (22-08), mid 8 h
+  (08-15, 21-22), peak 6 h (15-21);
+- Saturday: peak billed mid -> light 10, mid 14; Sunday/holiday: light 24 (§1.5 (c)).
+Rounding (facts.md §1.1): each charge truncated to the won, fund truncated to 10 won,
+VAT rounded to the won, both on the 전기요금계. Surcharges: climate 9.0, fuel +5.0
+KRW/kWh, fund 2.7 % (from 2025-07-01), VAT 10 %.
+"""
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from simulator.billing import (
+    InvoiceLine,
+    MonthUsage,
+    billing_demand_kw,
+    month_usage,
+    monthly_bill,
+    round_won,
+    truncate_ten_won,
+    truncate_won,
+)
+from simulator.calendar import build_calendar
+from simulator.tariffs import TariffIncrease, TariffPath, hourly_rates, load_table
+
+ITEMS = [
+    "basic_charge", "energy_light", "energy_mid", "energy_peak",
+    "climate_environment", "fuel_cost_adjustment", "power_industry_fund", "vat",
+]
+
+
+def golden_bill(option, start, end, load_kw, contract_kw):
+    """Bill of one whole month at a constant load, with no demand history."""
+    cal = build_calendar(start, end)
+    rates = hourly_rates(cal, load_table("kepco_industrial"), option)
+    (usage,) = month_usage(np.full(cal.n_hours, load_kw), rates, cal)
+    billing_kw = billing_demand_kw(usage.month_key, usage.peak_kw, {}, contract_kw)
+    lines = monthly_bill(usage, billing_kw)
+    assert [line.item for line in lines] == ITEMS
+    return {line.item: line.krw for line in lines}, usage
+
+
+# --- golden bills ---------------------------------------------------------------------------
+
+
+def test_golden_eul_pre_reform_march_2026():
+    # 산업용(을) 고압A 선택Ⅱ, 456.7 kW constant, contract 500 kW, March 2026 (spring/fall,
+    # pre-reform, §1.2: 110.9 / 133.4 / 164.1, basic 8,320).
+    # Days: Sundays 1 (삼일절), 8, 15, 22, 29 = 5; substitute holiday Mon 2 -> 6 light days;
+    # Saturdays 7, 14, 21, 28 = 4; weekdays 31 - 6 - 4 = 21.
+    # Hours: light 21x10 + 4x10 + 6x24 = 394; mid 21x8 + 4x14 = 224; peak 21x6 = 126 (sum 744).
+    bill, usage = golden_bill("eul_high_a_ii", dt.date(2026, 3, 1), dt.date(2026, 4, 1), 456.7, 500)
+    assert usage.kwh_by_period.tolist() == pytest.approx([179939.8, 102300.8, 57544.2])  # 394/224/126 x 456.7
+    assert bill == {
+        "basic_charge": 3_799_744,  # billing kW = 456.7 (> 30 % x 500); 456.7 x 8,320 = 3,799,744
+        "energy_light": 19_955_323,  # 179,939.8 x 110.9 = 19,955,323.82
+        "energy_mid": 13_646_926,  # 102,300.8 x 133.4 = 13,646,926.72
+        "energy_peak": 9_443_003,  # 57,544.2 x 164.1 = 9,443,003.22
+        "climate_environment": 3_058_063,  # 744 x 456.7 = 339,784.8 kWh x 9.0 = 3,058,063.2
+        "fuel_cost_adjustment": 1_698_924,  # 339,784.8 x 5.0 = 1,698,924.0
+        # 전기요금계 = 3,799,744 + 19,955,323 + 13,646,926 + 9,443,003 + 3,058,063 + 1,698,924 = 51,601,983
+        "power_industry_fund": 1_393_250,  # 51,601,983 x 0.027 = 1,393,253.541 -> 1,393,250
+        "vat": 5_160_198,  # 5,160,198.3 -> 5,160,198
+    }
+
+
+def test_golden_eul_month_crossing_reform_april_2026():
+    # Same tenant, April 2026: 1-15 pre-reform (§1.2), 16-30 post-reform (§1.3:
+    # 116.0 / 133.4 / 150.9, and 50 % off 11-14 h on spring/fall weekends).
+    # No holidays in April 2026. Apr 1-15: weekdays 1-3, 6-10, 13-15 = 11, Sat 4, 11, Sun 5, 12.
+    # Apr 16-30: weekdays 16-17, 20-24, 27-30 = 11, Sat 18, 25, Sun 19, 26.
+    # Each half: light 11x10 + 2x10 + 2x24 = 178, mid 11x8 + 2x14 = 116, peak 11x6 = 66.
+    # Second half discounted: Sat 11-13 h = 2x3 = 6 mid hours, Sun 11-13 h = 6 light hours.
+    bill, usage = golden_bill("eul_high_a_ii", dt.date(2026, 4, 1), dt.date(2026, 5, 1), 456.7, 500)
+    assert usage.kwh_by_period.tolist() == pytest.approx([162585.2, 105954.4, 60284.4])  # 356/232/132 h
+    assert bill == {
+        "basic_charge": 3_799_744,  # 456.7 x 8,320 (basic unchanged by the reform)
+        # light: 178 h x 456.7 = 81,292.6 x 110.9 = 9,015,349.34
+        #      + 172 h x 456.7 = 78,552.4 x 116.0 = 9,112,078.40
+        #      +   6 h x 456.7 =  2,740.2 x  58.0 =   158,931.60  -> 18,286,359.34
+        "energy_light": 18_286_359,
+        # mid: 116 h x 456.7 = 52,977.2 x 133.4 = 7,067,158.48
+        #    + 110 h x 456.7 = 50,237.0 x 133.4 = 6,701,615.80
+        #    +   6 h x 456.7 =  2,740.2 x  66.7 =   182,771.34  -> 13,951,545.62
+        "energy_mid": 13_951_545,
+        # peak: 66 h x 456.7 = 30,142.2 x 164.1 = 4,946,335.02 + 30,142.2 x 150.9 = 4,548,457.98
+        "energy_peak": 9_494_793,  # = 9,494,793.00
+        "climate_environment": 2_959_416,  # 720 h x 456.7 = 328,824.0 kWh x 9.0 = 2,959,416.0
+        "fuel_cost_adjustment": 1_644_120,  # 328,824.0 x 5.0
+        # 전기요금계 = 3,799,744 + 18,286,359 + 13,951,545 + 9,494,793 + 2,959,416 + 1,644,120 = 50,135,977
+        "power_industry_fund": 1_353_670,  # 50,135,977 x 0.027 = 1,353,671.379 -> 1,353,670
+        "vat": 5_013_598,  # 5,013,597.7 -> 5,013,598
+    }
+
+
+def test_golden_eul_post_reform_october_2026():
+    # 산업용(을) 고압A 선택Ⅱ, 456.7 kW, October 2026 (post-reform, §1.3 s/f 116.0/133.4/150.9).
+    # Holidays: Sat 3 (개천절), Mon 5 (substitute), Fri 9 (한글날); Sundays 4, 11, 18, 25
+    # -> 7 light days; plain Saturdays 10, 17, 24, 31 = 4; weekdays 31 - 7 - 4 = 20.
+    # Hours: light 20x10 + 4x10 + 7x24 = 408; mid 20x8 + 4x14 = 216; peak 20x6 = 120.
+    # Discount 11-13 h: Saturdays 4x3 = 12 mid hours; Sundays/holidays 7x3 = 21 light hours.
+    bill, usage = golden_bill("eul_high_a_ii", dt.date(2026, 10, 1), dt.date(2026, 11, 1), 456.7, 500)
+    assert usage.kwh_by_period.tolist() == pytest.approx([186333.6, 98647.2, 54804.0])  # 408/216/120 h
+    assert bill == {
+        "basic_charge": 3_799_744,
+        # light: 387 h x 456.7 = 176,742.9 x 116.0 = 20,502,176.4 + 21 h x 456.7 = 9,590.7 x 58.0
+        #        = 556,260.6 -> 21,058,437.0
+        "energy_light": 21_058_437,
+        # mid: 204 h x 456.7 = 93,166.8 x 133.4 = 12,428,451.12 + 12 h x 456.7 = 5,480.4 x 66.7
+        #      = 365,542.68 -> 12,793,993.80
+        "energy_mid": 12_793_993,
+        "energy_peak": 8_269_923,  # 120 h x 456.7 = 54,804.0 x 150.9 = 8,269,923.6
+        "climate_environment": 3_058_063,  # 339,784.8 x 9.0 = 3,058,063.2
+        "fuel_cost_adjustment": 1_698_924,  # 339,784.8 x 5.0
+        # 전기요금계 = 3,799,744 + 21,058,437 + 12,793,993 + 8,269,923 + 3,058,063 + 1,698,924 = 50,679,084
+        "power_industry_fund": 1_368_330,  # 50,679,084 x 0.027 = 1,368,335.268 -> 1,368,330
+        "vat": 5_067_908,  # 5,067,908.4 -> 5,067,908
+    }
+
+
+def test_golden_gap2_pre_reform_august_2025():
+    # 산업용(갑)Ⅱ 고압A 선택Ⅱ, 123.4 kW, contract 200 kW, August 2025 (summer, pre-reform
+    # bands; §1.4: 90.8 / 116.6 / 150.1, basic 7,470). Fund 2.7 % (from 2025-07-01).
+    # Days: Fri 15 (광복절) + Sundays 3, 10, 17, 24, 31 = 6 light days; Saturdays 2, 9, 16, 23,
+    # 30 = 5; weekdays 31 - 6 - 5 = 20.
+    # Hours: light 20x10 + 5x10 + 6x24 = 394; mid 20x8 + 5x14 = 230; peak 20x6 = 120.
+    bill, usage = golden_bill("gap2_high_a_ii", dt.date(2025, 8, 1), dt.date(2025, 9, 1), 123.4, 200)
+    assert usage.kwh_by_period.tolist() == pytest.approx([48619.6, 28382.0, 14808.0])
+    assert bill == {
+        "basic_charge": 921_798,  # 123.4 x 7,470 = 921,798.0
+        "energy_light": 4_414_659,  # 394 x 123.4 = 48,619.6 x 90.8 = 4,414,659.68
+        "energy_mid": 3_309_341,  # 230 x 123.4 = 28,382.0 x 116.6 = 3,309,341.2
+        "energy_peak": 2_222_680,  # 120 x 123.4 = 14,808.0 x 150.1 = 2,222,680.8
+        "climate_environment": 826_286,  # 744 x 123.4 = 91,809.6 kWh x 9.0 = 826,286.4
+        "fuel_cost_adjustment": 459_048,  # 91,809.6 x 5.0 = 459,048.0
+        # 전기요금계 = 921,798 + 4,414,659 + 3,309,341 + 2,222,680 + 826,286 + 459,048 = 12,153,812
+        "power_industry_fund": 328_150,  # 12,153,812 x 0.027 = 328,152.924 -> 328,150
+        "vat": 1_215_381,  # 1,215,381.2 -> 1,215,381
+    }
+
+
+def test_golden_gap2_post_reform_august_2026():
+    # Same tenant, August 2026: 갑Ⅱ on the new bands from 2026-06-01 at unchanged prices.
+    # Days: Sat 15 (광복절) and Mon 17 (substitute) + Sundays 2, 9, 16, 23, 30 = 7 light days;
+    # plain Saturdays 1, 8, 22, 29 = 4; weekdays 31 - 7 - 4 = 20.
+    # Hours: light 20x10 + 4x10 + 7x24 = 408; mid 20x8 + 4x14 = 216; peak 20x6 = 120.
+    bill, usage = golden_bill("gap2_high_a_ii", dt.date(2026, 8, 1), dt.date(2026, 9, 1), 123.4, 200)
+    assert usage.kwh_by_period.tolist() == pytest.approx([50347.2, 26654.4, 14808.0])
+    assert bill == {
+        "basic_charge": 921_798,  # 123.4 x 7,470
+        "energy_light": 4_571_525,  # 408 x 123.4 = 50,347.2 x 90.8 = 4,571,525.76
+        "energy_mid": 3_107_903,  # 216 x 123.4 = 26,654.4 x 116.6 = 3,107,903.04
+        "energy_peak": 2_222_680,  # 14,808.0 x 150.1 = 2,222,680.8
+        "climate_environment": 826_286,  # 91,809.6 x 9.0 = 826,286.4
+        "fuel_cost_adjustment": 459_048,
+        # 전기요금계 = 921,798 + 4,571,525 + 3,107,903 + 2,222,680 + 826,286 + 459,048 = 12,109,240
+        "power_industry_fund": 326_940,  # 12,109,240 x 0.027 = 326,949.48 -> 326,940
+        "vat": 1_210_924,  # 1,210,924.0
+    }
+
+
+# --- month_usage ----------------------------------------------------------------------------
+
+
+def test_peak_skips_light_load_hours():
+    # March 2026, pre-reform. 400 kW base; 900 kW at night (22-08, light); 1,000 kW at 14 h on
+    # Sun 2026-03-08 (light all day); 700 kW at 14 h on Sat 2026-03-07 (billed mid -> counts).
+    cal = build_calendar(dt.date(2026, 3, 1), dt.date(2026, 4, 1))
+    rates = hourly_rates(cal, load_table("kepco_industrial"), "eul_high_a_ii")
+    load = np.where((cal.hour >= 22) | (cal.hour < 8), 900.0, 400.0)
+    load[(cal.day == 8) & (cal.hour == 14)] = 1000.0
+    load[(cal.day == 7) & (cal.hour == 14)] = 700.0
+    (usage,) = month_usage(load, rates, cal)
+    assert usage.peak_kw == 700.0
+
+
+def test_month_usage_splits_months_and_prorates_basic():
+    # +10 % from Fri 2027-04-16 (basic 8,320 -> 9,152): April has 15 days at each rate
+    # -> hour-weighted basic (15 x 8,320 + 15 x 9,152) / 30 = 8,736.
+    path = TariffPath(increases=[TariffIncrease(date=dt.date(2027, 4, 16), pct=10)])
+    cal = build_calendar(dt.date(2027, 3, 20), dt.date(2027, 5, 3))
+    rates = hourly_rates(cal, load_table("kepco_industrial"), "eul_high_a_ii", path)
+    usage = month_usage(np.ones(cal.n_hours), rates, cal)
+    # 1 kW for 12 days in March (20-31), 30 in April, 2 in May.
+    assert [u.month_key for u in usage] == [2027 * 12 + 2, 2027 * 12 + 3, 2027 * 12 + 4]
+    assert [u.kwh for u in usage] == [12 * 24, 30 * 24, 2 * 24]
+    assert [u.basic_krw_per_kw_month for u in usage] == pytest.approx([8320.0, 8736.0, 9152.0])
+    assert [u.climate_charge_krw for u in usage] == pytest.approx([12 * 24 * 9.0, 30 * 24 * 9.0, 2 * 24 * 9.0])
+    assert usage[1].energy_charge_krw == pytest.approx(usage[1].energy_krw_by_period.sum())
+    assert (usage[1].fund_rate, usage[1].vat_rate) == (0.027, 0.10)
+
+
+def test_month_usage_rejects_bad_load():
+    cal = build_calendar(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
+    rates = hourly_rates(cal, load_table("kepco_industrial"), "eul_high_a_ii")
+    with pytest.raises(ValueError, match="shape"):
+        month_usage(np.ones(23), rates, cal)
+    with pytest.raises(ValueError, match="negative"):
+        month_usage(-np.ones(24), rates, cal)
+
+
+# --- billing demand -------------------------------------------------------------------------
+
+
+def test_billing_demand_ratchet_across_a_year():
+    # Contract 1,000 kW (floor 300). Monthly peaks 500 kW, except Aug 2025 900 (ratchet month)
+    # and Oct 2025 950 (not a ratchet month). Bills Aug 2025 .. Aug 2026, history fed as the
+    # engine does (each month's own peak recorded after its bill).
+    aug25 = 2025 * 12 + 7
+    peaks = {aug25: 900.0, aug25 + 2: 950.0}
+    history: dict[int, float] = {}
+    billed = []
+    for key in range(aug25, aug25 + 13):
+        peak = peaks.get(key, 500.0)
+        billed.append(billing_demand_kw(key, peak, history, 1000.0))
+        history[key] = peak
+    # Aug 25: own 900; Sep 25: 900 carried; Oct 25: own 950; Nov 25 .. Jul 26: 900 carried
+    # (Oct is not carried); Aug 26: Aug 25 is 12 months back -> expired -> own 500.
+    assert billed == [900, 900, 950] + [900] * 9 + [500]
+
+
+def test_billing_demand_floor_and_no_history():
+    # 30 % of 4,000 kW = 1,200 > peak 900.
+    assert billing_demand_kw(2026 * 12, 900.0, {}, 4000.0) == pytest.approx(1200.0)
+    # First month of a simulation: no history -> own peak 450 (floor 30 % x 1,000 = 300).
+    assert billing_demand_kw(2026 * 12, 450.0, {}, 1000.0) == 450.0
+    # Dec 2025 peak (ratchet month) counts in Jan 2026; Nov 2025 (not) does not.
+    jan26 = 2026 * 12
+    assert billing_demand_kw(jan26, 450.0, {jan26 - 1: 800.0}, 1000.0) == 800.0
+    assert billing_demand_kw(jan26, 450.0, {jan26 - 2: 800.0}, 1000.0) == 450.0
+
+
+# --- rounding -------------------------------------------------------------------------------
+
+
+def test_monthly_bill_rounding_order():
+    usage = MonthUsage(
+        month_key=2026 * 12,
+        kwh_by_period=np.array([10.0, 20.0, 0.0]),
+        energy_krw_by_period=np.array([100.99, 200.5, 0.0]),
+        climate_charge_krw=9.99,
+        fuel_adj_charge_krw=-4.2,
+        peak_kw=1.5,
+        basic_krw_per_kw_month=8320.0,
+        fund_rate=0.027,
+        vat_rate=0.10,
+    )
+    lines = monthly_bill(usage, 1.5)
+    assert lines == [
+        InvoiceLine("basic_charge", 1.5, "kW", 12480),  # 1.5 x 8,320 = 12,480
+        InvoiceLine("energy_light", 10.0, "kWh", 100),  # 100.99 -> 100
+        InvoiceLine("energy_mid", 20.0, "kWh", 200),  # 200.5 -> 200
+        InvoiceLine("energy_peak", 0.0, "kWh", 0),
+        InvoiceLine("climate_environment", 30.0, "kWh", 9),  # 9.99 -> 9
+        InvoiceLine("fuel_cost_adjustment", 30.0, "kWh", -4),  # -4.2 -> -4 (toward zero)
+        # 전기요금계 = 12,480 + 100 + 200 + 0 + 9 - 4 = 12,785
+        InvoiceLine("power_industry_fund", 12785.0, "KRW", 340),  # 345.195 -> 340
+        InvoiceLine("vat", 12785.0, "KRW", 1279),  # 1,278.5 -> 1,279 (half up)
+    ]
+
+
+def test_rounding_helpers_resist_float_noise():
+    assert truncate_won(1000 * 110.9) == 110900  # 110900.00000000001 or 110899.99999999999
+    assert truncate_won(0.1 + 0.2 + 0.7) == 1  # 0.9999999999999999
+    assert truncate_won(123.9999) == 123
+    assert truncate_ten_won(1393253.541) == 1393250
+    assert truncate_ten_won(3 * 0.1 * 100) == 30  # 30.000000000000004
+    assert round_won(1234.5) == 1235 and round_won(1234.49) == 1234

@@ -1,0 +1,305 @@
+"""Tests for simulator.load: annual scaling, peaks, shapes (facts.md §6.3), metering files."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from simulator.calendar import DAY_SATURDAY, DAY_SUNDAY_HOLIDAY, DAY_WEEKDAY, build_calendar
+from simulator.load import (
+    ARCHETYPES,
+    LoadParams,
+    ProfileFileError,
+    archetype_load_factor,
+    example_profile,
+    load_factor_range,
+    natural_load_factor,
+    profile_for_block,
+    read_profile_file,
+    tenant_load_kw,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_CSV = REPO / "scenarios" / "profiles" / "example_two_shift_8760.csv"
+
+
+@pytest.fixture(scope="module")
+def cal2025():
+    return build_calendar(dt.date(2025, 1, 1), dt.date(2026, 1, 1))
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+# ---------------------------------------------------------------- scaling
+
+
+@pytest.mark.parametrize("archetype", ARCHETYPES)
+@pytest.mark.parametrize("peak_factor", [None, 1.0])
+def test_non_leap_year_sums_to_annual_use(cal2025, archetype, peak_factor):
+    use = 1234.5
+    peak = None
+    if peak_factor is not None:  # a reachable peak: midway in the archetype's range
+        lo, hi = load_factor_range(archetype)
+        peak = use * 1000 / 8760 / (0.5 * (lo + hi)) * 1.1
+    load = tenant_load_kw(cal2025, archetype, use, peak, LoadParams(), rng(3))
+    assert load.shape == (8760,)
+    assert np.all(load > 0)
+    assert abs(load.sum() / (use * 1000) - 1.0) < 1e-6
+
+
+def test_partial_blocks_add_up(cal2025):
+    # Two half-year blocks with independent noise still carry exactly the annual total.
+    a = build_calendar(dt.date(2025, 1, 1), dt.date(2025, 7, 1))
+    b = build_calendar(dt.date(2025, 7, 1), dt.date(2026, 1, 1))
+    la = tenant_load_kw(a, "one_shift", 800.0, None, LoadParams(), rng(1))
+    lb = tenant_load_kw(b, "one_shift", 800.0, None, LoadParams(), rng(2))
+    assert abs((la.sum() + lb.sum()) / 800e3 - 1.0) < 1e-9
+    # the first half's share equals the deterministic share (noise-free run)
+    quiet = LoadParams(noise_cv=0.0, daily_cv=0.0)
+    full = tenant_load_kw(cal2025, "one_shift", 800.0, None, quiet, rng(0))
+    np.testing.assert_allclose(la.sum(), full[: a.n_hours].sum(), rtol=1e-9)
+
+
+def test_block_across_year_boundary_and_leap_year():
+    # July-to-July block: each calendar year's hours are scaled by that year's own total.
+    cal = build_calendar(dt.date(2027, 7, 1), dt.date(2028, 7, 1))
+    load = tenant_load_kw(cal, "continuous", 1000.0, None, LoadParams(), rng(0))
+    assert 0.99 < load.sum() / 1e6 < 1.01
+    # a leap year carries one extra day on top of the annual use
+    leap = build_calendar(dt.date(2028, 1, 1), dt.date(2029, 1, 1))
+    total = tenant_load_kw(leap, "continuous", 1000.0, None, LoadParams(), rng(0)).sum() / 1e6
+    assert 1.0 + 0.5 / 365 < total < 1.0 + 1.5 / 365
+
+
+# ---------------------------------------------------------------- peaks
+
+
+@pytest.mark.parametrize(
+    "archetype, use_mwh, peak_kw",
+    [("one_shift", 1000.0, 400.0), ("two_shift", 2000.0, 420.0), ("continuous", 5000.0, 760.0)],
+)
+def test_peak_close_to_requested(cal2025, archetype, use_mwh, peak_kw):
+    peaks = [tenant_load_kw(cal2025, archetype, use_mwh, peak_kw, LoadParams(), rng(s)).max() for s in range(8)]
+    assert abs(np.mean(peaks) / peak_kw - 1.0) < 0.05
+    assert all(abs(p / peak_kw - 1.0) < 0.10 for p in peaks)
+
+
+def test_impossible_load_factor_raises(cal2025):
+    # 1,000 MWh at 130 kW peak -> LF 0.88: impossible for a one-shift plant
+    with pytest.raises(ValueError, match="load factor") as exc:
+        tenant_load_kw(cal2025, "one_shift", 1000.0, 130.0, LoadParams(), rng())
+    assert "one_shift" in str(exc.value) and "expected peak_kw between" in str(exc.value)
+    # peak below the mean load (LF > 1) is impossible for any archetype
+    with pytest.raises(ValueError, match="load factor"):
+        tenant_load_kw(cal2025, "continuous", 8760.0, 900.0, LoadParams(), rng())
+    with pytest.raises(ValueError, match="peak_kw"):
+        tenant_load_kw(cal2025, "continuous", 100.0, -5.0, LoadParams(), rng())
+    with pytest.raises(ValueError, match="annual_use_mwh"):
+        tenant_load_kw(cal2025, "continuous", 0.0, None, LoadParams(), rng())
+    with pytest.raises(ValueError, match="archetype"):
+        tenant_load_kw(cal2025, "three_shift", 100.0, None, LoadParams(), rng())
+
+
+def test_natural_load_factors_ordered(cal2025):
+    lf = {}
+    for a in ARCHETYPES:
+        load = tenant_load_kw(cal2025, a, 1000.0, None, LoadParams(), rng(4))
+        lf[a] = load.mean() / load.max()
+    # facts.md §6.3: continuous processes have a high load factor
+    assert lf["continuous"] > 0.65
+    assert lf["continuous"] > lf["two_shift"] > lf["one_shift"]
+    assert 0.25 < lf["one_shift"] < 0.5
+    for a in ARCHETYPES:
+        lo, hi = load_factor_range(a)
+        assert lo < natural_load_factor(a) < hi
+        assert natural_load_factor(a) < archetype_load_factor(a)  # noise lifts the peak
+        assert abs(lf[a] / natural_load_factor(a) - 1.0) < 0.06
+
+
+@pytest.mark.parametrize("archetype", ARCHETYPES)
+def test_natural_load_factor_predicts_realised_peak(cal2025, archetype):
+    expected_peak = 1000.0 * 1000 / (8760 * natural_load_factor(archetype))
+    peaks = [tenant_load_kw(cal2025, archetype, 1000.0, None, LoadParams(), rng(s)).max() for s in range(6)]
+    assert abs(np.mean(peaks) / expected_peak - 1.0) < 0.05
+
+
+# ---------------------------------------------------------------- shapes
+
+
+def test_day_types_and_lunch_dip(cal2025):
+    load = tenant_load_kw(cal2025, "one_shift", 1000.0, None, LoadParams(), rng(5))
+    dtp, h = cal2025.day_type, cal2025.hour
+    wk, sat, sun = (load[dtp == d].mean() for d in (DAY_WEEKDAY, DAY_SATURDAY, DAY_SUNDAY_HOLIDAY))
+    assert wk > sat > sun
+    assert wk > 1.8 * sun
+    # lunch dip 11:30-12:30 (facts.md §6.3): hour 12 below hours 11 and 13 on weekdays
+    hourly = np.array([load[(dtp == DAY_WEEKDAY) & (h == k)].mean() for k in range(24)])
+    assert hourly[12] < hourly[11] and hourly[12] < hourly[13]
+    # afternoon peak 13-15 h (facts.md §6.3 case study)
+    assert int(np.argmax(hourly)) in (13, 14, 15)
+    assert hourly[3] < 0.35 * hourly.max()
+
+
+def test_seasonal_cooling_and_heating(cal2025):
+    load = tenant_load_kw(cal2025, "two_shift", 1000.0, None, LoadParams(), rng(6))
+    # weekday means, so that holidays (e.g. Seollal in January) do not mask the season
+    wk = cal2025.day_type == DAY_WEEKDAY
+    m = np.array([load[wk & (cal2025.month == k)].mean() for k in range(1, 13)])
+    assert m[7] > m[3] and m[6] > m[9]  # cooling: Aug > Apr, Jul > Oct
+    assert m[0] > m[3]  # heating: Jan > Apr
+
+
+def test_determinism_and_noise(cal2025):
+    a = tenant_load_kw(cal2025, "two_shift", 500.0, None, LoadParams(), rng(9))
+    b = tenant_load_kw(cal2025, "two_shift", 500.0, None, LoadParams(), rng(9))
+    c = tenant_load_kw(cal2025, "two_shift", 500.0, None, LoadParams(), rng(10))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    quiet = tenant_load_kw(cal2025, "two_shift", 500.0, None, LoadParams(noise_cv=0, daily_cv=0), rng(9))
+    cv = np.std(a / quiet)
+    assert 0.02 < cv < 0.09  # noise_cv 0.04 hourly + daily_cv 0.03
+
+
+def test_fast(cal2025):
+    tenant_load_kw(cal2025, "one_shift", 500.0, 200.0, LoadParams(), rng(0))
+    t = time.perf_counter()
+    for s in range(10):
+        tenant_load_kw(cal2025, "one_shift", 500.0, 200.0, LoadParams(), rng(s))
+    assert (time.perf_counter() - t) / 10 < 0.05
+
+
+def test_params_validation():
+    with pytest.raises(ValidationError, match="expected 12"):
+        LoadParams(monthly_factor=(1.0,) * 10)
+    with pytest.raises(ValidationError):
+        LoadParams(noise_cv=-0.1)
+    with pytest.raises(ValidationError):
+        LoadParams(extra_thing=1)
+
+
+# ---------------------------------------------------------------- metering files
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_example_profile_file_reads_and_matches_generator():
+    x = read_profile_file(EXAMPLE_CSV)
+    assert x.shape == (8760,)
+    assert EXAMPLE_CSV.read_text().splitlines()[0] == "kw"
+    np.testing.assert_allclose(x, example_profile(), atol=6e-4)
+    assert abs(x.sum() / 2.0e6 - 1.0) < 1e-5
+
+
+def test_csv_variants(tmp_path):
+    vals = [f"{v:.1f}" for v in np.linspace(10, 20, 8760)]
+    no_header = read_profile_file(_write(tmp_path / "a.csv", vals))
+    with_header = read_profile_file(_write(tmp_path / "b.csv", ["load_kw"] + vals))
+    multi = read_profile_file(_write(tmp_path / "c.csv", ["time,KW"] + [f"t{i},{v}" for i, v in enumerate(vals)]))
+    np.testing.assert_array_equal(no_header, with_header)
+    np.testing.assert_array_equal(no_header, multi)
+    assert read_profile_file(_write(tmp_path / "d.csv", vals + vals[:24])).shape == (8784,)
+    assert read_profile_file(_write(tmp_path / "e.csv", vals[:48]), horizon_hours=48).shape == (48,)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ProfileFileError, match="missing") as exc:
+        read_profile_file(tmp_path / "nope.csv")
+    assert isinstance(exc.value, ValueError)
+    assert "(expected" in str(exc.value)
+
+
+def test_wrong_length(tmp_path):
+    p = _write(tmp_path / "short.csv", ["kw"] + ["1.0"] * 100)
+    with pytest.raises(ProfileFileError, match=r"wrong length, 100 rows \(expected 8760 or 8784"):
+        read_profile_file(p)
+    with pytest.raises(ProfileFileError, match="or 240 rows for the horizon"):
+        read_profile_file(p, horizon_hours=240)
+
+
+def test_nan_with_row_number(tmp_path):
+    lines = ["kw"] + ["5.0"] * 8760
+    lines[17] = ""  # data row 17 (file line 18)
+    with pytest.raises(ProfileFileError, match=r"NaN .*row 17, file line 18 \(expected"):
+        read_profile_file(_write(tmp_path / "nan.csv", lines))
+    lines[17] = "NaN"
+    with pytest.raises(ProfileFileError, match="row 17"):
+        read_profile_file(_write(tmp_path / "nan2.csv", lines))
+
+
+def test_negative_with_row_number(tmp_path):
+    lines = ["5.0"] * 8760  # no header: row N is line N
+    lines[41] = "-3.5"
+    with pytest.raises(ProfileFileError, match=r"negative value -3.5 at row 42, file line 42 \(expected kW >= 0\)"):
+        read_profile_file(_write(tmp_path / "neg.csv", lines))
+
+
+def test_non_numeric_and_unreadable(tmp_path):
+    lines = ["kw"] + ["5.0"] * 8760
+    lines[5] = "abc"
+    with pytest.raises(ProfileFileError, match="non-numeric value 'abc' at row 5"):
+        read_profile_file(_write(tmp_path / "txt.csv", lines))
+    bad = tmp_path / "bin.csv"
+    bad.write_bytes(b"\xff\xfe\xfa\x00\x81" * 100)
+    with pytest.raises(ProfileFileError, match="unreadable|non-numeric"):
+        read_profile_file(bad)
+    with pytest.raises(ProfileFileError, match="no header column named 'kw'"):
+        read_profile_file(_write(tmp_path / "two.csv", ["a,b"] + ["1,2"] * 8760))
+    with pytest.raises(ProfileFileError, match="empty"):
+        read_profile_file(_write(tmp_path / "empty.csv", []))
+
+
+def test_parquet(tmp_path):
+    pytest.importorskip("pyarrow")
+    v = np.full(8760, 7.0)
+    p = tmp_path / "p.parquet"
+    pd.DataFrame({"ts": np.arange(8760), "kw": v}).to_parquet(p)
+    np.testing.assert_array_equal(read_profile_file(p), v)
+    v[99] = np.nan
+    pd.DataFrame({"kw": v}).to_parquet(p)
+    with pytest.raises(ProfileFileError, match="NaN at row 100"):
+        read_profile_file(p)
+    v[99] = -1.0
+    pd.DataFrame({"power": v}).to_parquet(p)
+    with pytest.raises(ProfileFileError, match="negative value -1 at row 100"):
+        read_profile_file(p)
+
+
+# ---------------------------------------------------------------- profile_for_block
+
+
+def test_typical_year_onto_non_leap_and_leap_blocks(cal2025):
+    prof = np.arange(8760, dtype=float)
+    np.testing.assert_array_equal(profile_for_block(prof, cal2025, 0), prof)
+    leap = build_calendar(dt.date(2028, 2, 27), dt.date(2028, 3, 3))
+    out = profile_for_block(prof, leap, 12345)
+    feb28 = (leap.month == 2) & (leap.day == 28)
+    feb29 = (leap.month == 2) & (leap.day == 29)
+    mar1 = (leap.month == 3) & (leap.day == 1)
+    np.testing.assert_array_equal(out[feb29], out[feb28])  # 29 Feb repeats 28 Feb
+    np.testing.assert_array_equal(out[mar1], prof[59 * 24 : 60 * 24])  # 1 March = day 60 of 365
+    # an 8784 profile skips its 29 Feb slot in a non-leap year
+    p8784 = np.arange(8784, dtype=float)
+    mar = build_calendar(dt.date(2025, 3, 1), dt.date(2025, 3, 2))
+    np.testing.assert_array_equal(profile_for_block(p8784, mar, 0), p8784[60 * 24 : 61 * 24])
+
+
+def test_horizon_profile_slicing():
+    cal = build_calendar(dt.date(2026, 1, 1), dt.date(2026, 1, 3))
+    horizon = np.arange(100.0)
+    np.testing.assert_array_equal(profile_for_block(horizon, cal, 24), horizon[24:72])
+    with pytest.raises(ValueError, match="expected at least"):
+        profile_for_block(horizon, cal, 60)
+    # an 8760-long array can be forced to be read as a horizon
+    np.testing.assert_array_equal(
+        profile_for_block(np.arange(8760.0), cal, 100, kind="horizon"), np.arange(100.0, 148.0)
+    )
