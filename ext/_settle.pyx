@@ -2,27 +2,31 @@
 """Hourly settlement kernel (spec: ``docs/settlement-kernel.md``).
 
 One fused pass over the hours of a block, with no Python object inside the loop (it runs
-under ``nogil``). The spec's rules never carry state from one hour to the next (only the
-monthly sums do), so the pass walks the hours in **tiles** of ``HB`` consecutive hours of one
-month and runs steps 1-6 on all the tile's hours at once: every per-tenant / per-plant /
-per-contract quantity is a small lane vector over the tile's hours (``R[t, 0:HB]`` residual
-load, ``A[g, 0:HB]`` available output, ...), so the inner loops are fixed-length loops the C
-compiler turns into SIMD code, while tenants, plants and contracts are still visited in the
-spec's order (contracts in priority order). Each tile's sums are added into small per-tenant,
-per-plant and per-contract accumulators of the current month, which are flushed into the
-(M, .) outputs at each month boundary. Memory: the outputs plus O((T + G + C) * HB) scratch.
+under ``nogil``). The spec's rules carry no state from one hour to the next (only the monthly
+sums do), so the pass walks the hours in **tiles** of ``HB`` consecutive hours of one month
+and runs steps 1-6 on all the tile's hours at once: each per-tenant / per-plant / per-contract
+quantity is a lane vector over the tile's hours (``R[t, 0:HB]`` residual load, ``A[g, 0:HB]``
+available output, ...). Tenants, plants and contracts are still visited in the spec's order
+(contracts in priority order); the fixed-length inner loops over the lanes are what the C
+compiler turns into SIMD code. Each tile is added into small lane-wise (``VL`` lanes)
+accumulators of the current month per tenant / plant / contract, which are summed across
+lanes and flushed into the (M, .) outputs at each month boundary. Memory: the outputs plus
+O((T + G + C) * HB) scratch.
 
-Floating-point sums are grouped differently from the NumPy reference (per tile, then per
-month; a contract's surplus is derived at the flush as contracted - applied, its exported
-surplus as surplus - curtailed; a tenant's PPA/self totals and a plant's PPA totals from the
-contracts' and plants' monthly totals), so results agree with the reference to rounding
-(~1e-15 relative), not bit for bit.
+Floating-point sums are grouped differently from the NumPy reference, so results agree with
+it to rounding (~1e-15 relative), not bit for bit: sums run per lane, then across lanes; a
+contract's surplus is derived at the flush as contracted - applied and its exported surplus
+as surplus - curtailed; a tenant's ``ppa_kwh`` / ``self_kwh`` and a plant's PPA totals are
+summed from the contracts' and plants' monthly totals; ``load_kwh`` / ``grid_kwh`` are the
+sums of the three TOU sums; a "passive" tenant (no contract, no hosted plant, no hourly pool
+share) has grid = load, so its grid sums are copied from its load sums.
 
 Use :func:`simulator.kernel.settle_block`, which validates the inputs first: this module
-trusts its indices (no bounds checks). It checks, in its pass, that ``load_kwh`` and
-``gen_kwh`` are non-negative and finite.
+trusts its indices (no bounds checks). It checks ``load_kwh`` (per month: lane minimum >= 0,
+and the month's sums finite, which NaN / inf would break) and ``gen_kwh`` (per value) itself,
+in its pass, and raises ``ValueError``.
 """
-from libc.stdlib cimport malloc, calloc, free
+from libc.stdlib cimport malloc, free
 from libc.string cimport memset, memcpy
 from libc.float cimport DBL_MAX
 
@@ -36,14 +40,17 @@ cdef extern from "stdlib.h" nogil:
 
 cdef enum:
     HB = 16        # hours per tile (lane vector length)
-    VL = 8         # partial-sum lanes of a horizontal sum (one AVX-512 register of doubles)
+    VL = 8         # lanes of the monthly accumulators (summed across lanes at the flush)
 
 # Per-tenant accumulators (array of structs: N_TA doubles per tenant).
 cdef enum:
-    TA_GRID = 0    # 5 fields: kWh at TOU 0, 1, 2; x tariff price; peak (TOU != 0)
-    TA_LOAD = 5    # the same 5 fields for the load (grid-only baseline)
-    TA_POOL = 10   # pool energy applied (hourly mode)
-    N_TA = 11
+    TA_GRID = 0    # 7 fields: kWh at TOU 0, 1, 2; kWh x tariff price at TOU 0, 1, 2; peak (TOU != 0)
+    TA_LOAD = 7    # the same 7 fields for the load (grid-only baseline)
+    TA_LMIN = 14   # minimum load (input check: must stay >= 0)
+    TA_POOL = 15   # pool energy applied (hourly mode)
+    N_TA = 16
+    TA_FIELDS = 7  # fields per TA_GRID / TA_LOAD group
+    TA_PEAK = 6    # offset of the peak within a group
 
 # Per-plant accumulators (N_GA doubles per plant).
 cdef enum:
@@ -86,17 +93,25 @@ ctypedef struct CParam:
     double hi
 
 
-ctypedef struct CAcc:
-    # Current month's sums of one contract (surplus = e - ap, derived at the flush).
-    double e        # contracted
-    double ap       # applied
-    double und      # undelivered
-    double ekrw     # e x price
-    double akrw     # applied x price
-    double avoid    # applied x tenant tariff price
-    double sursmp   # surplus x smp
-    double curt     # surplus curtailed
-    double curtsmp  # surplus curtailed x smp
+# Per-contract accumulators (N_CA x VL doubles per contract); surplus = e - ap at the flush.
+cdef enum:
+    CA_E = 0        # contracted
+    CA_AP = 1       # applied
+    CA_UND = 2      # undelivered
+    CA_EKRW = 3     # e x price
+    CA_AKRW = 4     # applied x price
+    CA_AVOID = 5    # applied x tenant tariff price
+    CA_SURSMP = 6   # surplus x smp
+    CA_CURT = 7     # surplus curtailed
+    CA_CURTSMP = 8  # surplus curtailed x smp
+    N_CA = 9
+
+# Pool accumulators (N_PA x VL).
+cdef enum:
+    PA_POOL = 0
+    PA_AP = 1
+    PA_SMP = 2
+    N_PA = 3
 
 
 ctypedef struct Kern:
@@ -128,14 +143,13 @@ ctypedef struct Kern:
     const int* cstart        # G+1: contracts of plant g are clist[cstart[g]:cstart[g+1]]
     const int* clist
     const char* limited      # plant has a finite export limit
+    const char* passive      # tenant without contract, hosted plant or pool share: grid = load
     CParam* cpar
     # accumulators of the current month
-    CAcc* cacc
-    double* tacc
-    double* gacc
-    double pool_acc
-    double pool_ap_acc
-    double pool_smp_acc
+    double* cacc             # C x N_CA x VL
+    double* tacc             # T x N_TA x VL
+    double* gacc             # G x N_GA x VL
+    double* pacc             # N_PA x VL
     # tile scratch (lane vectors of HB doubles)
     double* smp_v            # HB
     double* valid            # HB: 1 for hours of the tile, 0 for padding
@@ -198,53 +212,94 @@ cdef inline double dmax(double a, double b) noexcept nogil:
     return a if a > b else b
 
 
-cdef inline double _hsum(const double* v) noexcept nogil:
-    """Sum of a lane vector of HB doubles (VL partial sums, then a pairwise tree)."""
-    cdef double t[VL]
+cdef inline void _vadd(double* acc, const double* v) noexcept nogil:
+    """acc[0:VL] += v[0:HB] folded onto VL lanes."""
     cdef int j, q
-    for j in range(VL):
-        t[j] = v[j]
-    for q in range(1, HB // VL):
+    for q in range(HB // VL):
         for j in range(VL):
-            t[j] += v[q * VL + j]
-    return ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]))
+            acc[j] += v[q * VL + j]
+
+
+cdef inline void _vmax(double* acc, const double* v) noexcept nogil:
+    """acc[0:VL] = max(acc, v[0:HB] folded onto VL lanes)."""
+    cdef int j, q
+    for q in range(HB // VL):
+        for j in range(VL):
+            acc[j] = dmax(acc[j], v[q * VL + j])
+
+
+cdef inline void _vmin(double* acc, const double* v) noexcept nogil:
+    """acc[0:VL] = min(acc, v[0:HB] folded onto VL lanes)."""
+    cdef int j, q
+    for q in range(HB // VL):
+        for j in range(VL):
+            acc[j] = dmin(acc[j], v[q * VL + j])
+
+
+cdef inline double _lsum(const double* acc) noexcept nogil:
+    """Sum of VL lanes (at the flush)."""
+    cdef double x = 0.0
+    cdef int j
+    for j in range(VL):
+        x += acc[j]
+    return x
+
+
+cdef inline double _lmin(const double* acc) noexcept nogil:
+    cdef double x = 0.0
+    cdef int j
+    for j in range(VL):
+        x = dmin(x, acc[j])
+    return x
+
+
+cdef inline double _lmax(const double* acc) noexcept nogil:
+    cdef double x = 0.0
+    cdef int j
+    for j in range(VL):
+        x = dmax(x, acc[j])
+    return x
 
 
 cdef inline double _hmax(const double* v) noexcept nogil:
-    cdef double t[VL]
-    cdef int j, q
-    for j in range(VL):
-        t[j] = v[j]
-    for q in range(1, HB // VL):
-        for j in range(VL):
-            t[j] = dmax(t[j], v[q * VL + j])
-    return dmax(dmax(dmax(t[0], t[1]), dmax(t[2], t[3])), dmax(dmax(t[4], t[5]), dmax(t[6], t[7])))
+    cdef double x = v[0]
+    cdef int j
+    for j in range(1, HB):
+        x = dmax(x, v[j])
+    return x
 
 
 cdef inline void _tenant_sums(double* acc, const double* r, const double* mk, const double* pr) noexcept nogil:
-    """acc[0:3] += kWh by TOU, acc[3] += kWh x price, acc[4] = max(acc[4], peak over TOU != 0)."""
+    """Fields 0-2 += kWh by TOU, 3-5 += kWh x price by TOU, 6 = max(6, kWh at TOU != 0) (VL lanes each)."""
     cdef double v0[HB]
     cdef double v1[HB]
     cdef double v2[HB]
-    cdef double vk[HB]
+    cdef double k0[HB]
+    cdef double k1[HB]
+    cdef double k2[HB]
     cdef double vp[HB]
-    cdef double x
+    cdef double x, xp
     cdef int j
     for j in range(HB):
         x = r[j]
+        xp = x * pr[j]
         v0[j] = x * mk[j]
         v1[j] = x * mk[HB + j]
         v2[j] = x * mk[2 * HB + j]
+        k0[j] = xp * mk[j]
+        k1[j] = xp * mk[HB + j]
+        k2[j] = xp * mk[2 * HB + j]
         vp[j] = x * mk[3 * HB + j]
-        vk[j] = x * pr[j]
-    acc[0] += _hsum(v0)
-    acc[1] += _hsum(v1)
-    acc[2] += _hsum(v2)
-    acc[3] += _hsum(vk)
-    acc[4] = dmax(acc[4], _hmax(vp))
+    _vadd(acc, v0)
+    _vadd(acc + VL, v1)
+    _vadd(acc + 2 * VL, v2)
+    _vadd(acc + 3 * VL, k0)
+    _vadd(acc + 4 * VL, k1)
+    _vadd(acc + 5 * VL, k2)
+    _vmax(acc + TA_PEAK * VL, vp)
 
 
-cdef inline void _contract_tile(CParam* cp, CAcc* ca, double* ag, const double* bg, double* rr,
+cdef inline void _contract_tile(CParam* cp, double* ca, double* ag, const double* bg, double* rr,
                                 const double* pp, const double* tp, const double* smp,
                                 const double* valid, double* xs, double* ss, double* hcap_row,
                                 Py_ssize_t n, Py_ssize_t C) noexcept nogil:
@@ -291,13 +346,13 @@ cdef inline void _contract_tile(CParam* cp, CAcc* ca, double* ag, const double* 
         xs[j] = lx[j]
     for j in range(HB):
         ss[j] = ls[j]
-    ca.e += _hsum(ve)
-    ca.ap += _hsum(vap)
-    ca.und += _hsum(vund)
-    ca.ekrw += _hsum(vek)
-    ca.akrw += _hsum(vak)
-    ca.avoid += _hsum(vav)
-    ca.sursmp += _hsum(vss)
+    _vadd(ca + CA_E * VL, ve)
+    _vadd(ca + CA_AP * VL, vap)
+    _vadd(ca + CA_UND * VL, vund)
+    _vadd(ca + CA_EKRW * VL, vek)
+    _vadd(ca + CA_AKRW * VL, vak)
+    _vadd(ca + CA_AVOID * VL, vav)
+    _vadd(ca + CA_SURSMP * VL, vss)
     if hcap_row != NULL:
         for j in range(n):
             hcap_row[j * C] = vap[j]
@@ -319,6 +374,8 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
     cdef int q
     cdef CParam* cp
     cdef double* hcap_row
+    cdef Py_ssize_t i0, ib, nb, l
+    cdef const double* src
     cdef double t0[HB]
     cdef double t1[HB]
     cdef double t2[HB]
@@ -367,22 +424,24 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
             ag[j] = 0.0
         for j in range(HB):
             t0[j] = ag[j] * smp[j]
-        k.gacc[g * N_GA + GA_GEN] += _hsum(ag)
-        k.gacc[g * N_GA + GA_GSMP] += _hsum(t0)
+        _vadd(k.gacc + (g * N_GA + GA_GEN) * VL, ag)
+        _vadd(k.gacc + (g * N_GA + GA_GSMP) * VL, t0)
     memset(k.XS, 0, G * HB * sizeof(double))
+    # transpose to lane vectors, then the load sums
     for i in range(T):
         rr = R + i * HB
-        for j in range(n):
-            v = k.load[(h0 + j) * T + i]
-            if not (v >= 0.0 and v <= DBL_MAX):
-                k.err_h = h0 + j
-                k.err_j = i
-                return ERR_LOAD
-            rr[j] = v
-        for j in range(n, HB):
-            rr[j] = 0.0
+        src = k.load + h0 * T + i
+        if n == HB:
+            for j in range(HB):
+                rr[j] = src[j * T]
+        else:
+            for j in range(n):
+                rr[j] = src[j * T]
+            for j in range(n, HB):
+                rr[j] = 0.0
         kk = k.tar[i]
-        _tenant_sums(k.tacc + i * N_TA + TA_LOAD, rr, k.MK + kk * N_MK * HB, k.TP + kk * HB)
+        _tenant_sums(k.tacc + (i * N_TA + TA_LOAD) * VL, rr, k.MK + kk * N_MK * HB, k.TP + kk * HB)
+        _vmin(k.tacc + (i * N_TA + TA_LMIN) * VL, rr)
 
     # 2. self-generation, in plant order
     for jj in range(k.n_host):
@@ -398,7 +457,7 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
             rr[j] = t1[j]
         for j in range(HB):
             ag[j] = t2[j]
-        k.gacc[g * N_GA + GA_SELF] += _hsum(t0)
+        _vadd(k.gacc + (g * N_GA + GA_SELF) * VL, t0)
     if G:
         memcpy(k.B, A, G * HB * sizeof(double))
 
@@ -406,7 +465,7 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
     for c in range(C):
         cp = &k.cpar[c]
         hcap_row = (k.hcap + h0 * C + c) if k.hcap != NULL else NULL
-        _contract_tile(cp, &k.cacc[c], A + cp.g * HB, k.B + cp.g * HB, R + cp.t * HB,
+        _contract_tile(cp, k.cacc + c * N_CA * VL, A + cp.g * HB, k.B + cp.g * HB, R + cp.t * HB,
                        k.PR + cp.p * HB, k.TP + cp.k * HB, smp, valid, k.XS + cp.g * HB,
                        k.S + cp.slot * HB, hcap_row, n, C)
 
@@ -418,11 +477,11 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
             ag = A + k.pool_g[jj] * HB
             for j in range(HB):
                 k.PV[j] += ag[j]
-            k.gacc[k.pool_g[jj] * N_GA + GA_POOL] += _hsum(ag)
+            _vadd(k.gacc + (k.pool_g[jj] * N_GA + GA_POOL) * VL, ag)
         for j in range(HB):
             t0[j] = k.PV[j] * smp[j]
-        k.pool_acc += _hsum(k.PV)
-        k.pool_smp_acc += _hsum(t0)
+        _vadd(k.pacc + PA_POOL * VL, k.PV)
+        _vadd(k.pacc + PA_SMP * VL, t0)
         if k.pool_hourly and k.W > 0.0:
             for j in range(HB):
                 t1[j] = 0.0          # applied pool energy, summed over subscribers
@@ -437,17 +496,17 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
                 for j in range(HB):
                     rr[j] = t3[j]
                     t1[j] += t2[j]
-                k.tacc[i * N_TA + TA_POOL] += _hsum(t2)
+                _vadd(k.tacc + (i * N_TA + TA_POOL) * VL, t2)
             for j in range(HB):
                 fr[j] = t1[j] / (k.PV[j] if k.PV[j] > 0.0 else 1.0)
-            k.pool_ap_acc += _hsum(t1)
+            _vadd(k.pacc + PA_AP * VL, t1)
             for jj in range(k.n_pool):
                 g = k.pool_g[jj]
                 ag = A + g * HB
                 for j in range(HB):
                     t0[j] = ag[j] * fr[j]
                     ag[j] = ag[j] * (1.0 - fr[j])
-                k.gacc[g * N_GA + GA_POOLAP] += _hsum(t0)
+                _vadd(k.gacc + (g * N_GA + GA_POOLAP) * VL, t0)
 
     # 5. export and curtailment, per plant
     for g in range(G):
@@ -461,9 +520,9 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
             t0[j] = ag[j] * (1.0 - f)
             t1[j] = t0[j] * smp[j]
             t2[j] = cu
-        k.gacc[g * N_GA + GA_EXP] += _hsum(t0)
-        k.gacc[g * N_GA + GA_EXPSMP] += _hsum(t1)
-        k.gacc[g * N_GA + GA_CURT] += _hsum(t2)
+        _vadd(k.gacc + (g * N_GA + GA_EXP) * VL, t0)
+        _vadd(k.gacc + (g * N_GA + GA_EXPSMP) * VL, t1)
+        _vadd(k.gacc + (g * N_GA + GA_CURT) * VL, t2)
         if k.limited[g] and _hmax(fr) > 0.0:
             for jj in range(k.cstart[g], k.cstart[g + 1]):
                 c = k.clist[jj]
@@ -471,13 +530,15 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
                 for j in range(HB):
                     t0[j] = rr[j] * fr[j]
                     t1[j] = t0[j] * smp[j]
-                k.cacc[c].curt += _hsum(t0)
-                k.cacc[c].curtsmp += _hsum(t1)
+                _vadd(k.cacc + (c * N_CA + CA_CURT) * VL, t0)
+                _vadd(k.cacc + (c * N_CA + CA_CURTSMP) * VL, t1)
 
-    # 6. grid = residual load; tenant sums
+    # 6. grid = residual load; tenant sums (a passive tenant's grid sums are its load sums)
     for i in range(T):
+        if k.passive[i]:
+            continue
         kk = k.tar[i]
-        _tenant_sums(k.tacc + i * N_TA + TA_GRID, R + i * HB, k.MK + kk * N_MK * HB, k.TP + kk * HB)
+        _tenant_sums(k.tacc + (i * N_TA + TA_GRID) * VL, R + i * HB, k.MK + kk * N_MK * HB, k.TP + kk * HB)
     if k.hgrid != NULL:
         for i in range(T):
             for j in range(n):
@@ -485,68 +546,84 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
     return ERR_NONE
 
 
-cdef void _flush(Kern* k, Py_ssize_t m) noexcept nogil:
-    """Write the current month's accumulators into output row m, then zero them."""
+cdef int _flush(Kern* k, Py_ssize_t m) noexcept nogil:
+    """Write the current month's accumulators into output row m, then zero them.
+
+    Returns ERR_LOAD if a load of the month was negative (lane minimum < 0) or not finite
+    (NaN / inf propagate into the month's load sums).
+    """
     cdef Py_ssize_t T = k.T, G = k.G, C = k.C
-    cdef Py_ssize_t t, g, c, o
+    cdef Py_ssize_t t, g, c, o, q
     cdef double* a
-    cdef CAcc* ca
-    cdef double sur
+    cdef double v[N_TA]
+    cdef double e, ap, curt, sur
     for t in range(T):
-        a = k.tacc + t * N_TA
+        a = k.tacc + t * N_TA * VL
+        if k.passive[t]:
+            memcpy(a + TA_GRID * VL, a + TA_LOAD * VL, TA_FIELDS * VL * sizeof(double))
+        for q in range(N_TA):
+            v[q] = _lmax(a + q * VL) if (q == TA_GRID + TA_PEAK or q == TA_LOAD + TA_PEAK) else _lsum(a + q * VL)
+        if not (_lmin(a + TA_LMIN * VL) >= 0.0 and (v[TA_LOAD] + v[TA_LOAD + 1] + v[TA_LOAD + 2]) <= DBL_MAX):
+            return ERR_LOAD
         o = m * T + t
-        k.o_tgrid[o] = (a[TA_GRID] + a[TA_GRID + 1]) + a[TA_GRID + 2]
-        k.o_tload[o] = (a[TA_LOAD] + a[TA_LOAD + 1]) + a[TA_LOAD + 2]
-        k.o_tgtou[3 * o] = a[TA_GRID]
-        k.o_tgtou[3 * o + 1] = a[TA_GRID + 1]
-        k.o_tgtou[3 * o + 2] = a[TA_GRID + 2]
-        k.o_tltou[3 * o] = a[TA_LOAD]
-        k.o_tltou[3 * o + 1] = a[TA_LOAD + 1]
-        k.o_tltou[3 * o + 2] = a[TA_LOAD + 2]
-        k.o_tgkrw[o] = a[TA_GRID + 3]
-        k.o_tlkrw[o] = a[TA_LOAD + 3]
-        k.o_tgpk[o] = a[TA_GRID + 4]
-        k.o_tlpk[o] = a[TA_LOAD + 4]
-        k.o_tpool[o] = a[TA_POOL]
+        k.o_tgrid[o] = (v[TA_GRID] + v[TA_GRID + 1]) + v[TA_GRID + 2]
+        k.o_tload[o] = (v[TA_LOAD] + v[TA_LOAD + 1]) + v[TA_LOAD + 2]
+        k.o_tgtou[3 * o] = v[TA_GRID]
+        k.o_tgtou[3 * o + 1] = v[TA_GRID + 1]
+        k.o_tgtou[3 * o + 2] = v[TA_GRID + 2]
+        k.o_tltou[3 * o] = v[TA_LOAD]
+        k.o_tltou[3 * o + 1] = v[TA_LOAD + 1]
+        k.o_tltou[3 * o + 2] = v[TA_LOAD + 2]
+        k.o_tgkrw[3 * o] = v[TA_GRID + 3]
+        k.o_tgkrw[3 * o + 1] = v[TA_GRID + 4]
+        k.o_tgkrw[3 * o + 2] = v[TA_GRID + 5]
+        k.o_tlkrw[3 * o] = v[TA_LOAD + 3]
+        k.o_tlkrw[3 * o + 1] = v[TA_LOAD + 4]
+        k.o_tlkrw[3 * o + 2] = v[TA_LOAD + 5]
+        k.o_tgpk[o] = v[TA_GRID + TA_PEAK]
+        k.o_tlpk[o] = v[TA_LOAD + TA_PEAK]
+        k.o_tpool[o] = v[TA_POOL]
     for g in range(G):
-        a = k.gacc + g * N_GA
+        a = k.gacc + g * N_GA * VL
         o = m * G + g
-        k.o_gen[o] = a[GA_GEN]
-        k.o_gself[o] = a[GA_SELF]
-        k.o_gpool[o] = a[GA_POOL]
-        k.o_gpoolap[o] = a[GA_POOLAP]
-        k.o_gexp[o] = a[GA_EXP]
-        k.o_gcurt[o] = a[GA_CURT]
-        k.o_gexpsmp[o] = a[GA_EXPSMP]
-        k.o_gsmp[o] = a[GA_GSMP]
+        k.o_gen[o] = _lsum(a + GA_GEN * VL)
+        k.o_gself[o] = _lsum(a + GA_SELF * VL)
+        k.o_gpool[o] = _lsum(a + GA_POOL * VL)
+        k.o_gpoolap[o] = _lsum(a + GA_POOLAP * VL)
+        k.o_gexp[o] = _lsum(a + GA_EXP * VL)
+        k.o_gcurt[o] = _lsum(a + GA_CURT * VL)
+        k.o_gexpsmp[o] = _lsum(a + GA_EXPSMP * VL)
+        k.o_gsmp[o] = _lsum(a + GA_GSMP * VL)
         if k.gen_host[g] >= 0:
-            k.o_tself[m * T + k.gen_host[g]] += a[GA_SELF]
+            k.o_tself[m * T + k.gen_host[g]] += k.o_gself[o]
     for c in range(C):
-        ca = &k.cacc[c]
+        a = k.cacc + c * N_CA * VL
         o = m * C + c
-        sur = ca.e - ca.ap
-        k.o_ce[o] = ca.e
-        k.o_cap[o] = ca.ap
-        k.o_csx[o] = sur - ca.curt
-        k.o_csc[o] = ca.curt
-        k.o_cund[o] = ca.und
-        k.o_cekrw[o] = ca.ekrw
-        k.o_cakrw[o] = ca.akrw
-        k.o_csmp[o] = ca.sursmp - ca.curtsmp
-        k.o_cavoid[o] = ca.avoid
+        e = _lsum(a + CA_E * VL)
+        ap = _lsum(a + CA_AP * VL)
+        curt = _lsum(a + CA_CURT * VL)
+        sur = e - ap
+        k.o_ce[o] = e
+        k.o_cap[o] = ap
+        k.o_csx[o] = sur - curt
+        k.o_csc[o] = curt
+        k.o_cund[o] = _lsum(a + CA_UND * VL)
+        k.o_cekrw[o] = _lsum(a + CA_EKRW * VL)
+        k.o_cakrw[o] = _lsum(a + CA_AKRW * VL)
+        k.o_csmp[o] = _lsum(a + CA_SURSMP * VL) - _lsum(a + CA_CURTSMP * VL)
+        k.o_cavoid[o] = _lsum(a + CA_AVOID * VL)
         g = k.c_gen[c]
-        k.o_gppa[m * G + g] += ca.ap
-        k.o_gsx[m * G + g] += sur - ca.curt
-        k.o_tppa[m * T + k.c_tenant[c]] += ca.ap
-    k.o_pool[m] = k.pool_acc
-    k.o_poolap[m] = k.pool_ap_acc
-    k.o_poolsmp[m] = k.pool_smp_acc
-    memset(k.tacc, 0, N_TA * T * sizeof(double))
-    memset(k.gacc, 0, N_GA * G * sizeof(double))
-    memset(k.cacc, 0, C * sizeof(CAcc))
-    k.pool_acc = 0.0
-    k.pool_ap_acc = 0.0
-    k.pool_smp_acc = 0.0
+        k.o_gppa[m * G + g] += ap
+        k.o_gsx[m * G + g] += sur - curt
+        k.o_tppa[m * T + k.c_tenant[c]] += ap
+    k.o_pool[m] = _lsum(k.pacc + PA_POOL * VL)
+    k.o_poolap[m] = _lsum(k.pacc + PA_AP * VL)
+    k.o_poolsmp[m] = _lsum(k.pacc + PA_SMP * VL)
+    memset(k.tacc, 0, T * N_TA * VL * sizeof(double))
+    memset(k.gacc, 0, G * N_GA * VL * sizeof(double))
+    memset(k.cacc, 0, C * N_CA * VL * sizeof(double))
+    memset(k.pacc, 0, N_PA * VL * sizeof(double))
+    return ERR_NONE
 
 
 cdef int _run(Kern* k) noexcept nogil:
@@ -565,7 +642,9 @@ cdef int _run(Kern* k) noexcept nogil:
             if rc != ERR_NONE:
                 return rc
             h0 += n
-        _flush(k, m)
+        rc = _flush(k, m)
+        if rc != ERR_NONE:
+            return rc
         h = me
     return ERR_NONE
 
@@ -658,6 +737,13 @@ def settle_block(
     slot = np.full(C, n_slots, dtype=np.int32)
     slot[c_limited == 1] = np.arange(n_slots, dtype=np.int32)
     cdef const int[::1] slot_v = slot
+    active = np.zeros(T, dtype=bool)
+    if C:
+        active[np.asarray(c_tenant)] = True
+    active[host_t] = True
+    if pool_hourly and pool_g.shape[0]:
+        active[sub_t] = True
+    passive = np.ascontiguousarray(~active, dtype=np.int8)
 
     # ---- outputs
     f8 = np.float64
@@ -669,8 +755,8 @@ def settle_block(
         "tenant_pool_kwh": np.zeros((M, T), f8),
         "tenant_grid_kwh_by_tou": np.zeros((M, T, 3), f8),
         "tenant_load_kwh_by_tou": np.zeros((M, T, 3), f8),
-        "tenant_grid_energy_krw": np.zeros((M, T), f8),
-        "tenant_load_energy_krw": np.zeros((M, T), f8),
+        "tenant_grid_energy_krw_by_tou": np.zeros((M, T, 3), f8),
+        "tenant_load_energy_krw_by_tou": np.zeros((M, T, 3), f8),
         "tenant_grid_peak_kw": np.zeros((M, T), f8),
         "tenant_load_peak_kw": np.zeros((M, T), f8),
         "gen_kwh": np.zeros((M, G), f8),
@@ -726,6 +812,7 @@ def settle_block(
     k.cstart = _ip(cstart)
     k.clist = _ip(clist)
     k.limited = <const char*> cnp.PyArray_DATA(limited)
+    k.passive = <const char*> cnp.PyArray_DATA(passive)
     k.o_tload = _dp(out["tenant_load_kwh"])
     k.o_tgrid = _dp(out["tenant_grid_kwh"])
     k.o_tself = _dp(out["tenant_self_kwh"])
@@ -733,8 +820,8 @@ def settle_block(
     k.o_tpool = _dp(out["tenant_pool_kwh"])
     k.o_tgtou = _dp(out["tenant_grid_kwh_by_tou"])
     k.o_tltou = _dp(out["tenant_load_kwh_by_tou"])
-    k.o_tgkrw = _dp(out["tenant_grid_energy_krw"])
-    k.o_tlkrw = _dp(out["tenant_load_energy_krw"])
+    k.o_tgkrw = _dp(out["tenant_grid_energy_krw_by_tou"])
+    k.o_tlkrw = _dp(out["tenant_load_energy_krw_by_tou"])
     k.o_tgpk = _dp(out["tenant_grid_peak_kw"])
     k.o_tlpk = _dp(out["tenant_load_peak_kw"])
     k.o_gen = _dp(out["gen_kwh"])
@@ -764,9 +851,10 @@ def settle_block(
 
     # ---- scratch (zeroed, aligned; never zero-sized)
     k.cpar = <CParam*> malloc((C + 1) * sizeof(CParam))
-    k.cacc = <CAcc*> calloc(C + 1, sizeof(CAcc))
-    k.tacc = _scratch(N_TA * T)
-    k.gacc = _scratch(N_GA * G)
+    k.cacc = _scratch(C * N_CA * VL)
+    k.tacc = _scratch(T * N_TA * VL)
+    k.gacc = _scratch(G * N_GA * VL)
+    k.pacc = _scratch(N_PA * VL)
     k.smp_v = _scratch(HB)
     k.valid = _scratch(HB)
     k.TP = _scratch(K * HB)
@@ -779,7 +867,7 @@ def settle_block(
     k.S = _scratch((n_slots + 1) * HB)
     k.PV = _scratch(HB)
     try:
-        if (k.cpar == NULL or k.cacc == NULL or k.tacc == NULL or k.gacc == NULL
+        if (k.cpar == NULL or k.cacc == NULL or k.tacc == NULL or k.gacc == NULL or k.pacc == NULL
                 or k.smp_v == NULL or k.valid == NULL or k.TP == NULL or k.MK == NULL
                 or k.PR == NULL or k.R == NULL or k.A == NULL or k.B == NULL or k.XS == NULL
                 or k.S == NULL or k.PV == NULL):
@@ -805,10 +893,14 @@ def settle_block(
         with nogil:
             rc = _run(&k)
         if rc == ERR_LOAD:
-            raise ValueError(
-                f"load_kwh contains a negative or non-finite value (hour {k.err_h}, tenant {k.err_j}: "
-                f"{load_kwh[k.err_h, k.err_j]})"
-            )
+            la = np.asarray(load_kwh)
+            bad = ~(la >= 0) | ~np.isfinite(la)
+            if bad.any():
+                hh, tt = np.unravel_index(int(np.argmax(bad)), la.shape)
+                raise ValueError(
+                    f"load_kwh contains a negative or non-finite value (hour {hh}, tenant {tt}: {la[hh, tt]})"
+                )
+            raise ValueError("load_kwh: a tenant's monthly load sum overflows float64")
         if rc == ERR_GEN:
             raise ValueError(
                 f"gen_kwh contains a negative or non-finite value (hour {k.err_h}, generator {k.err_j}: "
@@ -819,6 +911,7 @@ def settle_block(
         free(k.cacc)
         free(k.tacc)
         free(k.gacc)
+        free(k.pacc)
         free(k.smp_v)
         free(k.valid)
         free(k.TP)

@@ -12,8 +12,12 @@ import pandas as pd
 
 from simulator.settlement_reference import BlockResult
 
-TENANT_ENERGY = ("load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh")
-GENERATOR_ENERGY = ("gen_kwh", "self_kwh", "ppa_kwh", "ppa_surplus_export_kwh", "pool_applied_kwh", "export_kwh", "curtailed_kwh")
+# Ledger column -> BlockResult field (docs/settlement-kernel.md "Outputs").
+TENANT_ENERGY = {c: f"tenant_{c}" for c in ("load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh")}
+GENERATOR_ENERGY = {"gen_kwh": "gen_kwh"} | {
+    c: f"gen_{c}"
+    for c in ("self_kwh", "ppa_kwh", "ppa_surplus_export_kwh", "pool_applied_kwh", "export_kwh", "curtailed_kwh")
+}
 
 
 def month_label(month_key: int) -> str:
@@ -55,14 +59,14 @@ class Ledger:
         self._tenant_energy.append(
             pd.DataFrame(
                 {"month": month_key, "agent": self.tenants}
-                | {c: getattr(r, f"tenant_{c}")[m] for c in TENANT_ENERGY}
+                | {c: getattr(r, f)[m] for c, f in TENANT_ENERGY.items()}
             )
         )
         if self.generators:
             self._generator_energy.append(
                 pd.DataFrame(
                     {"month": month_key, "agent": self.generators}
-                    | {c: getattr(r, f"gen_{c}")[m] for c in GENERATOR_ENERGY}
+                    | {c: getattr(r, f)[m] for c, f in GENERATOR_ENERGY.items()}
                 )
             )
 

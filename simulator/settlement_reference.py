@@ -332,8 +332,8 @@ class BlockResult:
     tenant_pool_kwh: np.ndarray
     tenant_grid_kwh_by_tou: np.ndarray
     tenant_load_kwh_by_tou: np.ndarray
-    tenant_grid_energy_krw: np.ndarray
-    tenant_load_energy_krw: np.ndarray
+    tenant_grid_energy_krw_by_tou: np.ndarray  # (M, T, 3) sum of grid kWh x tariff price, by TOU period
+    tenant_load_energy_krw_by_tou: np.ndarray  # (M, T, 3) the same for the load (grid-only baseline)
     tenant_grid_peak_kw: np.ndarray
     tenant_load_peak_kw: np.ndarray
     # Generator (M, G)
@@ -507,8 +507,8 @@ def settle_block_reference(inputs: BlockInputs, hourly: bool = False) -> BlockRe
         tenant_pool_kwh=msum(pool_applied_t),
         tenant_grid_kwh_by_tou=by_tou(grid),
         tenant_load_kwh_by_tou=by_tou(load),
-        tenant_grid_energy_krw=msum(grid * tenant_price),
-        tenant_load_energy_krw=msum(load * tenant_price),
+        tenant_grid_energy_krw_by_tou=by_tou(grid * tenant_price),
+        tenant_load_energy_krw_by_tou=by_tou(load * tenant_price),
         tenant_grid_peak_kw=peak(grid),
         tenant_load_peak_kw=peak(load),
         gen_kwh=msum(x.gen_kwh.T),

@@ -1,0 +1,426 @@
+"""Tests of the hourly settlement kernel against its spec (docs/settlement-kernel.md).
+
+1. hand-worked examples (the arithmetic is in the comments), run on both the compiled kernel
+   and the NumPy reference;
+2. property tests: random blocks -> kernel == reference (rtol = atol = 1e-9);
+3. the spec's energy balances (plant, tenant, contract) on random blocks;
+4. input validation and the missing-extension error.
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulator import kernel
+from simulator.settlement_reference import BlockInputs, BlockResult, settle_block_reference
+
+INF = np.inf
+
+
+def _kernel(x: BlockInputs, hourly: bool = False) -> BlockResult:
+    return kernel.settle_block(x, hourly=hourly)
+
+
+IMPLS = [pytest.param(_kernel, id="kernel"), pytest.param(settle_block_reference, id="reference")]
+
+
+def flat_tariff(H, price=150.0, tou=1, K=1):
+    return np.full((H, K), price), np.full((H, K), tou, dtype=np.int8)
+
+
+# ----------------------------------------------------------------------------------------
+# 1. Hand-worked examples
+# ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("settle", IMPLS)
+def test_two_tenants_one_plant_day_surplus_and_shortfall(settle):
+    # One day (24 h), one plant, two tenants with constant loads A = 40 kW, B = 30 kW.
+    # Plant: 100 kW in hours 8..15 (8 h), 50 kW in hour 16, 0 otherwise (850 kWh).
+    # Share contracts, fixed price: A 60% at 100 KRW/kWh, B 40% at 90 KRW/kWh.
+    # Hours 8-15: A gets 60 -> applied 40, surplus 20; B gets 40 -> applied 30, surplus 10.
+    # Hour 16 (shortfall): A gets 30 -> applied 30, grid 10; B gets 20 -> applied 20, grid 10.
+    # A: contracted 8*60+30 = 510, applied 8*40+30 = 350, surplus 160; load 960, grid 610.
+    # B: contracted 8*40+20 = 340, applied 8*30+20 = 260, surplus 80;  load 720, grid 460.
+    # TOU: hours 0-7 light (0), others mid (1). A's grid at light = 8*40 = 320, mid = 290;
+    # A's grid peak over TOU != 0 = 40 (hours 17-23). Tariff 150 KRW/kWh, SMP 80 KRW/kWh.
+    H = 24
+    gen = np.zeros((H, 1))
+    gen[8:16, 0] = 100.0
+    gen[16, 0] = 50.0
+    load = np.tile([40.0, 30.0], (H, 1))
+    tp, tou = flat_tariff(H)
+    tou[:8] = 0
+    x = BlockInputs.build(
+        load_kwh=load, month_of_hour=np.zeros(H), tariff_price=tp, tariff_tou=tou, smp=np.full(H, 80.0),
+        tenant_tariff=[0, 0], gen_kwh=gen,
+        c_gen=[0, 0], c_tenant=[0, 1], c_kind=[0, 0], c_share=[0.6, 0.4],
+        c_price_kind=[0, 0], c_price=[100.0, 90.0],
+    )
+    r = settle(x)
+    np.testing.assert_allclose(r.contract_contracted_kwh, [[510, 340]])
+    np.testing.assert_allclose(r.contract_applied_kwh, [[350, 260]])
+    np.testing.assert_allclose(r.contract_surplus_export_kwh, [[160, 80]])
+    np.testing.assert_allclose(r.contract_surplus_curtailed_kwh, [[0, 0]])
+    np.testing.assert_allclose(r.contract_undelivered_kwh, [[0, 0]], atol=1e-12)
+    np.testing.assert_allclose(r.contract_contracted_krw, [[510 * 100, 340 * 90]])  # 51000, 30600
+    np.testing.assert_allclose(r.contract_applied_krw, [[350 * 100, 260 * 90]])  # 35000, 23400
+    np.testing.assert_allclose(r.contract_avoided_tariff_krw, [[350 * 150, 260 * 150]])
+    np.testing.assert_allclose(r.contract_surplus_smp_krw, [[160 * 80, 80 * 80]])
+    np.testing.assert_allclose(r.tenant_load_kwh, [[960, 720]])
+    np.testing.assert_allclose(r.tenant_grid_kwh, [[610, 460]])
+    np.testing.assert_allclose(r.tenant_ppa_kwh, [[350, 260]])
+    np.testing.assert_allclose(r.tenant_grid_kwh_by_tou, [[[320, 290, 0], [240, 220, 0]]])
+    np.testing.assert_allclose(r.tenant_load_kwh_by_tou, [[[320, 640, 0], [240, 480, 0]]])
+    np.testing.assert_allclose(r.tenant_grid_energy_krw_by_tou.sum(axis=2), [[610 * 150, 460 * 150]])
+    np.testing.assert_allclose(r.tenant_load_energy_krw_by_tou.sum(axis=2), [[960 * 150, 720 * 150]])
+    np.testing.assert_allclose(r.tenant_grid_peak_kw, [[40, 30]])
+    np.testing.assert_allclose(r.tenant_load_peak_kw, [[40, 30]])
+    # plant: 850 = ppa 610 + surplus exported 240; nothing left to export
+    np.testing.assert_allclose(r.gen_kwh, [[850]])
+    np.testing.assert_allclose(r.gen_ppa_kwh, [[610]])
+    np.testing.assert_allclose(r.gen_ppa_surplus_export_kwh, [[240]])
+    np.testing.assert_allclose(r.gen_export_kwh, [[0]], atol=1e-12)
+    np.testing.assert_allclose(r.gen_smp_krw, [[850 * 80]])
+
+
+@pytest.mark.parametrize("settle", IMPLS)
+def test_baseload_block_with_undelivered_energy(settle):
+    # Plant output [0, 30, 80, 50]; 50 kW block to a tenant with a 60 kW load.
+    # e = min(50, avail) = [0, 30, 50, 50] (130); undelivered = 50 - e = [50, 20, 0, 0] (70);
+    # applied = e (load >= e), surplus 0; remainder [0, 0, 30, 0] exported (30);
+    # grid = 4*60 - 130 = 110.
+    H = 4
+    tp, tou = flat_tariff(H)
+    x = BlockInputs.build(
+        load_kwh=np.full((H, 1), 60.0), month_of_hour=np.zeros(H), tariff_price=tp, tariff_tou=tou,
+        smp=np.full(H, 100.0), tenant_tariff=[0], gen_kwh=[[0.0], [30.0], [80.0], [50.0]],
+        c_gen=[0], c_tenant=[0], c_kind=[1], c_block_kw=[50.0], c_price_kind=[0], c_price=[120.0],
+    )
+    r = settle(x)
+    np.testing.assert_allclose(r.contract_contracted_kwh, [[130]])
+    np.testing.assert_allclose(r.contract_undelivered_kwh, [[70]])
+    np.testing.assert_allclose(r.contract_applied_kwh, [[130]])
+    np.testing.assert_allclose(r.contract_surplus_export_kwh, [[0]])
+    np.testing.assert_allclose(r.gen_export_kwh, [[30]])
+    np.testing.assert_allclose(r.gen_export_smp_krw, [[30 * 100]])
+    np.testing.assert_allclose(r.tenant_grid_kwh, [[110]])
+    np.testing.assert_allclose(r.contract_contracted_krw, [[130 * 120]])
+
+
+@pytest.mark.parametrize("settle", IMPLS)
+def test_smp_indexed_price_with_floor_and_cap(settle):
+    # SMP [50, 100, 200], adder +10, floor 70, cap 150:
+    # base [60, 110, 210] -> price [70, 110, 150]. 10 kW block, 10 kW load, plant 100 kW.
+    # contracted_krw = applied_krw = 10 * (70 + 110 + 150) = 3300.
+    # Plant remainder 90 kW each hour exported: export_smp = 90 * (50 + 100 + 200) = 31500.
+    H = 3
+    tp, tou = flat_tariff(H)
+    x = BlockInputs.build(
+        load_kwh=np.full((H, 1), 10.0), month_of_hour=np.zeros(H), tariff_price=tp, tariff_tou=tou,
+        smp=[50.0, 100.0, 200.0], tenant_tariff=[0], gen_kwh=np.full((H, 1), 100.0),
+        c_gen=[0], c_tenant=[0], c_kind=[1], c_block_kw=[10.0], c_price_kind=[1], c_price=[10.0],
+        c_price_floor=[70.0], c_price_cap=[150.0],
+    )
+    r = settle(x)
+    np.testing.assert_allclose(r.contract_contracted_krw, [[3300]])
+    np.testing.assert_allclose(r.contract_applied_krw, [[3300]])
+    np.testing.assert_allclose(r.contract_avoided_tariff_krw, [[30 * 150]])
+    np.testing.assert_allclose(r.gen_export_kwh, [[270]])
+    np.testing.assert_allclose(r.gen_export_smp_krw, [[31500]])
+
+
+@pytest.mark.parametrize("settle", IMPLS)
+def test_tariff_indexed_discount_price(settle):
+    # Tenant tariff 1 prices [100, 200] (tariff 0 is someone else's, 999); discount 10%:
+    # base = tariff * 0.9 = [90, 180]; floor 95 -> price [95, 180].
+    # Share 1.0 of a plant with output [10, 20]; load 50 -> applied [10, 20] (30).
+    # applied_krw = 10*95 + 20*180 = 4550; avoided = 10*100 + 20*200 = 5000.
+    H = 2
+    tp = np.array([[999.0, 100.0], [999.0, 200.0]])
+    tou = np.ones((H, 2), dtype=np.int8)
+    x = BlockInputs.build(
+        load_kwh=np.full((H, 1), 50.0), month_of_hour=np.zeros(H), tariff_price=tp, tariff_tou=tou,
+        smp=np.full(H, 80.0), tenant_tariff=[1], gen_kwh=[[10.0], [20.0]],
+        c_gen=[0], c_tenant=[0], c_kind=[0], c_share=[1.0], c_price_kind=[2], c_price=[0.1],
+        c_price_floor=[95.0],
+    )
+    r = settle(x)
+    np.testing.assert_allclose(r.contract_applied_kwh, [[30]])
+    np.testing.assert_allclose(r.contract_applied_krw, [[4550]])
+    np.testing.assert_allclose(r.contract_contracted_krw, [[4550]])
+    np.testing.assert_allclose(r.contract_avoided_tariff_krw, [[5000]])
+    # the tenant's grid at its own tariff: (50-10)*100 + (50-20)*200 = 10000
+    np.testing.assert_allclose(r.tenant_grid_energy_krw_by_tou.sum(axis=2), [[10000]])
+
+
+@pytest.mark.parametrize("settle", IMPLS)
+def test_self_generation_with_surplus_export(settle):
+    # Plant hosted by tenant 0 (load 30, 30); output [50, 10].
+    # Self: s = min(avail, load) = [30, 10] (40); base = avail after = [20, 0].
+    # A 50% share contract to tenant 1 (load 5): e = 0.5 * base = [10, 0], applied [5, 0],
+    # surplus [5, 0]; plant remainder [10, 0] exported.
+    # Plant: 60 = self 40 + ppa 5 + surplus exported 5 + export 10.
+    # Tenant 0: self 40, grid [0, 20] = 20. Tenant 1: grid [0, 5] = 5.
+    H = 2
+    tp, tou = flat_tariff(H)
+    x = BlockInputs.build(
+        load_kwh=[[30.0, 5.0], [30.0, 5.0]], month_of_hour=np.zeros(H), tariff_price=tp, tariff_tou=tou,
+        smp=np.full(H, 80.0), tenant_tariff=[0, 0], gen_kwh=[[50.0], [10.0]], gen_host=[0],
+        c_gen=[0], c_tenant=[1], c_kind=[0], c_share=[0.5], c_price_kind=[0], c_price=[100.0],
+    )
+    r = settle(x)
+    np.testing.assert_allclose(r.gen_self_kwh, [[40]])
+    np.testing.assert_allclose(r.tenant_self_kwh, [[40, 0]])
+    np.testing.assert_allclose(r.contract_contracted_kwh, [[10]])
+    np.testing.assert_allclose(r.gen_ppa_kwh, [[5]])
+    np.testing.assert_allclose(r.gen_ppa_surplus_export_kwh, [[5]])
+    np.testing.assert_allclose(r.gen_export_kwh, [[10]])
+    np.testing.assert_allclose(r.tenant_grid_kwh, [[20, 5]])
+
+
+@pytest.mark.parametrize("pool_hourly", [1, 0])
+@pytest.mark.parametrize("settle", IMPLS)
+def test_pool_hour_pro_rata(settle, pool_hourly):
+    # One hour. Pool plants with 60 and 40 kWh -> pool 100. Subscribers: tenant 0 (weight 3,
+    # load 50), tenant 1 (weight 1, load 40); tenant 2 not subscribed (load 10). W = 4.
+    # Hourly mode: alloc = [75, 25]; applied = [min(75, 50), min(25, 40)] = [50, 25]; sum 75;
+    # plants reduced by 75/100: pool_applied = [45, 30], remaining [15, 10] exported.
+    # Grid: [0, 15, 10].
+    # Monthly mode: nothing applied in the hour; all 100 exported; grid = load.
+    x = BlockInputs.build(
+        load_kwh=[[50.0, 40.0, 10.0]], month_of_hour=[0], tariff_price=[[150.0]], tariff_tou=[[1]],
+        smp=[80.0], tenant_tariff=[0, 0, 0], gen_kwh=[[60.0, 40.0]], gen_pool=[1, 1],
+        sub_weight=[3.0, 1.0, 0.0], pool_hourly=pool_hourly,
+    )
+    r = settle(x)
+    np.testing.assert_allclose(r.pool_kwh, [100])
+    np.testing.assert_allclose(r.gen_pool_kwh, [[60, 40]])
+    np.testing.assert_allclose(r.pool_smp_krw, [100 * 80])
+    if pool_hourly:
+        np.testing.assert_allclose(r.tenant_pool_kwh, [[50, 25, 0]])
+        np.testing.assert_allclose(r.pool_applied_kwh, [75])
+        np.testing.assert_allclose(r.gen_pool_applied_kwh, [[45, 30]])
+        np.testing.assert_allclose(r.gen_export_kwh, [[15, 10]])
+        np.testing.assert_allclose(r.tenant_grid_kwh, [[0, 15, 10]])
+    else:
+        np.testing.assert_allclose(r.tenant_pool_kwh, [[0, 0, 0]])
+        np.testing.assert_allclose(r.pool_applied_kwh, [0])
+        np.testing.assert_allclose(r.gen_export_kwh, [[60, 40]])
+        np.testing.assert_allclose(r.tenant_grid_kwh, [[50, 40, 10]])
+
+
+@pytest.mark.parametrize("settle", IMPLS)
+def test_export_limit_curtails(settle):
+    # Plant 100 kWh, export limit 40 kW; 50% share to a tenant with load 20:
+    # e = 50, applied 20, surplus 30; remainder 50. x = 30 + 50 = 80 > 40: curt = 40, f = 0.5.
+    # Contract surplus: exported 15, curtailed 15. Remainder: exported 25, curtailed 25.
+    # Plant: 100 = ppa 20 + surplus exported 15 + export 25 + curtailed 40.
+    x = BlockInputs.build(
+        load_kwh=[[20.0]], month_of_hour=[0], tariff_price=[[150.0]], tariff_tou=[[1]], smp=[80.0],
+        tenant_tariff=[0], gen_kwh=[[100.0]], gen_export_limit_kw=[40.0],
+        c_gen=[0], c_tenant=[0], c_kind=[0], c_share=[0.5], c_price_kind=[0], c_price=[100.0],
+    )
+    r = settle(x)
+    np.testing.assert_allclose(r.contract_surplus_export_kwh, [[15]])
+    np.testing.assert_allclose(r.contract_surplus_curtailed_kwh, [[15]])
+    np.testing.assert_allclose(r.contract_surplus_smp_krw, [[15 * 80]])
+    np.testing.assert_allclose(r.gen_export_kwh, [[25]])
+    np.testing.assert_allclose(r.gen_curtailed_kwh, [[40]])
+    np.testing.assert_allclose(r.gen_ppa_surplus_export_kwh, [[15]])
+    np.testing.assert_allclose(r.gen_export_smp_krw, [[25 * 80]])
+
+
+@pytest.mark.parametrize("settle", IMPLS)
+def test_months_and_empty_month(settle):
+    # month_of_hour [0, 0, 2]: month 1 has no hours (all zeros), M = 3.
+    x = BlockInputs.build(
+        load_kwh=[[1.0], [2.0], [4.0]], month_of_hour=[0, 0, 2], tariff_price=np.full((3, 1), 10.0),
+        tariff_tou=np.ones((3, 1)), smp=np.zeros(3), tenant_tariff=[0],
+    )
+    r = settle(x)
+    np.testing.assert_allclose(r.tenant_grid_kwh, [[3], [0], [4]])
+    np.testing.assert_allclose(r.tenant_grid_peak_kw, [[2], [0], [4]])
+
+
+# ----------------------------------------------------------------------------------------
+# 2-3. Random blocks
+# ----------------------------------------------------------------------------------------
+@st.composite
+def blocks(draw):
+    T = draw(st.integers(1, 6))
+    G = draw(st.integers(0, 4))
+    K = draw(st.integers(1, 3))
+    P = draw(st.integers(0, 2))
+    H = draw(st.integers(1, 60))
+    M = draw(st.integers(1, 3))
+    seed = draw(st.integers(0, 2**32 - 1))
+    regime = draw(st.sampled_from(["mixed", "surplus", "shortfall", "zero_load", "zero_gen", "ties"]))
+    pool_hourly = draw(st.integers(0, 1))
+    rng = np.random.default_rng(seed)
+
+    month = np.sort(rng.integers(0, M, H))
+    month -= month[0]
+    if draw(st.booleans()):  # skipped months are allowed (month index gaps)
+        month = month * 2
+
+    scale_load = {"surplus": 0.05, "shortfall": 10.0}.get(regime, 1.0)
+    load = rng.uniform(0, 20, (H, T)) * scale_load
+    load[rng.random((H, T)) < 0.2] = 0.0
+    gen = rng.uniform(0, 30, (H, G))
+    gen[rng.random((H, G)) < 0.2] = 0.0
+    if regime == "zero_load":
+        load[:] = 0.0
+    if regime == "zero_gen":
+        gen[:] = 0.0
+    prof = rng.uniform(0, 10, (H, P))
+    if regime == "ties":  # small integers: many exact ties in the min()s
+        load = np.floor(load)
+        gen = np.floor(gen)
+        prof = np.floor(prof)
+
+    gen_pool = (rng.random(G) < 0.3).astype(np.int8)
+    gen_host = np.where((rng.random(G) < 0.3) & (gen_pool == 0), rng.integers(0, T, G), -1)
+    limit = np.where(rng.random(G) < 0.4, rng.choice([0.0, 3.0, 10.0, 25.0], G), INF)
+    sellers = np.flatnonzero(gen_pool == 0)
+    C = draw(st.integers(0, 8)) if len(sellers) else 0
+    c_gen = rng.choice(sellers, C) if C else np.zeros(0, np.int32)
+    c_kind = rng.integers(0, 3 if P else 2, C)
+    c_share = rng.uniform(0, 1, C)
+    for g in np.unique(c_gen):  # shares per plant sum to <= 1 (sometimes exactly 1)
+        idx = np.flatnonzero((c_gen == g) & (c_kind == 0))
+        if len(idx):
+            c_share[idx] = c_share[idx] / c_share[idx].sum() * rng.choice([1.0, 0.7])
+    c_price_kind = rng.integers(0, 3, C)
+    c_price = np.where(c_price_kind == 2, rng.uniform(-0.1, 0.3, C), rng.uniform(-20, 150, C))
+    clip = rng.random(C) < 0.5
+    return BlockInputs.build(
+        load_kwh=load, month_of_hour=month, tariff_price=rng.uniform(50, 250, (H, K)),
+        tariff_tou=rng.integers(0, 3, (H, K)), smp=rng.uniform(0, 200, H), tenant_tariff=rng.integers(0, K, T),
+        gen_kwh=gen, gen_host=gen_host, gen_pool=gen_pool, gen_export_limit_kw=limit,
+        c_gen=c_gen, c_tenant=rng.integers(0, T, C), c_kind=c_kind, c_share=c_share,
+        c_block_kw=rng.uniform(0, 15, C), c_profile=rng.integers(0, max(P, 1), C), profile_kwh=prof,
+        c_price_kind=c_price_kind, c_price=c_price, c_price_floor=np.where(clip, 60.0, -INF),
+        c_price_cap=np.where(clip, 160.0, INF), sub_weight=np.where(rng.random(T) < 0.5, rng.uniform(0, 5, T), 0.0),
+        pool_hourly=pool_hourly,
+    )
+
+
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(x=blocks(), hourly=st.booleans())
+def test_kernel_equals_reference(x, hourly):
+    k = _kernel(x, hourly=hourly)
+    r = settle_block_reference(x, hourly=hourly)
+    names = BlockResult.aggregate_names()
+    if hourly:
+        names += ["hourly_grid_kwh", "hourly_contract_applied_kwh"]
+    for name in names:
+        a, b = getattr(k, name), getattr(r, name)
+        assert a.shape == b.shape, name
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9, err_msg=name)
+
+
+def check_balances(r: BlockResult, x: BlockInputs) -> None:
+    tol = dict(rtol=1e-9, atol=1e-9)
+    # Plant: gen = self + ppa + ppa_surplus_export + pool_applied + export + curtailed
+    np.testing.assert_allclose(
+        r.gen_kwh,
+        r.gen_self_kwh + r.gen_ppa_kwh + r.gen_ppa_surplus_export_kwh + r.gen_pool_applied_kwh
+        + r.gen_export_kwh + r.gen_curtailed_kwh, **tol)
+    # Tenant: load = self + ppa + pool_applied + grid
+    np.testing.assert_allclose(r.tenant_load_kwh, r.tenant_self_kwh + r.tenant_ppa_kwh + r.tenant_pool_kwh
+                               + r.tenant_grid_kwh, **tol)
+    # Contract: contracted = applied + surplus_export + surplus_curtailed
+    np.testing.assert_allclose(r.contract_contracted_kwh, r.contract_applied_kwh + r.contract_surplus_export_kwh
+                               + r.contract_surplus_curtailed_kwh, **tol)
+    # consistency of the splits
+    np.testing.assert_allclose(r.tenant_grid_kwh, r.tenant_grid_kwh_by_tou.sum(axis=-1), **tol)
+    np.testing.assert_allclose(r.tenant_load_kwh, r.tenant_load_kwh_by_tou.sum(axis=-1), **tol)
+    np.testing.assert_allclose(r.pool_kwh, r.gen_pool_kwh.sum(axis=1), **tol)
+    np.testing.assert_allclose(r.pool_applied_kwh, r.tenant_pool_kwh.sum(axis=1), **tol)
+    np.testing.assert_allclose(r.pool_applied_kwh, r.gen_pool_applied_kwh.sum(axis=1), **tol)
+    assert (r.tenant_grid_kwh >= -1e-9).all()
+    assert (r.contract_undelivered_kwh >= -1e-9).all()
+    assert (r.tenant_grid_peak_kw <= r.tenant_load_peak_kw + 1e-9).all()
+
+
+@PROPERTY
+@given(x=blocks())
+def test_energy_balances(x):
+    check_balances(_kernel(x), x)
+    check_balances(settle_block_reference(x), x)
+
+
+# ----------------------------------------------------------------------------------------
+# 4. Validation and the missing extension
+# ----------------------------------------------------------------------------------------
+def _small(**over):
+    kw = dict(
+        load_kwh=[[10.0, 5.0], [8.0, 4.0]], month_of_hour=[0, 0], tariff_price=[[100.0], [100.0]],
+        tariff_tou=[[1], [2]], smp=[80.0, 80.0], tenant_tariff=[0, 0], gen_kwh=[[6.0, 3.0], [5.0, 1.0]],
+        c_gen=[0], c_tenant=[1], c_kind=[0], c_share=[0.5], c_price_kind=[0], c_price=[100.0],
+    )
+    kw.update(over)
+    return BlockInputs.build(**kw)
+
+
+@pytest.mark.parametrize("settle", IMPLS)
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda x: setattr(x, "load_kwh", x.load_kwh.astype(np.float32)), "dtype"),
+        (lambda x: setattr(x, "smp", np.zeros(3)), "axis H"),
+        (lambda x: setattr(x, "gen_host", np.array([0, 0, 0], np.int32)), "axis G"),
+        (lambda x: setattr(x, "month_of_hour", np.array([1, 0], np.int32)), "non-decreasing"),
+        (lambda x: setattr(x, "c_share", np.array([1.5])), "c_share"),
+        (lambda x: setattr(x, "load_kwh", x.load_kwh[:, ::-1]), "C-contiguous"),
+        (lambda x: setattr(x, "c_tenant", np.array([7], np.int32)), "c_tenant"),
+        (lambda x: setattr(x, "tariff_tou", np.array([[1], [3]], np.int8)), "tariff_tou"),
+    ],
+)
+def test_validation_errors(settle, mutate, match):
+    x = _small()
+    mutate(x)
+    with pytest.raises(ValueError, match=match):
+        settle(x)
+
+
+@pytest.mark.parametrize("settle", IMPLS)
+def test_share_sum_above_one_rejected(settle):
+    x = _small(c_gen=[0, 0], c_tenant=[0, 1], c_kind=[0, 0], c_share=[0.7, 0.4], c_price_kind=[0, 0],
+               c_price=[1.0, 1.0])
+    with pytest.raises(ValueError, match="summing to"):
+        settle(x)
+
+
+@pytest.mark.parametrize("settle", IMPLS)
+def test_pool_plant_rules(settle):
+    with pytest.raises(ValueError, match="host"):
+        settle(_small(gen_pool=[0, 1], gen_host=[-1, 0]))
+    with pytest.raises(ValueError, match="pool plant"):
+        settle(_small(gen_pool=[1, 0]))  # contract 0 is on plant 0
+
+
+@pytest.mark.parametrize("settle", IMPLS)
+@pytest.mark.parametrize("field", ["load_kwh", "gen_kwh"])
+@pytest.mark.parametrize("bad", [-1.0, np.nan, np.inf])
+def test_negative_or_nonfinite_inputs(settle, field, bad):
+    x = _small()
+    getattr(x, field)[1, 1] = bad
+    with pytest.raises(ValueError, match=field):
+        settle(x)
+
+
+def test_missing_extension_message(monkeypatch):
+    monkeypatch.setattr(kernel, "_EXT", None)
+    monkeypatch.setitem(sys.modules, "ext._settle", None)  # makes `import ext._settle` fail
+    with pytest.raises(ImportError) as info:
+        kernel.settle_block(_small())
+    msg = str(info.value)
+    assert "ext._settle" in msg and "missing" in msg
+    assert "pip install -e ." in msg and "python setup.py build_ext --inplace" in msg
