@@ -1,9 +1,8 @@
 """Build the Cython settlement kernels in ``ext/`` (metadata lives in pyproject.toml).
 
 The kernel's inner loops are fixed-length loops over a tile of hours that the compiler
-vectorises. The default build is portable (runs on any machine of the architecture);
-``RE100SIM_NATIVE=1`` adds ``-march=native`` to use the build machine's widest SIMD units
-(about 2x faster on AVX-512 machines, but the binary then runs only on CPUs like the builder's).
+vectorises; ``-march=native`` lets it use the build machine's widest SIMD units. Set
+``RE100SIM_PORTABLE=1`` to build a binary that runs on any x86-64 / arm64 machine instead.
 """
 import os
 
@@ -12,7 +11,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 compile_args = ["-O3"]
-if os.environ.get("RE100SIM_NATIVE", "0") not in ("", "0"):
+if os.environ.get("RE100SIM_PORTABLE", "") in ("", "0"):
     compile_args.append("-march=native")
 
 extensions = [
