@@ -185,6 +185,208 @@ class GeneratorSpec(_Model):
     solar: SolarParams = SolarParams()
     # Fuel-cell availability [E]: no sourced value in facts.md; a typical planning figure.
     availability: float = Field(0.9, gt=0, le=1, description="fuel cell: long-run available fraction")
+    host_tenant: str | None = Field(
+        None, description="self-generation: the tenant behind whose meter the plant sits (DOMAIN §2)"
+    )
+    export_limit_kw: float | None = Field(
+        None, ge=0, description="grid export limit, kW; output above it is curtailed (none: no limit)"
+    )
+    net_metering: bool | None = Field(
+        None,
+        description="self-generation surplus credited against the host's later use (요금상계거래);"
+        " default: yes for solar <= 1,000 kW (facts.md §4.4), else surplus is sold at SMP",
+    )
+    # facts.md §4.4: the self-use sale limit was 50 % (seed 003) and was raised to 100 % for
+    # self-use solar in 2016; other self-use plants keep 50 % here.
+    self_use_sale_limit_pct: float | None = Field(
+        None, gt=0, le=100,
+        description="self-generation: max share of annual output sold; default 100 for solar, 50 otherwise",
+    )
+    green_pool: bool = Field(False, description="sells into the utility's green-tariff pool (seed 003, DOMAIN §2)")
+    rec_weight: float | None = Field(
+        None, ge=0,
+        description="REC weight (certificates per MWh); default: solar on buildings <= 3 MW 1.5,"
+        " fuel cell 1.9 (facts.md §3.3)",
+    )
+
+    @property
+    def solar_net_metering_default(self) -> bool:
+        # facts.md §4.4: net metering for solar up to 1,000 kW since 2016-10-01.
+        return self.technology == "solar_pv" and self.capacity_kw <= 1000
+
+    def uses_net_metering(self) -> bool:
+        if self.host_tenant is None:
+            return False
+        return self.net_metering if self.net_metering is not None else self.solar_net_metering_default
+
+    def sale_limit_pct(self) -> float:
+        if self.self_use_sale_limit_pct is not None:
+            return self.self_use_sale_limit_pct
+        return 100.0 if self.technology == "solar_pv" else 50.0
+
+    def effective_rec_weight(self) -> float:
+        if self.rec_weight is not None:
+            return self.rec_weight
+        # facts.md §3.3: building/rooftop solar 1.5 up to 3 MW, 1.0 above; fuel cell 1.9 (2021-07-28).
+        if self.technology == "fuel_cell":
+            return 1.9
+        return 1.5 if self.capacity_kw <= 3000 else 1.0
+
+
+# --- procurement: direct PPA, green tariff, green premium, RECs -------------------------------
+
+
+class ShareVolume(_Model):
+    """A fixed share of the plant's output (after any self-consumption)."""
+
+    kind: Literal["share"]
+    share: float = Field(gt=0, le=1, description="fraction of the plant's output, 0-1")
+
+
+class BaseloadVolume(_Model):
+    """A constant block of power, delivered while the plant can."""
+
+    kind: Literal["baseload"]
+    block_kw: PositiveFloat
+
+
+class ShapedVolume(_Model):
+    """An hourly volume profile (a metering-style file, kW per hour)."""
+
+    kind: Literal["shaped"]
+    profile_file: Path
+
+    @field_validator("profile_file")
+    @classmethod
+    def _readable(cls, v: Path, info: ValidationInfo) -> Path:
+        base = Path((info.context or {}).get("base_dir", "."))
+        path = v if v.is_absolute() else base / v
+        try:
+            read_profile_file(path)
+        except ProfileFileError as e:
+            raise ValueError(str(e)) from None
+        return path
+
+
+Volume = Annotated[ShareVolume | BaseloadVolume | ShapedVolume, Field(discriminator="kind")]
+
+
+class FixedPrice(_Model):
+    """A fixed price, optionally escalating by a percentage each contract year."""
+
+    kind: Literal["fixed"]
+    price_krw_per_kwh: float = Field(ge=0)
+    escalation_pct_per_year: float = Field(0.0, gt=-100, description="compounded each contract year")
+
+
+class SmpIndexedPrice(_Model):
+    """SMP plus an adder, clipped to a floor and a cap (hourly)."""
+
+    kind: Literal["smp_indexed"]
+    adder_krw_per_kwh: float = 0.0
+    floor_krw_per_kwh: float | None = None
+    cap_krw_per_kwh: float | None = None
+
+    @model_validator(mode="after")
+    def _floor_below_cap(self):
+        if self.floor_krw_per_kwh is not None and self.cap_krw_per_kwh is not None:
+            if self.floor_krw_per_kwh > self.cap_krw_per_kwh:
+                raise ValueError(
+                    f"floor {self.floor_krw_per_kwh} is above cap {self.cap_krw_per_kwh} (floor <= cap)"
+                )
+        return self
+
+
+class TariffIndexedPrice(_Model):
+    """A discount off the tenant's own KEPCO energy price, so the price moves with tariff increases."""
+
+    kind: Literal["tariff_indexed"]
+    discount_pct: float = Field(ge=0, lt=100, description="percent below the tenant's hourly tariff energy price")
+    floor_krw_per_kwh: float | None = None
+    cap_krw_per_kwh: float | None = None
+
+
+Price = Annotated[FixedPrice | SmpIndexedPrice | TariffIndexedPrice, Field(discriminator="kind")]
+
+
+class PpaContract(_Model):
+    """A broker-mediated direct PPA between one plant and one tenant (DOMAIN §2, seed 000)."""
+
+    name: str = Field(min_length=1)
+    generator: str = Field(description="name of a generator")
+    tenant: str = Field(description="name of a tenant (one tenant; not a group)")
+    volume: Volume
+    price: Price
+    # [E] pay-as-consumed: the tenant pays for PPA energy it uses; the plant sells the rest at SMP.
+    settlement: Literal["pay_as_produced", "pay_as_consumed"] = Field(
+        "pay_as_consumed", description="pay for all contracted energy, or only for energy applied to load"
+    )
+    min_take_pct: float = Field(
+        0.0, ge=0, le=100, description="take-or-pay: the tenant pays at least this share of contracted energy"
+    )
+    curtailment_compensation_pct: float = Field(
+        0.0, ge=0, le=100, description="share of the price the tenant pays for contracted energy curtailed"
+    )
+    surplus_revenue_to: Literal["generator", "tenant"] = Field(
+        "generator", description="who receives SMP revenue for PPA energy above the tenant's load"
+    )
+    # facts.md §4.3: KEPCO's 2021 simulation put PPA network charges at 40-53 KRW/kWh all-in
+    # (solar about 40); tariff-level values were not found (facts.md §8).
+    network_fee_krw_per_kwh: float = Field(40.0, ge=0, description="network usage fee on PPA energy")
+    network_fee_krw_per_kw_month: float = Field(
+        0.0, ge=0, description="network fee per kW of contracted capacity per month"
+    )
+    start_date: dt.date | None = Field(None, description="first day of supply; default: the scenario start")
+    # facts.md §4.3 "Contract length": typically 20 years (DOMAIN §6: Namdong 10 years).
+    term_years: int = Field(20, ge=1, le=50)
+    recs: Literal["bundled", "generator"] = Field(
+        "bundled", description="RECs on PPA energy go to the tenant (bundled) or stay with the plant"
+    )
+    priority: int = Field(0, description="lower settles first among contracts on one plant")
+
+
+class Broker(_Model):
+    """The direct-PPA platform operator (seed 000: KT)."""
+
+    name: str = "broker"
+    # No published broker fee (facts.md §8): [E] small platform fees.
+    fee_krw_per_kwh: float = Field(1.0, ge=0, description="fee on PPA energy billed, paid by the tenant")
+    fee_krw_per_contract_month: float = Field(0.0, ge=0, description="fixed fee per contract per month")
+
+
+class Subscription(_Model):
+    tenant: str
+    subscribed_mwh_per_year: PositiveFloat = Field(description="subscribed green demand (allocation weight)")
+
+
+class GreenTariff(_Model):
+    """The utility-pooled green tariff designed in seed 003 (DOMAIN §2)."""
+
+    subscribers: list[Subscription] = Field(min_length=1)
+    allocation: Literal["monthly", "hourly"] = Field(
+        "monthly", description="allocate the pool's kWh monthly (seed 003) or hour by hour"
+    )
+    # Seed 003 step 4: one standard price built from the purchase price (SMP), network cost,
+    # margin and certificate costs. [E] SMP + 40 KRW/kWh network (facts.md §4.3) + 5 margin.
+    price: FixedPrice | SmpIndexedPrice = Field(
+        SmpIndexedPrice(kind="smp_indexed", adder_krw_per_kwh=45.0), discriminator="kind"
+    )
+
+
+class GreenPremium(_Model):
+    """A green-premium purchase (녹색프리미엄): a premium on a declared volume, no energy flow."""
+
+    tenant: str
+    volume_mwh_per_year: PositiveFloat
+    # facts.md §4.2: 2024 round 1 average winning bid 10.4 KRW/kWh.
+    premium_krw_per_kwh: float = Field(10.4, ge=0)
+
+
+class RecPurchase(_Model):
+    """A tenant that buys unbundled RECs each year to close an RE target (annual match)."""
+
+    tenant: str
+    target_pct: float = Field(gt=0, le=100, description="RE claim target, % of annual use")
 
 
 class OutputOptions(_Model):
@@ -209,6 +411,11 @@ class Scenario(_Model):
     markets: Markets = Markets()
     tenants: list[TenantGroup] = Field(min_length=1)
     generators: list[GeneratorSpec] = []
+    broker: Broker = Broker()
+    contracts: list[PpaContract] = []
+    green_tariff: GreenTariff | None = None
+    green_premium: list[GreenPremium] = []
+    rec_purchases: list[RecPurchase] = []
     output: OutputOptions = OutputOptions()
 
     @model_validator(mode="after")
@@ -244,6 +451,53 @@ class Scenario(_Model):
                     table.check_option(t.tariff_option)
                 except UnknownTariffError as e:
                     raise ValueError(f"tenants[{i}].tariff_option: {e}") from None
+        return self
+
+    def tenant_names(self) -> list[str]:
+        """Individual tenant names after group expansion (``name`` or ``name-001`` ...)."""
+        return [t.name if t.count == 1 else f"{t.name}-{i + 1:03d}" for t in self.tenants for i in range(t.count)]
+
+    @model_validator(mode="after")
+    def _references(self):
+        tenants = set(self.tenant_names())
+        plants = {g.name: g for g in self.generators}
+
+        def need(kind: str, value: str, where: str, names) -> None:
+            if value not in names:
+                shown = ", ".join(sorted(names)[:8]) + (" ..." if len(names) > 8 else "")
+                raise ValueError(f"{where}: unknown {kind} '{value}' (one of: {shown})")
+
+        for i, g in enumerate(self.generators):
+            if g.host_tenant is not None:
+                need("tenant", g.host_tenant, f"generators[{i}].host_tenant", tenants)
+                if g.green_pool:
+                    raise ValueError(f"generators[{i}].green_pool: a self-generation plant cannot sell to the pool")
+        shares: dict[str, float] = {}
+        for i, c in enumerate(self.contracts):
+            need("generator", c.generator, f"contracts[{i}].generator", plants)
+            need("tenant", c.tenant, f"contracts[{i}].tenant", tenants)
+            if plants[c.generator].green_pool:
+                raise ValueError(f"contracts[{i}].generator: '{c.generator}' sells to the green-tariff pool (a PPA plant)")
+            if c.volume.kind == "share":
+                shares[c.generator] = shares.get(c.generator, 0.0) + c.volume.share
+                if shares[c.generator] > 1 + 1e-9:
+                    raise ValueError(
+                        f"contracts[{i}].volume.share: shares of '{c.generator}' add up to"
+                        f" {shares[c.generator]:.3f} (at most 1)"
+                    )
+            if c.start_date is not None and c.start_date < self.start_date:
+                raise ValueError(f"contracts[{i}].start_date: {c.start_date} is before the scenario start")
+        if len({c.name for c in self.contracts}) != len(self.contracts):
+            raise ValueError("contracts: contract names must be unique")
+        if self.green_tariff is not None:
+            for i, sub in enumerate(self.green_tariff.subscribers):
+                need("tenant", sub.tenant, f"green_tariff.subscribers[{i}].tenant", tenants)
+            if not any(g.green_pool for g in self.generators):
+                raise ValueError("green_tariff: no generator has green_pool: true (a pool needs plants)")
+        for i, gp in enumerate(self.green_premium):
+            need("tenant", gp.tenant, f"green_premium[{i}].tenant", tenants)
+        for i, rp in enumerate(self.rec_purchases):
+            need("tenant", rp.tenant, f"rec_purchases[{i}].tenant", tenants)
         return self
 
     @property

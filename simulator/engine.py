@@ -22,7 +22,8 @@ import simpy
 from agents.generator import Generator
 from agents.tenant import Tenant
 from agents.utility import Utility
-from simulator.billing import MonthUsage, billing_demand_kw, monthly_bill
+from agents.broker import Broker
+from simulator.billing import InvoiceLine, MonthUsage, billing_demand_kw, monthly_bill, round_won
 from simulator.calendar import HourlyCalendar, build_calendar, year_blocks
 from simulator.config import GeneratorSpec, Scenario
 from simulator.kernel import settle_block
@@ -30,12 +31,26 @@ from simulator.ledger import Ledger
 from simulator.load import profile_for_block, tenant_load_kw
 from simulator.markets import smp_krw_per_kwh
 from simulator.population import TenantSpec
+from simulator.procurement import Plan
 from simulator.rng import stream
-from simulator.settlement_reference import BlockInputs, BlockResult
+from simulator.settlement import (
+    contract_capacity_kw,
+    curtailment_compensation_krw,
+    net_metering,
+    network_fee_krw,
+    pool_allocation_kwh,
+    ppa_billed_kwh,
+    ppa_energy_krw,
+    scale_usage,
+    standard_price_krw_per_kwh,
+    weighted_price,
+)
+from simulator.settlement_reference import BlockResult
 from simulator.solar import fuel_cell_kw, solar_ac_kw
 from simulator.tariffs import HourlyRates, hourly_rates, load_table
 
 MARKET = "market"  # KPX power pool: the explicit counterparty of exports
+KEA = "korea_energy_agency"  # receives green-premium proceeds (facts.md §4.1)
 
 
 @dataclass
@@ -46,7 +61,8 @@ class SettledYear:
     calendar: HourlyCalendar
     rates: list[HourlyRates]  # by tariff index k
     smp_krw_per_kwh: np.ndarray
-    result: BlockResult
+    months: list[BlockResult]  # one kernel result per billing month (M = 1)
+    active: list[np.ndarray]  # per month: indices into plan.contracts supplying that month
 
 
 class ComplexModel(mesa.Model):
@@ -79,6 +95,10 @@ class ComplexModel(mesa.Model):
         self.peaks_actual: list[dict[int, float]] = [{} for _ in tenants]
         self.peaks_baseline: list[dict[int, float]] = [{} for _ in tenants]
         self.settled: dict[int, SettledYear] = {}
+        self.plan = Plan.build(scenario, [t.name for t in self.tenants])
+        self.broker = Broker(self, scenario.broker)
+        self.net_metering_bank_kwh = np.zeros(len(tenants))  # facts.md §4.4: carried forward
+        self.ppa_tenants = set(self.plan.c_tenant.tolist())
         self.env = simpy.Environment()
         self.env.process(yearly_settlement(self))
         self.env.process(monthly_billing(self))
@@ -124,8 +144,19 @@ def settle_year(model: ComplexModel, k: int, cal: HourlyCalendar) -> SettledYear
     for g, plant in enumerate(model.generators):
         gen[:, g] = plant_block_output_kw(sc, plant.spec, g, k, cal)
     smp = smp_krw_per_kwh(cal, sc.markets.smp, stream(sc.seed, "smp", k))
-    inputs = grid_only_inputs(cal, load, gen, rates, model.tenant_tariff, smp)
-    return SettledYear(k, cal, rates, smp, settle_block(inputs))
+    price = np.ascontiguousarray(np.column_stack([r.energy_krw_per_kwh for r in rates]))
+    tou = np.ascontiguousarray(np.column_stack([r.tou_period for r in rates]).astype(np.int8))
+    offset = _hours_before(sc, cal)
+    months, actives = [], []
+    for month_key, h0, h1 in cal.month_bounds():
+        active = model.plan.active(month_key)
+        inputs = model.plan.month_inputs(
+            month_key, active, load[h0:h1], gen[h0:h1], price[h0:h1], tou[h0:h1], smp[h0:h1],
+            model.tenant_tariff, offset + h0,
+        )
+        months.append(settle_block(inputs))
+        actives.append(active)
+    return SettledYear(k, cal, rates, smp, months, actives)
 
 
 def tenant_block_load_kw(sc: Scenario, spec: TenantSpec, t: int, k: int, cal: HourlyCalendar):
@@ -147,38 +178,6 @@ def plant_block_output_kw(sc: Scenario, spec: GeneratorSpec, g: int, k: int, cal
         rng = stream(sc.seed, "solar", k)
         return solar_ac_kw(cal, spec.capacity_kw, sc.site.latitude_deg, sc.site.longitude_deg, spec.solar, rng)
     return fuel_cell_kw(cal, spec.capacity_kw, spec.availability, stream(sc.seed, "fuel_cell", g, k))
-
-
-def grid_only_inputs(cal, load, gen, rates, tenant_tariff, smp) -> BlockInputs:
-    """Kernel inputs for a complex where every tenant buys from the grid and every plant exports."""
-    n_gen = gen.shape[1]
-    month_index = np.searchsorted(cal.month_keys(), cal.month_key).astype(np.int32)
-    empty_i, empty_f = np.empty(0, np.int32), np.empty(0)
-    return BlockInputs(
-        load_kwh=np.ascontiguousarray(load),
-        gen_kwh=np.ascontiguousarray(gen),
-        month_of_hour=month_index,
-        tariff_price=np.ascontiguousarray(np.column_stack([r.energy_krw_per_kwh for r in rates])),
-        tariff_tou=np.ascontiguousarray(np.column_stack([r.tou_period for r in rates]).astype(np.int8)),
-        smp=np.ascontiguousarray(smp, dtype=np.float64),
-        tenant_tariff=tenant_tariff,
-        gen_host=np.full(n_gen, -1, np.int32),
-        gen_pool=np.zeros(n_gen, np.int8),
-        gen_export_limit_kw=np.full(n_gen, np.inf),
-        c_gen=empty_i,
-        c_tenant=empty_i,
-        c_kind=np.empty(0, np.int8),
-        c_share=empty_f,
-        c_block_kw=empty_f,
-        c_profile=empty_i,
-        profile_kwh=np.empty((cal.n_hours, 0)),
-        c_price_kind=np.empty(0, np.int8),
-        c_price=empty_f,
-        c_price_floor=empty_f,
-        c_price_cap=empty_f,
-        sub_weight=np.zeros(load.shape[1]),
-        pool_hourly=0,
-    )
 
 
 def _hours_before(sc: Scenario, cal: HourlyCalendar) -> int:
@@ -212,32 +211,117 @@ def month_usage(rates: HourlyRates, hours: slice, month_key: int, kwh_by_tou, kr
 
 
 def bill_month(model: ComplexModel, year: SettledYear, m: int, month_key: int, hours: slice) -> None:
-    r = year.result
+    """Settle one month into invoice lines (money) and the energy ledger."""
+    r = year.months[m]
+    sc = model.scenario
     led = model.ledger
+    kepco = model.utility.name
+    smp_avg = float(year.smp_krw_per_kwh[hours].mean())
+    # -- green tariff: the pool's kWh allocated to subscribers (seed 003, DOMAIN §2) --
+    grid_kwh = r.tenant_grid_kwh[0]
+    if sc.green_tariff is not None:
+        pool_kwh = float(r.pool_kwh[0])
+        pool_smp = weighted_price(float(r.pool_smp_krw[0]), pool_kwh) or smp_avg
+        green_price = standard_price_krw_per_kwh(sc.green_tariff.price, pool_smp)
+        if model.plan.pool_hourly:
+            green_kwh = r.tenant_pool_kwh[0]  # applied hour by hour by the kernel
+        else:
+            green_kwh = pool_allocation_kwh(pool_kwh, model.plan.sub_weight, grid_kwh)
+    else:
+        green_kwh, green_price = np.zeros(len(model.tenants)), 0.0
+    net_metered = _net_metered_export_kwh(model, r)
     for t, tenant in enumerate(model.tenants):
         rates = year.rates[model.tenant_tariff[t]]
-        actual = month_usage(
-            rates, hours, month_key, r.tenant_grid_kwh_by_tou[m, t],
-            r.tenant_grid_energy_krw_by_tou[m, t], r.tenant_grid_peak_kw[m, t],
+        # PPA users keep paying the basic charge on their full demand (facts.md §4.3,
+        # "Double-charging complaint"); others on what the KEPCO meter sees.
+        peak = r.tenant_load_peak_kw[0, t] if t in model.ppa_tenants else r.tenant_grid_peak_kw[0, t]
+        actual = month_usage(rates, hours, month_key, r.tenant_grid_kwh_by_tou[0, t],
+                             r.tenant_grid_energy_krw_by_tou[0, t], peak)
+        ordinary_kwh = float(grid_kwh[t])
+        monthly_green = 0.0 if model.plan.pool_hourly else float(green_kwh[t])
+        credit, model.net_metering_bank_kwh[t] = net_metering(
+            model.net_metering_bank_kwh[t], net_metered[t], ordinary_kwh - monthly_green
         )
-        baseline = month_usage(
-            rates, hours, month_key, r.tenant_load_kwh_by_tou[m, t],
-            r.tenant_load_energy_krw_by_tou[m, t], r.tenant_load_peak_kw[m, t],
-        )
+        if ordinary_kwh > 0:
+            actual = scale_usage(actual, (ordinary_kwh - monthly_green - credit) / ordinary_kwh)
+        baseline = month_usage(rates, hours, month_key, r.tenant_load_kwh_by_tou[0, t],
+                               r.tenant_load_energy_krw_by_tou[0, t], r.tenant_load_peak_kw[0, t])
         lines = _bill(actual, model.peaks_actual[t], model.contract_kw[t])
-        base_lines = _bill(baseline, model.peaks_baseline[t], model.contract_kw[t])
-        led.add_lines(month_key, tenant.name, model.utility.name, lines)
-        led.add_baseline(month_key, tenant.name, sum(line.krw for line in base_lines))
+        if credit > 0:
+            lines.append(InvoiceLine("net_metering_credit_kwh", credit, "kWh", 0))
+        led.add_lines(month_key, tenant.name, kepco, lines)
+        if green_kwh[t] > 0:
+            led.add(month_key, tenant.name, kepco, "green_tariff_energy", float(green_kwh[t]), "kWh",
+                    round_won(green_kwh[t] * green_price))
+        led.add_baseline(month_key, tenant.name, sum(line.krw for line in _bill(baseline, model.peaks_baseline[t], model.contract_kw[t])))
+    _settle_contracts(model, year, m, month_key)
+    _pay_plants(model, r, month_key, net_metered)
+    for gp in sc.green_premium:  # facts.md §4.1: proceeds go to the Korea Energy Agency
+        kwh = gp.volume_mwh_per_year * 1000.0 / 12.0
+        led.add(month_key, gp.tenant, KEA, "green_premium", kwh, "kWh", round_won(kwh * gp.premium_krw_per_kwh))
+    led.add_energy(month_key, r, 0, green_kwh if not model.plan.pool_hourly else np.zeros(len(model.tenants)))
+
+
+def _net_metered_export_kwh(model: ComplexModel, r: BlockResult) -> np.ndarray:
+    """kWh exported by each tenant's net-metered self-generation plants this month."""
+    out = np.zeros(len(model.tenants))
     for g, plant in enumerate(model.generators):
-        kwh = float(r.gen_export_kwh[m, g])
-        krw = int(round(float(r.gen_export_smp_krw[m, g])))
+        if plant.spec.uses_net_metering():
+            out[model.plan.gen_host[g]] += r.gen_export_kwh[0, g]
+    return out
+
+
+def _settle_contracts(model: ComplexModel, year: SettledYear, m: int, month_key: int) -> None:
+    """Direct-PPA lines for the month (DOMAIN §2; seed 000: the broker bills, passes network fees through)."""
+    r, led, broker, fees = year.months[m], model.ledger, model.broker.name, model.scenario.broker
+    for j, c in enumerate(year.active[m]):
+        spec = model.plan.contracts[c]
+        tenant = model.tenants[model.plan.c_tenant[c]].name
+        plant = model.generators[model.plan.c_gen[c]]
+        e, ap = float(r.contract_contracted_kwh[0, j]), float(r.contract_applied_kwh[0, j])
+        e_krw, ap_krw = float(r.contract_contracted_krw[0, j]), float(r.contract_applied_krw[0, j])
+        billed = ppa_billed_kwh(e, ap, spec.settlement, spec.min_take_pct)
+        energy_krw = round_won(ppa_energy_krw(e, ap, e_krw, ap_krw, billed))
+        led.add(month_key, tenant, broker, "ppa_energy", billed, "kWh", energy_krw)
+        led.add(month_key, broker, plant.name, "ppa_energy", billed, "kWh", energy_krw)
+        comp = round_won(curtailment_compensation_krw(float(r.contract_surplus_curtailed_kwh[0, j]), e, e_krw,
+                                                      spec.curtailment_compensation_pct, spec.settlement))
+        if comp:
+            led.add(month_key, tenant, broker, "curtailment_compensation", float(r.contract_surplus_curtailed_kwh[0, j]), "kWh", comp)
+            led.add(month_key, broker, plant.name, "curtailment_compensation", float(r.contract_surplus_curtailed_kwh[0, j]), "kWh", comp)
+        cap_kw = contract_capacity_kw(spec.volume, plant.spec.capacity_kw,
+                                      float(model.plan.profiles_kw[model.plan.c_profile[c]].max()) if spec.volume.kind == "shaped" else 0.0)
+        net = round_won(network_fee_krw(ap, spec.network_fee_krw_per_kwh, cap_kw, spec.network_fee_krw_per_kw_month))
+        led.add(month_key, tenant, broker, "network_fee", ap, "kWh", net)
+        led.add(month_key, broker, model.utility.name, "network_fee", ap, "kWh", net)
+        fee = round_won(billed * fees.fee_krw_per_kwh + fees.fee_krw_per_contract_month)
+        led.add(month_key, tenant, broker, "broker_fee", billed, "kWh", fee)
+        surplus_kwh, surplus_krw = float(r.contract_surplus_export_kwh[0, j]), round_won(float(r.contract_surplus_smp_krw[0, j]))
+        if surplus_kwh > 0:
+            to = tenant if spec.surplus_revenue_to == "tenant" else plant.name
+            led.add(month_key, MARKET, to, "ppa_surplus_smp", surplus_kwh, "kWh", surplus_krw)
+            led.add(month_key, model.utility.name, MARKET, "market_purchase_smp", surplus_kwh, "kWh", surplus_krw)
+
+
+def _pay_plants(model: ComplexModel, r: BlockResult, month_key: int, net_metered: np.ndarray) -> None:
+    """Plants' own (uncontracted) output: pool plants sell to KEPCO at their monthly weighted
+    SMP (seed 003 step 1); net-metered self-generation is credited in kWh, not paid; the
+    rest is sold to the market at SMP and KEPCO buys it from the market."""
+    led, kepco = model.ledger, model.utility.name
+    for g, plant in enumerate(model.generators):
+        if plant.spec.uses_net_metering():
+            continue
+        if plant.spec.green_pool:
+            kwh = float(r.gen_kwh[0, g] - r.gen_curtailed_kwh[0, g])
+            krw = round_won(kwh * weighted_price(float(r.gen_smp_krw[0, g]), float(r.gen_kwh[0, g])))
+            led.add(month_key, kepco, plant.name, "green_pool_purchase", kwh, "kWh", krw)
+            continue
+        kwh, krw = float(r.gen_export_kwh[0, g]), round_won(float(r.gen_export_smp_krw[0, g]))
         led.add(month_key, MARKET, plant.name, "energy_export_smp", kwh, "kWh", krw)
-        # KEPCO buys the pool's energy from KPX at SMP: the market passes the money through.
-        led.add(month_key, model.utility.name, MARKET, "pool_purchase_smp", kwh, "kWh", krw)
-    led.add_energy(month_key, r, m)
+        led.add(month_key, kepco, MARKET, "market_purchase_smp", kwh, "kWh", krw)
 
 
-def _bill(usage: MonthUsage, peaks: dict[int, float], contract_kw: float):
+def _bill(usage: MonthUsage, peaks: dict[int, float], contract_kw: float) -> list[InvoiceLine]:
     billing_kw = billing_demand_kw(usage.month_key, usage.peak_kw, peaks, contract_kw)
     peaks[usage.month_key] = usage.peak_kw
     for old in [mk for mk in peaks if mk <= usage.month_key - 12]:

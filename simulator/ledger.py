@@ -55,11 +55,14 @@ class Ledger:
         self._baseline["baseline_krw"].append(int(krw))
 
     # -- energy --
-    def add_energy(self, month_key: int, r: BlockResult, m: int) -> None:
+    def add_energy(self, month_key: int, r: BlockResult, m: int, green_allocated_kwh: np.ndarray) -> None:
+        """Record a month's energy; ``green_allocated_kwh``: green-tariff kWh allocated monthly
+        (an accounting share of the tenant's grid kWh, not an hourly flow)."""
         self._tenant_energy.append(
             pd.DataFrame(
                 {"month": month_key, "agent": self.tenants}
                 | {c: getattr(r, f)[m] for c, f in TENANT_ENERGY.items()}
+                | {"green_allocated_kwh": green_allocated_kwh}
             )
         )
         if self.generators:

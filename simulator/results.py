@@ -94,18 +94,19 @@ def _ratio(a: pd.Series, b: pd.Series) -> pd.Series:
     return (a / b.where(b > 0)).fillna(0.0)
 
 
-def money_residual_krw(invoices: pd.DataFrame, pass_through: list[str]) -> float:
-    """KRW that did not balance.
+def money_residual_krw(invoices: pd.DataFrame, pass_through: dict[str, tuple[str, ...]]) -> float:
+    """KRW that did not balance, summed over months.
 
-    Every line moves money from a payer to a payee, so the sum over all
-    agents of (receipts - payments) is zero by construction; the test that
-    can fail is that pass-through parties (the power market) end each month
-    exactly even: what the market pays plants, the utility pays the market.
+    Every line moves money from a payer to a payee, so the sum over all agents of
+    (receipts - payments) is zero by construction (checked too). The test that can
+    fail is that pass-through parties end each month even, apart from their own revenue
+    items: the power market pays plants what KEPCO pays it; the broker passes PPA energy
+    and network fees through and keeps only its fees (seed 000).
     """
     res = 0.0
-    for p in pass_through:
-        inn = invoices[invoices["payee"] == p].groupby("month")["krw"].sum()
-        out = invoices[invoices["payer"] == p].groupby("month")["krw"].sum()
+    for party, own_items in pass_through.items():
+        inn = invoices[(invoices["payee"] == party) & ~invoices["item"].isin(own_items)].groupby("month")["krw"].sum()
+        out = invoices[invoices["payer"] == party].groupby("month")["krw"].sum()
         res += float((inn.sub(out, fill_value=0)).abs().sum())
     flows = invoices.groupby("payee")["krw"].sum().sub(invoices.groupby("payer")["krw"].sum(), fill_value=0)
     return res + abs(float(flows.sum()))

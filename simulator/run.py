@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from simulator.config import Scenario, load_scenario
-from simulator.engine import MARKET, ComplexModel
+from simulator.engine import KEA, MARKET, ComplexModel
 from simulator.population import check_tariff_classes, expand_tenants
 from simulator.results import (
     energy_residual_mwh,
@@ -83,7 +83,8 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
             tenant_kpis(invoices, baseline, t_energy, tenants, scenario.emission_factor_t_per_mwh),
             generator_kpis(invoices, g_energy, generators),
             party_kpis(invoices, [model.utility.name], "utility"),
-            party_kpis(invoices, [MARKET], "market"),
+            party_kpis(invoices, [MARKET, KEA], "market"),
+            party_kpis(invoices, [model.broker.name], "broker"),
         ],
         ignore_index=True,
     )
@@ -145,6 +146,8 @@ def build_summary(scenario, model, invoices, baseline, t_energy, g_energy) -> di
         "co2_location_t": round((load - t_energy["self_kwh"].sum() / KWH_PER_MWH) * ef, 6),
         "invariants": {
             "energy_residual_mwh": energy_residual_mwh(t_energy, g_energy),
-            "money_residual_krw": money_residual_krw(invoices, [MARKET]),
+            "money_residual_krw": money_residual_krw(
+                invoices, {MARKET: (), model.broker.name: ("broker_fee",)}
+            ),
         },
     }

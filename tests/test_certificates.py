@@ -1,0 +1,413 @@
+"""Certificate ledger: balances, splits, FIFO, misuse, REC weights, double counting, invariants.
+
+Every expected value is worked by hand in the comment beside it. Months are ``month_key`` =
+``year * 12 + month - 1`` (simulator.calendar). Rules: DOMAIN.md §2 (one owner, retired once,
+green certificates not resellable, self-use RECs retired to claim own use); facts.md §3.2-3.3
+(1 REC = 1 MWh x weight; rooftop solar <= 3 MW weight 1.5).
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulator.certificates import CertificateError, CertificateLedger, CertKind, Finding
+
+
+def mk(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+AUG, SEP, OCT = mk(2025, 8), mk(2025, 9), mk(2025, 10)
+
+
+def assert_consistent(led: CertificateLedger) -> None:
+    residuals = led.check()
+    assert residuals == {key: 0.0 for key in residuals}, residuals
+
+
+# --------------------------------------------------------------------- balances
+
+
+def test_issue_transfer_retire_balances():
+    led = CertificateLedger()
+    led.issue("rec", "pv1", AUG, 100.0, owner="pv1")
+    led.transfer("rec", "pv1", "T1", 60.0)
+    led.retire("T1", "rec", 25.0, claimant="T1", year=2025)
+    assert led.issued("rec") == 100.0  # issued once
+    assert led.held("pv1", "rec") == 40.0  # 100 - 60
+    assert led.held("T1", "rec") == 35.0  # 60 - 25
+    assert led.retired("T1") == 25.0
+    assert led.retired("T1", year=2025, kind="rec") == 25.0
+    assert led.retired("T1", year=2026) == 0.0  # nothing claimed in 2026
+    # issued = held + retired: 100 = 40 + 35 + 25
+    assert led.held("pv1") + led.held("T1") + led.retired("T1") == led.issued()
+    assert_consistent(led)
+
+
+def test_partial_transfer_splits_batch():
+    led = CertificateLedger()
+    b = led.issue(CertKind.REC, "pv1", AUG, 100.0, owner="pv1", weight=1.0)
+    (child,) = led.transfer(b, "pv1", "T1", 30.0)
+    assert child != b  # a new batch for the moved part
+    assert led.batch(b).mwh == 70.0  # 100 - 30 stays with the plant
+    assert led.batch(child).mwh == 30.0
+    assert led.batch(child).owner == "T1" and led.batch(child).parent == b
+    assert led.batch(child).issuer == "pv1"
+    # whole-batch transfer keeps the id
+    assert led.transfer(child, "T1", "T2") == [child]
+    assert led.batch(child).owner == "T2"
+    assert len(led) == 2  # original + one split
+    assert_consistent(led)
+
+
+def test_fifo_oldest_month_first_across_sources():
+    led = CertificateLedger()
+    oct_ = led.issue("rec", "pvA", OCT, 10.0, owner="T1")
+    aug = led.issue("rec", "pvB", AUG, 10.0, owner="T1")
+    sep = led.issue("rec", "pvA", SEP, 10.0, owner="T1")
+    moved = led.transfer("rec", "T1", "T2", 15.0)
+    # Aug (10, whole) then Sep (5 of 10): Oct untouched
+    assert moved[0] == aug
+    assert led.batch(moved[1]).month_key == SEP and led.batch(moved[1]).mwh == 5.0
+    assert led.batch(sep).mwh == 5.0  # 10 - 5
+    assert led.batch(oct_).owner == "T1" and led.batch(oct_).mwh == 10.0
+    claims = led.retire("T1", "rec", 8.0, claimant="T1", year=2025)
+    # T1 holds Sep 5 + Oct 10: retire Sep 5 then Oct 3
+    assert [(c.source, c.month_key, c.mwh) for c in claims] == [("pvA", SEP, 5.0), ("pvA", OCT, 3.0)]
+    assert led.held("T1", "rec") == 7.0  # 15 - 8
+    assert_consistent(led)
+
+
+def test_fifo_by_source():
+    led = CertificateLedger()
+    led.issue("rec", "pvA", AUG, 10.0, owner="T1")
+    led.issue("rec", "pvB", AUG, 10.0, owner="T1")
+    led.issue("rec", "pvB", SEP, 10.0, owner="T1")
+    moved = led.transfer(("rec", "pvB"), "T1", "T2", 12.0)
+    # only pvB: Aug 10 + Sep 2
+    assert [(led.batch(i).source, led.batch(i).month_key, led.batch(i).mwh) for i in moved] == [
+        ("pvB", AUG, 10.0), ("pvB", SEP, 2.0)]
+    assert led.held("T1", "rec", source="pvA") == 10.0  # untouched
+    assert led.held("T1", "rec", source="pvB") == 8.0  # 20 - 12
+    claims = led.retire("T1", "rec", 8.0, "T1", 2025, source="pvB")
+    assert [(c.source, c.month_key, c.mwh) for c in claims] == [("pvB", SEP, 8.0)]
+    assert_consistent(led)
+
+
+def test_transfer_back_and_forth_keeps_fifo_index_right():
+    # A batch returning to an earlier owner must not be picked twice from a stale index entry.
+    led = CertificateLedger()
+    b = led.issue("rec", "pv", AUG, 10.0, owner="A")
+    led.transfer(b, "A", "B")
+    led.transfer(b, "B", "A")
+    led.issue("rec", "pv", SEP, 10.0, owner="A")
+    moved = led.transfer("rec", "A", "C", 20.0)  # Aug 10 + Sep 10, each once
+    assert sorted(led.batch(i).month_key for i in moved) == [AUG, SEP]
+    assert led.held("A") == 0.0 and led.held("C") == 20.0
+    assert_consistent(led)
+
+
+# --------------------------------------------------------------------- misuse
+
+
+def test_retire_more_than_held_raises_and_changes_nothing():
+    led = CertificateLedger()
+    led.issue("rec", "pv", AUG, 10.0, owner="T1")
+    with pytest.raises(CertificateError, match="holds 10 MWh"):
+        led.retire("T1", "rec", 10.5, "T1", 2025)
+    with pytest.raises(CertificateError, match="holds 0 MWh"):
+        led.retire("T2", "rec", 1.0, "T2", 2025)  # holds nothing
+    with pytest.raises(CertificateError, match="holds 10 MWh"):
+        led.transfer("rec", "T1", "T2", 11.0)
+    assert led.held("T1", "rec") == 10.0 and led.retired("T1") == 0.0  # unchanged
+    assert_consistent(led)
+
+
+def test_retire_twice_raises():
+    led = CertificateLedger()
+    b = led.issue("rec", "pv", AUG, 10.0, owner="T1")
+    led.retire_batch(b, "T1", "T1", 2025)
+    with pytest.raises(CertificateError, match="already retired"):
+        led.retire_batch(b, "T1", "T1", 2025)
+    with pytest.raises(CertificateError, match="already retired"):
+        led.transfer(b, "T1", "T2")
+    with pytest.raises(CertificateError, match="holds 0 MWh"):
+        led.retire("T1", "rec", 10.0, "T1", 2026)  # nothing live left
+    assert led.retired("T1") == 10.0  # counted once
+    assert_consistent(led)
+
+
+def test_only_the_owner_moves_a_batch():
+    led = CertificateLedger()
+    b = led.issue("rec", "pv", AUG, 10.0, owner="T1")
+    with pytest.raises(CertificateError, match="owned by 'T1'"):
+        led.transfer(b, "T2", "T3")
+    with pytest.raises(CertificateError, match="owned by 'T1'"):
+        led.retire_batch(b, "T2", "T2", 2025)
+
+
+def test_green_resale_raises():
+    led = CertificateLedger()
+    led.issue("green", "pool_pv", AUG, 100.0, owner="KEPCO")
+    led.transfer("green", "KEPCO", "T1", 40.0)  # the utility delivers on bill payment: allowed
+    with pytest.raises(CertificateError, match="may not be resold"):
+        led.transfer("green", "T1", "T2", 10.0)  # subscriber resells: forbidden (step 5)
+    assert led.held("T1", "green") == 40.0  # unchanged by the failed resale
+    led.retire("T1", "green", 40.0, "T1", 2025)  # step 6: the subscriber retires and claims
+    assert led.retired("T1", kind="green") == 40.0
+    assert_consistent(led)
+
+
+def test_bad_inputs_raise():
+    led = CertificateLedger()
+    with pytest.raises(CertificateError, match="unknown certificate kind"):
+        led.issue("carbon", "pv", AUG, 1.0, owner="pv")
+    with pytest.raises(CertificateError, match="> 0 MWh"):
+        led.issue("rec", "pv", AUG, 0.0, owner="pv")
+    with pytest.raises(CertificateError, match="> 0 MWh"):
+        led.issue("rec", "pv", AUG, float("nan"), owner="pv")
+    with pytest.raises(CertificateError, match="no multiplier"):
+        led.issue("green", "pv", AUG, 1.0, owner="KEPCO", weight=1.5)
+    with pytest.raises(CertificateError, match="REC weight"):
+        led.issue("rec", "pv", AUG, 1.0, owner="pv", weight=0.0)
+    b = led.issue("rec", "pv", AUG, 1.0, owner="pv")
+    with pytest.raises(CertificateError, match="itself"):
+        led.transfer(b, "pv", "pv")
+    with pytest.raises(CertificateError, match="needs an amount"):
+        led.transfer("rec", "pv", "T1")
+    with pytest.raises(CertificateError, match="year"):
+        led.retire("pv", "rec", 1.0, "pv", year="2025")
+    with pytest.raises(CertificateError, match="no certificate batch"):
+        led.batch(99)
+    assert isinstance(CertificateError("x"), ValueError)
+    assert_consistent(led)
+
+
+# --------------------------------------------------------------------- REC weight
+
+
+def test_rec_weight_counts_certificates_not_claim():
+    # Rooftop solar <= 3 MW: weight 1.5 (facts.md §3.3); 1 REC = 1 MWh x weight (§3.2).
+    led = CertificateLedger()
+    b = led.issue("rec", "roof_pv", AUG, 100.0, owner="roof_pv", weight=1.5)
+    assert led.batch(b).certificates == 150.0  # 100 MWh x 1.5
+    (c,) = led.transfer(b, "roof_pv", "T1", 40.0)
+    assert led.batch(c).certificates == 60.0  # 40 x 1.5
+    (claim,) = led.retire("T1", "rec", 40.0, "T1", 2025)
+    assert claim.mwh == 40.0 and claim.certificates == 60.0  # claims 40 MWh, not 60
+    assert led.retired("T1") == 40.0
+    df = led.batches_frame()
+    assert df["certificates"].sum() == 150.0  # 90 held by the plant + 60 retired
+    assert df["mwh"].sum() == 100.0
+    led.register_generation("roof_pv", AUG, 100.0)
+    assert led.findings() == []  # 40 MWh claimed <= 100 generated, though 60 RECs retired
+    assert_consistent(led)
+
+
+def test_green_certificates_are_one_per_kwh():
+    led = CertificateLedger()
+    b = led.issue("green", "pool_pv", AUG, 2.5, owner="KEPCO")
+    assert led.batch(b).certificates == 2500.0  # 2.5 MWh = 2,500 kWh, one certificate per kWh
+
+
+# --------------------------------------------------------------------- double counting
+
+
+def seed003_ledger() -> CertificateLedger:
+    """Green tariff (seed 003): pool plant 100 MWh in Aug 2025; green certificates to subscriber T1;
+    the plant keeps its RECs (step 2) and sells them to tenant T2."""
+    led = CertificateLedger()
+    led.register_generation("pool_pv", AUG, 100.0)
+    led.issue("green", "pool_pv", AUG, 100.0, owner="KEPCO")
+    led.issue("rec", "pool_pv", AUG, 100.0, owner="pool_pv", weight=1.0)
+    led.transfer("green", "KEPCO", "T1", 100.0)
+    led.transfer("rec", "pool_pv", "T2", 100.0)
+    return led
+
+
+def test_seed003_double_counting_found():
+    led = seed003_ledger()
+    led.retire("T1", "green", 100.0, "T1", 2025)
+    assert led.findings() == []  # only the green claim so far: 100 <= 100
+    led.retire("T2", "rec", 100.0, "T2", 2025)
+    (f,) = led.findings()
+    assert isinstance(f, Finding) and f.problem == "double_claim"
+    assert (f.source, f.month_key) == ("pool_pv", AUG)
+    assert f.claimed_mwh == 200.0  # 100 green (T1) + 100 REC (T2)
+    assert f.generated_mwh == 100.0
+    assert f.excess_mwh == 100.0  # 200 - 100
+    assert f.kinds == ("green", "rec") and f.claimants == ("T1", "T2")
+    assert "2025-08" in f.message and "double counting" in f.message
+    df = led.findings_frame()
+    assert len(df) == 1 and df.loc[0, "claimed_mwh"] == 200.0
+    assert_consistent(led)  # the books balance; the problem is in the claims, not the ledger
+
+
+def test_no_finding_when_claims_within_generation():
+    led = seed003_ledger()
+    led.retire("T1", "green", 60.0, "T1", 2025)
+    led.retire("T2", "rec", 40.0, "T2", 2025)
+    assert led.findings() == []  # 60 + 40 = 100 <= 100 generated
+    led.retire("T2", "rec", 0.001, "T2", 2025)
+    (f,) = led.findings()  # 100.001 > 100: one kWh too many
+    assert f.claimed_mwh == pytest.approx(100.001)
+
+
+def test_over_issuance_finding():
+    led = CertificateLedger()
+    led.register_generation("pv", AUG, 80.0)
+    led.issue("rec", "pv", AUG, 50.0, owner="pv")
+    led.issue("rec", "pv", AUG, 50.0, owner="pv")  # 100 MWh of RECs on 80 MWh generated
+    led.issue("green", "pv", AUG, 80.0, owner="KEPCO")  # green on exactly 80: not over-issued
+    (f,) = led.findings()
+    assert f.problem == "over_issuance" and f.kinds == ("rec",)
+    assert f.issued_mwh == 100.0 and f.generated_mwh == 80.0  # 50 + 50 vs 80
+    assert f.excess_mwh == 20.0  # 100 - 80
+    assert f.claimed_mwh == 0.0  # nothing retired yet
+
+
+def test_claim_without_registered_generation_is_a_finding_unless_premium():
+    led = CertificateLedger()
+    led.issue("premium", "green_premium_2025", AUG, 30.0, owner="T1")
+    led.retire("T1", "premium", 30.0, "T1", 2025)
+    assert led.findings() == []  # a programme claim, not linked to a plant
+    led.issue("rec", "ghost_pv", AUG, 5.0, owner="T1")
+    led.retire("T1", "rec", 5.0, "T1", 2025)
+    problems = [(f.problem, f.source, f.generated_mwh) for f in led.findings()]
+    # over-issued (5 > 0 registered) and over-claimed (5 > 0): both visible
+    assert problems == [("double_claim", "ghost_pv", 0.0), ("over_issuance", "ghost_pv", 0.0)]
+
+
+def test_register_generation_adds_parts_of_a_month():
+    led = CertificateLedger()
+    led.register_generation("pv", AUG, 40.0)  # first block ends mid-August
+    led.register_generation("pv", AUG, 60.0)  # second block
+    assert led.generated("pv", AUG) == 100.0  # 40 + 60
+    led.issue("rec", "pv", AUG, 100.0, owner="pv")
+    assert led.findings() == []
+
+
+def test_self_use_plant_claim_only_by_retiring_own_recs():
+    # DOMAIN §2 table: RECs of own plant must be retired, not sold, to claim RE use.
+    led = CertificateLedger()
+    led.register_generation("T1_roof", AUG, 50.0)
+    led.issue("rec", "T1_roof", AUG, 50.0, owner="T1", weight=1.5)
+    led.transfer("rec", "T1", "T9", 20.0)  # sells 20 MWh of RECs (30 REC)
+    led.retire("T1", "rec", 30.0, "T1", 2025)  # claims the rest
+    assert led.retired("T1") == 30.0  # not 50: sold RECs carry the claim away
+    led.retire("T9", "rec", 20.0, "T9", 2025)
+    assert led.retired("T9") == 20.0
+    assert led.findings() == []  # 30 + 20 = 50 generated
+    assert_consistent(led)
+
+
+# --------------------------------------------------------------------- export
+
+
+def test_batches_frame_columns_and_status():
+    led = CertificateLedger()
+    b = led.issue("rec", "pv", AUG, 10.0, owner="pv", weight=1.2)
+    led.retire_batch(b, "pv", "T1", 2025, mwh=4.0)
+    df = led.batches_frame()
+    assert list(df.columns[:4]) == ["id", "kind", "source", "month"]
+    assert df["status"].tolist() == ["issued", "retired"]
+    assert df["mwh"].tolist() == [6.0, 4.0]  # 10 - 4 stays live
+    assert df["certificates"].tolist() == pytest.approx([7.2, 4.8])  # x 1.2
+    assert df["month"].tolist() == ["2025-08", "2025-08"]
+    assert df["claimant"].tolist() == [None, "T1"]
+    assert df["retired_year"].tolist()[1] == 2025 and df["parent"].tolist()[1] == b
+    assert led.findings_frame().empty
+
+
+# --------------------------------------------------------------------- invariants (property)
+
+OWNERS = ["KEPCO", "pvA", "pvB", "T1", "T2"]
+SOURCES = ["pvA", "pvB", "premium_prog"]
+
+ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("issue"), st.sampled_from(list(CertKind)), st.sampled_from(SOURCES),
+                  st.integers(0, 5), st.floats(0.001, 100.0), st.sampled_from(OWNERS),
+                  st.sampled_from([1.0, 1.2, 1.5, 1.9])),
+        st.tuples(st.just("transfer"), st.sampled_from(list(CertKind)), st.sampled_from(OWNERS),
+                  st.sampled_from(OWNERS), st.floats(0.0, 1.0), st.booleans()),
+        st.tuples(st.just("retire"), st.sampled_from(list(CertKind)), st.sampled_from(OWNERS),
+                  st.floats(0.0, 1.0), st.integers(2025, 2027)),
+        st.tuples(st.just("gen"), st.sampled_from(SOURCES), st.integers(0, 5), st.floats(0.0, 100.0)),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops)
+def test_random_valid_operations_keep_invariants(seq):
+    led = CertificateLedger()
+    retired_total = 0.0
+    for op in seq:
+        if op[0] == "issue":
+            _, kind, src, m, mwh, owner, w = op
+            led.issue(kind, src, m, mwh, owner, weight=w if kind is CertKind.REC else 1.0)
+        elif op[0] == "transfer":
+            _, kind, a, b, frac, by_source = op
+            if a == b:
+                continue
+            if kind is CertKind.GREEN:
+                # only the issuer may move green: restrict to batches it issued
+                ids = [i for i in range(len(led)) if led.batch(i).status == "issued"
+                       and led.batch(i).owner == a and led.batch(i).kind is kind and led.batch(i).issuer == a]
+                if ids:
+                    led.transfer(ids[0], a, b, led.batch(ids[0]).mwh * frac or None)
+                continue
+            have = led.held(a, kind)
+            amount = round(have * frac, 6)
+            if amount <= 0:
+                continue
+            if by_source:
+                src = next(s for s in SOURCES if led.held(a, kind, source=s) > 0)
+                amount = min(amount, led.held(a, kind, source=src))
+                led.transfer((kind, src), a, b, amount)
+            else:
+                led.transfer(kind, a, b, amount)
+        elif op[0] == "retire":
+            _, kind, owner, frac, year = op
+            amount = round(led.held(owner, kind) * frac, 6)
+            if amount > 0:
+                claims = led.retire(owner, kind, amount, owner, year)
+                assert sum(c.mwh for c in claims) == pytest.approx(amount)
+                retired_total += amount
+        else:
+            _, src, m, mwh = op
+            led.register_generation(src, m, mwh)
+        assert_consistent(led)
+    held = sum(led.held(o) for o in OWNERS)
+    retired = sum(led.retired(o) for o in OWNERS)
+    assert held + retired == pytest.approx(led.issued(), abs=1e-6)
+    assert retired == pytest.approx(retired_total, abs=1e-6)
+    led.findings()  # never raises
+
+
+# --------------------------------------------------------------------- performance
+
+
+def test_simulator_scale_operations_are_fast():
+    # 200 plants x 24 months of REC issuance, each month sold on to one of 500 tenants and retired:
+    # 4,800 issues + 4,800 transfers + 4,800 retirements + FIFO over growing holdings.
+    led = CertificateLedger()
+    t0 = time.perf_counter()
+    for m in range(24):
+        for p in range(200):
+            led.register_generation(f"pv{p}", m, 10.0)
+            led.issue("rec", f"pv{p}", m, 10.0, owner=f"pv{p}", weight=1.5)
+            led.transfer("rec", f"pv{p}", f"T{p % 500}", 7.0)
+        for t in range(200):
+            led.retire(f"T{t}", "rec", 5.0, f"T{t}", 2025 + m // 12)
+    elapsed = time.perf_counter() - t0
+    assert led.issued() == 48_000.0  # 200 x 24 x 10
+    assert sum(led.retired(f"T{t}") for t in range(200)) == 24_000.0  # 200 x 24 x 5
+    assert led.findings() == []
+    assert_consistent(led)
+    assert elapsed < 2.0, f"{elapsed:.2f} s for ~14,400 operations"
