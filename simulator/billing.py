@@ -12,7 +12,7 @@ demand ratchet; :func:`monthly_bill` turns both into invoice lines in won.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,8 +126,14 @@ def billing_demand_kw(
     return float(max(peak_kw, *carried, BILLING_DEMAND_FLOOR_SHARE * contract_kw))
 
 
-def monthly_bill(usage: MonthUsage, billing_kw: float) -> list[InvoiceLine]:
+def monthly_bill(
+    usage: MonthUsage, billing_kw: float, extra_charges: Sequence[InvoiceLine] = ()
+) -> list[InvoiceLine]:
     """Invoice lines of one month (facts.md §1.1).
+
+    ``extra_charges`` are further whole-won charges on the same KEPCO bill (e.g. the
+    green-tariff energy line, seed 003 step 4): they enter the 전기요금계, so the fund
+    and VAT apply to them as well.
 
     Order of operations:
 
@@ -154,6 +160,7 @@ def monthly_bill(usage: MonthUsage, billing_kw: float) -> list[InvoiceLine]:
         ),
         InvoiceLine("climate_environment", kwh, "kWh", truncate_won(usage.climate_charge_krw)),
         InvoiceLine("fuel_cost_adjustment", kwh, "kWh", truncate_won(usage.fuel_adj_charge_krw)),
+        *extra_charges,
     ]
     subtotal = sum(line.krw for line in charges)
     return [

@@ -23,7 +23,7 @@ from agents.generator import Generator
 from agents.tenant import Tenant
 from agents.utility import Utility
 from agents.broker import Broker
-from simulator.billing import InvoiceLine, MonthUsage, billing_demand_kw, monthly_bill, round_won
+from simulator.billing import InvoiceLine, MonthUsage, billing_demand_kw, monthly_bill, round_won, truncate_won
 from simulator.calendar import HourlyCalendar, build_calendar, year_blocks
 from simulator.config import GeneratorSpec, Scenario
 from simulator.kernel import settle_block
@@ -246,13 +246,14 @@ def bill_month(model: ComplexModel, year: SettledYear, m: int, month_key: int, h
             actual = scale_usage(actual, (ordinary_kwh - monthly_green - credit) / ordinary_kwh)
         baseline = month_usage(rates, hours, month_key, r.tenant_load_kwh_by_tou[0, t],
                                r.tenant_load_energy_krw_by_tou[0, t], r.tenant_load_peak_kw[0, t])
-        lines = _bill(actual, model.peaks_actual[t], model.contract_kw[t])
+        green_line = (
+            [InvoiceLine("green_tariff_energy", float(green_kwh[t]), "kWh", truncate_won(green_kwh[t] * green_price))]
+            if green_kwh[t] > 0 else []
+        )
+        lines = _bill(actual, model.peaks_actual[t], model.contract_kw[t], green_line)
         if credit > 0:
             lines.append(InvoiceLine("net_metering_credit_kwh", credit, "kWh", 0))
         led.add_lines(month_key, tenant.name, kepco, lines)
-        if green_kwh[t] > 0:
-            led.add(month_key, tenant.name, kepco, "green_tariff_energy", float(green_kwh[t]), "kWh",
-                    round_won(green_kwh[t] * green_price))
         led.add_baseline(month_key, tenant.name, sum(line.krw for line in _bill(baseline, model.peaks_baseline[t], model.contract_kw[t])))
     _settle_contracts(model, year, m, month_key)
     _pay_plants(model, r, month_key, net_metered)
@@ -321,9 +322,9 @@ def _pay_plants(model: ComplexModel, r: BlockResult, month_key: int, net_metered
         led.add(month_key, kepco, MARKET, "market_purchase_smp", kwh, "kWh", krw)
 
 
-def _bill(usage: MonthUsage, peaks: dict[int, float], contract_kw: float) -> list[InvoiceLine]:
+def _bill(usage: MonthUsage, peaks: dict[int, float], contract_kw: float, extra=()) -> list[InvoiceLine]:
     billing_kw = billing_demand_kw(usage.month_key, usage.peak_kw, peaks, contract_kw)
     peaks[usage.month_key] = usage.peak_kw
     for old in [mk for mk in peaks if mk <= usage.month_key - 12]:
         del peaks[old]
-    return monthly_bill(usage, billing_kw)
+    return monthly_bill(usage, billing_kw, extra)
