@@ -69,7 +69,9 @@ class CertKind(str, Enum):
 
 # Kinds whose source is a physical plant: a claim on them without registered generation is a
 # finding. ``premium`` is a programme, not a plant (DOMAIN §2 "Green premium").
-PLANT_LINKED = frozenset({CertKind.REC, CertKind.GREEN})
+PLANT_LINKED = frozenset({"rec", "green"})
+KINDS = tuple(k.value for k in CertKind)
+_KIND_VALUE = {k.value: k.value for k in CertKind} | {k: k.value for k in CertKind}
 
 HELD, RETIRED = "issued", "retired"  # batch status values (``issued`` = live, held by its owner)
 
@@ -79,10 +81,11 @@ def _month_label(month_key: int) -> str:
     return f"{month_key // 12:04d}-{month_key % 12 + 1:02d}"
 
 
-def _kind(kind) -> CertKind:
+def _kind(kind) -> str:
+    """A kind as its plain string (``"rec"``, ``"green"``, ``"premium"``): cheap to hash in the indexes."""
     try:
-        return CertKind(kind)
-    except ValueError:
+        return _KIND_VALUE[kind]
+    except (KeyError, TypeError):
         raise CertificateError(
             f"unknown certificate kind {kind!r} (expected one of {[k.value for k in CertKind]})"
         ) from None
@@ -108,8 +111,8 @@ def _wh(mwh, what: str = "mwh", allow_zero: bool = False) -> int:
     return wh
 
 
-def _certs_per_mwh(kind: CertKind, weight: float) -> float:
-    return weight if kind is CertKind.REC else CERTIFICATES_PER_MWH[kind.value]
+def _certs_per_mwh(kind: str, weight: float) -> float:
+    return weight if kind == "rec" else CERTIFICATES_PER_MWH[kind]
 
 
 @dataclass(slots=True)
@@ -121,7 +124,7 @@ class Batch:
     """
 
     id: int
-    kind: CertKind
+    kind: str  # a CertKind value
     source: str
     month_key: int
     wh: int
@@ -148,7 +151,7 @@ class Claim:
     """Underlying MWh retired for an RE claim, as returned by the retire methods."""
 
     batch_id: int
-    kind: CertKind
+    kind: str  # a CertKind value
     source: str
     month_key: int
     mwh: float
@@ -187,10 +190,10 @@ def _pairs_total(pairs) -> dict:
     return out
 
 
-def _certs(by_kind_weight: dict, kind: CertKind) -> float:
+def _certs(by_kind_weight: dict, kind: str) -> float:
     """Certificates of ``kind`` from integer Wh totals per (kind, weight): exact sums, one rounding."""
     return sum(
-        wh * _certs_per_mwh(k, w) / WH_PER_MWH for (k, w), wh in sorted(by_kind_weight.items()) if k is kind
+        wh * _certs_per_mwh(k, w) / WH_PER_MWH for (k, w), wh in sorted(by_kind_weight.items()) if k == kind
     )
 
 
@@ -202,7 +205,7 @@ class CertificateLedger:
     """
 
     def __init__(self, non_resellable=(CertKind.GREEN,)):
-        self.non_resellable = frozenset(_kind(k) for k in non_resellable)
+        self.non_resellable = frozenset(_kind(k) for k in non_resellable)  # plain strings
         self._batches: dict[int, Batch] = {}
         self._next_id = 0
         # FIFO indexes: heaps of (month_key, batch_id, version); stale entries skipped lazily.
@@ -211,10 +214,10 @@ class CertificateLedger:
         # Counters (integer Wh).
         self._held: dict[tuple, int] = defaultdict(int)  # (owner, kind)
         self._held_src: dict[tuple, int] = defaultdict(int)  # (owner, kind, source)
-        self._issued: dict[CertKind, int] = defaultdict(int)
+        self._issued: dict[str, int] = defaultdict(int)
         self._issued_kw: dict[tuple, int] = defaultdict(int)  # (kind, weight)
         self._issued_sm: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))  # (source, month) -> kind
-        self._retired_kind: dict[CertKind, int] = defaultdict(int)
+        self._retired_kind: dict[str, int] = defaultdict(int)
         self._retired_by: dict[str, dict] = defaultdict(lambda: defaultdict(int))  # claimant -> (year, kind)
         self._claims_sm: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))  # (src, mo) -> (kind, claimant)
         self._generated: dict[tuple, int] = defaultdict(int)  # (source, month)
@@ -252,7 +255,7 @@ class CertificateLedger:
             weight = float(weight)
         except (TypeError, ValueError):
             raise CertificateError(f"weight is {weight!r} (expected a number)") from None
-        if kind is CertKind.REC:
+        if kind == "rec":
             if not (math.isfinite(weight) and weight > 0):
                 raise CertificateError(f"REC weight is {weight!r} (expected > 0 certificates per MWh)")
         elif weight != 1.0:
@@ -323,7 +326,7 @@ class CertificateLedger:
 
     def held(self, owner: str, kind=None, source: str | None = None) -> float:
         """MWh of live (unretired) certificates held by ``owner`` (of ``kind``, from ``source``)."""
-        kinds = list(CertKind) if kind is None else [_kind(kind)]
+        kinds = KINDS if kind is None else (_kind(kind),)
         if source is None:
             return sum(self._held.get((owner, k), 0) for k in kinds) / WH_PER_MWH
         return sum(self._held_src.get((owner, k, source), 0) for k in kinds) / WH_PER_MWH
@@ -333,7 +336,7 @@ class CertificateLedger:
         kind = None if kind is None else _kind(kind)
         return sum(
             wh for (y, k), wh in self._retired_by.get(claimant, {}).items()
-            if (year is None or y == year) and (kind is None or k is kind)
+            if (year is None or y == year) and (kind is None or k == kind)
         ) / WH_PER_MWH
 
     def issued(self, kind=None) -> float:
@@ -372,10 +375,10 @@ class CertificateLedger:
             else:
                 held_kw[b.kind, b.weight] += b.wh
                 held_idx[b.owner, b.kind] += b.wh
-        for k in CertKind:
+        for k in KINDS:
             iss = self._issued.get(k, 0)
-            held = sum(wh for (kk, _), wh in held_kw.items() if kk is k)
-            ret = sum(wh for (kk, _), wh in ret_kw.items() if kk is k)
+            held = sum(wh for (kk, _), wh in held_kw.items() if kk == k)
+            ret = sum(wh for (kk, _), wh in ret_kw.items() if kk == k)
             out[f"{k}.mwh"] = (iss - held - ret) / WH_PER_MWH
             out[f"{k}.certificates"] = _certs(self._issued_kw, k) - _certs(
                 _pairs_total(list(held_kw.items()) + list(ret_kw.items())), k
@@ -422,7 +425,7 @@ class CertificateLedger:
             note = "" if registered else " (no generation registered)"
             out.append(Finding(
                 source, month, claimed / WH_PER_MWH, gen / WH_PER_MWH,
-                tuple(sorted(str(k) for k in kinds)), tuple(sorted({c for _, c in claims})),
+                tuple(sorted(kinds)), tuple(sorted({c for _, c in claims})),
                 f"double counting: {source} {_month_label(month)}: {claimed / WH_PER_MWH:,.6g} MWh claimed "
                 f"({parts}) against {gen / WH_PER_MWH:,.6g} MWh generated{note}",
                 problem="double_claim",
@@ -434,11 +437,11 @@ class CertificateLedger:
                 if wh <= gen or not (registered or k in PLANT_LINKED):
                     continue
                 claims = self._claims_sm.get((source, month), {})
-                claimed = sum(v for (kk, _), v in claims.items() if kk is k)
+                claimed = sum(v for (kk, _), v in claims.items() if kk == k)
                 note = "" if registered else " (no generation registered)"
                 out.append(Finding(
                     source, month, claimed / WH_PER_MWH, gen / WH_PER_MWH, (str(k),),
-                    tuple(sorted({c for (kk, c) in claims if kk is k})),
+                    tuple(sorted({c for (kk, c) in claims if kk == k})),
                     f"over-issuance: {source} {_month_label(month)}: {k} certificates issued on "
                     f"{wh / WH_PER_MWH:,.6g} MWh against {gen / WH_PER_MWH:,.6g} MWh generated{note}",
                     problem="over_issuance", issued_mwh=wh / WH_PER_MWH,
@@ -453,7 +456,7 @@ class CertificateLedger:
         import pandas as pd
 
         rows = [
-            (b.id, str(b.kind), b.source, _month_label(b.month_key), b.month_key, b.owner, b.issuer,
+            (b.id, b.kind, b.source, _month_label(b.month_key), b.month_key, b.owner, b.issuer,
              b.mwh, b.weight, b.certificates, b.status, b.claimant, b.retired_year, b.parent)
             for b in self._batches.values()
         ]
