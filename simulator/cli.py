@@ -110,7 +110,10 @@ def _print_summary(s: dict) -> None:
         ("RE share (annual match)", f"{s['re_share_annual']:.1%}"),
         ("RE share (hourly match)", f"{s['re_share_hourly']:.1%}"),
         ("CO2, t", f"{s['co2_t']:,.1f}"),
+        ("certificates retired by tenants, MWh", f"{s['certificates']['retired_by_tenants_mwh']:,.1f}"),
+        ("double-counting findings", f"{s['certificates']['double_counting_findings']}"),
         ("energy residual, MWh", f"{inv['energy_residual_mwh']:.2e}"),
+        ("certificate residual", f"{inv['certificate_residual']:.2e}"),
         ("money residual, KRW", f"{inv['money_residual_krw']:.2e}"),
     ]
     for r in rows:

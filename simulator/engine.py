@@ -29,7 +29,9 @@ from simulator.config import GeneratorSpec, Scenario
 from simulator.kernel import settle_block
 from simulator.ledger import Ledger
 from simulator.load import profile_for_block, tenant_load_kw
-from simulator.markets import smp_krw_per_kwh
+from simulator.certificates import CertificateLedger
+from simulator.certification import buy_recs_for_targets, certify_month, sell_recs_quarterly
+from simulator.markets import rec_price_krw_per_rec, smp_krw_per_kwh
 from simulator.population import TenantSpec
 from simulator.procurement import Plan
 from simulator.rng import stream
@@ -50,6 +52,7 @@ from simulator.solar import fuel_cell_kw, solar_ac_kw
 from simulator.tariffs import HourlyRates, hourly_rates, load_table
 
 MARKET = "market"  # KPX power pool: the explicit counterparty of exports
+HOURS_PER_YEAR = 8760.0  # a yearly subscription spread over a month pro rata to its hours
 KEA = "korea_energy_agency"  # receives green-premium proceeds (facts.md §4.1)
 
 
@@ -63,6 +66,7 @@ class SettledYear:
     smp_krw_per_kwh: np.ndarray
     months: list[BlockResult]  # one kernel result per billing month (M = 1)
     active: list[np.ndarray]  # per month: indices into plan.contracts supplying that month
+    rec_price_krw_per_rec: np.ndarray  # per billing month of the block
 
 
 class ComplexModel(mesa.Model):
@@ -99,9 +103,14 @@ class ComplexModel(mesa.Model):
         self.broker = Broker(self, scenario.broker)
         self.net_metering_bank_kwh = np.zeros(len(tenants))  # facts.md §4.4: carried forward
         self.ppa_tenants = set(self.plan.c_tenant.tolist())
+        self.certs = CertificateLedger()
+        self.year_load_kwh = np.zeros(len(tenants))  # calendar year to date, for REC targets
+        self.month_billed = None  # simpy event, fired with (year, month index) after each month's billing
         self.env = simpy.Environment()
+        self.month_billed = self.env.event()
         self.env.process(yearly_settlement(self))
         self.env.process(monthly_billing(self))
+        self.env.process(rec_trading(self))
 
     def run(self) -> Ledger:
         self.env.run()
@@ -128,7 +137,25 @@ def monthly_billing(model: ComplexModel):
         for m, (month_key, h0, h1) in enumerate(year.calendar.month_bounds()):
             yield model.env.timeout(h1 - h0)
             bill_month(model, year, m, month_key, slice(h0, h1))
+            done, model.month_billed = model.month_billed, model.env.event()
+            done.succeed((year, m, month_key))
         del model.settled[k]  # the year is billed: free its block
+
+
+def rec_trading(model: ComplexModel):
+    """After each billed month: quarterly REC sales (DOMAIN §3: the broker trades RECs
+    quarterly) and, at each calendar year's end and at the horizon's end, the target
+    tenants' unbundled REC purchases."""
+    last_month = model.blocks[-1][1].year * 12 + model.blocks[-1][1].month - 2
+    while True:
+        year, m, month_key = yield model.month_billed
+        price = float(year.rec_price_krw_per_rec[m])
+        if month_key % 12 == 11 or month_key == last_month:
+            buy_recs_for_targets(model, month_key, model.year_load_kwh / 1000.0, price)
+        if month_key % 3 == 2 or month_key == last_month:
+            sell_recs_quarterly(model, month_key, price)
+        if month_key % 12 == 11:
+            model.year_load_kwh[:] = 0.0
 
 
 # --- the year block -------------------------------------------------------------------------
@@ -156,7 +183,8 @@ def settle_year(model: ComplexModel, k: int, cal: HourlyCalendar) -> SettledYear
         )
         months.append(settle_block(inputs))
         actives.append(active)
-    return SettledYear(k, cal, rates, smp, months, actives)
+    rec = rec_price_krw_per_rec(cal.month_keys(), sc.markets.rec, stream(sc.seed, "rec", k))
+    return SettledYear(k, cal, rates, smp, months, actives, rec)
 
 
 def tenant_block_load_kw(sc: Scenario, spec: TenantSpec, t: int, k: int, cal: HourlyCalendar):
@@ -220,13 +248,15 @@ def bill_month(model: ComplexModel, year: SettledYear, m: int, month_key: int, h
     # -- green tariff: the pool's kWh allocated to subscribers (seed 003, DOMAIN §2) --
     grid_kwh = r.tenant_grid_kwh[0]
     if sc.green_tariff is not None:
-        pool_kwh = float(r.pool_kwh[0])
-        pool_smp = weighted_price(float(r.pool_smp_krw[0]), pool_kwh) or smp_avg
+        pool_smp = weighted_price(float(r.pool_smp_krw[0]), float(r.pool_kwh[0])) or smp_avg
         green_price = standard_price_krw_per_kwh(sc.green_tariff.price, pool_smp)
         if model.plan.pool_hourly:
             green_kwh = r.tenant_pool_kwh[0]  # applied hour by hour by the kernel
-        else:
-            green_kwh = pool_allocation_kwh(pool_kwh, model.plan.sub_weight, grid_kwh)
+        else:  # the pool's delivered (not curtailed) kWh, against the month's subscriptions
+            pool = model.plan.gen_pool == 1
+            delivered = float((r.gen_kwh[0] - r.gen_curtailed_kwh[0])[pool].sum())
+            subscribed_kwh = model.plan.sub_weight * 1000.0 * (hours.stop - hours.start) / HOURS_PER_YEAR
+            green_kwh = pool_allocation_kwh(delivered, subscribed_kwh, grid_kwh)
     else:
         green_kwh, green_price = np.zeros(len(model.tenants)), 0.0
     net_metered = _net_metered_export_kwh(model, r)
@@ -260,7 +290,10 @@ def bill_month(model: ComplexModel, year: SettledYear, m: int, month_key: int, h
     for gp in sc.green_premium:  # facts.md §4.1: proceeds go to the Korea Energy Agency
         kwh = gp.volume_mwh_per_year * 1000.0 / 12.0
         led.add(month_key, gp.tenant, KEA, "green_premium", kwh, "kWh", round_won(kwh * gp.premium_krw_per_kwh))
-    led.add_energy(month_key, r, 0, green_kwh if not model.plan.pool_hourly else np.zeros(len(model.tenants)))
+    monthly_green = np.zeros(len(model.tenants)) if model.plan.pool_hourly else green_kwh
+    led.add_energy(month_key, r, 0, monthly_green)
+    model.year_load_kwh += r.tenant_load_kwh[0]
+    certify_month(model, r, year.active[m], month_key, green_kwh)
 
 
 def _net_metered_export_kwh(model: ComplexModel, r: BlockResult) -> np.ndarray:

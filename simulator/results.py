@@ -30,13 +30,13 @@ def _year(month: pd.Series) -> pd.Series:
 
 
 def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataFrame, tenants: list[str],
-                emission_factor_t_per_mwh: float) -> pd.DataFrame:
+                emission_factor_t_per_mwh: float, claimed_mwh: pd.Series) -> pd.DataFrame:
     """Per tenant and calendar year: energy, cost vs grid-only baseline, RE shares, CO2.
 
     - ``re_share_hourly`` = sum over hours of min(load, RE delivered) / load (the 24/7 measure);
       RE delivered (self + PPA + pool applied) never exceeds the hour's load, so it is their sum.
-    - ``re_share_annual`` = RE claimed (certificates retired) / use; no certificates are retired
-      by a grid-only tenant.
+    - ``re_share_annual`` = RE claimed (certificates retired, MWh, from the certificate ledger;
+      ``claimed_mwh`` indexed by (year, agent)) / use.
     - CO2: location-based = (load - self-generation) x grid factor; market-based = (load - RE
       claimed) x grid factor (facts.md §6.1).
     """
@@ -50,7 +50,7 @@ def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataF
     out["load_mwh"] = g["load_kwh"] / KWH_PER_MWH
     out["grid_mwh"] = g["grid_kwh"] / KWH_PER_MWH
     out["re_delivered_mwh"] = (g["self_kwh"] + g["ppa_kwh"] + g["pool_kwh"]) / KWH_PER_MWH
-    out["re_claimed_mwh"] = 0.0
+    out["re_claimed_mwh"] = claimed_mwh.reindex(out.index, fill_value=0.0).astype(float)
     out["cost_krw"] = cost.reindex(out.index, fill_value=0).astype(np.int64)
     out["baseline_krw"] = base.reindex(out.index, fill_value=0).astype(np.int64)
     out["savings_krw"] = out["baseline_krw"] - out["cost_krw"]

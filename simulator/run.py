@@ -78,9 +78,14 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     g_energy = ledger.generator_energy()
     tenants = ledger.tenants
     generators = ledger.generators
+    certs = model.certs.batches_frame()
+    claims = certs[(certs["status"] == "retired") & certs["claimant"].isin(tenants)]
+    claimed = claims.groupby(["retired_year", "claimant"])["mwh"].sum()
+    claimed.index.names = ["year", "agent"]
+    findings = model.certs.findings_frame()
     kpis = pd.concat(
         [
-            tenant_kpis(invoices, baseline, t_energy, tenants, scenario.emission_factor_t_per_mwh),
+            tenant_kpis(invoices, baseline, t_energy, tenants, scenario.emission_factor_t_per_mwh, claimed),
             generator_kpis(invoices, g_energy, generators),
             party_kpis(invoices, [model.utility.name], "utility"),
             party_kpis(invoices, [MARKET, KEA], "market"),
@@ -90,7 +95,9 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     )
     invoices.to_parquet(tmp / "invoices.parquet", index=False)
     kpis.to_parquet(tmp / "kpis.parquet", index=False)
-    summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy)
+    certs.to_parquet(tmp / "certificates.parquet", index=False)
+    findings.to_parquet(tmp / "certificate_findings.parquet", index=False)
+    summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy, float(claimed.sum()), findings)
     write_json(tmp / "summary.json", summary)
     shutil.copyfile(path, tmp / "scenario.yaml")
     write_json(
@@ -108,7 +115,7 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     return kpis, summary
 
 
-def build_summary(scenario, model, invoices, baseline, t_energy, g_energy) -> dict:
+def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, re_claimed: float, findings) -> dict:
     tenants = set(model.ledger.tenants)
     load = t_energy["load_kwh"].sum() / KWH_PER_MWH
     re_delivered = (t_energy["self_kwh"] + t_energy["ppa_kwh"] + t_energy["pool_kwh"]).sum() / KWH_PER_MWH
@@ -119,7 +126,6 @@ def build_summary(scenario, model, invoices, baseline, t_energy, g_energy) -> di
     tenant_cost = int(invoices.loc[invoices["payer"].isin(tenants), "krw"].sum())
     base_cost = int(baseline["baseline_krw"].sum())
     grid = t_energy["grid_kwh"].sum() / KWH_PER_MWH
-    re_claimed = 0.0  # no certificates are retired by grid-only tenants
     ef = scenario.emission_factor_t_per_mwh
     return {
         "scenario": scenario.name,
@@ -141,11 +147,21 @@ def build_summary(scenario, model, invoices, baseline, t_energy, g_energy) -> di
             "savings_krw": base_cost - tenant_cost,
         },
         "re_share_annual": round(re_claimed / load, 9) if load else 0.0,
+        "re_claimed_mwh": round(re_claimed, 6),
         "re_share_hourly": round(re_delivered / load, 9) if load else 0.0,
-        "co2_t": round((load - re_claimed) * ef, 6),
+        "co2_t": round((load - re_claimed) * ef, 6),  # market-based: claimed RE counts as zero-emission
         "co2_location_t": round((load - t_energy["self_kwh"].sum() / KWH_PER_MWH) * ef, 6),
+        "certificates": {
+            "issued_mwh": round(model.certs.issued(), 6),
+            "retired_by_tenants_mwh": round(re_claimed, 6),
+            "double_counting_findings": int((findings["problem"] == "double_claim").sum()) if len(findings) else 0,
+            "over_issuance_findings": int((findings["problem"] == "over_issuance").sum()) if len(findings) else 0,
+        },
         "invariants": {
             "energy_residual_mwh": energy_residual_mwh(t_energy, g_energy),
+            # max |residual| of the ledger's recount: MWh and certificates issued - held - retired,
+            # index drift, batches retired twice or without an owner (all 0 when consistent)
+            "certificate_residual": max(abs(v) for v in model.certs.check().values()),
             "money_residual_krw": money_residual_krw(
                 invoices, {MARKET: (), model.broker.name: ("broker_fee",)}
             ),

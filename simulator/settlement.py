@@ -81,13 +81,14 @@ def network_fee_krw(applied_kwh: float, fee_krw_per_kwh: float, capacity_kw: flo
     return applied_kwh * fee_krw_per_kwh + capacity_kw * fee_krw_per_kw_month
 
 
-def pool_allocation_kwh(pool_kwh: float, weights: np.ndarray, grid_kwh: np.ndarray) -> np.ndarray:
-    """Monthly green-tariff allocation: pro rata to subscribed demand, capped at each
-    subscriber's grid use (seed 003: "allocated in proportion to subscribed green demand")."""
-    total = float(weights.sum())
+def pool_allocation_kwh(pool_kwh: float, subscribed_kwh: np.ndarray, grid_kwh: np.ndarray) -> np.ndarray:
+    """Monthly green-tariff allocation (seed 003: "allocated in proportion to subscribed
+    green demand"): pro rata when the pool is short of total subscriptions, each
+    subscription in full when it is not; never more than the subscriber's grid use."""
+    total = float(subscribed_kwh.sum())
     if total <= 0 or pool_kwh <= 0:
-        return np.zeros_like(weights)
-    return np.minimum(pool_kwh * weights / total, grid_kwh)
+        return np.zeros_like(subscribed_kwh)
+    return np.minimum(subscribed_kwh * min(1.0, pool_kwh / total), grid_kwh)
 
 
 def standard_price_krw_per_kwh(price: FixedPrice | SmpIndexedPrice, weighted_smp_krw_per_kwh: float) -> float:

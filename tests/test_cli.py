@@ -143,7 +143,8 @@ def test_run_writes_outputs_and_same_seed_is_identical(tmp_path):
         assert result.exit_code == 0, result.output
         out = tmp_path / name
         assert {p.name for p in out.iterdir()} == {
-            "invoices.parquet", "kpis.parquet", "summary.json", "manifest.json", "scenario.yaml"
+            "invoices.parquet", "kpis.parquet", "summary.json", "manifest.json", "scenario.yaml",
+            "certificates.parquet", "certificate_findings.parquet",
         }
         summaries.append((out / "summary.json").read_bytes())
     assert summaries[0] == summaries[1]

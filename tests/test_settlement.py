@@ -65,10 +65,14 @@ def test_network_fee_per_kwh_and_per_kw():
 
 
 def test_pool_allocation_pro_rata_and_capped():
-    # pool 10,000 kWh; weights 600 : 300 : 100 -> 6,000 / 3,000 / 1,000; the second subscriber
-    # used only 2,000 kWh from the grid -> capped at 2,000; non-subscriber (weight 0) gets 0.
-    got = pool_allocation_kwh(10_000.0, np.array([600.0, 300.0, 100.0, 0.0]), np.array([9e9, 2000.0, 9e9, 9e9]))
+    # pool 10,000 kWh against subscriptions 12,000 / 6,000 / 2,000 (total 20,000): the pool is
+    # short, so each gets half: 6,000 / 3,000 / 1,000; the second used only 2,000 kWh from the
+    # grid -> capped at 2,000; a non-subscriber (0) gets 0.
+    got = pool_allocation_kwh(10_000.0, np.array([12_000.0, 6000.0, 2000.0, 0.0]), np.array([9e9, 2000.0, 9e9, 9e9]))
     np.testing.assert_allclose(got, [6000.0, 2000.0, 1000.0, 0.0])
+    # a pool larger than all subscriptions: each gets its subscription in full.
+    got = pool_allocation_kwh(50_000.0, np.array([12_000.0, 6000.0]), np.array([9e9, 9e9]))
+    np.testing.assert_allclose(got, [12_000.0, 6000.0])
     np.testing.assert_allclose(pool_allocation_kwh(0.0, np.array([1.0]), np.array([5.0])), [0.0])
 
 
@@ -131,3 +135,26 @@ def test_bundled_scenarios_balance(tmp_path, name, years):
         assert set(inv.loc[inv["item"] == "green_tariff_energy", "payer"]) == subs
     if data.get("green_premium"):
         assert "green_premium" in items
+
+
+def test_double_counting_is_reported_not_silent(tmp_path):
+    """Mixed complex: the pool plants keep their RECs (seed 003 step 2) and sell them quarterly;
+    'chemicals' buys RECs to reach its 30 % target and retires them while the green-tariff
+    subscribers retire green certificates on the same pooled MWh -> double-counting findings."""
+    from scenarios import bundled_scenarios
+
+    data = yaml.safe_load(bundled_scenarios()["mixed-complex"].read_text(encoding="utf-8"))
+    data["years"] = 1
+    path = tmp_path / "mixed.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "o")]).exit_code == 0
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    f = pd.read_parquet(tmp_path / "o" / "certificate_findings.parquet")
+    double = f[f["problem"] == "double_claim"]
+    assert s["certificates"]["double_counting_findings"] == len(double) > 0
+    assert set(double["source"]) <= {"pool-a", "pool-b"}
+    assert all(set(k.split(",")) == {"green", "rec"} for k in double["kinds"])
+    assert (double["claimed_mwh"] > double["generated_mwh"]).all()
+    assert s["invariants"]["certificate_residual"] == 0
+    # RE claims: annual-match share is certificates retired by tenants / use
+    assert s["re_share_annual"] == pytest.approx(s["certificates"]["retired_by_tenants_mwh"] / s["energy"]["load_mwh"], rel=1e-6)

@@ -1,0 +1,129 @@
+"""Certificate flows of a month, a quarter and a year (DOMAIN.md §2-3).
+
+The :class:`~simulator.certificates.CertificateLedger` keeps every certificate with
+one owner and at most one retirement; this module decides what is issued, moved
+and retired when, and books the KRW of REC trades as invoice lines.
+
+- Monthly: every plant's metered output (generation - curtailment) is registered and
+  earns RECs (x source weight) for its owner; bundled PPA RECs follow the energy
+  applied to the off-taker's load and are retired for its claim; a tenant-owned
+  self-use plant's RECs on self-consumed energy are retired by the host (DOMAIN §2
+  table: "RECs of own plant must be retired, not sold, to claim RE use"); the green
+  tariff issues one green certificate per kWh allocated, to the utility, which passes
+  it to the subscriber with the bill, who retires it (seed 003 steps 2-6); green-premium
+  volumes are claimed as premium certificates.
+- Quarterly (DOMAIN §3, the broker trades RECs quarterly): RECs still held by plants
+  and tenants are sold to the RPS market at the month's REC price.
+- Yearly: tenants with an RE target buy unbundled RECs from the market to close the
+  gap between target x use and what they claimed, and retire them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.certificates import CertificateLedger
+from simulator.billing import round_won
+
+RPS_MARKET = "rec_market"  # REC spot market (RPS-obligated buyers, KEA platform): an external party
+EXTERNAL_REC_SOURCE = "rec-market-external"  # RECs bought from plants outside the model
+MIN_MWH = 1e-6  # the ledger counts whole Wh; smaller amounts are not issued
+
+
+def rec_owner(plant) -> str:
+    """Who receives a plant's RECs: the host tenant for a tenant-owned self-use plant, else the plant."""
+    spec = plant.spec
+    return spec.host_tenant if (spec.owner == "tenant" and spec.host_tenant) else spec.name
+
+
+def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> None:
+    certs: CertificateLedger = model.certs
+    year = month_key // 12
+    gen_mwh = (r.gen_kwh[0] - r.gen_curtailed_kwh[0]) / 1000.0
+    for g, plant in enumerate(model.generators):
+        certs.register_generation(plant.name, month_key, float(gen_mwh[g]))
+        weight = plant.spec.effective_rec_weight()
+        if gen_mwh[g] >= MIN_MWH and weight > 0:
+            certs.issue("rec", plant.name, month_key, float(gen_mwh[g]), owner=rec_owner(plant), weight=weight)
+        host = model.plan.gen_host[g]
+        if host >= 0 and rec_owner(plant) != plant.name:
+            _retire(certs, rec_owner(plant), plant.name, r.gen_self_kwh[0, g] / 1000.0, year)
+    for j, c in enumerate(active):
+        spec = model.plan.contracts[c]
+        if spec.recs != "bundled":
+            continue
+        plant = model.generators[model.plan.c_gen[c]]
+        tenant = model.tenants[model.plan.c_tenant[c]].name
+        mwh = min(float(r.contract_applied_kwh[0, j]) / 1000.0, certs.held(rec_owner(plant), "rec", plant.name))
+        if mwh >= MIN_MWH:
+            certs.transfer(("rec", plant.name), rec_owner(plant), tenant, mwh)
+            _retire(certs, tenant, plant.name, mwh, year)
+    _certify_green(model, r, month_key, green_kwh)
+    for gp in model.scenario.green_premium:
+        mwh = gp.volume_mwh_per_year / 12.0
+        certs.issue("premium", "green_premium", month_key, mwh, owner=gp.tenant)
+        certs.retire(gp.tenant, "premium", mwh, gp.tenant, year)
+
+
+def _certify_green(model, r, month_key: int, green_kwh: np.ndarray) -> None:
+    """Green certificates on the allocated pool kWh (seed 003 steps 2-6): one batch per pool
+    plant, pro rata to the energy it delivered, issued to the utility, passed to each
+    subscriber with its bill and retired for its claim."""
+    certs, kepco = model.certs, model.utility.name
+    delivered = np.where(model.plan.gen_pool == 1, r.gen_kwh[0] - r.gen_curtailed_kwh[0], 0.0) / 1000.0
+    total_mwh = float(green_kwh.sum()) / 1000.0
+    if total_mwh < MIN_MWH or delivered.sum() <= 0:
+        return
+    share = delivered / delivered.sum()
+    takers = [t for t in range(len(green_kwh)) if green_kwh[t] > 0]
+    for g, plant in enumerate(model.generators):
+        mwh_g = min(total_mwh * float(share[g]), float(delivered[g]))
+        if mwh_g < MIN_MWH:
+            continue
+        batch = certs.issue("green", plant.name, month_key, mwh_g, owner=kepco)
+        for i, t in enumerate(takers):
+            name = model.tenants[t].name
+            held = certs.held(kepco, "green", plant.name)
+            mwh = held if i == len(takers) - 1 else min(held, float(green_kwh[t]) / 1000.0 * float(share[g]))
+            if mwh >= MIN_MWH:
+                certs.transfer(("green", plant.name), kepco, name, mwh)
+                certs.retire(name, "green", mwh, name, month_key // 12, source=plant.name)
+
+
+def _retire(certs: CertificateLedger, owner: str, source: str, mwh: float, year: int) -> None:
+    mwh = min(float(mwh), certs.held(owner, "rec", source))
+    if mwh >= MIN_MWH:
+        certs.retire(owner, "rec", mwh, owner, year, source=source)
+
+
+def sell_recs_quarterly(model, month_key: int, rec_price_krw_per_rec: float) -> None:
+    """Quarter end: plants and tenants sell the RECs they still hold to the RPS market (DOMAIN §3)."""
+    certs, led = model.certs, model.ledger
+    holders = sorted({rec_owner(p) for p in model.generators})
+    for holder in holders:
+        held = certs.held(holder, "rec")
+        if held < MIN_MWH:
+            continue
+        moved = certs.transfer("rec", holder, RPS_MARKET, held)
+        n = sum(certs.batch(b).certificates for b in moved)
+        led.add(month_key, RPS_MARKET, holder, "rec_sale", n, "REC", round_won(n * rec_price_krw_per_rec))
+
+
+def buy_recs_for_targets(model, month_key: int, year_load_mwh: np.ndarray, rec_price_krw_per_rec: float) -> None:
+    """Year end: close each target tenant's gap (target x use - claimed) with unbundled RECs."""
+    certs, led = model.certs, model.ledger
+    year = month_key // 12
+    index = {t.name: i for i, t in enumerate(model.tenants)}
+    for rp in model.scenario.rec_purchases:
+        need = rp.target_pct / 100.0 * float(year_load_mwh[index[rp.tenant]]) - certs.retired(rp.tenant, year)
+        if need < MIN_MWH:
+            continue
+        from_market = min(need, certs.held(RPS_MARKET, "rec"))
+        if need - from_market >= MIN_MWH:  # the rest from plants outside the complex, weight 1
+            extra = need - from_market
+            certs.register_generation(EXTERNAL_REC_SOURCE, month_key, extra)
+            certs.issue("rec", EXTERNAL_REC_SOURCE, month_key, extra, owner=RPS_MARKET, weight=1.0)
+        moved = certs.transfer("rec", RPS_MARKET, rp.tenant, min(need, certs.held(RPS_MARKET, "rec")))
+        n = sum(certs.batch(b).certificates for b in moved)
+        led.add(month_key, rp.tenant, RPS_MARKET, "rec_purchase", n, "REC", round_won(n * rec_price_krw_per_rec))
+        for b in moved:
+            certs.retire_batch(b, rp.tenant, rp.tenant, year)
