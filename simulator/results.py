@@ -74,6 +74,25 @@ def generator_kpis(invoices: pd.DataFrame, energy: pd.DataFrame, generators: lis
     return g.reset_index().assign(agent_type="generator")
 
 
+def sale_limit_findings(generator_energy: pd.DataFrame, specs) -> list[dict]:
+    """Self-use plants that sold more than their limit of a year's output (DOMAIN §2
+    "Self-use plants"; facts.md §4.4: 50 % in seed 003, 100 % for solar since 2016)."""
+    hosted = {g.name: g for g in specs if g.host_tenant is not None}
+    if generator_energy.empty or not hosted:
+        return []
+    e = generator_energy[generator_energy["agent"].isin(hosted)].assign(year=lambda d: d["month"] // 12)
+    y = e.groupby(["agent", "year"])[["gen_kwh", "export_kwh", "ppa_surplus_export_kwh", "ppa_kwh"]].sum()
+    out = []
+    for (plant, year), row in y.iterrows():
+        sold = row["export_kwh"] + row["ppa_surplus_export_kwh"] + row["ppa_kwh"]
+        share = sold / row["gen_kwh"] if row["gen_kwh"] > 0 else 0.0
+        limit = hosted[plant].sale_limit_pct() / 100.0
+        if share > limit + 1e-12:
+            out.append({"plant": plant, "year": int(year), "sold_share": round(float(share), 6), "limit": limit,
+                        "message": f"self-use plant {plant} sold {share:.1%} of its {year} output (limit {limit:.0%})"})
+    return out
+
+
 def party_kpis(invoices: pd.DataFrame, parties: list[str], agent_type: str) -> pd.DataFrame:
     """Revenue (receipts) and payments per year for a non-physical party (utility, market)."""
     inv = invoices.assign(year=_year(invoices["month"]))

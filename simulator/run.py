@@ -22,6 +22,7 @@ from simulator.results import (
     party_kpis,
     publish_output_dir,
     reserve_output_dir,
+    sale_limit_findings,
     tenant_kpis,
     write_json,
 )
@@ -157,6 +158,7 @@ def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, re_cl
             "double_counting_findings": int((findings["problem"] == "double_claim").sum()) if len(findings) else 0,
             "over_issuance_findings": int((findings["problem"] == "over_issuance").sum()) if len(findings) else 0,
         },
+        "findings": {"self_use_sale_limit": sale_limit_findings(g_energy, scenario.generators)},
         "invariants": {
             "energy_residual_mwh": energy_residual_mwh(t_energy, g_energy),
             # max |residual| of the ledger's recount: MWh and certificates issued - held - retired,

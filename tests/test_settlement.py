@@ -158,3 +158,20 @@ def test_double_counting_is_reported_not_silent(tmp_path):
     assert s["invariants"]["certificate_residual"] == 0
     # RE claims: annual-match share is certificates retired by tenants / use
     assert s["re_share_annual"] == pytest.approx(s["certificates"]["retired_by_tenants_mwh"] / s["energy"]["load_mwh"], rel=1e-6)
+
+
+def test_self_use_sale_limit_is_flagged():
+    """A self-use fuel cell (limit 50 %, facts.md §4.4 / seed 003) that exports 60 % of a year's
+    output is flagged; a solar plant (limit 100 %) exporting the same share is not."""
+    from simulator.config import GeneratorSpec
+    from simulator.results import sale_limit_findings
+
+    energy = pd.DataFrame({
+        "month": [2026 * 12, 2026 * 12], "agent": ["fc", "pv"],
+        "gen_kwh": [1000.0, 1000.0], "export_kwh": [600.0, 600.0],
+        "ppa_surplus_export_kwh": [0.0, 0.0], "ppa_kwh": [0.0, 0.0],
+    })
+    specs = [GeneratorSpec(name="fc", technology="fuel_cell", capacity_kw=100, host_tenant="t"),
+             GeneratorSpec(name="pv", capacity_kw=100, host_tenant="t")]
+    found = sale_limit_findings(energy, specs)
+    assert [(f["plant"], f["year"], f["sold_share"], f["limit"]) for f in found] == [("fc", 2026, 0.6, 0.5)]
