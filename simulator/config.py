@@ -88,6 +88,17 @@ def draw(amount: Amount | None, rng: np.random.Generator, n: int) -> np.ndarray 
     return amount.sample(rng, n)
 
 
+def checked_profile_path(v: Path, info: ValidationInfo) -> Path:
+    """An hourly profile file, resolved against the scenario's folder and checked readable."""
+    base = Path((info.context or {}).get("base_dir", "."))
+    path = v if v.is_absolute() else base / v
+    try:
+        read_profile_file(path)
+    except ProfileFileError as e:
+        raise ValueError(str(e)) from None
+    return path
+
+
 # --- scenario parts ------------------------------------------------------------------------
 
 
@@ -161,15 +172,7 @@ class TenantGroup(_Model):
     @field_validator("load_file")
     @classmethod
     def _readable_profile(cls, v: Path | None, info: ValidationInfo) -> Path | None:
-        if v is None:
-            return v
-        base = Path((info.context or {}).get("base_dir", "."))
-        path = v if v.is_absolute() else base / v
-        try:
-            read_profile_file(path)
-        except ProfileFileError as e:
-            raise ValueError(str(e)) from None
-        return path
+        return None if v is None else checked_profile_path(v, info)
 
 
 class GeneratorSpec(_Model):
@@ -259,13 +262,7 @@ class ShapedVolume(_Model):
     @field_validator("profile_file")
     @classmethod
     def _readable(cls, v: Path, info: ValidationInfo) -> Path:
-        base = Path((info.context or {}).get("base_dir", "."))
-        path = v if v.is_absolute() else base / v
-        try:
-            read_profile_file(path)
-        except ProfileFileError as e:
-            raise ValueError(str(e)) from None
-        return path
+        return checked_profile_path(v, info)
 
 
 Volume = Annotated[ShareVolume | BaseloadVolume | ShapedVolume, Field(discriminator="kind")]
