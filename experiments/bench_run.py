@@ -32,25 +32,17 @@ from rich.table import Table
 
 from simulator.calendar import build_calendar
 from simulator.config import resolve_scenario_path
-from simulator.engine import ComplexModel, plant_block_output_kw, tenant_block_load_kw
-from simulator.markets import smp_krw_per_kwh
-from simulator.rng import stream
+from simulator.engine import ComplexModel
+from simulator.inputs import year_inputs
 from simulator.run import prepare, run
-from simulator.tariffs import hourly_rates
 
 
 def inputs_only(path: Path) -> None:
     scenario, tenants = prepare(path)
     model = ComplexModel(scenario, tenants)
     for k, (a, b) in enumerate(model.blocks):
-        cal = build_calendar(a, b)
-        for opt in model.options:
-            hourly_rates(cal, model.table, opt, scenario.tariff_path)
-        for t, tenant in enumerate(model.tenants):
-            tenant_block_load_kw(scenario, tenant.spec, t, k, cal)
-        for g, plant in enumerate(model.generators):
-            plant_block_output_kw(scenario, plant.spec, g, k, cal)
-        smp_krw_per_kwh(cal, scenario.markets.smp, stream(scenario.seed, "smp", k))
+        year_inputs(scenario, k, build_calendar(a, b), [t.spec for t in model.tenants],
+                    [g.spec for g in model.generators], model.options, model.table)
 
 
 def best_of(fn, repeats: int) -> float:

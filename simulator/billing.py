@@ -8,12 +8,21 @@ charge (§1.1) is not modelled.
 Flow: :func:`month_usage` aggregates a tenant's hourly load against
 :class:`~simulator.tariffs.HourlyRates`; :func:`billing_demand_kw` applies the
 demand ratchet; :func:`monthly_bill` turns both into invoice lines in won.
+
+The scalar functions are the readable specification. For many tenants at once the
+same bill is computed over arrays: :class:`MonthUsageArrays` (N tenants, one month),
+:class:`BillingDemand` (the ratchet state of N tenants) and
+:func:`monthly_bill_arrays`, which gives exactly the integers of :func:`monthly_bill`
+(rounding by :func:`truncate_won_array`, :func:`truncate_ten_won_array`,
+:func:`round_won_array`, the exact twins of the scalar helpers).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -185,3 +194,285 @@ def truncate_ten_won(krw: float) -> int:
 def round_won(krw: float) -> int:
     """Round half up to the won (VAT: facts.md §1.1 "rounded to the nearest won")."""
     return math.floor(round(float(krw), _GUARD_DECIMALS) + 0.5)
+
+
+# --- vectorised engine: N tenants, one month ------------------------------------------------
+#
+# The scalar helpers round to _GUARD_DECIMALS with Python's round(), which rounds the
+# exact binary value of a float to 4 decimals (correctly rounded, half to even).
+# numpy.round (scale, rint, unscale) differs from it on some inputs, so the array
+# helpers do not call it. They use closed forms, exact for |x| < 2**38 won:
+#
+# - truncate_won(x), x >= 0: round(x, 4) reaches floor(x) + 1 exactly when the
+#   fraction f = x - floor(x) (exact in float) exceeds 0.99995; below 2**38 the float
+#   spacing (<= 2**-14) is too fine for the round trip through float to move an
+#   integer boundary. So truncate_won(x) = floor(x) + [f > 0.99995], mirrored for x < 0.
+# - round_won(x) = floor(round(x, 4) + 0.5) = floor(x) + [f > 0.49995] (the 0.5 is
+#   added exactly; a result R + 0.5 that is not a whole won is >= 1e-4 from one).
+# - truncate_ten_won(x) = 10 * trunc(round(x, 4) / 10) = truncate_won(x) truncated
+#   to a multiple of 10: the float division r / 10 cannot round up to k + 1 unless
+#   r >= 10 (k + 1), because r's spacing is >= 8 times that of k + 1.
+#
+# No ties: 0.99995 and 0.49995 are not dyadic, so no float equals them. The cut-offs
+# are the smallest floats above them. Elements outside the exact range (|x| >= 2**38,
+# inf, nan) go through the scalar helper one by one: same results, same errors.
+_ARRAY_EXACT_LIMIT = 2.0**38
+
+
+def _smallest_float_above(decimal: str) -> float:
+    c = float(decimal)
+    return c if Fraction(c) > Fraction(decimal) else float(np.nextafter(c, np.inf))
+
+
+_TRUNC_CUT = _smallest_float_above("0.99995")  # 1 - 0.5 x 10**-_GUARD_DECIMALS
+_HALF_UP_CUT = _smallest_float_above("0.49995")  # 0.5 - 0.5 x 10**-_GUARD_DECIMALS
+assert _GUARD_DECIMALS == 4  # the two cut-offs above are written for 4 decimals
+
+
+def _apply_scalar_outside_range(x: np.ndarray, out: np.ndarray, scalar) -> np.ndarray:
+    slow = ~(np.abs(x) < _ARRAY_EXACT_LIMIT)  # also catches nan
+    if slow.any():
+        for i in np.flatnonzero(slow):
+            out.flat[i] = scalar(float(x.flat[i]))
+    return out
+
+
+def truncate_won_array(krw) -> np.ndarray:
+    """:func:`truncate_won` element-wise (int64): identical on every input."""
+    x = np.asarray(krw, dtype=float)
+    a = np.abs(x)
+    whole = np.floor(a)
+    n = whole + (a - whole >= _TRUNC_CUT)
+    with np.errstate(invalid="ignore"):  # inf/nan are redone by the scalar helper
+        out = np.where(x < 0, -n, n).astype(np.int64)
+    return _apply_scalar_outside_range(x, out, truncate_won)
+
+
+def truncate_ten_won_array(krw) -> np.ndarray:
+    """:func:`truncate_ten_won` element-wise (int64): identical on every input."""
+    x = np.asarray(krw, dtype=float)
+    won = truncate_won_array(x)
+    out = np.sign(won) * (np.abs(won) // 10 * 10)
+    return _apply_scalar_outside_range(x, out, truncate_ten_won)
+
+
+def round_won_array(krw) -> np.ndarray:
+    """:func:`round_won` element-wise (int64, half up, also for negatives): identical on every input."""
+    x = np.asarray(krw, dtype=float)
+    whole = np.floor(x)
+    with np.errstate(invalid="ignore"):
+        out = (whole + (x - whole >= _HALF_UP_CUT)).astype(np.int64)
+    return _apply_scalar_outside_range(x, out, round_won)
+
+
+@dataclass(frozen=True, eq=False)
+class MonthUsageArrays:
+    """:class:`MonthUsage` of N tenants for one month, as arrays (row i = tenant i)."""
+
+    month_key: int
+    kwh_by_period: np.ndarray  # (N, 3) kWh in TOU_LIGHT, TOU_MID, TOU_PEAK
+    energy_krw_by_period: np.ndarray  # (N, 3)
+    climate_charge_krw: np.ndarray  # (N,)
+    fuel_adj_charge_krw: np.ndarray  # (N,)
+    peak_kw: np.ndarray  # (N,)
+    basic_krw_per_kw_month: np.ndarray  # (N,)
+    fund_rate: np.ndarray  # (N,)
+    vat_rate: np.ndarray  # (N,)
+
+    def __post_init__(self):
+        n = len(self.peak_kw)
+        for f in dataclasses.fields(self):
+            if f.name == "month_key":
+                object.__setattr__(self, "month_key", int(self.month_key))
+                continue
+            value = np.asarray(getattr(self, f.name), dtype=float)
+            shape = (n, 3) if f.name.endswith("_by_period") else (n,)
+            if value.shape != shape:
+                raise ValueError(f"{f.name} has shape {value.shape} (expected {shape})")
+            object.__setattr__(self, f.name, value)
+
+    def __len__(self) -> int:
+        return len(self.peak_kw)
+
+    @property
+    def kwh(self) -> np.ndarray:
+        """(N,) kWh of the month; the same floats as :attr:`MonthUsage.kwh`."""
+        k = self.kwh_by_period
+        return k[:, 0] + k[:, 1] + k[:, 2]
+
+    @classmethod
+    def from_usages(cls, usages: Sequence[MonthUsage]) -> MonthUsageArrays:
+        """Stack one :class:`MonthUsage` per tenant (all of the same month)."""
+        keys = {u.month_key for u in usages}
+        if len(keys) != 1:
+            raise ValueError(f"usages span months {sorted(keys)} (expected exactly one)")
+        return cls(
+            month_key=keys.pop(),
+            **{
+                f.name: np.array([getattr(u, f.name) for u in usages], dtype=float).reshape(
+                    (len(usages), 3) if f.name.endswith("_by_period") else (len(usages),)
+                )
+                for f in dataclasses.fields(cls)
+                if f.name != "month_key"
+            },
+        )
+
+    def at(self, i: int) -> MonthUsage:
+        """Tenant ``i`` as a scalar :class:`MonthUsage` (the test oracle's input)."""
+        return MonthUsage(
+            month_key=self.month_key,
+            kwh_by_period=self.kwh_by_period[i].copy(),
+            energy_krw_by_period=self.energy_krw_by_period[i].copy(),
+            climate_charge_krw=float(self.climate_charge_krw[i]),
+            fuel_adj_charge_krw=float(self.fuel_adj_charge_krw[i]),
+            peak_kw=float(self.peak_kw[i]),
+            basic_krw_per_kw_month=float(self.basic_krw_per_kw_month[i]),
+            fund_rate=float(self.fund_rate[i]),
+            vat_rate=float(self.vat_rate[i]),
+        )
+
+    def scaled(self, keep_fraction) -> MonthUsageArrays:
+        """:func:`simulator.settlement.scale_usage` for each tenant: kWh, energy KRW,
+        climate and fuel charges times ``keep_fraction`` (N,) clipped to [0, 1]; peak
+        and basic rate unchanged."""
+        f = np.clip(np.broadcast_to(np.asarray(keep_fraction, dtype=float), (len(self),)), 0.0, 1.0)
+        return dataclasses.replace(
+            self,
+            kwh_by_period=self.kwh_by_period * f[:, None],
+            energy_krw_by_period=self.energy_krw_by_period * f[:, None],
+            climate_charge_krw=self.climate_charge_krw * f,
+            fuel_adj_charge_krw=self.fuel_adj_charge_krw * f,
+        )
+
+
+class BillingDemand:
+    """Billing-demand ratchet of N tenants (:func:`billing_demand_kw` over arrays).
+
+    Holds, per tenant, the peaks of the last 11 billed months that are ratchet months
+    (Dec/Jan/Feb, Jul/Aug/Sep): one slot per calendar month, stamped with its
+    month key, so a slot older than the window (or a month never billed) is ignored.
+    Call :meth:`billing_kw` once per billed month, in non-decreasing month order
+    (months may be skipped); it returns the demand and then records the month's peaks,
+    exactly as :func:`billing_demand_kw` with a dict history updated after each bill.
+    """
+
+    _NEVER = np.iinfo(np.int64).min // 2
+
+    def __init__(self, n_tenants: int):
+        self.n_tenants = int(n_tenants)
+        self._slot_key = np.full(12, self._NEVER, dtype=np.int64)  # month key held by slot m
+        self._slot_peak = np.zeros((12, self.n_tenants))
+        self._last_key: int | None = None
+
+    def carried_kw(self, month_key: int) -> np.ndarray | None:
+        """(N,) highest carried ratchet-month peak for a bill of ``month_key``, or None."""
+        live = (self._slot_key >= month_key - 11) & (self._slot_key < month_key)
+        if not live.any():
+            return None
+        return self._slot_peak[live].max(axis=0)
+
+    def billing_kw(self, month_key: int, peak_kw, contract_kw) -> np.ndarray:
+        """(N,) 요금적용전력 of ``month_key``; then records ``peak_kw`` as this month's peaks."""
+        month_key = int(month_key)
+        if self._last_key is not None and month_key < self._last_key:
+            raise ValueError(f"month {month_key} billed after month {self._last_key} (months must not go back)")
+        peak = np.asarray(peak_kw, dtype=float)
+        if peak.shape != (self.n_tenants,):
+            raise ValueError(f"peak_kw has shape {peak.shape} (expected ({self.n_tenants},))")
+        floor = BILLING_DEMAND_FLOOR_SHARE * np.broadcast_to(np.asarray(contract_kw, dtype=float), peak.shape)
+        billing = np.maximum(peak, floor)
+        carried = self.carried_kw(month_key)
+        if carried is not None:
+            billing = np.maximum(billing, carried)
+        if month_key % 12 + 1 in RATCHET_MONTHS:
+            slot = month_key % 12
+            self._slot_key[slot] = month_key
+            self._slot_peak[slot] = peak
+        self._last_key = month_key
+        return billing
+
+
+BILL_ITEMS = (
+    "basic_charge", "energy_light", "energy_mid", "energy_peak",
+    "climate_environment", "fuel_cost_adjustment", "extra", "power_industry_fund", "vat",
+)
+# Unit of each line's quantity, as in monthly_bill ("extra": the caller's own line).
+LINE_UNITS = {
+    "basic_charge": "kW", "energy_light": "kWh", "energy_mid": "kWh", "energy_peak": "kWh",
+    "climate_environment": "kWh", "fuel_cost_adjustment": "kWh",
+    "power_industry_fund": "KRW", "vat": "KRW",
+}
+
+
+def monthly_bill_arrays(
+    usage: MonthUsageArrays, billing_kw, extra_krw=None
+) -> dict[str, np.ndarray]:
+    """:func:`monthly_bill` for N tenants: item -> (N,) int64 won, same integers.
+
+    Keys in invoice order: ``basic_charge``, ``energy_light``, ``energy_mid``,
+    ``energy_peak``, ``climate_environment``, ``fuel_cost_adjustment``, then
+    ``extra`` if ``extra_krw`` (N,) whole-won charges are given (they enter the
+    전기요금계 like ``extra_charges``), then ``power_industry_fund`` and ``vat``.
+    Quantities: :func:`bill_quantities`.
+    """
+    billing_kw = np.asarray(billing_kw, dtype=float)
+    n = len(usage)
+    if billing_kw.shape != (n,):
+        raise ValueError(f"billing_kw has shape {billing_kw.shape} (expected ({n},))")
+    energy = truncate_won_array(usage.energy_krw_by_period)
+    bill = {
+        "basic_charge": truncate_won_array(billing_kw * usage.basic_krw_per_kw_month),
+        **{f"energy_{name}": energy[:, p] for p, name in enumerate(TOU_NAMES)},
+        "climate_environment": truncate_won_array(usage.climate_charge_krw),
+        "fuel_cost_adjustment": truncate_won_array(usage.fuel_adj_charge_krw),
+    }
+    if extra_krw is not None:
+        extra = np.asarray(extra_krw)
+        if extra.shape != (n,) or extra.dtype.kind not in "iu":
+            raise ValueError(f"extra_krw must be ({n},) integer won (got {extra.shape} {extra.dtype})")
+        bill["extra"] = extra.astype(np.int64)
+    subtotal = sum(bill.values())
+    bill["power_industry_fund"] = truncate_ten_won_array(subtotal * usage.fund_rate)
+    bill["vat"] = round_won_array(subtotal * usage.vat_rate)
+    return bill
+
+
+def bill_quantities(
+    usage: MonthUsageArrays, billing_kw, bill: Mapping[str, np.ndarray], extra_quantity=None
+) -> dict[str, np.ndarray]:
+    """Item -> (N,) float quantity of each line of ``bill`` (from :func:`monthly_bill_arrays`),
+    the same floats as the scalar :class:`InvoiceLine` quantities: billing kW, kWh of the
+    period or of the month, and the 전기요금계 for the fund and VAT. ``extra`` takes
+    ``extra_quantity`` (required when the bill has an extra line)."""
+    kwh = usage.kwh
+    subtotal = sum(bill[item] for item in BILL_ITEMS[:7] if item in bill).astype(float)
+    q = {
+        "basic_charge": np.asarray(billing_kw, dtype=float),
+        **{f"energy_{name}": usage.kwh_by_period[:, p] for p, name in enumerate(TOU_NAMES)},
+        "climate_environment": kwh,
+        "fuel_cost_adjustment": kwh,
+    }
+    if "extra" in bill:
+        if extra_quantity is None:
+            raise ValueError("the bill has an extra line: give extra_quantity")
+        q["extra"] = np.broadcast_to(np.asarray(extra_quantity, dtype=float), kwh.shape)
+    q["power_industry_fund"] = subtotal
+    q["vat"] = subtotal
+    return q
+
+
+def invoice_lines(
+    bill: Mapping[str, np.ndarray], quantities: Mapping[str, np.ndarray], i: int,
+    extra_item: str = "extra", extra_unit: str = "KRW",
+) -> list[InvoiceLine]:
+    """Tenant ``i``'s bill as the :class:`InvoiceLine` list :func:`monthly_bill` returns
+    (the extra line named ``extra_item`` in ``extra_unit``)."""
+    return [
+        InvoiceLine(
+            extra_item if item == "extra" else item,
+            float(quantities[item][i]),
+            extra_unit if item == "extra" else LINE_UNITS[item],
+            int(krw[i]),
+        )
+        for item, krw in bill.items()
+    ]

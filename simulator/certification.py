@@ -58,7 +58,7 @@ def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> No
             certs.transfer(("rec", plant.name), rec_owner(plant), tenant, mwh)
             _retire(certs, tenant, plant.name, mwh, year)
     _certify_green(model, r, month_key, green_kwh)
-    for gp in model.scenario.green_premium:
+    for gp in model.premiums:
         mwh = gp.volume_mwh_per_year / 12.0
         certs.issue("premium", "green_premium", month_key, mwh, owner=gp.tenant)
         certs.retire(gp.tenant, "premium", mwh, gp.tenant, year)
@@ -113,7 +113,7 @@ def buy_recs_for_targets(model, month_key: int, year_load_mwh: np.ndarray, rec_p
     certs, led = model.certs, model.ledger
     year = month_key // 12
     index = {t.name: i for i, t in enumerate(model.tenants)}
-    for rp in model.scenario.rec_purchases:
+    for rp in model.rec_targets:
         need = rp.target_pct / 100.0 * float(year_load_mwh[index[rp.tenant]]) - certs.retired(rp.tenant, year)
         if need < MIN_MWH:
             continue

@@ -175,6 +175,13 @@ class TenantGroup(_Model):
         return None if v is None else checked_profile_path(v, info)
 
 
+class Outages(_Model):
+    """Forced outages: exponential times to failure and to repair (availability = mtbf / (mtbf + mttr))."""
+
+    mtbf_hours: PositiveFloat = Field(description="mean time between failures, h")
+    mttr_hours: PositiveFloat = Field(description="mean time to repair, h")
+
+
 class GeneratorSpec(_Model):
     """A generating plant in or near the complex."""
 
@@ -206,6 +213,7 @@ class GeneratorSpec(_Model):
         description="self-generation: max share of annual output sold; default 100 for solar, 50 otherwise",
     )
     green_pool: bool = Field(False, description="sells into the utility's green-tariff pool (seed 003, DOMAIN §2)")
+    outages: Outages | None = Field(None, description="forced outages and repairs (none: only the technology's own availability)")
     rec_weight: float | None = Field(
         None, ge=0,
         description="REC weight (certificates per MWh); default: solar on buildings <= 3 MW 1.5,"
@@ -484,6 +492,8 @@ class Scenario(_Model):
                     )
             if c.start_date is not None and c.start_date < self.start_date:
                 raise ValueError(f"contracts[{i}].start_date: {c.start_date} is before the scenario start")
+            if c.start_date is not None and c.start_date.day != 1:
+                raise ValueError(f"contracts[{i}].start_date: {c.start_date} is not the first day of a month (YYYY-MM-01)")
         if len({c.name for c in self.contracts}) != len(self.contracts):
             raise ValueError("contracts: contract names must be unique")
         if self.green_tariff is not None:

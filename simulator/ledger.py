@@ -26,8 +26,8 @@ def month_label(month_key: int) -> str:
 
 
 class Ledger:
-    def __init__(self, tenants: list[str], generators: list[str]):
-        self.tenants, self.generators = tenants, generators
+    def __init__(self, tenants: list[str]):
+        self.tenants = tenants
         self._lines: dict[str, list] = defaultdict(list)
         self._baseline: dict[str, list] = defaultdict(list)
         self._tenant_energy: list[pd.DataFrame] = []
@@ -55,7 +55,8 @@ class Ledger:
         self._baseline["baseline_krw"].append(int(krw))
 
     # -- energy --
-    def add_energy(self, month_key: int, r: BlockResult, m: int, green_allocated_kwh: np.ndarray) -> None:
+    def add_energy(self, month_key: int, r: BlockResult, m: int, green_allocated_kwh: np.ndarray,
+                   generators: list[str]) -> None:
         """Record a month's energy; ``green_allocated_kwh``: green-tariff kWh allocated monthly
         (an accounting share of the tenant's grid kWh, not an hourly flow)."""
         self._tenant_energy.append(
@@ -65,10 +66,10 @@ class Ledger:
                 | {"green_allocated_kwh": green_allocated_kwh}
             )
         )
-        if self.generators:
+        if generators:
             self._generator_energy.append(
                 pd.DataFrame(
-                    {"month": month_key, "agent": self.generators}
+                    {"month": month_key, "agent": generators}
                     | {c: getattr(r, f)[m] for c, f in GENERATOR_ENERGY.items()}
                 )
             )

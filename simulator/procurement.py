@@ -13,8 +13,9 @@ import numpy as np
 
 from simulator.config import (
     FixedPrice,
+    GeneratorSpec,
+    GreenTariff,
     PpaContract,
-    Scenario,
     SmpIndexedPrice,
     TariffIndexedPrice,
 )
@@ -49,11 +50,15 @@ class Plan:
     pool_hourly: int
 
     @classmethod
-    def build(cls, sc: Scenario, tenant_names: list[str]) -> "Plan":
+    def build(cls, contracts_in: list[PpaContract], plants: list[GeneratorSpec], tenant_names: list[str],
+              subscriptions: dict[str, float], green_tariff: GreenTariff | None) -> "Plan":
+        """Index arrays for the procurement in force: contracts (settled in priority order,
+        then in the order signed), plants (hosts, pool, export limits) and green-tariff
+        subscriptions (MWh/yr by tenant)."""
         t_index = {n: i for i, n in enumerate(tenant_names)}
-        g_index = {g.name: i for i, g in enumerate(sc.generators)}
-        order = sorted(range(len(sc.contracts)), key=lambda i: (sc.contracts[i].priority, i))
-        contracts = [sc.contracts[i] for i in order]
+        g_index = {g.name: i for i, g in enumerate(plants)}
+        order = sorted(range(len(contracts_in)), key=lambda i: (contracts_in[i].priority, i))
+        contracts = [contracts_in[i] for i in order]
         profiles: list[np.ndarray] = []
         c_profile = []
         for c in contracts:
@@ -62,11 +67,10 @@ class Plan:
                 c_profile.append(len(profiles) - 1)
             else:
                 c_profile.append(0)
-        start = [month_key_of(c.start_date or sc.start_date) for c in contracts]
+        start = [month_key_of(c.start_date) for c in contracts]
         weights = np.zeros(len(tenant_names))
-        if sc.green_tariff is not None:
-            for sub in sc.green_tariff.subscribers:
-                weights[t_index[sub.tenant]] += sub.subscribed_mwh_per_year
+        for tenant, mwh in subscriptions.items():
+            weights[t_index[tenant]] += mwh
         return cls(
             contracts=contracts,
             c_gen=np.array([g_index[c.generator] for c in contracts], np.int32),
@@ -78,15 +82,13 @@ class Plan:
             profiles_kw=profiles,
             c_start_month=np.array(start, np.int64),
             c_end_month=np.array([s + 12 * c.term_years for s, c in zip(start, contracts)], np.int64),
-            gen_host=np.array(
-                [t_index[g.host_tenant] if g.host_tenant else -1 for g in sc.generators], np.int32
-            ),
-            gen_pool=np.array([g.green_pool for g in sc.generators], np.int8),
+            gen_host=np.array([t_index[g.host_tenant] if g.host_tenant else -1 for g in plants], np.int32),
+            gen_pool=np.array([g.green_pool for g in plants], np.int8),
             gen_export_limit_kw=np.array(
-                [np.inf if g.export_limit_kw is None else g.export_limit_kw for g in sc.generators], float
+                [np.inf if g.export_limit_kw is None else g.export_limit_kw for g in plants], float
             ),
             sub_weight=weights,
-            pool_hourly=int(sc.green_tariff is not None and sc.green_tariff.allocation == "hourly"),
+            pool_hourly=int(green_tariff is not None and green_tariff.allocation == "hourly"),
         )
 
     def active(self, month_key: int) -> np.ndarray:

@@ -78,7 +78,7 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     t_energy = ledger.tenant_energy()
     g_energy = ledger.generator_energy()
     tenants = ledger.tenants
-    generators = ledger.generators
+    generators = [g.name for g in model.generators]
     certs = model.certs.batches_frame()
     claims = certs[(certs["status"] == "retired") & certs["claimant"].isin(tenants)]
     claimed = claims.groupby(["retired_year", "claimant"])["mwh"].sum()

@@ -1,0 +1,91 @@
+"""A year block's inputs: calendar, tariff rates, loads, plant outputs and prices.
+
+Built once at each year start (memory grows with one year, not with the horizon);
+every random draw comes from its own seeded stream (``simulator.rng``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simulator.calendar import HourlyCalendar
+from simulator.config import GeneratorSpec, Scenario
+from simulator.load import profile_for_block, tenant_load_kw
+from simulator.markets import rec_price_krw_per_rec, smp_krw_per_kwh
+from simulator.population import TenantSpec
+from simulator.rng import stream
+from simulator.solar import fuel_cell_kw, solar_ac_kw
+from simulator.tariffs import HourlyRates, hourly_rates
+
+
+@dataclass
+class YearInputs:
+    """Everything hourly about one simulated year, before settlement."""
+
+    index: int
+    calendar: HourlyCalendar
+    rates: list[HourlyRates]  # by tariff index k
+    load_kw: np.ndarray  # (H, T)
+    gen_kw: np.ndarray  # (H, G) available output before forced outages
+    smp_krw_per_kwh: np.ndarray  # (H,)
+    tariff_price: np.ndarray  # (H, K) energy price, KRW/kWh
+    tariff_tou: np.ndarray  # (H, K) int8 billed TOU period
+    rec_price_krw_per_rec: np.ndarray  # per billing month of the block
+    hours_from_start: int  # hours from the scenario start to the block's first hour
+
+
+def year_inputs(sc: Scenario, k: int, cal: HourlyCalendar, tenants: list[TenantSpec],
+                plants: list[GeneratorSpec], options: list[str], table) -> YearInputs:
+    rates = [hourly_rates(cal, table, opt, sc.tariff_path) for opt in options]
+    load = np.empty((cal.n_hours, len(tenants)))
+    for t, spec in enumerate(tenants):
+        load[:, t] = tenant_block_load_kw(sc, spec, t, k, cal)
+    gen = np.empty((cal.n_hours, len(plants)))
+    for g, spec in enumerate(plants):
+        gen[:, g] = plant_block_output_kw(sc, spec, g, k, cal)
+    return YearInputs(
+        index=k,
+        calendar=cal,
+        rates=rates,
+        load_kw=load,
+        gen_kw=gen,
+        smp_krw_per_kwh=smp_krw_per_kwh(cal, sc.markets.smp, stream(sc.seed, "smp", k)),
+        tariff_price=np.ascontiguousarray(np.column_stack([r.energy_krw_per_kwh for r in rates])),
+        tariff_tou=np.ascontiguousarray(np.column_stack([r.tou_period for r in rates]).astype(np.int8)),
+        rec_price_krw_per_rec=rec_price_krw_per_rec(cal.month_keys(), sc.markets.rec, stream(sc.seed, "rec", k)),
+        hours_from_start=_hours_before(sc, cal),
+    )
+
+
+def tenant_block_load_kw(sc: Scenario, spec: TenantSpec, t: int, k: int, cal: HourlyCalendar):
+    """Hourly load of one tenant in year block ``k`` (kW = kWh per hour)."""
+    if spec.profile_kw is not None:
+        offset = _hours_before(sc, cal)
+        kw = profile_for_block(spec.profile_kw, cal, offset)
+        if spec.annual_use_mwh is not None:  # scale the metered shape to the stated volume
+            kw = kw * (spec.annual_use_mwh * 1000.0 / _typical_year_kwh(spec.profile_kw))
+        return kw
+    rng = stream(sc.seed, "load", t, k)
+    return tenant_load_kw(cal, spec.archetype, spec.annual_use_mwh, spec.peak_kw, spec.load_params, rng)
+
+
+def plant_block_output_kw(sc: Scenario, spec: GeneratorSpec, g: int, k: int, cal: HourlyCalendar):
+    """Hourly AC output of one plant in year block ``k``."""
+    if spec.technology == "solar_pv":
+        # One weather stream per complex and year: plants on the same site see the same clouds.
+        rng = stream(sc.seed, "solar", k)
+        return solar_ac_kw(cal, spec.capacity_kw, sc.site.latitude_deg, sc.site.longitude_deg, spec.solar, rng)
+    return fuel_cell_kw(cal, spec.capacity_kw, spec.availability, stream(sc.seed, "fuel_cell", g, k))
+
+
+def _hours_before(sc: Scenario, cal: HourlyCalendar) -> int:
+    """Hours from the scenario start to this block's first hour."""
+    start = pd.Timestamp(sc.start_date).tz_localize(cal.timestamps.tz)
+    return int((cal.timestamps[0] - start) / pd.Timedelta(hours=1))
+
+
+def _typical_year_kwh(profile_kw: np.ndarray) -> float:
+    """Annual kWh of a metering profile (a full-horizon file: its mean year)."""
+    return float(profile_kw.sum()) * 8760.0 / len(profile_kw)

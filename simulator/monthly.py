@@ -1,0 +1,183 @@
+"""Month-end settlement: the kernel matches the month's hours, then the month is priced.
+
+Money goes to the ledger as invoice lines (payer, payee, item, quantity, unit, KRW);
+energy goes to the energy ledger; certificates to the certificate ledger.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.billing import InvoiceLine, MonthUsage, billing_demand_kw, monthly_bill, round_won, truncate_won
+from simulator.certification import certify_month
+from simulator.inputs import YearInputs
+from simulator.kernel import settle_block
+from simulator.settlement import (
+    contract_capacity_kw,
+    curtailment_compensation_krw,
+    net_metering,
+    network_fee_krw,
+    pool_allocation_kwh,
+    ppa_billed_kwh,
+    ppa_energy_krw,
+    scale_usage,
+    standard_price_krw_per_kwh,
+    weighted_price,
+)
+from simulator.settlement_reference import BlockResult
+from simulator.tariffs import HourlyRates
+
+MARKET = "market"  # KPX power pool: the explicit counterparty of exports
+HOURS_PER_YEAR = 8760.0  # a yearly subscription spread over a month pro rata to its hours
+KEA = "korea_energy_agency"  # receives green-premium proceeds (facts.md §4.1)
+
+
+def settle_month(model, year: YearInputs, month_key: int, hours: slice) -> None:
+    """Settle the month's hours with the kernel (after this month's forced outages), then price it."""
+    plan = model.plan
+    active = plan.active(month_key)
+    gen = year.gen_kw[hours] * model.availability_mask(hours, year)
+    inputs = plan.month_inputs(
+        month_key, active, year.load_kw[hours], gen, year.tariff_price[hours], year.tariff_tou[hours],
+        year.smp_krw_per_kwh[hours], model.tenant_tariff, year.hours_from_start + hours.start,
+    )
+    bill_month(model, year, settle_block(inputs), active, month_key, hours)
+
+
+def month_usage(rates: HourlyRates, hours: slice, month_key: int, kwh_by_tou, krw_by_tou, peak_kw):
+    """A tenant's month for the bill engine, from the kernel's aggregates."""
+    kwh = float(np.sum(kwh_by_tou))
+    return MonthUsage(
+        month_key=month_key,
+        kwh_by_period=np.asarray(kwh_by_tou, dtype=float),
+        energy_krw_by_period=np.asarray(krw_by_tou, dtype=float),
+        climate_charge_krw=kwh * float(rates.climate_krw_per_kwh[hours].mean()),
+        fuel_adj_charge_krw=kwh * float(rates.fuel_adj_krw_per_kwh[hours].mean()),
+        peak_kw=float(peak_kw),
+        basic_krw_per_kw_month=float(rates.basic_krw_per_kw_month[hours].mean()),
+        fund_rate=float(rates.fund_rate[hours.start]),
+        vat_rate=float(rates.vat_rate[hours.start]),
+    )
+
+
+def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, month_key: int, hours: slice) -> None:
+    """Price one settled month into invoice lines (money), the energy ledger and certificates."""
+    sc = model.scenario
+    led = model.ledger
+    kepco = model.utility.name
+    smp_avg = float(year.smp_krw_per_kwh[hours].mean())
+    # -- green tariff: the pool's kWh allocated to subscribers (seed 003, DOMAIN §2) --
+    grid_kwh = r.tenant_grid_kwh[0]
+    if sc.green_tariff is not None:
+        pool_smp = weighted_price(float(r.pool_smp_krw[0]), float(r.pool_kwh[0])) or smp_avg
+        green_price = standard_price_krw_per_kwh(sc.green_tariff.price, pool_smp)
+        if model.plan.pool_hourly:
+            green_kwh = r.tenant_pool_kwh[0]  # applied hour by hour by the kernel
+        else:  # the pool's delivered (not curtailed) kWh, against the month's subscriptions
+            pool = model.plan.gen_pool == 1
+            delivered = float((r.gen_kwh[0] - r.gen_curtailed_kwh[0])[pool].sum())
+            subscribed_kwh = model.plan.sub_weight * 1000.0 * (hours.stop - hours.start) / HOURS_PER_YEAR
+            green_kwh = pool_allocation_kwh(delivered, subscribed_kwh, grid_kwh)
+    else:
+        green_kwh, green_price = np.zeros(len(model.tenants)), 0.0
+    net_metered = _net_metered_export_kwh(model, r)
+    for t, tenant in enumerate(model.tenants):
+        rates = year.rates[model.tenant_tariff[t]]
+        # PPA users keep paying the basic charge on their full demand (facts.md §4.3,
+        # "Double-charging complaint"); others on what the KEPCO meter sees.
+        peak = r.tenant_load_peak_kw[0, t] if t in model.ppa_tenants else r.tenant_grid_peak_kw[0, t]
+        actual = month_usage(rates, hours, month_key, r.tenant_grid_kwh_by_tou[0, t],
+                             r.tenant_grid_energy_krw_by_tou[0, t], peak)
+        ordinary_kwh = float(grid_kwh[t])
+        monthly_green = 0.0 if model.plan.pool_hourly else float(green_kwh[t])
+        credit, model.net_metering_bank_kwh[t] = net_metering(
+            model.net_metering_bank_kwh[t], net_metered[t], ordinary_kwh - monthly_green
+        )
+        if ordinary_kwh > 0:
+            actual = scale_usage(actual, (ordinary_kwh - monthly_green - credit) / ordinary_kwh)
+        baseline = month_usage(rates, hours, month_key, r.tenant_load_kwh_by_tou[0, t],
+                               r.tenant_load_energy_krw_by_tou[0, t], r.tenant_load_peak_kw[0, t])
+        green_line = (
+            [InvoiceLine("green_tariff_energy", float(green_kwh[t]), "kWh", truncate_won(green_kwh[t] * green_price))]
+            if green_kwh[t] > 0 else []
+        )
+        lines = _bill(actual, model.peaks_actual[t], model.contract_kw[t], green_line)
+        if credit > 0:
+            lines.append(InvoiceLine("net_metering_credit_kwh", credit, "kWh", 0))
+        led.add_lines(month_key, tenant.name, kepco, lines)
+        led.add_baseline(month_key, tenant.name, sum(line.krw for line in _bill(baseline, model.peaks_baseline[t], model.contract_kw[t])))
+    _settle_contracts(model, r, active, month_key)
+    _pay_plants(model, r, month_key, net_metered)
+    for gp in model.premiums:  # facts.md §4.1: proceeds go to the Korea Energy Agency
+        kwh = gp.volume_mwh_per_year * 1000.0 / 12.0
+        led.add(month_key, gp.tenant, KEA, "green_premium", kwh, "kWh", round_won(kwh * gp.premium_krw_per_kwh))
+    monthly_green = np.zeros(len(model.tenants)) if model.plan.pool_hourly else green_kwh
+    led.add_energy(month_key, r, 0, monthly_green, [g.name for g in model.generators])
+    model.year_load_kwh += r.tenant_load_kwh[0]
+    certify_month(model, r, active, month_key, green_kwh)
+
+
+def _net_metered_export_kwh(model, r: BlockResult) -> np.ndarray:
+    """kWh exported by each tenant's net-metered self-generation plants this month."""
+    out = np.zeros(len(model.tenants))
+    for g, plant in enumerate(model.generators):
+        if plant.spec.uses_net_metering():
+            out[model.plan.gen_host[g]] += r.gen_export_kwh[0, g]
+    return out
+
+
+def _settle_contracts(model, r: BlockResult, active: np.ndarray, month_key: int) -> None:
+    """Direct-PPA lines for the month (DOMAIN §2; seed 000: the broker bills, passes network fees through)."""
+    led, broker, fees = model.ledger, model.broker.name, model.scenario.broker
+    for j, c in enumerate(active):
+        spec = model.plan.contracts[c]
+        tenant = model.tenants[model.plan.c_tenant[c]].name
+        plant = model.generators[model.plan.c_gen[c]]
+        e, ap = float(r.contract_contracted_kwh[0, j]), float(r.contract_applied_kwh[0, j])
+        e_krw, ap_krw = float(r.contract_contracted_krw[0, j]), float(r.contract_applied_krw[0, j])
+        billed = ppa_billed_kwh(e, ap, spec.settlement, spec.min_take_pct)
+        energy_krw = round_won(ppa_energy_krw(e, ap, e_krw, ap_krw, billed))
+        led.add(month_key, tenant, broker, "ppa_energy", billed, "kWh", energy_krw)
+        led.add(month_key, broker, plant.name, "ppa_energy", billed, "kWh", energy_krw)
+        comp = round_won(curtailment_compensation_krw(float(r.contract_surplus_curtailed_kwh[0, j]), e, e_krw,
+                                                      spec.curtailment_compensation_pct, spec.settlement))
+        if comp:
+            led.add(month_key, tenant, broker, "curtailment_compensation", float(r.contract_surplus_curtailed_kwh[0, j]), "kWh", comp)
+            led.add(month_key, broker, plant.name, "curtailment_compensation", float(r.contract_surplus_curtailed_kwh[0, j]), "kWh", comp)
+        cap_kw = contract_capacity_kw(spec.volume, plant.spec.capacity_kw,
+                                      float(model.plan.profiles_kw[model.plan.c_profile[c]].max()) if spec.volume.kind == "shaped" else 0.0)
+        net = round_won(network_fee_krw(ap, spec.network_fee_krw_per_kwh, cap_kw, spec.network_fee_krw_per_kw_month))
+        led.add(month_key, tenant, broker, "network_fee", ap, "kWh", net)
+        led.add(month_key, broker, model.utility.name, "network_fee", ap, "kWh", net)
+        fee = round_won(billed * fees.fee_krw_per_kwh + fees.fee_krw_per_contract_month)
+        led.add(month_key, tenant, broker, "broker_fee", billed, "kWh", fee)
+        surplus_kwh, surplus_krw = float(r.contract_surplus_export_kwh[0, j]), round_won(float(r.contract_surplus_smp_krw[0, j]))
+        if surplus_kwh > 0:
+            to = tenant if spec.surplus_revenue_to == "tenant" else plant.name
+            led.add(month_key, MARKET, to, "ppa_surplus_smp", surplus_kwh, "kWh", surplus_krw)
+            led.add(month_key, model.utility.name, MARKET, "market_purchase_smp", surplus_kwh, "kWh", surplus_krw)
+
+
+def _pay_plants(model, r: BlockResult, month_key: int, net_metered: np.ndarray) -> None:
+    """Plants' own (uncontracted) output: pool plants sell to KEPCO at their monthly weighted
+    SMP (seed 003 step 1); net-metered self-generation is credited in kWh, not paid; the
+    rest is sold to the market at SMP and KEPCO buys it from the market."""
+    led, kepco = model.ledger, model.utility.name
+    for g, plant in enumerate(model.generators):
+        if plant.spec.uses_net_metering():
+            continue
+        if plant.spec.green_pool:
+            kwh = float(r.gen_kwh[0, g] - r.gen_curtailed_kwh[0, g])
+            krw = round_won(kwh * weighted_price(float(r.gen_smp_krw[0, g]), float(r.gen_kwh[0, g])))
+            led.add(month_key, kepco, plant.name, "green_pool_purchase", kwh, "kWh", krw)
+            continue
+        kwh, krw = float(r.gen_export_kwh[0, g]), round_won(float(r.gen_export_smp_krw[0, g]))
+        led.add(month_key, MARKET, plant.name, "energy_export_smp", kwh, "kWh", krw)
+        led.add(month_key, kepco, MARKET, "market_purchase_smp", kwh, "kWh", krw)
+
+
+def _bill(usage: MonthUsage, peaks: dict[int, float], contract_kw: float, extra=()) -> list[InvoiceLine]:
+    billing_kw = billing_demand_kw(usage.month_key, usage.peak_kw, peaks, contract_kw)
+    peaks[usage.month_key] = usage.peak_kw
+    for old in [mk for mk in peaks if mk <= usage.month_key - 12]:
+        del peaks[old]
+    return monthly_bill(usage, billing_kw, extra)
