@@ -240,10 +240,10 @@ def _apply_scalar_outside_range(x: np.ndarray, out: np.ndarray, scalar) -> np.nd
 def truncate_won_array(krw) -> np.ndarray:
     """:func:`truncate_won` element-wise (int64): identical on every input."""
     x = np.asarray(krw, dtype=float)
-    a = np.abs(x)
-    whole = np.floor(a)
-    n = whole + (a - whole >= _TRUNC_CUT)
-    with np.errstate(invalid="ignore"):  # inf/nan are redone by the scalar helper
+    with np.errstate(invalid="ignore"):  # inf/nan: redone (and rejected) by the scalar helper
+        a = np.abs(x)
+        whole = np.floor(a)
+        n = whole + (a - whole >= _TRUNC_CUT)
         out = np.where(x < 0, -n, n).astype(np.int64)
     return _apply_scalar_outside_range(x, out, truncate_won)
 
@@ -259,8 +259,8 @@ def truncate_ten_won_array(krw) -> np.ndarray:
 def round_won_array(krw) -> np.ndarray:
     """:func:`round_won` element-wise (int64, half up, also for negatives): identical on every input."""
     x = np.asarray(krw, dtype=float)
-    whole = np.floor(x)
     with np.errstate(invalid="ignore"):
+        whole = np.floor(x)
         out = (whole + (x - whole >= _HALF_UP_CUT)).astype(np.int64)
     return _apply_scalar_outside_range(x, out, round_won)
 

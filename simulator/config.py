@@ -27,6 +27,7 @@ from scenarios import bundled_scenarios
 from simulator.errors import InputError, dotted_path
 from simulator.load import LoadParams, ProfileFileError, read_profile_file
 from simulator.markets import RecParams, SmpParams
+from simulator.policy import PolicyConfig
 from simulator.solar import SolarParams
 from simulator.tariffs import TariffPath, UnknownTariffError, available_tables, load_table
 
@@ -144,6 +145,39 @@ class Markets(_Model):
     rec: RecParams = RecParams()
 
 
+class TenantBehaviour(_Model):
+    """What drives a tenant's procurement decisions (issue 4; DOMAIN §1, §4). All defaults [E]."""
+
+    roof_area_m2: Amount | None = Field(None, description="roof area usable for PV; none: no self-generation option")
+    re_target_pct: dict[int, float] = Field(
+        {}, description="RE-claim target by year, % of use (e.g. {2030: 30, 2040: 100}); linear in between"
+    )
+    procurement_pct: float = Field(
+        30.0, gt=0, le=100, description="share of annual use a tenant without a target seeks to procure, %"
+    )
+    hurdle_rate_pct: float = Field(8.0, ge=0, le=50, description="discount rate for own investments, %/yr")
+    risk_aversion: float = Field(1.0, ge=0, description="KRW of utility lost per KRW of annual cost s.d.")
+    awareness: float = Field(0.1, ge=0, le=1, description="probability of being aware of the options at the start")
+    value_re_krw_per_mwh: float = Field(
+        30_000.0, ge=0, description="what a claimed RE MWh towards the target is worth to the tenant (customer pressure)"
+    )
+
+    @field_validator("re_target_pct")
+    @classmethod
+    def _pct(cls, v: dict[int, float]) -> dict[int, float]:
+        for year, pct in v.items():
+            if not 0 <= pct <= 100:
+                raise ValueError(f"target {pct} for {year} is outside 0-100 (a percentage)")
+        return dict(sorted(v.items()))
+
+    def target_share(self, year: int) -> float:
+        """RE target share of use in ``year`` (0-1), linear between the given years."""
+        if not self.re_target_pct:
+            return 0.0
+        years, pcts = zip(*self.re_target_pct.items())
+        return float(np.interp(year, years, pcts, left=0.0)) / 100.0
+
+
 class TenantGroup(_Model):
     """One tenant (count 1) or a group of similar tenants drawn from distributions."""
 
@@ -162,6 +196,7 @@ class TenantGroup(_Model):
         None, description="hourly metering file (CSV or parquet, kW), relative to the scenario file"
     )
     load: LoadParams = LoadParams()
+    behaviour: TenantBehaviour = TenantBehaviour()
 
     @model_validator(mode="after")
     def _use_given(self):
@@ -214,6 +249,13 @@ class GeneratorSpec(_Model):
     )
     green_pool: bool = Field(False, description="sells into the utility's green-tariff pool (seed 003, DOMAIN §2)")
     outages: Outages | None = Field(None, description="forced outages and repairs (none: only the technology's own availability)")
+    # Plant economics for PPA offers [E]: no cost figures in facts.md (§8); typical Korean
+    # rooftop PV installed cost about 1.2 M KRW/kW and O&M about 1.5 % of capex a year.
+    capex_krw_per_kw: float = Field(1_200_000.0, ge=0, description="installed cost, KRW/kW [E]")
+    opex_krw_per_kw_year: float = Field(18_000.0, ge=0, description="O&M, KRW/kW per year [E]")
+    lifetime_years: int = Field(20, ge=1, le=50, description="economic life, years (facts.md §4.3: 20-year PPAs)")
+    hurdle_rate_pct: float = Field(6.0, ge=0, le=50, description="owner's required return, %/yr [E]")
+    offers_ppa: bool = Field(True, description="offers uncontracted output to the broker (decisions on)")
     rec_weight: float | None = Field(
         None, ge=0,
         description="REC weight (certificates per MWh); default: solar on buildings <= 3 MW 1.5,"
@@ -357,6 +399,9 @@ class Broker(_Model):
     # No published broker fee (facts.md §8): [E] small platform fees.
     fee_krw_per_kwh: float = Field(1.0, ge=0, description="fee on PPA energy billed, paid by the tenant")
     fee_krw_per_contract_month: float = Field(0.0, ge=0, description="fixed fee per contract per month")
+    matching: Literal["uniform_price", "pay_as_bid"] = Field(
+        "uniform_price", description="how the broker clears its book of PPA bids and offers (decisions on)"
+    )
 
 
 class Subscription(_Model):
@@ -367,7 +412,7 @@ class Subscription(_Model):
 class GreenTariff(_Model):
     """The utility-pooled green tariff designed in seed 003 (DOMAIN §2)."""
 
-    subscribers: list[Subscription] = Field(min_length=1)
+    subscribers: list[Subscription] = Field([], description="fixed subscribers (with decisions on, tenants subscribe themselves)")
     allocation: Literal["monthly", "hourly"] = Field(
         "monthly", description="allocate the pool's kWh monthly (seed 003) or hour by hour"
     )
@@ -392,6 +437,51 @@ class RecPurchase(_Model):
 
     tenant: str
     target_pct: float = Field(gt=0, le=100, description="RE claim target, % of annual use")
+
+
+class PpaTemplate(_Model):
+    """Terms of the PPAs the broker signs when decisions are on (DOMAIN §2 direct PPA)."""
+
+    term_years: int = Field(20, ge=1, le=50, description="facts.md §4.3: typically 20 years")
+    escalation_pct_per_year: float = Field(0.0, gt=-100)
+    settlement: Literal["pay_as_produced", "pay_as_consumed"] = "pay_as_consumed"
+    network_fee_krw_per_kwh: float = Field(40.0, ge=0, description="facts.md §4.3 (solar about 40)")
+
+
+class SelfGeneration(_Model):
+    """Rooftop PV a tenant may install behind its meter (DOMAIN §2 self-generation)."""
+
+    capex_krw_per_kw: float = Field(1_200_000.0, ge=0, description="installed cost [E]")
+    opex_pct_per_year: float = Field(1.5, ge=0, description="O&M, % of capex a year [E]")
+    lifetime_years: int = Field(20, ge=1, le=50)
+    m2_per_kw: float = Field(6.67, gt=0, description="DOMAIN §5: 6.67 m² per kW of solar")
+
+
+class Decisions(_Model):
+    """Agent decisions (issue 4): tenants adopt options; the broker signs PPAs. Off: a fixed scenario."""
+
+    enabled: bool = False
+    options: list[Literal["grid", "green_premium", "green_tariff", "direct_ppa", "rec", "self_generation"]] = Field(
+        ["grid", "green_premium", "green_tariff", "direct_ppa", "rec", "self_generation"],
+        description="options tenants may choose among",
+    )
+    # Multinomial logit over utility = -cost + RE value - risk penalty - switching cost (docs/decisions.md).
+    logit_scale_pct: float = Field(
+        3.0, gt=0, description="cost difference, % of the tenant's grid bill, that changes the odds by e [E]"
+    )
+    switching_cost_pct: float = Field(1.0, ge=0, description="one-off cost of changing option, % of the grid bill [E]")
+    # Bass diffusion of awareness; averages of Sultan, Farley and Lehmann (1990): p 0.03, q 0.38 [E].
+    bass_p: float = Field(0.03, ge=0, le=1, description="innovation: yearly chance an unaware tenant learns")
+    bass_q: float = Field(0.38, ge=0, le=1, description="imitation: extra chance per share of adopters")
+    # Price uncertainty for the risk penalty (s.d. of a year's change): tariffs rose >60 % in
+    # 2022-24 (facts.md §2) [D]; SMP ranged 67-268 KRW/kWh 2020-22 (§3.1) [D]; REC 30-81k (§3.2) [D].
+    tariff_sd_pct: float = Field(10.0, ge=0)
+    smp_sd_pct: float = Field(25.0, ge=0)
+    rec_sd_pct: float = Field(25.0, ge=0)
+    ppa: PpaTemplate = PpaTemplate()
+    self_generation: SelfGeneration = SelfGeneration()
+    # facts.md §4.2: 2024 round 1 average winning bid.
+    green_premium_krw_per_kwh: float = Field(10.4, ge=0)
 
 
 class OutputOptions(_Model):
@@ -421,6 +511,8 @@ class Scenario(_Model):
     green_tariff: GreenTariff | None = None
     green_premium: list[GreenPremium] = []
     rec_purchases: list[RecPurchase] = []
+    decisions: Decisions = Decisions()
+    policy: PolicyConfig = PolicyConfig()
     output: OutputOptions = OutputOptions()
 
     @model_validator(mode="after")

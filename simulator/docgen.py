@@ -16,7 +16,8 @@ from simulator.config import Scenario
 UNIT_SUFFIXES = {
     "_kw": "kW", "_mwh": "MWh", "_kwh": "kWh", "_krw_per_kwh": "KRW/kWh", "_krw_per_rec": "KRW/REC",
     "_krw": "KRW", "_pct": "%", "_deg": "degrees", "_t_per_mwh": "tCO2/MWh", "_m": "m", "_c": "°C",
-    "_per_c": "1/°C", "_m_per_s": "m/s", "_hours": "h", "_days": "days",
+    "_per_c": "1/°C", "_m_per_s": "m/s", "_hours": "h", "_days": "days", "_m2": "m²", "_mw": "MW",
+    "_krw_per_kw": "KRW/kW", "_krw_per_kw_year": "KRW/kW/yr", "_krw_per_mwh": "KRW/MWh", "_years": "years",
 }
 
 HEADER = """# Scenario file reference

@@ -32,9 +32,9 @@ Modelling decisions (not fixed by the sources; each is marked [E] where it is an
   compliance row are MW equivalents at the credited plants' capacity factor.
 * The "in-complex installation rate" (사업지구 내 신·재생에너지 설치율) is not defined in the
   seed. The seed carries the correction over from the zero-energy-building off-site rule
-  ("제로에너지 건축물의 '대지 외 설치 기준'을 '산업단지 외 설치 기준'으로 전환"), which keys the
-  factor to the on-site self-sufficiency rate; here it is in-complex RE generation / forecast
-  use [E].
+  ("제로에너지 건축물의 '대지 외 설치 기준'을 '산업단지 외 설치 기준'으로 전환"); that rule is
+  believed (not checked against its text) to key the factor to the on-site energy
+  self-sufficiency rate, so here the rate is in-complex RE generation / forecast use [E].
 * DEA credit is the obligor's own in-complex capacity; power from off-complex plants reaches
   the DEA only as direct trade (``direct_trade_mwh``), which is deducted from the obligation,
   so off-complex capacity is not credited a second time.
@@ -254,8 +254,8 @@ def offsite_correction_factor(in_complex_rate: float) -> float:
 def in_complex_rate(in_complex_mwh: float, forecast_use_mwh: float) -> float:
     """In-complex installation rate (사업지구 내 신·재생에너지 설치율) as in-complex RE generation
     over the complex's forecast use [E]: the seed does not define it; it carries the factor over
-    from the zero-energy-building off-site rule, which is keyed to the on-site self-sufficiency
-    rate (seed 001, 1안)."""
+    from the zero-energy-building off-site rule (seed 001, 1안), assumed here to be keyed to the
+    on-site self-sufficiency rate (not checked against that rule's text)."""
     if forecast_use_mwh <= 0:
         raise ValueError(f"forecast_use_mwh must be > 0 (got {forecast_use_mwh})")
     if in_complex_mwh < 0:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.config import Scenario, TenantGroup, draw
+from simulator.config import Scenario, TenantBehaviour, TenantGroup, draw
 from simulator.errors import InputError
 from simulator.load import LoadParams, read_profile_file
 from simulator.rng import stream
@@ -32,6 +32,8 @@ class TenantSpec:
     tariff_option: str
     load_params: LoadParams
     profile_kw: np.ndarray | None  # metering file (typical year or full horizon), kW
+    behaviour: TenantBehaviour
+    roof_area_m2: float  # 0: no roof for PV
 
 
 def expand_tenants(scenario: Scenario) -> list[TenantSpec]:
@@ -47,6 +49,7 @@ def _expand_group(scenario: Scenario, gi: int, g: TenantGroup) -> list[TenantSpe
     use = draw(g.annual_use_mwh, rng, n)
     peak = draw(g.peak_kw, rng, n)
     contract = draw(g.contract_kw, rng, n)
+    roof = draw(g.behaviour.roof_area_m2, rng, n)
     profile = read_profile_file(g.load_file) if g.load_file is not None else None
     specs = []
     for i in range(n):
@@ -65,6 +68,8 @@ def _expand_group(scenario: Scenario, gi: int, g: TenantGroup) -> list[TenantSpe
                 tariff_option=g.tariff_option or _default_option(scenario, contract_i),
                 load_params=g.load,
                 profile_kw=profile,
+                behaviour=g.behaviour,
+                roof_area_m2=0.0 if roof is None else float(roof[i]),
             )
         )
     return specs

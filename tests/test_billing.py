@@ -14,19 +14,32 @@ KRW/kWh, fund 2.7 % (from 2025-07-01), VAT 10 %.
 """
 import datetime as dt
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.billing import (
+    BillingDemand,
     InvoiceLine,
     MonthUsage,
+    MonthUsageArrays,
+    bill_quantities,
     billing_demand_kw,
+    invoice_lines,
     month_usage,
     monthly_bill,
+    monthly_bill_arrays,
     round_won,
+    round_won_array,
     truncate_ten_won,
+    truncate_ten_won_array,
     truncate_won,
+    truncate_won_array,
 )
+from simulator.settlement import scale_usage
 from simulator.calendar import build_calendar
 from simulator.tariffs import TariffIncrease, TariffPath, hourly_rates, load_table
 
@@ -273,3 +286,233 @@ def test_rounding_helpers_resist_float_noise():
     assert truncate_ten_won(1393253.541) == 1393250
     assert truncate_ten_won(3 * 0.1 * 100) == 30  # 30.000000000000004
     assert round_won(1234.5) == 1235 and round_won(1234.49) == 1234
+
+
+# --- vectorised engine: must give exactly the scalar engine's integers ----------------------
+
+ARRAY_HELPERS = [
+    (truncate_won_array, truncate_won),
+    (truncate_ten_won_array, truncate_ten_won),
+    (round_won_array, round_won),
+]
+
+
+def nudge(x: float, ulps: int) -> float:
+    """``x`` moved by ``ulps`` floats (up if > 0)."""
+    for _ in range(abs(ulps)):
+        x = math.nextafter(x, math.inf if ulps > 0 else -math.inf)
+    return x
+
+
+# Won amounts at the rounding edges: n + 0.5 and n + 0.99995 (where round(x, 4) flips),
+# n +- 0.00005, exact integers, 4-decimal values, a few floats either side of each.
+EDGE_FRACTIONS = [0.0, 0.5, 0.49995, 0.50005, 0.99995, 0.9999, 0.00005, 0.25, 0.03125]
+edge_krw = st.builds(
+    lambda n, frac, ulps, neg: (-1 if neg else 1) * nudge(n + frac, ulps),
+    st.integers(0, 10**10), st.sampled_from(EDGE_FRACTIONS), st.integers(-2, 2), st.booleans(),
+)
+product_krw = st.builds(  # kWh with 3 decimals x price with 1 decimal (the real inputs' shape)
+    lambda kwh, price: kwh / 1000 * (price / 10), st.integers(0, 10**9), st.integers(-50, 3000)
+)
+any_krw = st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False)
+krw = st.one_of(edge_krw, product_krw, any_krw, st.integers(-(10**9), 10**10).map(float))
+
+
+def test_rounding_arrays_on_known_edges():
+    # Values where a numpy.round-based version (scale by 1e4, rint, unscale) gives the
+    # other answer than Python's round(x, 4), and half-won ties (numpy: half to even).
+    hard = [179440734.99995, 236810506.99995, 179440734.49995, 236810506.49995,
+            2.5, 0.5, -0.5, -2.5, 1234.5, 1234.49, 110899.99999999999, 0.9999999999999999,
+            123.9999, -4.2, -0.0, 30.000000000000004, 1393253.541, 0.03125, -0.03125]
+    big = [2.0**38 - 0.5, 2.0**38, -(2.0**38), 2.0**40 + 0.5, 1e15 + 0.5, -1e15 - 0.99995]  # scalar path
+    x = np.array(hard + big + [nudge(v, k) for v in hard for k in (-1, 1)])
+    for array_fn, scalar_fn in ARRAY_HELPERS:
+        assert array_fn(x).dtype == np.int64
+        assert array_fn(x).tolist() == [scalar_fn(v) for v in x.tolist()], scalar_fn.__name__
+    assert round_won_array(np.array([2.5, -2.5, -0.5])).tolist() == [3, -2, 0]  # half up, also below 0
+    assert truncate_won_array(np.array([-4.2, -0.99999])).tolist() == [-4, -1]  # toward zero (guard)
+    assert truncate_ten_won_array(np.array([-345.195, 345.195])).tolist() == [-340, 340]
+
+
+def test_rounding_arrays_on_a_grid_of_edges():
+    rng = np.random.default_rng(7)
+    whole = np.floor(rng.uniform(0, 1e11, 500) / 10.0 ** rng.integers(0, 11, 500))
+    x = (whole[:, None] + np.array([0.49995, 0.5, 0.99995, 1.00005, 0.00005])).ravel()
+    x = np.concatenate([x, np.nextafter(x, np.inf), np.nextafter(x, -np.inf)])
+    x = np.concatenate([x, -x])
+    for array_fn, scalar_fn in ARRAY_HELPERS:
+        assert array_fn(x).tolist() == [scalar_fn(v) for v in x.tolist()], scalar_fn.__name__
+
+
+@given(st.lists(krw, min_size=1, max_size=20))
+def test_rounding_arrays_equal_scalar(values):
+    x = np.array(values)
+    for array_fn, scalar_fn in ARRAY_HELPERS:
+        assert array_fn(x).tolist() == [scalar_fn(v) for v in values], scalar_fn.__name__
+
+
+def test_rounding_arrays_reject_what_the_scalar_rejects():
+    for array_fn, scalar_fn in ARRAY_HELPERS:
+        for bad, error in [(math.inf, OverflowError), (-math.inf, OverflowError), (math.nan, ValueError)]:
+            with pytest.raises(error):
+                scalar_fn(bad)
+            with pytest.raises(error):
+                array_fn(np.array([1.0, bad]))
+
+
+kwh_values = st.one_of(
+    st.just(0.0), st.integers(0, 10**9).map(lambda k: k / 1000), st.floats(0, 1e8, allow_nan=False)
+)
+rate_values = {
+    "fund": st.one_of(st.sampled_from([0.027, 0.032, 0.037, 0.0]), st.floats(0, 0.1)),
+    "vat": st.one_of(st.just(0.1), st.floats(0, 0.2)),
+}
+
+
+@st.composite
+def month_of_tenants(draw):
+    n = draw(st.integers(1, 6))
+    tenants = []
+    for _ in range(n):
+        kwh = draw(st.lists(kwh_values, min_size=3, max_size=3))
+        zero = draw(st.booleans()) and draw(st.booleans())  # a quarter of tenants use nothing
+        tenants.append(MonthUsage(
+            month_key=2026 * 12 + 2,
+            kwh_by_period=np.array([0.0] * 3 if zero else kwh),
+            energy_krw_by_period=np.array([0.0] * 3 if zero else draw(st.lists(krw, min_size=3, max_size=3))),
+            climate_charge_krw=0.0 if zero else draw(krw),
+            fuel_adj_charge_krw=0.0 if zero else draw(krw),  # krw includes negatives
+            peak_kw=draw(kwh_values),
+            basic_krw_per_kw_month=draw(st.one_of(st.sampled_from([8320.0, 7470.0, 8736.0]), st.floats(0, 2e4))),
+            fund_rate=draw(rate_values["fund"]),
+            vat_rate=draw(rate_values["vat"]),
+        ))
+    billing_kw = draw(st.lists(st.one_of(kwh_values, st.integers(0, 10**6).map(lambda k: k / 10)),
+                               min_size=n, max_size=n))
+    extra = draw(st.none() | st.lists(st.integers(-(10**8), 10**9), min_size=n, max_size=n))
+    return tenants, billing_kw, extra
+
+
+@settings(max_examples=100, deadline=None)
+@given(month_of_tenants())
+def test_monthly_bill_arrays_equals_scalar_bill(case):
+    tenants, billing_kw, extra = case
+    usage = MonthUsageArrays.from_usages(tenants)
+    kw = np.array(billing_kw)
+    extra_krw = None if extra is None else np.array(extra, dtype=np.int64)
+    bill = monthly_bill_arrays(usage, kw, extra_krw)
+    assert all(v.dtype == np.int64 and v.shape == (len(tenants),) for v in bill.values())
+    extra_kwh = np.arange(len(tenants)) * 1.5
+    quantities = bill_quantities(usage, kw, bill, None if extra is None else extra_kwh)
+    assert list(quantities) == list(bill)
+    for i, u in enumerate(tenants):
+        extra_lines = [] if extra is None else [InvoiceLine("green_tariff_energy", extra_kwh[i], "kWh", extra[i])]
+        expected = monthly_bill(u, billing_kw[i], extra_lines)
+        got = invoice_lines(bill, quantities, i, extra_item="green_tariff_energy", extra_unit="kWh")
+        assert got == expected
+
+
+@given(month_of_tenants(), st.data())
+def test_scaled_equals_scale_usage(case, data):
+    tenants, _, _ = case
+    keep = data.draw(st.lists(st.one_of(st.floats(-0.5, 1.5), st.sampled_from([0.0, 1.0])),
+                              min_size=len(tenants), max_size=len(tenants)))
+    scaled = MonthUsageArrays.from_usages(tenants).scaled(np.array(keep))
+    for i, u in enumerate(tenants):
+        want, got = scale_usage(u, keep[i]), scaled.at(i)
+        assert got.kwh_by_period.tolist() == want.kwh_by_period.tolist()
+        assert got.energy_krw_by_period.tolist() == want.energy_krw_by_period.tolist()
+        assert (got.climate_charge_krw, got.fuel_adj_charge_krw, got.peak_kw, got.basic_krw_per_kw_month,
+                got.fund_rate, got.vat_rate, got.month_key) == (
+                want.climate_charge_krw, want.fuel_adj_charge_krw, want.peak_kw, want.basic_krw_per_kw_month,
+                want.fund_rate, want.vat_rate, want.month_key)
+        assert got.kwh == want.kwh
+
+
+def test_monthly_bill_arrays_by_hand():
+    # Tenant 0: the month of test_monthly_bill_rounding_order (same lines, worked there).
+    # Tenant 1: kWh 100 / 200 / 50 at 110.9 / 133.4 / 164.1, fuel 350 kWh x -5.002, 10.5 kW
+    # at 8,320, an extra (green tariff) line of 1,240 won.
+    usage = MonthUsageArrays(
+        month_key=2026 * 12,
+        kwh_by_period=np.array([[10.0, 20.0, 0.0], [100.0, 200.0, 50.0]]),
+        energy_krw_by_period=np.array([[100.99, 200.5, 0.0], [100 * 110.9, 200 * 133.4, 50 * 164.1]]),
+        climate_charge_krw=np.array([9.99, 350 * 9.0]),
+        fuel_adj_charge_krw=np.array([-4.2, 350 * -5.002]),
+        peak_kw=np.array([1.5, 10.5]),
+        basic_krw_per_kw_month=np.array([8320.0, 8320.0]),
+        fund_rate=np.array([0.027, 0.027]),
+        vat_rate=np.array([0.10, 0.10]),
+    )
+    demand = BillingDemand(2)
+    billing_kw = demand.billing_kw(usage.month_key, usage.peak_kw, np.array([4.0, 30.0]))
+    assert billing_kw.tolist() == [1.5, 10.5]  # floors 1.2 and 9.0 are lower
+    bill = monthly_bill_arrays(usage, billing_kw, np.array([0, 1240]))
+    assert list(bill) == [
+        "basic_charge", "energy_light", "energy_mid", "energy_peak", "climate_environment",
+        "fuel_cost_adjustment", "extra", "power_industry_fund", "vat",
+    ]
+    assert {k: v.tolist() for k, v in bill.items()} == {
+        "basic_charge": [12480, 87360],  # 1.5 x 8,320; 10.5 x 8,320 = 87,360
+        "energy_light": [100, 11090],  # 100.99 -> 100; 100 x 110.9 = 11,090
+        "energy_mid": [200, 26680],  # 200.5 -> 200; 200 x 133.4 = 26,680
+        "energy_peak": [0, 8205],  # 50 x 164.1 = 8,205
+        "climate_environment": [9, 3150],  # 9.99 -> 9; 350 x 9.0
+        "fuel_cost_adjustment": [-4, -1750],  # -4.2 -> -4; 350 x -5.002 = -1,750.7 -> -1,750
+        "extra": [0, 1240],
+        # 전기요금계: 12,785 (see the scalar test); 87,360 + 11,090 + 26,680 + 8,205 + 3,150
+        # - 1,750 + 1,240 = 135,975
+        "power_industry_fund": [340, 3670],  # 345.195 -> 340; 3,671.325 -> 3,670
+        "vat": [1279, 13598],  # 1,278.5 -> 1,279; 13,597.5 -> 13,598 (half up)
+    }
+    q = bill_quantities(usage, billing_kw, bill, extra_quantity=np.array([0.0, 12.0]))
+    assert q["climate_environment"].tolist() == [30.0, 350.0]
+    assert q["vat"].tolist() == [12785.0, 135975.0]
+    assert invoice_lines(bill, q, 0)[:6] + invoice_lines(bill, q, 0)[7:] == monthly_bill(usage.at(0), 1.5)
+
+
+def test_billing_demand_arrays_ratchet_by_hand():
+    # Tenant 0: test_billing_demand_ratchet_across_a_year (contract 1,000 kW, Aug 2025 900 kW,
+    # Oct 2025 950 kW, else 500). Tenant 1: flat 200 kW on a 1,000 kW contract -> floor 300.
+    aug25 = 2025 * 12 + 7
+    demand = BillingDemand(2)
+    billed = []
+    for key in range(aug25, aug25 + 13):
+        peak0 = {aug25: 900.0, aug25 + 2: 950.0}.get(key, 500.0)
+        billed.append(demand.billing_kw(key, np.array([peak0, 200.0]), np.array([1000.0, 1000.0])).tolist())
+    assert [b[0] for b in billed] == [900, 900, 950] + [900] * 9 + [500]
+    assert [b[1] for b in billed] == [300] * 13
+    # Skipped months: Jan 2026 peak 800 is carried to Nov 2026 (10 months later), not to Jan 2027.
+    demand = BillingDemand(1)
+    jan26 = 2026 * 12
+    assert demand.billing_kw(jan26, np.array([800.0]), 0.0).tolist() == [800.0]
+    assert demand.billing_kw(jan26 + 10, np.array([100.0]), 0.0).tolist() == [800.0]
+    assert demand.billing_kw(jan26 + 12, np.array([100.0]), 0.0).tolist() == [100.0]
+    with pytest.raises(ValueError, match="back"):
+        demand.billing_kw(jan26 + 11, np.array([100.0]), 0.0)
+
+
+@st.composite
+def ratchet_history(draw):
+    n = draw(st.integers(1, 4))
+    key = draw(st.integers(2024 * 12, 2030 * 12))
+    peak = st.one_of(st.sampled_from([0.0, 100.0, 300.0, 900.0]), st.floats(0, 5000))
+    months = []
+    for _ in range(draw(st.integers(1, 30))):
+        months.append((key, draw(st.lists(peak, min_size=n, max_size=n))))
+        key += draw(st.sampled_from([1, 1, 1, 1, 2, 3, 5, 10, 11, 12, 13]))  # some months skipped
+    contract = draw(st.lists(st.one_of(st.just(0.0), st.floats(0, 10000)), min_size=n, max_size=n))
+    return n, months, contract
+
+
+@settings(max_examples=100, deadline=None)
+@given(ratchet_history())
+def test_billing_demand_equals_scalar_ratchet(case):
+    n, months, contract = case
+    demand = BillingDemand(n)
+    histories: list[dict[int, float]] = [{} for _ in range(n)]
+    for key, peaks in months:
+        want = [billing_demand_kw(key, peaks[t], histories[t], contract[t]) for t in range(n)]
+        assert demand.billing_kw(key, np.array(peaks), np.array(contract)).tolist() == want
+        for t in range(n):
+            histories[t][key] = peaks[t]

@@ -1,0 +1,308 @@
+"""Policy rules (simulator/policy.py): hand-worked numbers from DOMAIN.md §5 and seed 001."""
+import dataclasses
+
+import pytest
+from pydantic import ValidationError
+
+from simulator import policy as p
+from simulator.policy import PolicyConfig, compliance, required_mw
+
+# --- yearly ratio tables: every band boundary (seed 001 [별표 2] and option-1 table) -------------
+
+
+@pytest.mark.parametrize(
+    "year, dea, gg1",
+    [
+        (2020, 0.02, 0.10),  # before the Act: first band ("시행-'26년")
+        (2024, 0.02, 0.10),
+        (2026, 0.02, 0.10),  # last year of the first band
+        (2027, 0.05, 0.15),
+        (2029, 0.05, 0.15),
+        (2030, 0.10, 0.20),
+        (2034, 0.10, 0.20),
+        (2035, 0.15, 0.25),
+        (2039, 0.15, 0.25),
+        (2040, 0.20, 0.30),  # "'40년-"
+        (2070, 0.20, 0.30),
+    ],
+)
+def test_yearly_ratio_bands(year, dea, gg1):
+    assert p.dea_yearly_ratio(year) == dea
+    assert p.gyeonggi_option1_yearly_ratio(year) == gg1
+
+
+def test_regional_and_obligation_ratio():
+    assert p.regional_ratio(True) == 1.0
+    assert p.regional_ratio(False) == 0.0  # 비수도권 0 % (유예)
+    assert p.obligation_ratio(True, 2031) == pytest.approx(0.10)
+    assert p.obligation_ratio(False, 2045) == 0.0
+
+
+# --- DEA formulas ([별표 1]) --------------------------------------------------------------------
+
+
+def test_capacity_factor():
+    # 1,314 MWh from 1 MW: 1,314 / (1 x 8,760) = 0.15
+    assert p.capacity_factor(1314.0, 1.0) == pytest.approx(0.15)
+    with pytest.raises(ValueError, match="installed_mw"):
+        p.capacity_factor(100.0, 0.0)
+
+
+def test_obligation_mw_hand_example():
+    # 300,000 MWh x 5 % = 15,000 MWh; minus 1,860 MWh direct trade = 13,140 MWh;
+    # cf 0.15 x 8,760 h = 1,314 h; 13,140 / 1,314 = 10.0 MW
+    assert p.obligation_mw(300_000, 0.05, 1_860, 0.15) == pytest.approx(10.0)
+    # no direct trade: 15,000 / 1,314 = 11.4155 MW
+    assert p.obligation_mw(300_000, 0.05, 0, 0.15) == pytest.approx(15_000 / 1_314)
+
+
+def test_obligation_mw_floored_and_checked():
+    # direct trade 20,000 > 15,000 MWh obligation -> 0, never negative
+    assert p.obligation_mw(300_000, 0.05, 20_000, 0.15) == 0.0
+    with pytest.raises(ValueError, match="capacity_factor"):
+        p.obligation_mw(300_000, 0.05, 0, 0.0)
+    with pytest.raises(ValueError, match="capacity_factor"):
+        p.obligation_mw(300_000, 0.05, 0, 15.0)  # percent instead of a fraction
+
+
+def test_dea_applies_thresholds_inclusive():
+    assert not p.dea_applies(199_999.9, None)
+    assert p.dea_applies(200_000, None)  # "20만MWh 이상"
+    assert not p.dea_applies(10_000, 999_999)
+    assert p.dea_applies(10_000, 1_000_000)  # "100만㎡ 이상"
+
+
+def test_dea_penalty():
+    # 1.5 x 4 MW x 1,000 kW/MW x 1,000,000 KRW/kW = 6,000,000,000 KRW
+    assert p.dea_penalty_krw(4.0, 1_000_000, 1.5) == pytest.approx(6.0e9)
+
+
+# --- Gyeonggi option 1: correction factor and credit ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rate, factor",
+    [
+        (0.0, 0.7),
+        (0.0999, 0.7),  # "10% 미만"
+        (0.10, 0.8),  # "10% 이상~15% 미만": 10 % itself is in the 0.8 band
+        (0.1499, 0.8),
+        (0.15, 0.9),  # "15% 이상 20% 미만"
+        (0.1999, 0.9),
+        (0.20, 1.0),  # "20% 이상"
+        (1.5, 1.0),
+    ],
+)
+def test_offsite_correction_factor_boundaries(rate, factor):
+    assert p.offsite_correction_factor(rate) == factor
+
+
+def test_correction_factor_on_computed_rates():
+    # rates computed by division land on the boundary exactly: 15,000 / 100,000 = 0.15
+    assert p.offsite_correction_factor(p.in_complex_rate(10_000, 100_000)) == 0.8
+    assert p.offsite_correction_factor(p.in_complex_rate(15_000, 100_000)) == 0.9
+    assert p.offsite_correction_factor(p.in_complex_rate(20_000, 100_000)) == 1.0
+
+
+def test_option1_credited_mwh():
+    # rate 8 % -> factor 0.7: 8,000 + 0.7 x 5,000 = 11,500 MWh
+    assert p.option1_credited_mwh(8_000, 5_000, 0.08) == pytest.approx(11_500)
+    # rate 20 % -> factor 1.0: 20,000 + 5,000 = 25,000 MWh
+    assert p.option1_credited_mwh(20_000, 5_000, 0.20) == pytest.approx(25_000)
+    # option 1 requirement: 100,000 MWh x 20 % (2030 band) = 20,000 MWh
+    assert p.option1_required_mwh(100_000, 2030) == pytest.approx(20_000)
+
+
+# --- Gyeonggi options 2 and 3 ------------------------------------------------------------------
+
+
+def test_option2_required_mw():
+    # 500,000 m² x 20 % / 10,000 m²/MW = 10 MW
+    assert p.option2_required_mw(500_000) == pytest.approx(10.0)
+    assert p.option2_required_mw(500_000, share=0.3) == pytest.approx(15.0)
+
+
+def test_option3_seed_worked_example():
+    # seed 001 3안: industrial zone 414,000 m², 건폐율 50 %, 10,000 m²/MW
+    # 30 % of roofs: 414,000 x 0.5 x 0.30 / 10,000 = 6.21 MW -> seed "6.2MW"
+    mw30 = p.option3_required_mw(414_000, 0.5)
+    assert mw30 == pytest.approx(6.21)
+    assert round(mw30, 1) == 6.2
+    # 70 % of roofs: 414,000 x 0.5 x 0.70 / 10,000 = 14.49 MW -> seed "14.5MW"
+    mw70 = p.option3_required_mw(414_000, 0.5, roof_share=0.70)
+    assert mw70 == pytest.approx(14.49)
+    assert round(mw70, 1) == 14.5
+    # The seed's first mention says "50% 설치 시 14.5MW"; 50 % gives 10.35 MW, so that is a typo
+    # and the summary table's 70 % is right.
+    assert p.option3_required_mw(414_000, 0.5, roof_share=0.50) == pytest.approx(10.35)
+
+
+def test_area_rules_of_thumb():
+    # 680,000 m² / 102,000 kW = 6.67 m²/kW (seed footnote 2)
+    assert 680_000 / 102_000 == pytest.approx(p.SOLAR_M2_PER_KW_BUILDING, abs=0.005)
+    assert p.SOLAR_M2_PER_MW == 10_000
+    assert p.FUEL_CELL_M2_PER_MW == 180
+    assert p.WIND_M2_PER_MW == 40_000
+    assert p.solar_mw_for_area(25_000) == pytest.approx(2.5)
+
+
+# --- config and required_mw --------------------------------------------------------------------
+
+
+def test_required_mw_by_rule():
+    assert required_mw(PolicyConfig(), 2030, 300_000, 0, 0.15) == 0.0  # rule none
+    dea = PolicyConfig(rule="dea", plan_year=2027)
+    assert required_mw(dea, 2040, 300_000, 1_860, 0.15) == pytest.approx(10.0)  # ratio fixed at 2027
+    # option 1: 100,000 MWh x 20 % = 20,000 MWh / 1,314 h = 15.2207 MW (no direct-trade deduction)
+    gg1 = PolicyConfig(rule="gyeonggi_option_1", plan_year=2030)
+    assert required_mw(gg1, 2030, 100_000, 5_000, 0.15) == pytest.approx(20_000 / 1_314)
+    gg2 = PolicyConfig(rule="gyeonggi_option_2", sold_lot_area_m2=500_000)
+    assert required_mw(gg2, 2030, 100_000, 0, 0.15) == pytest.approx(10.0)
+    gg3 = PolicyConfig(rule="gyeonggi_option_3", industrial_area_m2=414_000)
+    assert required_mw(gg3, 2030, 100_000, 0, 0.15) == pytest.approx(6.21)
+    # roof area given directly: 207,000 m² x 30 % / 10,000 = 6.21 MW
+    gg3r = PolicyConfig(rule="gyeonggi_option_3", roof_area_m2=207_000)
+    assert required_mw(gg3r, 2030, 100_000, 0, 0.15) == pytest.approx(6.21)
+
+
+def test_dea_not_applicable_and_non_capital():
+    small = PolicyConfig(rule="dea", plan_year=2027)
+    assert required_mw(small, 2027, 150_000, 0, 0.15) == 0.0  # under 200,000 MWh, area unknown
+    big_area = PolicyConfig(rule="dea", plan_year=2027, project_area_m2=1_200_000)
+    # 150,000 x 5 % = 7,500 MWh / 1,314 h = 5.7078 MW
+    assert required_mw(big_area, 2027, 150_000, 0, 0.15) == pytest.approx(7_500 / 1_314)
+    elsewhere = PolicyConfig(rule="dea", plan_year=2027, capital_region=False)
+    assert required_mw(elsewhere, 2027, 300_000, 0, 0.15) == 0.0
+
+
+def test_plan_year_defaults_to_first_year():
+    cfg = PolicyConfig(rule="dea")
+    # first year 2030 -> 10 % for the whole run, also in 2040: 300,000 x 10 % / 1,314 = 22.83 MW
+    assert required_mw(cfg, 2040, 300_000, 0, 0.15, first_year=2030) == pytest.approx(30_000 / 1_314)
+    assert cfg.with_plan_year(2030).plan_year == 2030
+    assert PolicyConfig(rule="dea", plan_year=2027).with_plan_year(2030).plan_year == 2027
+    with pytest.raises(ValueError, match="plan_year is not set"):
+        required_mw(cfg, 2040, 300_000, 0, 0.15)
+    # what-if ratchet: the ratio follows each simulated year (2040 -> 20 %)
+    ratchet = PolicyConfig(rule="dea", ratio_year_basis="each_year")
+    assert required_mw(ratchet, 2040, 300_000, 0, 0.15) == pytest.approx(60_000 / 1_314)
+
+
+def test_forecast_use_overrides_simulated_use():
+    # [별표 1] 주1: the saturation-year forecast, not the simulated year's use
+    cfg = PolicyConfig(rule="dea", plan_year=2027, forecast_annual_use_mwh=300_000)
+    assert required_mw(cfg, 2027, 50_000, 1_860, 0.15) == pytest.approx(10.0)
+
+
+# --- compliance rows ---------------------------------------------------------------------------
+
+
+def test_dea_compliance_shortfall_and_penalty():
+    cfg = PolicyConfig(rule="dea", plan_year=2027, install_cost_krw_per_kw=1_000_000)
+    # 6 MW in the complex making 7,884 MWh: cf = 7,884 / (6 x 8,760) = 0.15
+    # required = (300,000 x 5 % - 1,860) / 1,314 = 10 MW; shortfall 4 MW
+    # penalty = 1.5 x 4 MW x 1,000 kW/MW x 1,000,000 KRW/kW = 6.0e9 KRW
+    row = compliance(cfg, 2028, 300_000, 1_860, 6.0, 3.0, 7_884, 4_000)
+    assert row.year == 2028 and row.rule == "dea"
+    assert row.capacity_factor == pytest.approx(0.15)
+    assert row.required_mw == pytest.approx(10.0)
+    assert row.credited_mw == pytest.approx(6.0)  # off-complex MW not credited
+    assert row.shortfall_mw == pytest.approx(4.0)
+    assert not row.compliant
+    assert row.penalty_krw == pytest.approx(6.0e9)
+    assert row.required_mwh == pytest.approx(13_140)
+    assert row.shortfall_mwh == pytest.approx(13_140 - 7_884)
+
+
+def test_dea_compliance_met():
+    cfg = PolicyConfig(rule="dea", plan_year=2027)
+    # 12 MW making 15,768 MWh (cf 0.15): required 10 MW <= 12 MW
+    row = compliance(cfg, 2027, 300_000, 1_860, 12.0, 0.0, 15_768, 0.0)
+    assert row.compliant and row.shortfall_mw == 0.0 and row.penalty_krw == 0.0
+    assert row.required_mw == pytest.approx(10.0)
+
+
+def test_dea_compliance_no_plants_uses_default_cf_and_default_cost():
+    cfg = PolicyConfig(rule="dea", plan_year=2027)
+    row = compliance(cfg, 2027, 300_000, 1_860, 0.0, 0.0, 0.0, 0.0)
+    assert row.capacity_factor == p.DEFAULT_CAPACITY_FACTOR  # 0.15 -> required 10 MW
+    # 1.5 x 10 MW x 1,000 x 1,300,000 KRW/kW = 1.95e10 KRW
+    assert row.penalty_krw == pytest.approx(1.95e10)
+    # the design capacity factor (별표 1 주4) replaces the measured one: 13,140 / (0.2 x 8,760) = 7.5 MW
+    fixed = PolicyConfig(rule="dea", plan_year=2027, design_capacity_factor=0.2)
+    assert compliance(fixed, 2027, 300_000, 1_860, 6.0, 0.0, 7_884, 0.0).required_mw == pytest.approx(7.5)
+
+
+def test_option1_compliance_with_correction_factor():
+    cfg = PolicyConfig(rule="gyeonggi_option_1", plan_year=2030, design_capacity_factor=0.15)
+    # required = 100,000 x 20 % = 20,000 MWh
+    # in-complex 12,000 MWh -> rate 12 % -> factor 0.8; credited = 12,000 + 0.8 x 8,000 = 18,400
+    # shortfall 1,600 MWh = 1,600 / 1,314 = 1.2177 MW; no Gyeonggi penalty
+    row = compliance(cfg, 2031, 100_000, 0.0, 9.0, 6.0, 12_000, 8_000)
+    assert row.required_mwh == pytest.approx(20_000)
+    assert row.correction_factor == 0.8
+    assert row.credited_mwh == pytest.approx(18_400)
+    assert row.shortfall_mwh == pytest.approx(1_600)
+    assert row.shortfall_mw == pytest.approx(1_600 / 1_314)
+    assert not row.compliant and row.penalty_krw == 0.0
+    # 10,000 MWh off-site: 12,000 + 0.8 x 10,000 = 20,000 = required -> compliant at equality
+    ok = compliance(cfg, 2031, 100_000, 0.0, 9.0, 7.0, 12_000, 10_000)
+    assert ok.compliant and ok.shortfall_mwh == 0.0
+    # in-complex 20,000 MWh alone: rate 20 % -> factor 1.0, compliant without off-site output
+    alone = compliance(cfg, 2031, 100_000, 0.0, 15.0, 0.0, 20_000, 0.0)
+    assert alone.compliant and alone.correction_factor == 1.0
+
+
+def test_option1_measured_cf_over_all_plants():
+    cfg = PolicyConfig(rule="gyeonggi_option_1", plan_year=2030)
+    # (12,000 + 8,000) MWh / ((9 + 6) MW x 8,760 h) = 0.15221
+    row = compliance(cfg, 2030, 100_000, 0.0, 9.0, 6.0, 12_000, 8_000)
+    assert row.capacity_factor == pytest.approx(20_000 / (15 * 8_760))
+
+
+def test_option2_and_option3_compliance():
+    gg2 = PolicyConfig(rule="gyeonggi_option_2", sold_lot_area_m2=500_000)
+    # required 10 MW; only the 8 in-complex MW count
+    row = compliance(gg2, 2030, 100_000, 0, 8.0, 5.0, 10_000, 6_000)
+    assert row.required_mw == pytest.approx(10.0) and row.credited_mw == 8.0
+    assert row.shortfall_mw == pytest.approx(2.0) and not row.compliant and row.penalty_krw == 0.0
+    assert row.required_mwh is None
+    gg3 = PolicyConfig(rule="gyeonggi_option_3", industrial_area_m2=414_000)
+    short = compliance(gg3, 2030, 100_000, 0, 6.0, 0, 7_000, 0)
+    assert short.shortfall_mw == pytest.approx(0.21) and not short.compliant  # 6.21 - 6.0
+    assert compliance(gg3, 2030, 100_000, 0, 6.21, 0, 7_000, 0).compliant
+
+
+def test_rule_none_row():
+    row = compliance(PolicyConfig(), 2030, 100_000, 0, 3.0, 0, 4_000, 0)
+    assert row.compliant and row.required_mw == 0.0 and row.penalty_krw == 0.0
+    assert dataclasses.is_dataclass(row)
+
+
+# --- config validation -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"rule": "gyeonggi_option_2"}, "needs sold_lot_area_m2"),
+        ({"rule": "gyeonggi_option_3"}, "needs industrial_area_m2"),
+        ({"rule": "gyeonggi_option_3", "industrial_area_m2": 1e5, "roof_area_m2": 5e4}, "not both"),
+        ({"rule": "gyeonggi_option_4"}, "rule"),
+        ({"rule": "dea", "penalty_multiplier": 1.6}, "penalty_multiplier"),
+        ({"rule": "dea", "building_coverage": 0}, "building_coverage"),
+        ({"rule": "dea", "design_capacity_factor": 15}, "design_capacity_factor"),
+        ({"rule": "dea", "obligation_pct": 5}, "obligation_pct"),  # extra="forbid"
+    ],
+)
+def test_config_validation_errors(kwargs, message):
+    with pytest.raises(ValidationError, match=message):
+        PolicyConfig(**kwargs)
+
+
+def test_config_frozen_and_documented():
+    cfg = PolicyConfig(rule="dea")
+    with pytest.raises(ValidationError):
+        cfg.rule = "none"
+    for name, field in PolicyConfig.model_fields.items():
+        assert field.description, f"{name} has no description"
