@@ -201,7 +201,8 @@ def round_won(krw: float) -> int:
 # The scalar helpers round to _GUARD_DECIMALS with Python's round(), which rounds the
 # exact binary value of a float to 4 decimals (correctly rounded, half to even).
 # numpy.round (scale, rint, unscale) differs from it on some inputs, so the array
-# helpers do not call it. They use closed forms, exact for |x| < 2**38 won:
+# helpers do not call it. They use closed forms, exact for |x| < 2**38 won (written
+# here for _GUARD_DECIMALS = 4; the limit keeps the float spacing below 10**-4 / 2):
 #
 # - truncate_won(x), x >= 0: round(x, 4) reaches floor(x) + 1 exactly when the
 #   fraction f = x - floor(x) (exact in float) exceeds 0.99995; below 2**38 the float
@@ -219,14 +220,14 @@ def round_won(krw: float) -> int:
 _ARRAY_EXACT_LIMIT = 2.0**38
 
 
-def _smallest_float_above(decimal: str) -> float:
-    c = float(decimal)
-    return c if Fraction(c) > Fraction(decimal) else float(np.nextafter(c, np.inf))
+def _smallest_float_above(value: Fraction) -> float:
+    c = float(value)
+    return c if Fraction(c) > value else float(np.nextafter(c, np.inf))
 
 
-_TRUNC_CUT = _smallest_float_above("0.99995")  # 1 - 0.5 x 10**-_GUARD_DECIMALS
-_HALF_UP_CUT = _smallest_float_above("0.49995")  # 0.5 - 0.5 x 10**-_GUARD_DECIMALS
-assert _GUARD_DECIMALS == 4  # the two cut-offs above are written for 4 decimals
+_HALF_GUARD_UNIT = Fraction(1, 2 * 10**_GUARD_DECIMALS)  # 0.00005
+_TRUNC_CUT = _smallest_float_above(1 - _HALF_GUARD_UNIT)  # fraction > 0.99995
+_HALF_UP_CUT = _smallest_float_above(Fraction(1, 2) - _HALF_GUARD_UNIT)  # fraction > 0.49995
 
 
 def _apply_scalar_outside_range(x: np.ndarray, out: np.ndarray, scalar) -> np.ndarray:

@@ -23,6 +23,7 @@ from agents.broker import Broker
 from agents.generator import Generator
 from agents.tenant import Tenant
 from agents.utility import Utility
+from simulator.billing import BillingDemand
 from simulator.calendar import build_calendar, year_blocks
 from simulator.certificates import CertificateLedger
 from simulator.certification import buy_recs_for_targets, sell_recs_quarterly
@@ -63,10 +64,9 @@ class ComplexModel(mesa.Model):
         self.replan()
         self.ledger = Ledger(tenants=[t.name for t in self.tenants])
         self.certs = CertificateLedger()
-        # Billing-demand ratchet memory (facts.md §1.1): month_key -> peak kW, per tenant,
-        # for the actual bills and for the grid-only baseline.
-        self.peaks_actual: list[dict[int, float]] = [{} for _ in tenants]
-        self.peaks_baseline: list[dict[int, float]] = [{} for _ in tenants]
+        # Billing-demand ratchets (facts.md §1.1), for the actual bills and the grid-only baseline.
+        self.demand_actual = BillingDemand(len(tenants))
+        self.demand_baseline = BillingDemand(len(tenants))
         self.net_metering_bank_kwh = np.zeros(len(tenants))  # facts.md §4.4: carried forward
         self.year_load_kwh = np.zeros(len(tenants))  # calendar year to date, for REC targets
         self.year: YearInputs | None = None

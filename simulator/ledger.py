@@ -28,14 +28,18 @@ def month_label(month_key: int) -> str:
 class Ledger:
     def __init__(self, tenants: list[str]):
         self.tenants = tenants
-        self._lines: dict[str, list] = defaultdict(list)
-        self._baseline: dict[str, list] = defaultdict(list)
+        self._lines: dict[str, list] = defaultdict(list)  # one value per scalar line
+        self._blocks: list[dict] = []  # vectorised lines: one dict of arrays per call
+        self._seq = 0  # insertion order across both, so invoices keep the order they were booked
+        self._baseline: list[pd.DataFrame] = []
         self._tenant_energy: list[pd.DataFrame] = []
         self._generator_energy: list[pd.DataFrame] = []
 
     # -- money --
     def add(self, month_key: int, payer: str, payee: str, item: str, quantity: float, unit: str, krw: int):
         cols = self._lines
+        cols["seq"].append(self._seq)
+        self._seq += 1
         cols["month"].append(month_key)
         cols["payer"].append(payer)
         cols["payee"].append(payee)
@@ -44,15 +48,23 @@ class Ledger:
         cols["unit"].append(unit)
         cols["krw"].append(int(krw))
 
-    def add_lines(self, month_key: int, payer: str, payee: str, lines) -> None:
-        for line in lines:
-            self.add(month_key, payer, payee, line.item, line.quantity, line.unit, line.krw)
+    def add_many(self, month_key: int, payers: np.ndarray, payee: str, item: str, quantity: np.ndarray,
+                 unit: str, krw: np.ndarray) -> None:
+        """One invoice line per payer (same payee, item and unit)."""
+        n = len(payers)
+        if n == 0:
+            return
+        self._blocks.append({
+            "seq": np.arange(self._seq, self._seq + n), "month": np.full(n, month_key), "payer": payers,
+            "payee": np.full(n, payee, dtype=object), "item": np.full(n, item, dtype=object),
+            "quantity": np.asarray(quantity, float), "unit": np.full(n, unit, dtype=object),
+            "krw": np.asarray(krw, np.int64),
+        })
+        self._seq += n
 
-    def add_baseline(self, month_key: int, tenant: str, krw: int) -> None:
-        """The tenant's grid-only counterfactual bill for the month (not a payment)."""
-        self._baseline["month"].append(month_key)
-        self._baseline["agent"].append(tenant)
-        self._baseline["baseline_krw"].append(int(krw))
+    def add_baseline_many(self, month_key: int, tenants: np.ndarray, krw: np.ndarray) -> None:
+        """Each tenant's grid-only counterfactual bill for the month (not a payment)."""
+        self._baseline.append(pd.DataFrame({"month": month_key, "agent": tenants, "baseline_krw": np.asarray(krw, np.int64)}))
 
     # -- energy --
     def add_energy(self, month_key: int, r: BlockResult, m: int, green_allocated_kwh: np.ndarray,
@@ -76,12 +88,16 @@ class Ledger:
 
     # -- tables --
     def invoices(self) -> pd.DataFrame:
-        df = pd.DataFrame(self._lines, columns=["month", "payer", "payee", "item", "quantity", "unit", "krw"])
+        cols = ["seq", "month", "payer", "payee", "item", "quantity", "unit", "krw"]
+        parts = [pd.DataFrame(self._lines, columns=cols)] + [pd.DataFrame(b, columns=cols) for b in self._blocks]
+        df = pd.concat(parts, ignore_index=True).sort_values("seq", kind="stable").drop(columns="seq")
         df["month"] = df["month"].map(month_label)
-        return df.astype({"krw": np.int64, "quantity": np.float64})
+        return df.reset_index(drop=True).astype({"krw": np.int64, "quantity": np.float64, "payer": str, "payee": str,
+                                                 "item": str, "unit": str})
 
     def baseline(self) -> pd.DataFrame:
-        return pd.DataFrame(self._baseline, columns=["month", "agent", "baseline_krw"])
+        cols = ["month", "agent", "baseline_krw"]
+        return pd.concat(self._baseline, ignore_index=True) if self._baseline else pd.DataFrame(columns=cols)
 
     def tenant_energy(self) -> pd.DataFrame:
         return pd.concat(self._tenant_energy, ignore_index=True)

@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.billing import InvoiceLine, MonthUsage, billing_demand_kw, monthly_bill, round_won, truncate_won
+from simulator.billing import (
+    LINE_UNITS,
+    MonthUsageArrays,
+    bill_quantities,
+    monthly_bill_arrays,
+    round_won,
+    truncate_won_array,
+)
 from simulator.certification import certify_month
 from simulator.inputs import YearInputs
 from simulator.kernel import settle_block
 from simulator.settlement import (
     contract_capacity_kw,
     curtailment_compensation_krw,
-    net_metering,
     network_fee_krw,
     pool_allocation_kwh,
     ppa_billed_kwh,
     ppa_energy_krw,
-    scale_usage,
     standard_price_krw_per_kwh,
     weighted_price,
 )
@@ -43,19 +48,26 @@ def settle_month(model, year: YearInputs, month_key: int, hours: slice) -> None:
     bill_month(model, year, settle_block(inputs), active, month_key, hours)
 
 
-def month_usage(rates: HourlyRates, hours: slice, month_key: int, kwh_by_tou, krw_by_tou, peak_kw):
-    """A tenant's month for the bill engine, from the kernel's aggregates."""
-    kwh = float(np.sum(kwh_by_tou))
-    return MonthUsage(
+def month_usage(model, year: YearInputs, hours: slice, month_key: int, kwh_by_tou, krw_by_tou, peak_kw) -> MonthUsageArrays:
+    """All tenants' month for the bill engine, from the kernel's aggregates and each tenant's tariff."""
+    k = model.tenant_tariff
+    rates = year.rates
+
+    def monthly(field: str, how: str = "mean") -> np.ndarray:
+        per_k = np.array([getattr(r, field)[hours].mean() if how == "mean" else getattr(r, field)[hours.start] for r in rates])
+        return per_k[k]
+
+    kwh = kwh_by_tou.sum(axis=1)
+    return MonthUsageArrays(
         month_key=month_key,
-        kwh_by_period=np.asarray(kwh_by_tou, dtype=float),
-        energy_krw_by_period=np.asarray(krw_by_tou, dtype=float),
-        climate_charge_krw=kwh * float(rates.climate_krw_per_kwh[hours].mean()),
-        fuel_adj_charge_krw=kwh * float(rates.fuel_adj_krw_per_kwh[hours].mean()),
-        peak_kw=float(peak_kw),
-        basic_krw_per_kw_month=float(rates.basic_krw_per_kw_month[hours].mean()),
-        fund_rate=float(rates.fund_rate[hours.start]),
-        vat_rate=float(rates.vat_rate[hours.start]),
+        kwh_by_period=kwh_by_tou,
+        energy_krw_by_period=krw_by_tou,
+        climate_charge_krw=kwh * monthly("climate_krw_per_kwh"),
+        fuel_adj_charge_krw=kwh * monthly("fuel_adj_krw_per_kwh"),
+        peak_kw=peak_kw,
+        basic_krw_per_kw_month=monthly("basic_krw_per_kw_month"),
+        fund_rate=monthly("fund_rate", "first"),
+        vat_rate=monthly("vat_rate", "first"),
     )
 
 
@@ -80,37 +92,40 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
     else:
         green_kwh, green_price = np.zeros(len(model.tenants)), 0.0
     net_metered = _net_metered_export_kwh(model, r)
-    for t, tenant in enumerate(model.tenants):
-        rates = year.rates[model.tenant_tariff[t]]
-        # PPA users keep paying the basic charge on their full demand (facts.md §4.3,
-        # "Double-charging complaint"); others on what the KEPCO meter sees.
-        peak = r.tenant_load_peak_kw[0, t] if t in model.ppa_tenants else r.tenant_grid_peak_kw[0, t]
-        actual = month_usage(rates, hours, month_key, r.tenant_grid_kwh_by_tou[0, t],
-                             r.tenant_grid_energy_krw_by_tou[0, t], peak)
-        ordinary_kwh = float(grid_kwh[t])
-        monthly_green = 0.0 if model.plan.pool_hourly else float(green_kwh[t])
-        credit, model.net_metering_bank_kwh[t] = net_metering(
-            model.net_metering_bank_kwh[t], net_metered[t], ordinary_kwh - monthly_green
-        )
-        if ordinary_kwh > 0:
-            actual = scale_usage(actual, (ordinary_kwh - monthly_green - credit) / ordinary_kwh)
-        baseline = month_usage(rates, hours, month_key, r.tenant_load_kwh_by_tou[0, t],
-                               r.tenant_load_energy_krw_by_tou[0, t], r.tenant_load_peak_kw[0, t])
-        green_line = (
-            [InvoiceLine("green_tariff_energy", float(green_kwh[t]), "kWh", truncate_won(green_kwh[t] * green_price))]
-            if green_kwh[t] > 0 else []
-        )
-        lines = _bill(actual, model.peaks_actual[t], model.contract_kw[t], green_line)
-        if credit > 0:
-            lines.append(InvoiceLine("net_metering_credit_kwh", credit, "kWh", 0))
-        led.add_lines(month_key, tenant.name, kepco, lines)
-        led.add_baseline(month_key, tenant.name, sum(line.krw for line in _bill(baseline, model.peaks_baseline[t], model.contract_kw[t])))
+    monthly_green = np.zeros_like(grid_kwh) if model.plan.pool_hourly else green_kwh
+    # Net metering (facts.md §4.4): exported kWh offset grid kWh; the rest is banked.
+    available = model.net_metering_bank_kwh + net_metered
+    credit = np.minimum(available, np.maximum(grid_kwh - monthly_green, 0.0))
+    model.net_metering_bank_kwh = available - credit
+    keep = np.where(grid_kwh > 0, (grid_kwh - monthly_green - credit) / np.where(grid_kwh > 0, grid_kwh, 1.0), 1.0)
+    # PPA users keep paying the basic charge on their full demand (facts.md §4.3,
+    # "Double-charging complaint"); others on what the KEPCO meter sees.
+    is_ppa = np.isin(np.arange(len(model.tenants)), list(model.ppa_tenants))
+    peak = np.where(is_ppa, r.tenant_load_peak_kw[0], r.tenant_grid_peak_kw[0])
+    actual = month_usage(model, year, hours, month_key, r.tenant_grid_kwh_by_tou[0], r.tenant_grid_energy_krw_by_tou[0], peak)
+    baseline = month_usage(model, year, hours, month_key, r.tenant_load_kwh_by_tou[0], r.tenant_load_energy_krw_by_tou[0],
+                           r.tenant_load_peak_kw[0])
+    green_krw = truncate_won_array(green_kwh * green_price)
+    names = np.array([t.name for t in model.tenants], dtype=object)
+    actual = actual.scaled(keep)
+    billing_kw = model.demand_actual.billing_kw(month_key, peak, model.contract_kw)
+    bill = monthly_bill_arrays(actual, billing_kw, green_krw)
+    qty = bill_quantities(actual, billing_kw, bill, green_kwh)
+    for item, krw in bill.items():
+        show = green_kwh > 0 if item == "extra" else slice(None)
+        led.add_many(month_key, names[show], kepco, "green_tariff_energy" if item == "extra" else item,
+                     qty[item][show], LINE_UNITS.get(item, "kWh"), krw[show])
+    has_credit = credit > 0
+    if has_credit.any():
+        led.add_many(month_key, names[has_credit], kepco, "net_metering_credit_kwh", credit[has_credit], "kWh",
+                     np.zeros(int(has_credit.sum()), np.int64))
+    base_bill = monthly_bill_arrays(baseline, model.demand_baseline.billing_kw(month_key, baseline.peak_kw, model.contract_kw))
+    led.add_baseline_many(month_key, names, sum(base_bill.values()))
     _settle_contracts(model, r, active, month_key)
     _pay_plants(model, r, month_key, net_metered)
     for gp in model.premiums:  # facts.md §4.1: proceeds go to the Korea Energy Agency
         kwh = gp.volume_mwh_per_year * 1000.0 / 12.0
         led.add(month_key, gp.tenant, KEA, "green_premium", kwh, "kWh", round_won(kwh * gp.premium_krw_per_kwh))
-    monthly_green = np.zeros(len(model.tenants)) if model.plan.pool_hourly else green_kwh
     led.add_energy(month_key, r, 0, monthly_green, [g.name for g in model.generators])
     model.year_load_kwh += r.tenant_load_kwh[0]
     certify_month(model, r, active, month_key, green_kwh)
@@ -173,11 +188,3 @@ def _pay_plants(model, r: BlockResult, month_key: int, net_metered: np.ndarray) 
         kwh, krw = float(r.gen_export_kwh[0, g]), round_won(float(r.gen_export_smp_krw[0, g]))
         led.add(month_key, MARKET, plant.name, "energy_export_smp", kwh, "kWh", krw)
         led.add(month_key, kepco, MARKET, "market_purchase_smp", kwh, "kWh", krw)
-
-
-def _bill(usage: MonthUsage, peaks: dict[int, float], contract_kw: float, extra=()) -> list[InvoiceLine]:
-    billing_kw = billing_demand_kw(usage.month_key, usage.peak_kw, peaks, contract_kw)
-    peaks[usage.month_key] = usage.peak_kw
-    for old in [mk for mk in peaks if mk <= usage.month_key - 12]:
-        del peaks[old]
-    return monthly_bill(usage, billing_kw, extra)
