@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import mesa
+import numpy as np
 
 from simulator.population import TenantSpec
 
@@ -9,17 +10,44 @@ from simulator.population import TenantSpec
 class Tenant(mesa.Agent):
     """A factory that buys electricity.
 
-    State: its attributes (``spec``: archetype, annual use, contract power,
-    tariff option) and its current procurement option (``option``: one of
-    ``grid``, ``green_premium``, ``green_tariff``, ``direct_ppa``, ``rec``,
-    ``self_generation``). Bookkeeping (bills, energy) is the ledger's job.
+    State: its attributes (``spec``), its current procurement option (``option``, one of
+    ``simulator.options.OPTIONS``) and whether it knows of the alternatives to the grid
+    (``aware``). Decisions: :meth:`learn` (Bass diffusion of awareness) and :meth:`choose`
+    (multinomial logit over the options' utilities). Bookkeeping is the ledger's job.
     """
 
-    def __init__(self, model: mesa.Model, spec: TenantSpec):
+    def __init__(self, model: mesa.Model, spec: TenantSpec, aware: bool = False):
         super().__init__(model)
         self.spec = spec
         self.option = "grid"
+        self.aware = aware
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    def learn(self, adopter_share: float, p: float, q: float, rng: np.random.Generator) -> None:
+        """Bass (1969) awareness: an unaware tenant learns this year with probability
+        p + q x (share of the complex's tenants that already adopted an option)."""
+        if not self.aware and rng.random() < min(1.0, p + q * adopter_share):
+            self.aware = True
+
+    @staticmethod
+    def utilities(cost_krw, re_mwh, spread_krw, claim_cap_mwh, value_re_krw_per_mwh, risk_aversion,
+                  switching_krw, current: int) -> np.ndarray:
+        """Utility of each option, KRW: -cost + value of RE progress (claims up to the
+        target) - risk_aversion x cost s.d. - switching cost for leaving the current option.
+        Unavailable options (cost nan) get -inf."""
+        u = -cost_krw + value_re_krw_per_mwh * np.minimum(re_mwh, claim_cap_mwh) - risk_aversion * spread_krw
+        u = u - switching_krw * (np.arange(len(u)) != current)
+        return np.where(np.isnan(cost_krw), -np.inf, u)
+
+    def choose(self, utilities: np.ndarray, scale_krw: float, rng: np.random.Generator) -> int:
+        """Multinomial logit: P(i) = exp(U_i / s) / sum_j exp(U_j / s); an unaware tenant
+        knows only the grid (option 0)."""
+        if not self.aware:
+            return 0
+        z = (utilities - utilities.max()) / scale_krw
+        p = np.exp(z)
+        p /= p.sum()
+        return int(np.searchsorted(np.cumsum(p), rng.random() * p.sum() * (1 - 1e-12), side="right"))

@@ -5,10 +5,10 @@ per-year profiles and prices -> the kernel settles each month's hours at month e
 invoices, energy and certificates in the ledgers. The simpy processes, one per
 recurring event:
 
-- :func:`yearly_cycle`: at each year start, the agents decide (when decisions are on)
-  and the year's inputs are built;
+- :func:`yearly_cycle`: at each year start, the year's inputs are built and the agents
+  decide (when decisions are on); then the year's :func:`monthly_settlement` runs: at each
+  month end, settle and bill the month;
 - :func:`plant_outages`: one per plant, forced outages and repairs;
-- :func:`monthly_settlement`: at each month end, settle and bill the month;
 - :func:`rec_trading`: after each billed month, quarterly REC sales and year-end REC purchases.
 """
 from __future__ import annotations
@@ -30,6 +30,7 @@ from simulator.certification import buy_recs_for_targets, sell_recs_quarterly
 from simulator.config import GeneratorSpec, Scenario
 from simulator.inputs import YearInputs, year_inputs
 from simulator.ledger import Ledger
+from simulator.market import decision_round
 from simulator.monthly import KEA, MARKET, settle_month  # noqa: F401 (re-exported party names)
 from simulator.population import TenantSpec
 from simulator.procurement import Plan
@@ -46,7 +47,10 @@ class ComplexModel(mesa.Model):
         self.on_year = on_year or (lambda k: None)
         self.utility = Utility(self, sc.tariff.table, sc.tariff_path)
         self.broker = Broker(self, sc.broker)
-        self.tenants = [Tenant(self, spec) for spec in tenants]
+        self.tenants = [
+            Tenant(self, spec, aware=bool(stream(sc.seed, "awareness0", t).random() < spec.behaviour.awareness))
+            for t, spec in enumerate(tenants)
+        ]
         self.generators: list[Generator] = []
         self.table = load_table(sc.tariff.table)
         self.options = sorted({t.tariff_option for t in tenants})
@@ -72,14 +76,12 @@ class ComplexModel(mesa.Model):
         self.year: YearInputs | None = None
         self.month_billed = self.env.event()  # fired with (year inputs, month index, month_key)
         self.env.process(yearly_cycle(self))
-        self.env.process(monthly_settlement(self))
         self.env.process(rec_trading(self))
 
     # -- procurement state --
     def add_generator(self, spec: GeneratorSpec) -> Generator:
         plant = Generator(self, spec)
         self.generators.append(plant)
-        plant.outages = []  # [start hour, end hour] of forced outages, in simulation hours
         if spec.outages is not None:
             self.env.process(plant_outages(self, plant, len(self.generators) - 1))
         return plant
@@ -113,15 +115,18 @@ class ComplexModel(mesa.Model):
 
 
 def yearly_cycle(model: ComplexModel):
-    """At each year start: build the year's inputs (profiles, tariff rates, prices)."""
+    """Each year: build the year's inputs (profiles, tariff rates, prices), let the agents
+    decide (when decisions are on), then run the year's monthly settlement to its end."""
     for k, (a, b) in enumerate(model.blocks):
         cal = build_calendar(a, b)
         model.year = year_inputs(
             model.scenario, k, cal, [t.spec for t in model.tenants], [g.spec for g in model.generators],
             model.options, model.table,
         )
+        if model.scenario.decisions.enabled:
+            decision_round(model, model.year)
+        yield model.env.process(monthly_settlement(model, model.year))
         model.on_year(k)
-        yield model.env.timeout(cal.n_hours)
 
 
 def plant_outages(model: ComplexModel, plant: Generator, g: int):
@@ -138,17 +143,13 @@ def plant_outages(model: ComplexModel, plant: Generator, g: int):
         outage[1] = model.env.now
 
 
-def monthly_settlement(model: ComplexModel):
-    """At each month end: settle the month's hours and bill every tenant."""
-    for _ in model.blocks:
-        # At a year start the yearly process fires first (scheduled earlier), so
-        # model.year already holds this year's inputs.
-        year = model.year
-        for m, (month_key, h0, h1) in enumerate(year.calendar.month_bounds()):
-            yield model.env.timeout(h1 - h0)
-            settle_month(model, year, month_key, slice(h0, h1))
-            done, model.month_billed = model.month_billed, model.env.event()
-            done.succeed((year, m, month_key))
+def monthly_settlement(model: ComplexModel, year: YearInputs):
+    """At each month end of the year: settle the month's hours and bill every tenant."""
+    for m, (month_key, h0, h1) in enumerate(year.calendar.month_bounds()):
+        yield model.env.timeout(h1 - h0)
+        settle_month(model, year, month_key, slice(h0, h1))
+        done, model.month_billed = model.month_billed, model.env.event()
+        done.succeed((year, m, month_key))
 
 
 def rec_trading(model: ComplexModel):

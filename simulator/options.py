@@ -1,0 +1,186 @@
+"""Evaluate each tenant's procurement options for the coming year with the settlement kernel.
+
+A tenant deciding at a year start simulates every option over its own forecast of
+that year (its load, the site's PV shape, the announced tariff, SMP and REC price
+levels): one batched kernel run per physical option (direct PPA, rooftop PV), with
+every deciding tenant as a column, and priced with the same bill engine as the
+settlement. The result per tenant and option is an annual cost (KRW), the RE MWh it
+can claim, and the cost's spread under price uncertainty (docs/decisions.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.billing import BillingDemand, MonthUsageArrays, monthly_bill_arrays
+from simulator.inputs import YearInputs
+from simulator.kernel import settle_block
+from simulator.settlement_reference import BlockInputs, BlockResult
+
+OPTIONS = ("grid", "green_premium", "green_tariff", "direct_ppa", "rec", "self_generation")
+GRID, PREMIUM, GREEN, PPA, REC, SELF = range(len(OPTIONS))
+NET_METERING_LIMIT_KW = 1000.0  # facts.md §4.4
+
+
+@dataclass
+class Evaluation:
+    """Per deciding tenant (rows) and option (columns, in ``OPTIONS`` order)."""
+
+    tenants: np.ndarray  # indices into model.tenants
+    cost_krw: np.ndarray  # (D, 6) annual cost; nan where the option is unavailable
+    re_mwh: np.ndarray  # (D, 6) RE MWh the option lets the tenant claim
+    spread_krw: np.ndarray  # (D, 6) s.d. of the annual cost under price uncertainty
+    baseline_krw: np.ndarray  # (D,) the grid-only cost
+    volume_mwh: np.ndarray  # (D,) what the tenant seeks to procure
+    target_mwh: np.ndarray  # (D,) its RE target this year (0: none)
+    rooftop_kw: np.ndarray  # (D,) rooftop PV it would install
+    ppa_kw: np.ndarray  # (D,) PV capacity its PPA volume corresponds to
+    avoided_krw_per_kwh: np.ndarray  # (D,) grid cost a PPA kWh avoids (its PPA bid ceiling)
+
+
+def crf(rate_pct, years: int):
+    """Capital recovery factor: the yearly annuity per KRW of capex at ``rate_pct`` %/yr over ``years``."""
+    r = np.asarray(rate_pct, dtype=float) / 100.0
+    safe = np.where(r == 0, 1.0, r)
+    return np.where(r == 0, 1.0 / years, safe / (1.0 - (1.0 + safe) ** -years))
+
+
+def annual_bills(model, year: YearInputs, tenants: np.ndarray, r: BlockResult, which: str, peak_from: str,
+                 keep: np.ndarray | None = None, extra_krw: np.ndarray | None = None) -> np.ndarray:
+    """Annual KEPCO bill (KRW, incl. fund and VAT) of ``tenants`` from a kernel result over the year.
+
+    ``which`` picks the grid (``grid``) or the load (``load``, the grid-only case) aggregates;
+    ``keep`` scales the billed kWh (green allocation, net metering credit); ``extra_krw`` is a
+    yearly KRW amount on the same bill (spread evenly over the months), e.g. the green tariff line.
+    """
+    demand = BillingDemand(len(tenants))
+    total = np.zeros(len(tenants))
+    k = model.tenant_tariff[tenants]
+    for m, (month_key, h0, h1) in enumerate(year.calendar.month_bounds()):
+        hours = slice(h0, h1)
+        kwh = getattr(r, f"tenant_{which}_kwh_by_tou")[m]
+        krw = getattr(r, f"tenant_{which}_energy_krw_by_tou")[m]
+        peak = getattr(r, f"tenant_{peak_from}_peak_kw")[m]
+
+        def monthly(field: str) -> np.ndarray:
+            return np.array([getattr(rt, field)[hours].mean() for rt in year.rates])[k]
+
+        usage = MonthUsageArrays(
+            month_key=month_key, kwh_by_period=kwh, energy_krw_by_period=krw,
+            climate_charge_krw=kwh.sum(1) * monthly("climate_krw_per_kwh"),
+            fuel_adj_charge_krw=kwh.sum(1) * monthly("fuel_adj_krw_per_kwh"),
+            peak_kw=peak, basic_krw_per_kw_month=monthly("basic_krw_per_kw_month"),
+            fund_rate=monthly("fund_rate"), vat_rate=monthly("vat_rate"),
+        )
+        if keep is not None:
+            usage = usage.scaled(keep)
+        extra = None if extra_krw is None else np.floor(extra_krw / 12.0).astype(np.int64)
+        bill = monthly_bill_arrays(usage, demand.billing_kw(month_key, peak, model.contract_kw[tenants]), extra)
+        total += sum(bill.values())
+    return total
+
+
+def _kernel(model, year: YearInputs, tenants: np.ndarray, gen: np.ndarray | None = None, host: bool = False,
+            ppa_price: float = 0.0) -> BlockResult:
+    """One year of the deciding tenants, optionally each with its own virtual plant: hosted
+    behind its meter (rooftop PV) or selling to it under a fixed-price share-1 PPA."""
+    H, D = year.load_kw.shape[0], len(tenants)
+    month_keys = year.calendar.month_keys()
+    idx = np.arange(D, dtype=np.int32)
+    kw = dict(
+        load_kwh=year.load_kw[:, tenants], month_of_hour=np.searchsorted(month_keys, year.calendar.month_key),
+        tariff_price=year.tariff_price, tariff_tou=year.tariff_tou, smp=year.smp_krw_per_kwh,
+        tenant_tariff=model.tenant_tariff[tenants],
+    )
+    if gen is not None:
+        kw["gen_kwh"] = gen
+        if host:
+            kw["gen_host"] = idx
+        else:
+            kw.update(c_gen=idx, c_tenant=idx, c_kind=np.zeros(D, np.int8), c_share=np.ones(D),
+                      c_price_kind=np.zeros(D, np.int8), c_price=np.full(D, ppa_price))
+    return settle_block(BlockInputs.build(**kw))
+
+
+def evaluate(model, year: YearInputs, tenants: np.ndarray, pv_kw_per_kw: np.ndarray, ppa_price_krw_per_kwh: float,
+             pool_free_mwh: float) -> Evaluation:
+    """Cost, RE claim and spread of every option for each of ``tenants`` over the coming year."""
+    sc, dec = model.scenario, model.scenario.decisions
+    cal_year = int(year.calendar.year[len(year.calendar.year) // 2])
+    D = len(tenants)
+    use_mwh = year.load_kw[:, tenants].sum(0) / 1000.0
+    specs = [model.tenants[t].spec for t in tenants]
+    target = np.array([s.behaviour.target_share(cal_year) for s in specs]) * use_mwh
+    wanted = np.array([s.behaviour.procurement_pct / 100.0 for s in specs]) * use_mwh
+    volume = np.maximum(target, wanted)
+    yield_kwh_per_kw = float(pv_kw_per_kw.sum())
+    smp_avg = float(year.smp_krw_per_kwh.mean())
+    rec_krw_per_mwh = float(np.mean(year.rec_price_krw_per_rec))  # weight-1 RECs from the market
+
+    base = _kernel(model, year, tenants)
+    baseline = annual_bills(model, year, tenants, base, "load", "load")
+    energy_krw = base.tenant_load_energy_krw_by_tou.sum(axis=(0, 2))
+    cost = np.full((D, len(OPTIONS)), np.nan)
+    re = np.zeros((D, len(OPTIONS)))
+    tariff_x = np.zeros((D, len(OPTIONS)))  # KRW exposed to tariff changes
+    smp_x = np.zeros((D, len(OPTIONS)))  # KRW exposed to SMP
+    rec_x = np.zeros((D, len(OPTIONS)))  # KRW exposed to REC prices
+    allowed = set(dec.options)
+
+    cost[:, GRID], tariff_x[:, GRID] = baseline, energy_krw
+    if "green_premium" in allowed:  # a premium on the declared volume (facts.md §4.1-4.2)
+        cost[:, PREMIUM] = baseline + volume * 1000.0 * dec.green_premium_krw_per_kwh
+        re[:, PREMIUM], tariff_x[:, PREMIUM] = volume, energy_krw
+    if "rec" in allowed:  # unbundled RECs at the market price
+        cost[:, REC] = baseline + volume * rec_krw_per_mwh
+        re[:, REC], tariff_x[:, REC], rec_x[:, REC] = volume, energy_krw, volume * rec_krw_per_mwh
+    if "green_tariff" in allowed and sc.green_tariff is not None and pool_free_mwh > 0:
+        alloc = np.minimum(volume, pool_free_mwh)
+        price = sc.green_tariff.price
+        std = price.price_krw_per_kwh if price.kind == "fixed" else smp_avg + price.adder_krw_per_kwh
+        keep = 1.0 - np.minimum(alloc / np.maximum(use_mwh, 1e-9), 1.0)
+        green_krw = alloc * 1000.0 * std
+        cost[:, GREEN] = annual_bills(model, year, tenants, base, "load", "load", keep, green_krw)
+        re[:, GREEN], tariff_x[:, GREEN] = alloc, energy_krw * keep
+        smp_x[:, GREEN] = green_krw if price.kind != "fixed" else 0.0
+    ppa_kw = volume * 1000.0 / max(yield_kwh_per_kw, 1e-9)
+    eligible = model.contract_kw[tenants] >= 300.0  # facts.md §4.3: direct PPA needs >= 300 kW
+    if "direct_ppa" in allowed and np.isfinite(ppa_price_krw_per_kwh) and eligible.any():
+        r = _kernel(model, year, tenants, np.outer(pv_kw_per_kw, ppa_kw), host=False, ppa_price=ppa_price_krw_per_kwh)
+        applied = r.contract_applied_kwh.sum(0)
+        fees = dec.ppa.network_fee_krw_per_kwh + sc.broker.fee_krw_per_kwh
+        paid = r.contract_contracted_kwh.sum(0) if dec.ppa.settlement == "pay_as_produced" else applied
+        grid_bill = annual_bills(model, year, tenants, r, "grid", "load")  # basic charge on the full load (facts §4.3)
+        cost[:, PPA] = np.where(eligible, grid_bill + paid * ppa_price_krw_per_kwh + applied * fees, np.nan)
+        re[:, PPA], tariff_x[:, PPA] = applied / 1000.0, r.tenant_grid_energy_krw_by_tou.sum(axis=(0, 2))
+    sg = dec.self_generation
+    roof_kw = np.array([s.roof_area_m2 for s in specs]) / sg.m2_per_kw
+    rooftop_kw = np.minimum(roof_kw, ppa_kw)
+    if "self_generation" in allowed and (rooftop_kw > 0).any():
+        r = _kernel(model, year, tenants, np.outer(pv_kw_per_kw, rooftop_kw), host=True)
+        export = r.gen_export_kwh.sum(0)
+        grid = r.tenant_grid_kwh.sum(0)
+        metered = rooftop_kw <= NET_METERING_LIMIT_KW
+        credit = np.where(metered, np.minimum(export, grid), 0.0)
+        keep = np.where(grid > 0, 1.0 - credit / np.maximum(grid, 1e-9), 1.0)
+        annuity = rooftop_kw * sg.capex_krw_per_kw * (crf(_hurdle(specs), sg.lifetime_years) + sg.opex_pct_per_year / 100)
+        sales = np.where(metered, 0.0, export * smp_avg)
+        bills = annual_bills(model, year, tenants, r, "grid", "grid", keep)
+        cost[:, SELF] = np.where(rooftop_kw > 0, bills + annuity - sales, np.nan)
+        re[:, SELF] = r.gen_self_kwh.sum(0) / 1000.0
+        tariff_x[:, SELF], smp_x[:, SELF] = r.tenant_grid_energy_krw_by_tou.sum(axis=(0, 2)) * keep, sales
+    spread = np.sqrt((dec.tariff_sd_pct / 100 * tariff_x) ** 2 + (dec.smp_sd_pct / 100 * smp_x) ** 2
+                     + (dec.rec_sd_pct / 100 * rec_x) ** 2)
+    # The most a tenant pays for a PPA kWh: the grid kWh it avoids (energy, climate and fuel
+    # charges, with fund and VAT), less the network and broker fees it adds (facts.md §1.1, §4.3).
+    k = model.tenant_tariff[tenants]
+    per_k = np.array([(r.climate_krw_per_kwh.mean() + r.fuel_adj_krw_per_kwh.mean(), r.fund_rate.mean() + r.vat_rate.mean())
+                      for r in year.rates])
+    avoided = ((energy_krw / np.maximum(use_mwh * 1000.0, 1e-9) + per_k[k, 0]) * (1 + per_k[k, 1])
+               - dec.ppa.network_fee_krw_per_kwh - sc.broker.fee_krw_per_kwh)
+    return Evaluation(tenants, cost, re, spread, baseline, volume, target, rooftop_kw, ppa_kw, avoided)
+
+
+def _hurdle(specs) -> np.ndarray:
+    return np.array([s.behaviour.hurdle_rate_pct for s in specs])
