@@ -34,6 +34,7 @@ from simulator.market import decision_round
 from simulator.monthly import KEA, MARKET, settle_month  # noqa: F401 (re-exported party names)
 from simulator.population import TenantSpec
 from simulator.procurement import Plan
+from simulator.reporting import adoption_collector, assess_year
 from simulator.rng import stream
 from simulator.tariffs import load_table
 
@@ -74,6 +75,9 @@ class ComplexModel(mesa.Model):
         self.net_metering_bank_kwh = np.zeros(len(tenants))  # facts.md §4.4: carried forward
         self.year_load_kwh = np.zeros(len(tenants))  # calendar year to date, for REC targets
         self.year: YearInputs | None = None
+        self.current_month_key = sc.start_date.year * 12 + sc.start_date.month - 1
+        self.datacollector = adoption_collector()
+        self.compliance_rows: list = []
         self.month_billed = self.env.event()  # fired with (year inputs, month index, month_key)
         self.env.process(yearly_cycle(self))
         self.env.process(rec_trading(self))
@@ -118,6 +122,7 @@ def yearly_cycle(model: ComplexModel):
     """Each year: build the year's inputs (profiles, tariff rates, prices), let the agents
     decide (when decisions are on), then run the year's monthly settlement to its end."""
     for k, (a, b) in enumerate(model.blocks):
+        install_for_policy(model, a)
         cal = build_calendar(a, b)
         model.year = year_inputs(
             model.scenario, k, cal, [t.spec for t in model.tenants], [g.spec for g in model.generators],
@@ -147,7 +152,9 @@ def monthly_settlement(model: ComplexModel, year: YearInputs):
     """At each month end of the year: settle the month's hours and bill every tenant."""
     for m, (month_key, h0, h1) in enumerate(year.calendar.month_bounds()):
         yield model.env.timeout(h1 - h0)
+        model.current_month_key = month_key
         settle_month(model, year, month_key, slice(h0, h1))
+        model.datacollector.collect(model)
         done, model.month_billed = model.month_billed, model.env.event()
         done.succeed((year, m, month_key))
 
@@ -164,5 +171,22 @@ def rec_trading(model: ComplexModel):
             buy_recs_for_targets(model, month_key, model.year_load_kwh / 1000.0, price)
         if month_key % 3 == 2 or month_key == last_month:
             sell_recs_quarterly(model, month_key, price)
+        if month_key % 12 == 11 or month_key == last_month:
+            if model.scenario.policy.rule != "none":
+                model.compliance_rows.append(assess_year(
+                    model, month_key // 12, model.ledger.tenant_energy(), model.ledger.generator_energy()))
         if month_key % 12 == 11:
             model.year_load_kwh[:] = 0.0
+
+
+def install_for_policy(model: ComplexModel, start) -> None:
+    """The rule sets what the complex must install: last year's shortfall is built by the
+    complex authority as public rooftop PV in the complex (DOMAIN §5; policy.authority_installs)."""
+    cfg = model.scenario.policy
+    if not model.compliance_rows or not cfg.authority_installs:
+        return
+    short_mw = model.compliance_rows[-1].shortfall_mw
+    if short_mw > 1e-6:
+        model.add_generator(GeneratorSpec(name=f"complex-pv-{start.year}", capacity_kw=short_mw * 1000.0,
+                                          owner="public", in_complex=True))
+        model.replan()

@@ -327,6 +327,12 @@ class PolicyConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    authority_installs: bool = Field(
+        True,
+        description="the complex authority builds public rooftop PV for a year's shortfall at the next year start"
+        " (the rule sets what the complex must install)",
+    )
+
     rule: RuleName = Field(
         "none",
         description="installation rule: none; dea (Distributed Energy Act obligation, 별표 1-2); "

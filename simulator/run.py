@@ -12,6 +12,7 @@ import pandas as pd
 from simulator.config import Scenario, load_scenario
 from simulator.engine import KEA, MARKET, ComplexModel
 from simulator.population import check_tariff_classes, expand_tenants
+from simulator.reporting import adoption_summary, compliance_summary, compliance_table, timeseries
 from simulator.results import (
     energy_residual_mwh,
     file_sha256,
@@ -94,6 +95,12 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
         ],
         ignore_index=True,
     )
+    adoption = model.datacollector.get_model_vars_dataframe()
+    monthly, yearly = timeseries(invoices, baseline, t_energy, g_energy, certs, adoption, tenants, generators,
+                                 model.utility.name, model.broker.name, scenario.emission_factor_t_per_mwh)
+    monthly.to_parquet(tmp / "timeseries_monthly.parquet", index=False)
+    yearly.to_parquet(tmp / "timeseries_yearly.parquet", index=False)
+    compliance_table(model).to_parquet(tmp / "compliance.parquet", index=False)
     invoices.to_parquet(tmp / "invoices.parquet", index=False)
     kpis.to_parquet(tmp / "kpis.parquet", index=False)
     certs.to_parquet(tmp / "certificates.parquet", index=False)
@@ -158,7 +165,9 @@ def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, re_cl
             "double_counting_findings": int((findings["problem"] == "double_claim").sum()) if len(findings) else 0,
             "over_issuance_findings": int((findings["problem"] == "over_issuance").sum()) if len(findings) else 0,
         },
-        "findings": {"self_use_sale_limit": sale_limit_findings(g_energy, scenario.generators)},
+        "adoption": adoption_summary(model),
+        "compliance": compliance_summary(model),
+        "findings": {"self_use_sale_limit": sale_limit_findings(g_energy, [g.spec for g in model.generators])},
         "invariants": {
             "energy_residual_mwh": energy_residual_mwh(t_energy, g_energy),
             # max |residual| of the ledger's recount: MWh and certificates issued - held - retired,

@@ -1,0 +1,119 @@
+"""Time series, adoption and policy compliance of a run.
+
+The agents' state (options adopted, awareness, contracted MW) is collected by a Mesa
+DataCollector at each month end; money and energy series are aggregated from the
+ledgers afterwards (they already hold every line); compliance is assessed each year
+against the scenario's policy rule (simulator.policy, DOMAIN.md §5).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from simulator.ledger import month_label
+from simulator.options import OPTIONS
+from simulator.policy import compliance
+from simulator.procurement import month_key_of
+
+
+def contracted_mw(model, month_key: int) -> float:
+    """MW of plant capacity under live direct PPAs (share x capacity, or the block)."""
+    cap = {g.name: g.spec.capacity_kw for g in model.generators}
+    total_kw = 0.0
+    for c in model.contracts:
+        s = month_key_of(c.start_date)
+        if s <= month_key < s + 12 * c.term_years:
+            v = c.volume
+            total_kw += v.share * cap[c.generator] if v.kind == "share" else getattr(v, "block_kw", 0.0)
+    return total_kw / 1000.0
+
+
+def adoption_collector() -> mesa.DataCollector:
+    reporters = {f"adopters_{o}": (lambda o: lambda m: sum(t.option == o for t in m.tenants))(o) for o in OPTIONS}
+    reporters |= {
+        "aware_tenants": lambda m: sum(t.aware for t in m.tenants),
+        "contracted_mw": lambda m: contracted_mw(m, m.current_month_key),
+        "rooftop_mw": lambda m: sum(g.spec.capacity_kw for g in m.generators if g.spec.host_tenant) / 1000.0,
+        "month": lambda m: month_label(m.current_month_key),
+    }
+    return mesa.DataCollector(model_reporters=reporters)
+
+
+def adoption_summary(model) -> dict:
+    """Final-year count of tenants per option and the contracted MW (summary.json ``adoption``)."""
+    out = {o: sum(t.option == o for t in model.tenants) for o in OPTIONS}
+    out["contracted_mw"] = round(contracted_mw(model, model.current_month_key), 6)
+    out["rooftop_mw"] = round(sum(g.spec.capacity_kw for g in model.generators if g.spec.host_tenant) / 1000.0, 6)
+    return out
+
+
+def assess_year(model, year: int, t_energy: pd.DataFrame, g_energy: pd.DataFrame):
+    """Compliance row for calendar ``year`` from its energy (simulator.policy.compliance)."""
+    cfg = model.scenario.policy
+    te = t_energy[t_energy["month"] // 12 == year]
+    ge = g_energy[g_energy["month"] // 12 == year] if not g_energy.empty else g_energy
+    inside = {g.name: g.spec.in_complex for g in model.generators}
+    gen_in = ge[ge["agent"].map(inside).fillna(False).astype(bool)]["gen_kwh"].sum() / 1000.0 if len(ge) else 0.0
+    gen_out = ge[~ge["agent"].map(inside).fillna(False).astype(bool)]["gen_kwh"].sum() / 1000.0 if len(ge) else 0.0
+    mw_in = sum(g.spec.capacity_kw for g in model.generators if g.spec.in_complex) / 1000.0
+    mw_out = sum(g.spec.capacity_kw for g in model.generators if not g.spec.in_complex) / 1000.0
+    return compliance(cfg, year, float(te["load_kwh"].sum()) / 1000.0, float(te["ppa_kwh"].sum()) / 1000.0,
+                      mw_in, mw_out, gen_in, gen_out, first_year=model.scenario.start_date.year)
+
+
+def compliance_table(model) -> pd.DataFrame:
+    rows = [dataclasses.asdict(r) for r in model.compliance_rows]
+    return pd.DataFrame(rows)
+
+
+def compliance_summary(model) -> dict:
+    rows = model.compliance_rows
+    if not rows:
+        return {"rule": model.scenario.policy.rule, "years": 0}
+    last = rows[-1]
+    return {
+        "rule": model.scenario.policy.rule,
+        "years": len(rows),
+        "years_compliant": int(sum(r.compliant for r in rows)),
+        "final_required_mw": round(last.required_mw, 6),
+        "final_credited_mw": round(last.credited_mw, 6),
+        "final_shortfall_mw": round(last.shortfall_mw, 6),
+        "penalty_krw_total": float(sum(r.penalty_krw for r in rows)),
+    }
+
+
+def timeseries(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.DataFrame, g_energy: pd.DataFrame,
+               certs: pd.DataFrame, adoption: pd.DataFrame, tenants: list[str], generators: list[str],
+               utility: str, broker: str, ef_t_per_mwh: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Monthly and yearly series: energy, RE shares, costs vs baseline, revenues, CO2, adoption."""
+    e = t_energy.groupby("month")[["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh"]].sum() / 1000.0
+    m = pd.DataFrame(index=e.index)
+    m["load_mwh"] = e["load_kwh"]
+    m["grid_mwh"] = e["grid_kwh"]
+    m["re_delivered_mwh"] = e["self_kwh"] + e["ppa_kwh"] + e["pool_kwh"]
+    claims = certs[(certs["status"] == "retired") & certs["claimant"].isin(tenants)]
+    m["re_claimed_mwh"] = claims.groupby("month_key")["mwh"].sum().reindex(m.index, fill_value=0.0)
+    inv = invoices.assign(month_key=invoices["month"].map(lambda s: int(s[:4]) * 12 + int(s[5:]) - 1))
+    by = lambda mask: inv[mask].groupby("month_key")["krw"].sum().reindex(m.index, fill_value=0)  # noqa: E731
+    m["tenant_cost_krw"] = by(inv["payer"].isin(tenants))
+    m["baseline_krw"] = baseline.groupby("month")["baseline_krw"].sum().reindex(m.index, fill_value=0)
+    m["savings_krw"] = m["baseline_krw"] - m["tenant_cost_krw"]
+    m["generator_revenue_krw"] = by(inv["payee"].isin(generators))
+    m["broker_margin_krw"] = by((inv["payee"] == broker) & (inv["item"] == "broker_fee"))
+    m["utility_net_krw"] = by(inv["payee"] == utility) - by(inv["payer"] == utility)
+    m["co2_market_t"] = (m["load_mwh"] - m["re_claimed_mwh"]) * ef_t_per_mwh
+    m = m.reset_index().rename(columns={"month": "month_key"})
+    m["year"] = m["month_key"] // 12
+    m["month"] = m["month_key"].map(month_label)
+    monthly = m.merge(adoption, on="month", how="left")
+    sums = [c for c in m.columns if c.endswith(("_mwh", "_krw", "_t"))]
+    yearly = monthly.groupby("year")[sums].sum()
+    last = monthly.groupby("year").tail(1).set_index("year")
+    state = [c for c in adoption.columns if c != "month"]
+    yearly[state] = last[state]
+    yearly["re_share_annual"] = (yearly["re_claimed_mwh"] / yearly["load_mwh"]).fillna(0.0)
+    yearly["re_share_hourly"] = (yearly["re_delivered_mwh"] / yearly["load_mwh"]).fillna(0.0)
+    return monthly, yearly.reset_index()
