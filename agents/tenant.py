@@ -26,10 +26,13 @@ class Tenant(mesa.Agent):
     def name(self) -> str:
         return self.spec.name
 
-    def learn(self, adopter_share: float, p: float, q: float, rng: np.random.Generator) -> None:
+    def learn(self, adopter_share: float, p: float, q: float, rng: np.random.Generator,
+              tariff_increase_pct: float = 0.0, attention_per_pct: float = 0.0) -> None:
         """Bass (1969) awareness: an unaware tenant learns this year with probability
-        p + q x (share of the complex's tenants that already adopted an option)."""
-        if not self.aware and rng.random() < min(1.0, p + q * adopter_share):
+        p + q x (share of the complex's tenants that already adopted an option), plus
+        attention drawn by a tariff increase (percent points x ``attention_per_pct``)."""
+        chance = p + q * adopter_share + attention_per_pct * max(0.0, tariff_increase_pct)
+        if not self.aware and rng.random() < min(1.0, chance):
             self.aware = True
 
     @staticmethod

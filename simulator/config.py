@@ -473,11 +473,20 @@ class Decisions(_Model):
     # Bass diffusion of awareness; averages of Sultan, Farley and Lehmann (1990): p 0.03, q 0.38 [E].
     bass_p: float = Field(0.03, ge=0, le=1, description="innovation: yearly chance an unaware tenant learns")
     bass_q: float = Field(0.38, ge=0, le=1, description="imitation: extra chance per share of adopters")
+    # seed 001: tenants were reluctant at first; interest in self-generation and PPAs grew with
+    # the tariff increases. [E] each percent of last year's tariff increase adds this chance.
+    attention_per_pct: float = Field(0.02, ge=0, le=1, description="awareness gained per % tariff increase")
     # Price uncertainty for the risk penalty (s.d. of a year's change): tariffs rose >60 % in
     # 2022-24 (facts.md §2) [D]; SMP ranged 67-268 KRW/kWh 2020-22 (§3.1) [D]; REC 30-81k (§3.2) [D].
     tariff_sd_pct: float = Field(10.0, ge=0)
     smp_sd_pct: float = Field(25.0, ge=0)
     rec_sd_pct: float = Field(25.0, ge=0)
+    # Adaptive expectations [E]: tenants extrapolate the last observed year-on-year change of
+    # their tariff's average energy price over the decision horizon (seed 001: interest in
+    # self-generation and PPAs grew with the 2022-24 increases), capped.
+    tariff_expectation: Literal["adaptive", "static"] = "adaptive"
+    expected_growth_cap_pct: float = Field(10.0, ge=0, description="cap on the extrapolated tariff growth, %/yr")
+    horizon_years: int = Field(20, ge=1, le=50, description="years over which options are compared (levelised)")
     ppa: PpaTemplate = PpaTemplate()
     self_generation: SelfGeneration = SelfGeneration()
     # facts.md §4.2: 2024 round 1 average winning bid.

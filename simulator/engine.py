@@ -78,6 +78,7 @@ class ComplexModel(mesa.Model):
         self.current_month_key = sc.start_date.year * 12 + sc.start_date.month - 1
         self.datacollector = adoption_collector()
         self.compliance_rows: list = []
+        self.tariff_price_history: list[np.ndarray] = []  # per year: mean energy price by tariff option
         self.month_billed = self.env.event()  # fired with (year inputs, month index, month_key)
         self.env.process(yearly_cycle(self))
         self.env.process(rec_trading(self))

@@ -29,9 +29,11 @@ def decision_round(model, year: YearInputs) -> None:
     mk = month_key_of(start)
     _release_yearly(model)
     locked = _locked_tenants(model, mk)
+    growth = expected_tariff_growth(model, year)
     adopters = sum(t.option != "grid" for t in model.tenants) / len(model.tenants)
     for t, tenant in enumerate(model.tenants):
-        tenant.learn(adopters, dec.bass_p, dec.bass_q, stream(sc.seed, "awareness", t, k))
+        tenant.learn(adopters, dec.bass_p, dec.bass_q, stream(sc.seed, "awareness", t, k),
+                     100.0 * growth[model.tenant_tariff[t]], dec.attention_per_pct)
     deciding = np.array([t for t in range(len(model.tenants)) if t not in locked], dtype=np.int64)
     if len(deciding) == 0:
         return
@@ -39,13 +41,13 @@ def decision_round(model, year: YearInputs) -> None:
     ppa_price = model.broker.last_price_krw_per_kwh or min((o.price_krw_per_kwh for o in offers), default=np.nan)
     pv = solar_ac_kw(year.calendar, 1.0, sc.site.latitude_deg, sc.site.longitude_deg, SolarParams(),
                      stream(sc.seed, "solar", k))
-    ev = evaluate(model, year, deciding, pv, ppa_price, _pool_free_mwh(model, year))
+    ev = evaluate(model, year, deciding, pv, ppa_price, _pool_free_mwh(model, year), growth)
     bids, choice = [], {}
     for row, t in enumerate(deciding):
         tenant = model.tenants[t]
         b = tenant.spec.behaviour
-        cap = ev.target_mwh[row] if ev.target_mwh[row] > 0 else ev.volume_mwh[row]
-        u = tenant.utilities(ev.cost_krw[row], ev.re_mwh[row], ev.spread_krw[row], cap, b.value_re_krw_per_mwh,
+        # RE is valued as progress towards the tenant's target (none: no RE value).
+        u = tenant.utilities(ev.cost_krw[row], ev.re_mwh[row], ev.spread_krw[row], ev.target_mwh[row], b.value_re_krw_per_mwh,
                              b.risk_aversion, dec.switching_cost_pct / 100 * ev.baseline_krw[row],
                              OPTIONS.index(tenant.option))
         c = tenant.choose(u, dec.logit_scale_pct / 100 * ev.baseline_krw[row], stream(sc.seed, "decision", t, k))
@@ -56,6 +58,18 @@ def decision_round(model, year: YearInputs) -> None:
     for row, t in enumerate(deciding):
         _apply(model, year, t, choice[t], ev, row, matched, start)
     model.replan()
+
+
+def expected_tariff_growth(model, year: YearInputs) -> np.ndarray:
+    """Per tariff option: the growth tenants expect (adaptive: the last observed year-on-year
+    change of the option's average energy price, floored at 0 and capped; static: 0)."""
+    dec = model.scenario.decisions
+    prices = np.array([r.energy_krw_per_kwh.mean() for r in year.rates])
+    last = model.tariff_price_history[-1] if model.tariff_price_history else prices
+    model.tariff_price_history.append(prices)
+    if dec.tariff_expectation == "static":
+        return np.zeros_like(prices)
+    return np.clip(prices / last - 1.0, 0.0, dec.expected_growth_cap_pct / 100.0)
 
 
 def _release_yearly(model) -> None:

@@ -46,6 +46,16 @@ def crf(rate_pct, years: int):
     return np.where(r == 0, 1.0 / years, safe / (1.0 - (1.0 + safe) ** -years))
 
 
+def levelisation_factor(growth, rate_pct, years: int) -> np.ndarray:
+    """Ratio of the present value of a cost growing at ``growth`` per year to that of a flat
+    cost, over ``years`` at discount rate ``rate_pct``: how much more a grid kWh bought over
+    the horizon weighs than this year's price says."""
+    r = np.asarray(rate_pct, dtype=float)[..., None] / 100.0
+    g = np.asarray(growth, dtype=float)[..., None]
+    t = np.arange(1, years + 1)
+    return (((1 + g) / (1 + r)) ** t).sum(-1) / ((1 / (1 + r)) ** t).sum(-1)
+
+
 def annual_bills(model, year: YearInputs, tenants: np.ndarray, r: BlockResult, which: str, peak_from: str,
                  keep: np.ndarray | None = None, extra_krw: np.ndarray | None = None) -> np.ndarray:
     """Annual KEPCO bill (KRW, incl. fund and VAT) of ``tenants`` from a kernel result over the year.
@@ -104,7 +114,7 @@ def _kernel(model, year: YearInputs, tenants: np.ndarray, gen: np.ndarray | None
 
 
 def evaluate(model, year: YearInputs, tenants: np.ndarray, pv_kw_per_kw: np.ndarray, ppa_price_krw_per_kwh: float,
-             pool_free_mwh: float) -> Evaluation:
+             pool_free_mwh: float, tariff_growth: np.ndarray) -> Evaluation:
     """Cost, RE claim and spread of every option for each of ``tenants`` over the coming year."""
     sc, dec = model.scenario, model.scenario.decisions
     cal_year = int(year.calendar.year[len(year.calendar.year) // 2])
@@ -118,8 +128,13 @@ def evaluate(model, year: YearInputs, tenants: np.ndarray, pv_kw_per_kw: np.ndar
     smp_avg = float(year.smp_krw_per_kwh.mean())
     rec_krw_per_mwh = float(np.mean(year.rec_price_krw_per_rec))  # weight-1 RECs from the market
 
+    # Grid bills are levelised with the tenant's expected tariff growth (by its tariff option).
+    lev = levelisation_factor(tariff_growth[model.tenant_tariff[tenants]], _hurdle(specs), dec.horizon_years)
+    k = model.tenant_tariff[tenants]
+    per_k = np.array([(r.climate_krw_per_kwh.mean() + r.fuel_adj_krw_per_kwh.mean(), r.fund_rate.mean() + r.vat_rate.mean())
+                      for r in year.rates])
     base = _kernel(model, year, tenants)
-    baseline = annual_bills(model, year, tenants, base, "load", "load")
+    baseline = annual_bills(model, year, tenants, base, "load", "load") * lev
     energy_krw = base.tenant_load_energy_krw_by_tou.sum(axis=(0, 2))
     cost = np.full((D, len(OPTIONS)), np.nan)
     re = np.zeros((D, len(OPTIONS)))
@@ -141,7 +156,8 @@ def evaluate(model, year: YearInputs, tenants: np.ndarray, pv_kw_per_kw: np.ndar
         std = price.price_krw_per_kwh if price.kind == "fixed" else smp_avg + price.adder_krw_per_kwh
         keep = 1.0 - np.minimum(alloc / np.maximum(use_mwh, 1e-9), 1.0)
         green_krw = alloc * 1000.0 * std
-        cost[:, GREEN] = annual_bills(model, year, tenants, base, "load", "load", keep, green_krw)
+        cost[:, GREEN] = (annual_bills(model, year, tenants, base, "load", "load", keep) * lev
+                          + green_krw * (1 + per_k[k, 1]))
         re[:, GREEN], tariff_x[:, GREEN] = alloc, energy_krw * keep
         smp_x[:, GREEN] = green_krw if price.kind != "fixed" else 0.0
     ppa_kw = volume * 1000.0 / max(yield_kwh_per_kw, 1e-9)
@@ -151,7 +167,7 @@ def evaluate(model, year: YearInputs, tenants: np.ndarray, pv_kw_per_kw: np.ndar
         applied = r.contract_applied_kwh.sum(0)
         fees = dec.ppa.network_fee_krw_per_kwh + sc.broker.fee_krw_per_kwh
         paid = r.contract_contracted_kwh.sum(0) if dec.ppa.settlement == "pay_as_produced" else applied
-        grid_bill = annual_bills(model, year, tenants, r, "grid", "load")  # basic charge on the full load (facts §4.3)
+        grid_bill = annual_bills(model, year, tenants, r, "grid", "load") * lev  # basic on the full load (facts §4.3)
         cost[:, PPA] = np.where(eligible, grid_bill + paid * ppa_price_krw_per_kwh + applied * fees, np.nan)
         re[:, PPA], tariff_x[:, PPA] = applied / 1000.0, r.tenant_grid_energy_krw_by_tou.sum(axis=(0, 2))
     sg = dec.self_generation
@@ -166,18 +182,15 @@ def evaluate(model, year: YearInputs, tenants: np.ndarray, pv_kw_per_kw: np.ndar
         keep = np.where(grid > 0, 1.0 - credit / np.maximum(grid, 1e-9), 1.0)
         annuity = rooftop_kw * sg.capex_krw_per_kw * (crf(_hurdle(specs), sg.lifetime_years) + sg.opex_pct_per_year / 100)
         sales = np.where(metered, 0.0, export * smp_avg)
-        bills = annual_bills(model, year, tenants, r, "grid", "grid", keep)
+        bills = annual_bills(model, year, tenants, r, "grid", "grid", keep) * lev
         cost[:, SELF] = np.where(rooftop_kw > 0, bills + annuity - sales, np.nan)
         re[:, SELF] = r.gen_self_kwh.sum(0) / 1000.0
         tariff_x[:, SELF], smp_x[:, SELF] = r.tenant_grid_energy_krw_by_tou.sum(axis=(0, 2)) * keep, sales
     spread = np.sqrt((dec.tariff_sd_pct / 100 * tariff_x) ** 2 + (dec.smp_sd_pct / 100 * smp_x) ** 2
                      + (dec.rec_sd_pct / 100 * rec_x) ** 2)
     # The most a tenant pays for a PPA kWh: the grid kWh it avoids (energy, climate and fuel
-    # charges, with fund and VAT), less the network and broker fees it adds (facts.md §1.1, §4.3).
-    k = model.tenant_tariff[tenants]
-    per_k = np.array([(r.climate_krw_per_kwh.mean() + r.fuel_adj_krw_per_kwh.mean(), r.fund_rate.mean() + r.vat_rate.mean())
-                      for r in year.rates])
-    avoided = ((energy_krw / np.maximum(use_mwh * 1000.0, 1e-9) + per_k[k, 0]) * (1 + per_k[k, 1])
+    # charges, with fund and VAT, levelised), less the network and broker fees it adds (facts.md §1.1, §4.3).
+    avoided = ((energy_krw / np.maximum(use_mwh * 1000.0, 1e-9) + per_k[k, 0]) * (1 + per_k[k, 1]) * lev
                - dec.ppa.network_fee_krw_per_kwh - sc.broker.fee_krw_per_kwh)
     return Evaluation(tenants, cost, re, spread, baseline, volume, target, rooftop_kw, ppa_kw, avoided)
 
