@@ -80,7 +80,7 @@ class ComplexModel(mesa.Model):
         self.compliance_rows: list = []
         self.tariff_price_history: list[np.ndarray] = []  # per year: mean energy price by tariff option
         self.month_billed = self.env.event()  # fired with (year inputs, month index, month_key)
-        self.env.process(yearly_cycle(self))
+        self.cycle = self.env.process(yearly_cycle(self))
         self.env.process(rec_trading(self))
 
     # -- procurement state --
@@ -112,7 +112,8 @@ class ComplexModel(mesa.Model):
         return mask
 
     def run(self) -> Ledger:
-        self.env.run()
+        # Outage processes never end by themselves: the run ends with the last year.
+        self.env.run(until=self.cycle)
         return self.ledger
 
 

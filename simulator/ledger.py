@@ -20,6 +20,9 @@ GENERATOR_ENERGY = {"gen_kwh": "gen_kwh"} | {
 }
 
 
+TEXT = ("payer", "payee", "item", "unit")
+
+
 def month_label(month_key: int) -> str:
     """``year*12 + month-1`` -> ``"YYYY-MM"``."""
     return f"{month_key // 12:04d}-{month_key % 12 + 1:02d}"
@@ -88,12 +91,24 @@ class Ledger:
 
     # -- tables --
     def invoices(self) -> pd.DataFrame:
+        """All lines in booking order; text columns are categorical (a few names, millions of rows)."""
         cols = ["seq", "month", "payer", "payee", "item", "quantity", "unit", "krw"]
-        parts = [pd.DataFrame(self._lines, columns=cols)] + [pd.DataFrame(b, columns=cols) for b in self._blocks]
-        df = pd.concat(parts, ignore_index=True).sort_values("seq", kind="stable").drop(columns="seq")
-        df["month"] = df["month"].map(month_label)
-        return df.reset_index(drop=True).astype({"krw": np.int64, "quantity": np.float64, "payer": str, "payee": str,
-                                                 "item": str, "unit": str})
+        parts = [{c: np.asarray(self._lines[c], dtype=object if c in TEXT else None) for c in cols}] if self._lines else []
+        parts += self._blocks
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype=object if c in TEXT or c == "month" else float) for c in cols[1:]})
+        order = np.argsort(np.concatenate([p["seq"] for p in parts]), kind="stable")
+        out = {}
+        for c in cols[1:]:
+            v = np.concatenate([np.asarray(p[c]) for p in parts])[order]
+            if c == "month":
+                keys, codes = np.unique(v.astype(np.int64), return_inverse=True)
+                v = pd.Categorical.from_codes(codes, [month_label(int(k)) for k in keys])
+            elif c in TEXT:
+                v = pd.Categorical(v)
+            out[c] = v
+        df = pd.DataFrame(out)
+        return df.astype({"krw": np.int64, "quantity": np.float64})
 
     def baseline(self) -> pd.DataFrame:
         cols = ["month", "agent", "baseline_krw"]

@@ -15,11 +15,10 @@ import numpy as np
 
 from agents.broker import Order
 from simulator.config import FixedPrice, GeneratorSpec, GreenPremium, PpaContract, RecPurchase, ShareVolume, SolarParams
-from simulator.inputs import YearInputs, plant_block_output_kw
+from simulator.inputs import YearInputs, _solar_kw_per_kw, plant_block_output_kw
 from simulator.options import GREEN, OPTIONS, PPA, PREMIUM, REC, SELF, evaluate
 from simulator.procurement import month_key_of
 from simulator.rng import stream
-from simulator.solar import solar_ac_kw
 
 
 def decision_round(model, year: YearInputs) -> None:
@@ -39,8 +38,7 @@ def decision_round(model, year: YearInputs) -> None:
         return
     offers, offer_plants = _offers(model, year, mk)
     ppa_price = model.broker.last_price_krw_per_kwh or min((o.price_krw_per_kwh for o in offers), default=np.nan)
-    pv = solar_ac_kw(year.calendar, 1.0, sc.site.latitude_deg, sc.site.longitude_deg, SolarParams(),
-                     stream(sc.seed, "solar", k))
+    pv = _solar_kw_per_kw(sc.seed, k, sc.site.latitude_deg, sc.site.longitude_deg, SolarParams(), year.calendar)
     ev = evaluate(model, year, deciding, pv, ppa_price, _pool_free_mwh(model, year), growth)
     bids, choice = [], {}
     for row, t in enumerate(deciding):

@@ -1,0 +1,151 @@
+"""Agents' decision rules on hand-made cases, the broker's book, outages, determinism, tariff shock."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from agents.broker import Order, double_auction
+from agents.generator import CERTAINTY_DISCOUNT, MARGIN, Generator
+from agents.tenant import Tenant
+from simulator.cli import app
+from simulator.config import GeneratorSpec
+from simulator.options import crf, levelisation_factor
+
+
+def tenant(aware=True) -> Tenant:
+    t = Tenant.__new__(Tenant)  # the decision methods need no model
+    t.aware, t.option = aware, "grid"
+    return t
+
+
+def test_cheaper_and_greener_option_is_chosen():
+    # grid 100 M KRW and no RE; option 1 costs 95 M and brings 500 MWh towards a 1,000 MWh target.
+    cost = np.array([100e6, 95e6, np.nan])
+    u = Tenant.utilities(cost, np.array([0.0, 500.0, 0.0]), np.zeros(3), 1000.0, 30_000.0, 1.0, 1e6, current=0)
+    # U0 = -100e6; U1 = -95e6 + 30,000 x 500 - 1e6 (switching) = -81e6; U2 unavailable.
+    assert u[0] == -100e6 and u[1] == -81e6 and u[2] == -np.inf
+    rng = np.random.default_rng(0)
+    # logit scale 3 % of a 100 M bill = 3 M: P(1) = 1 / (1 + e^(-19/3)) = 0.998
+    picks = [tenant().choose(u, 3e6, rng) for _ in range(1000)]
+    assert picks.count(1) > 990 and 2 not in picks
+
+
+def test_unaware_tenant_never_leaves_the_grid():
+    u = np.array([-100e6, -50e6, -10e6])  # far better options exist
+    rng = np.random.default_rng(1)
+    assert {tenant(aware=False).choose(u, 1e6, rng) for _ in range(200)} == {0}
+
+
+def test_bass_awareness_probability():
+    # p 0.03 + q 0.38 x 0.5 adopters + 0.02 x 10 % increase = 0.42
+    rng = np.random.default_rng(2)
+    hits = 0
+    for _ in range(20_000):
+        t = tenant(aware=False)
+        t.learn(0.5, 0.03, 0.38, rng, tariff_increase_pct=10.0, attention_per_pct=0.02)
+        hits += t.aware
+    assert hits / 20_000 == pytest.approx(0.42, abs=0.01)
+
+
+def test_broker_uniform_price_double_auction():
+    # Bids (max KRW/kWh): A 200 x 100 MWh, B 160 x 50, C 120 x 80. Offers (min): X 110 x 70, Y 150 x 100.
+    # A (200) buys 70 from X (110), then 30 from Y (150); B (160) buys 50 from Y (150);
+    # C (120) < Y (150): stop. Marginal pair B/Y -> uniform price (160 + 150) / 2 = 155.
+    bids = [Order(0, 100, 200), Order(1, 50, 160), Order(2, 80, 120)]
+    offers = [Order(10, 70, 110), Order(11, 100, 150)]
+    got = [(m.bid, m.offer, m.mwh, m.price_krw_per_kwh) for m in double_auction(bids, offers)]
+    assert got == [(0, 10, 70, 155.0), (0, 11, 30, 155.0), (1, 11, 50, 155.0)]
+    # Pay-as-bid: each trade at its seller's ask.
+    got = [(m.bid, m.offer, m.mwh, m.price_krw_per_kwh) for m in double_auction(bids, offers, "pay_as_bid")]
+    assert got == [(0, 10, 70, 110), (0, 11, 30, 150), (1, 11, 50, 150)]
+    assert double_auction([Order(0, 10, 100)], [Order(1, 10, 120)]) == []
+
+
+def test_generator_offer_price():
+    # LCOE: 1,200,000 KRW/kW x CRF(6 %, 20 y) + 18,000 = 104,621.5 + 18,000 over 1,400 kWh/kW.
+    spec = GeneratorSpec(name="pv", capacity_kw=1000, owner="private")
+    g = Generator.__new__(Generator)
+    g.spec = spec
+    lcoe = (1_200_000 * float(crf(6.0, 20)) + 18_000) / 1400
+    assert lcoe == pytest.approx(87.59, abs=0.01)
+    # Private: max(LCOE x 1.1, (SMP 110 + REC 72,800 x 1.5 / 1,000) x (1 - 0.3)) = max(96.3, 153.4)
+    mwh, price = g.offer(1400.0, 1.0, 110.0, 72_800.0)
+    assert mwh == 1400.0 and price == pytest.approx((110 + 109.2) * (1 - CERTAINTY_DISCOUNT))
+    g.spec = spec.model_copy(update={"owner": "public"})  # public owner: LCOE + margin only
+    assert g.offer(1400.0, 0.5, 110.0, 72_800.0) == (700.0, pytest.approx(lcoe * (1 + MARGIN)))
+
+
+def test_levelisation_factor():
+    # No growth: 1. With 5 %/yr growth over 2 years at 0 % discount: (1.05 + 1.1025) / 2 = 1.07625.
+    assert levelisation_factor(0.0, 8.0, 20) == pytest.approx(1.0)
+    assert levelisation_factor(0.05, 0.0, 2) == pytest.approx(1.07625)
+
+
+def run_scenario(tmp_path, data, name="s"):
+    """Run a scenario given as data, or a bundled scenario given by name."""
+    if isinstance(data, str):
+        name, target = data, data
+    else:
+        target = tmp_path / f"{name}.yaml"
+        target.write_text(yaml.safe_dump(data), encoding="utf-8")
+    res = CliRunner().invoke(app, ["run", str(target), "--out", str(tmp_path / name)])
+    assert res.exit_code == 0, res.output
+    return json.loads((tmp_path / name / "summary.json").read_text()), tmp_path / name
+
+
+DECIDING = {
+    "start_date": "2026-01-01", "years": 2, "seed": 4,
+    "tenants": [{"name": "f", "count": 12, "archetype": "two_shift",
+                 "annual_use_mwh": {"distribution": "uniform", "low": 2000, "high": 6000},
+                 "contract_kw": {"distribution": "uniform", "low": 400, "high": 1500},
+                 "behaviour": {"roof_area_m2": 4000, "awareness": 0.6}}],
+    "generators": [{"name": "pv", "capacity_kw": 6000, "owner": "public"}],
+    "decisions": {"enabled": True},
+}
+
+
+def test_unaware_complex_signs_no_ppa(tmp_path):
+    data = json.loads(json.dumps(DECIDING))
+    data["name"] = "unaware"
+    data["tenants"][0]["behaviour"]["awareness"] = 0.0
+    data["decisions"].update(bass_p=0.0, bass_q=0.0, attention_per_pct=0.0)
+    s, _ = run_scenario(tmp_path, data)
+    assert s["adoption"]["grid"] == 12 and s["adoption"]["contracted_mw"] == 0
+    assert s["energy"]["re_delivered_mwh"] == 0
+
+
+def test_decisions_are_deterministic_with_a_seed(tmp_path):
+    data = dict(DECIDING, name="det")
+    s1, o1 = run_scenario(tmp_path, data, "a")
+    s2, o2 = run_scenario(tmp_path, data, "b")
+    assert s1 == s2 and s1["adoption"]["grid"] < 12  # some tenants adopted
+    pd.testing.assert_frame_equal(pd.read_parquet(o1 / "invoices.parquet"), pd.read_parquet(o2 / "invoices.parquet"))
+
+
+def test_outages_reduce_output_by_expected_availability(tmp_path):
+    # A flat 1,000 kW fuel cell (availability 1) with forced outages: MTBF 300 h, MTTR 100 h ->
+    # expected availability 300 / 400 = 0.75 over 3 years (about 66 outage cycles).
+    data = {"name": "outage", "start_date": "2026-01-01", "years": 3, "seed": 9,
+            "tenants": [{"name": "t", "annual_use_mwh": 5000, "peak_kw": 900}],
+            "generators": [{"name": "fc", "technology": "fuel_cell", "capacity_kw": 1000, "availability": 1.0,
+                            "outages": {"mtbf_hours": 300, "mttr_hours": 100}}]}
+    s, out = run_scenario(tmp_path, data)
+    k = pd.read_parquet(out / "kpis.parquet")
+    gen = k[k.agent == "fc"]["gen_mwh"].sum()
+    assert gen / (1000 * s["hours"] / 1000) == pytest.approx(0.75, abs=0.06)
+
+
+@pytest.mark.slow
+def test_tariff_shock_raises_ppa_and_self_generation_adoption(tmp_path):
+    """The bundled tariff-shock-2022 vs tariff-flat (same tenants, plants, seed): the 2022-24
+    increases lead the agents themselves to more PPAs and more rooftop PV (seed 001's direction)."""
+    s_shock, _ = run_scenario(tmp_path, "tariff-shock-2022")
+    s_flat, _ = run_scenario(tmp_path, "tariff-flat")
+    a, b = s_shock["adoption"], s_flat["adoption"]
+    assert a["direct_ppa"] > b["direct_ppa"] and a["contracted_mw"] > b["contracted_mw"]
+    assert a["self_generation"] > b["self_generation"] and a["rooftop_mw"] > b["rooftop_mw"]
