@@ -29,11 +29,9 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from bench_run import inputs_only  # the same inputs-only baseline (experiments/ is on sys.path)
 from scenarios import bundled_scenarios
-from simulator.calendar import build_calendar
-from simulator.engine import ComplexModel
-from simulator.inputs import year_inputs
-from simulator.run import prepare, run
+from simulator.run import run
 
 
 def scaled_scenario(tenants: int, years: int, folder: Path) -> Path:
@@ -47,14 +45,6 @@ def scaled_scenario(tenants: int, years: int, folder: Path) -> Path:
     path = folder / "scale.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
-
-
-def inputs_only(path: Path) -> None:
-    scenario, tenants = prepare(path)
-    model = ComplexModel(scenario, tenants)
-    for k, (a, b) in enumerate(model.blocks):
-        year_inputs(scenario, k, build_calendar(a, b), [t.spec for t in model.tenants],
-                    [g.spec for g in model.generators], model.options, model.table)
 
 
 def main() -> None:
