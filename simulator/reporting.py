@@ -117,3 +117,27 @@ def timeseries(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.Data
     yearly["re_share_annual"] = (yearly["re_claimed_mwh"] / yearly["load_mwh"]).fillna(0.0)
     yearly["re_share_hourly"] = (yearly["re_delivered_mwh"] / yearly["load_mwh"]).fillna(0.0)
     return monthly, yearly.reset_index()
+
+
+def counterparty_risk(model, g_energy: pd.DataFrame) -> dict:
+    """The broker's counterparty report at the horizon end (seed 000: the platform monitors price
+    and volume risk): for each live fixed-price PPA, what its plant would lose if the off-taker
+    defaulted and the contracted energy sold at market (last year's mean SMP + REC x weight)
+    instead: max(0, price - market) x the contract's share of last year's output x remaining years."""
+    year = model.year
+    if year is None or g_energy.empty:
+        return {"live_contracts": 0, "exposure_krw": 0.0}
+    last = g_energy[g_energy["month"] > model.current_month_key - 12].groupby("agent")["gen_kwh"].sum()
+    smp, rec = float(year.smp_krw_per_kwh.mean()), float(np.mean(year.rec_price_krw_per_rec))
+    plants = {g.name: g.spec for g in model.generators}
+    live, exposure = 0, 0.0
+    for c in model.contracts:
+        s = month_key_of(c.start_date)
+        end = s + 12 * c.term_years
+        if not (s <= model.current_month_key < end) or c.price.kind != "fixed" or c.volume.kind != "share":
+            continue
+        live += 1
+        market = smp + rec * plants[c.generator].effective_rec_weight() / 1000.0
+        kwh = c.volume.share * float(last.get(c.generator, 0.0))
+        exposure += max(0.0, c.price.price_krw_per_kwh - market) * kwh * (end - model.current_month_key - 1) / 12.0
+    return {"live_contracts": live, "exposure_krw": round(exposure, 0)}

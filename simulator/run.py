@@ -12,7 +12,7 @@ import pandas as pd
 from simulator.config import Scenario, load_scenario
 from simulator.engine import KEA, MARKET, ComplexModel
 from simulator.population import check_tariff_classes, expand_tenants
-from simulator.reporting import adoption_summary, compliance_summary, compliance_table, timeseries
+from simulator.reporting import adoption_summary, compliance_summary, compliance_table, counterparty_risk, timeseries
 from simulator.results import (
     energy_residual_mwh,
     file_sha256,
@@ -167,6 +167,7 @@ def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, re_cl
         },
         "adoption": adoption_summary(model),
         "compliance": compliance_summary(model),
+        "broker_counterparty_risk": counterparty_risk(model, g_energy),
         "findings": {"self_use_sale_limit": sale_limit_findings(g_energy, [g.spec for g in model.generators])},
         "invariants": {
             "energy_residual_mwh": energy_residual_mwh(t_energy, g_energy),

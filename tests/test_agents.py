@@ -149,3 +149,24 @@ def test_tariff_shock_raises_ppa_and_self_generation_adoption(tmp_path):
     a, b = s_shock["adoption"], s_flat["adoption"]
     assert a["direct_ppa"] > b["direct_ppa"] and a["contracted_mw"] > b["contracted_mw"]
     assert a["self_generation"] > b["self_generation"] and a["rooftop_mw"] > b["rooftop_mw"]
+
+
+def test_counterparty_exposure_hand_worked():
+    """One live fixed-price PPA at 200 KRW/kWh, share 0.5 of a plant that made 1,000 MWh last year;
+    market value 100 (SMP) + 40,000 x 1.5 / 1,000 (REC) = 160 KRW/kWh; 24 months left:
+    (200 - 160) x 500,000 kWh x 2 years = 40,000,000 KRW."""
+    from types import SimpleNamespace
+
+    from simulator.config import FixedPrice, PpaContract, ShareVolume
+    from simulator.reporting import counterparty_risk
+
+    spec = GeneratorSpec(name="pv", capacity_kw=1000)  # rooftop solar <= 3 MW: weight 1.5 (facts.md §3.3)
+    c = PpaContract(name="c", generator="pv", tenant="t", volume=ShareVolume(kind="share", share=0.5),
+                    price=FixedPrice(kind="fixed", price_krw_per_kwh=200.0), start_date="2026-01-01", term_years=3)
+    now = 2026 * 12 + 11  # December 2026: 2027-01 .. 2028-12 remain
+    model = SimpleNamespace(
+        year=SimpleNamespace(smp_krw_per_kwh=np.full(10, 100.0), rec_price_krw_per_rec=np.full(12, 40_000.0)),
+        current_month_key=now, contracts=[c], generators=[SimpleNamespace(name="pv", spec=spec)],
+    )
+    energy = pd.DataFrame({"month": [now], "agent": ["pv"], "gen_kwh": [1_000_000.0]})
+    assert counterparty_risk(model, energy) == {"live_contracts": 1, "exposure_krw": 40_000_000.0}
