@@ -79,7 +79,7 @@ def _certify_green(model, r, month_key: int, green_kwh: np.ndarray) -> None:
         mwh_g = min(total_mwh * float(share[g]), float(delivered[g]))
         if mwh_g < MIN_MWH:
             continue
-        batch = certs.issue("green", plant.name, month_key, mwh_g, owner=kepco)
+        certs.issue("green", plant.name, month_key, mwh_g, owner=kepco)
         for i, t in enumerate(takers):
             name = model.tenants[t].name
             held = certs.held(kepco, "green", plant.name)

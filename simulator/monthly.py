@@ -29,7 +29,6 @@ from simulator.settlement import (
     weighted_price,
 )
 from simulator.settlement_reference import BlockResult
-from simulator.tariffs import HourlyRates
 
 MARKET = "market"  # KPX power pool: the explicit counterparty of exports
 HOURS_PER_YEAR = 8760.0  # a yearly subscription spread over a month pro rata to its hours

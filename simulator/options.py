@@ -95,7 +95,7 @@ def _kernel(model, year: YearInputs, tenants: np.ndarray, gen: np.ndarray | None
             ppa_price: float = 0.0) -> BlockResult:
     """One year of the deciding tenants, optionally each with its own virtual plant: hosted
     behind its meter (rooftop PV) or selling to it under a fixed-price share-1 PPA."""
-    H, D = year.load_kw.shape[0], len(tenants)
+    D = len(tenants)
     month_keys = year.calendar.month_keys()
     idx = np.arange(D, dtype=np.int32)
     kw = dict(
