@@ -100,6 +100,13 @@ def checked_profile_path(v: Path, info: ValidationInfo) -> Path:
     return path
 
 
+# facts.md §4.4: net metering for solar up to 1,000 kW since 2016-10-01.
+NET_METERING_LIMIT_KW = 1000.0
+# [E] installed cost of rooftop PV: no figure in facts.md (§8); a blog range for 10-100 kW systems
+# is 1.2-1.7 M KRW/kW [B] (simulator.policy); larger rooftop arrays sit at the low end.
+PV_CAPEX_KRW_PER_KW = 1_200_000.0
+
+
 # --- scenario parts ------------------------------------------------------------------------
 
 
@@ -249,9 +256,8 @@ class GeneratorSpec(_Model):
     )
     green_pool: bool = Field(False, description="sells into the utility's green-tariff pool (seed 003, DOMAIN §2)")
     outages: Outages | None = Field(None, description="forced outages and repairs (none: only the technology's own availability)")
-    # Plant economics for PPA offers [E]: no cost figures in facts.md (§8); typical Korean
-    # rooftop PV installed cost about 1.2 M KRW/kW and O&M about 1.5 % of capex a year.
-    capex_krw_per_kw: float = Field(1_200_000.0, ge=0, description="installed cost, KRW/kW [E]")
+    # Plant economics for PPA offers [E]: no cost figures in facts.md (§8); O&M about 1.5 % of capex a year.
+    capex_krw_per_kw: float = Field(PV_CAPEX_KRW_PER_KW, ge=0, description="installed cost, KRW/kW [E]")
     opex_krw_per_kw_year: float = Field(18_000.0, ge=0, description="O&M, KRW/kW per year [E]")
     lifetime_years: int = Field(20, ge=1, le=50, description="economic life, years (facts.md §4.3: 20-year PPAs)")
     hurdle_rate_pct: float = Field(6.0, ge=0, le=50, description="owner's required return, %/yr [E]")
@@ -264,8 +270,7 @@ class GeneratorSpec(_Model):
 
     @property
     def solar_net_metering_default(self) -> bool:
-        # facts.md §4.4: net metering for solar up to 1,000 kW since 2016-10-01.
-        return self.technology == "solar_pv" and self.capacity_kw <= 1000
+        return self.technology == "solar_pv" and self.capacity_kw <= NET_METERING_LIMIT_KW
 
     def uses_net_metering(self) -> bool:
         if self.host_tenant is None:
@@ -451,7 +456,7 @@ class PpaTemplate(_Model):
 class SelfGeneration(_Model):
     """Rooftop PV a tenant may install behind its meter (DOMAIN §2 self-generation)."""
 
-    capex_krw_per_kw: float = Field(1_200_000.0, ge=0, description="installed cost [E]")
+    capex_krw_per_kw: float = Field(PV_CAPEX_KRW_PER_KW, ge=0, description="installed cost [E]")
     opex_pct_per_year: float = Field(1.5, ge=0, description="O&M, % of capex a year [E]")
     lifetime_years: int = Field(20, ge=1, le=50)
     m2_per_kw: float = Field(6.67, gt=0, description="DOMAIN §5: 6.67 m² per kW of solar")

@@ -74,14 +74,14 @@ def tenant_block_load_kw(sc: Scenario, spec: TenantSpec, t: int, k: int, cal: Ho
 def plant_block_output_kw(sc: Scenario, spec: GeneratorSpec, g: int, k: int, cal: HourlyCalendar):
     """Hourly AC output of one plant in year block ``k``."""
     if spec.technology == "solar_pv":
-        return spec.capacity_kw * _solar_kw_per_kw(sc.seed, k, sc.site.latitude_deg, sc.site.longitude_deg, spec.solar, cal)
+        return spec.capacity_kw * solar_kw_per_kw(sc.seed, k, sc.site.latitude_deg, sc.site.longitude_deg, spec.solar, cal)
     return fuel_cell_kw(cal, spec.capacity_kw, spec.availability, stream(sc.seed, "fuel_cell", g, k))
 
 
 _UNIT_SOLAR: dict = {}
 
 
-def _solar_kw_per_kw(seed: int, k: int, lat: float, lon: float, params, cal: HourlyCalendar) -> np.ndarray:
+def solar_kw_per_kw(seed: int, k: int, lat: float, lon: float, params, cal: HourlyCalendar) -> np.ndarray:
     """Output per kW of capacity. One weather stream per complex and year (plants on one site
     see the same clouds) and output proportional to capacity (the inverter is sized with it,
     simulator.solar), so every plant with the same parameters shares one profile per year."""

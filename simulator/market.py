@@ -15,9 +15,9 @@ import numpy as np
 
 from agents.broker import Order
 from simulator.config import FixedPrice, GeneratorSpec, GreenPremium, PpaContract, RecPurchase, ShareVolume, SolarParams
-from simulator.inputs import YearInputs, _solar_kw_per_kw, plant_block_output_kw
+from simulator.inputs import YearInputs, solar_kw_per_kw, plant_block_output_kw
 from simulator.options import GREEN, OPTIONS, PPA, PREMIUM, REC, SELF, evaluate
-from simulator.procurement import month_key_of
+from simulator.procurement import month_key_of, supplies
 from simulator.rng import stream
 
 
@@ -38,7 +38,7 @@ def decision_round(model, year: YearInputs) -> None:
         return
     offers, offer_plants = _offers(model, year, mk)
     ppa_price = model.broker.last_price_krw_per_kwh or min((o.price_krw_per_kwh for o in offers), default=np.nan)
-    pv = _solar_kw_per_kw(sc.seed, k, sc.site.latitude_deg, sc.site.longitude_deg, SolarParams(), year.calendar)
+    pv = solar_kw_per_kw(sc.seed, k, sc.site.latitude_deg, sc.site.longitude_deg, SolarParams(), year.calendar)
     ev = evaluate(model, year, deciding, pv, ppa_price, _pool_free_mwh(model, year), growth)
     bids, choice = [], {}
     for row, t in enumerate(deciding):
@@ -81,11 +81,7 @@ def _release_yearly(model) -> None:
 def _locked_tenants(model, month_key: int) -> set[int]:
     """Tenants in a live PPA or with their own plant: they do not re-decide this year."""
     names = {t.name: i for i, t in enumerate(model.tenants)}
-    locked = set()
-    for c in model.contracts:
-        s = month_key_of(c.start_date)
-        if s <= month_key < s + 12 * c.term_years:
-            locked.add(names[c.tenant])
+    locked = {names[c.tenant] for c in model.contracts if supplies(c, month_key)}
     locked |= {names[g.spec.host_tenant] for g in model.generators if g.spec.host_tenant}
     for i, tenant in enumerate(model.tenants):
         if i not in locked and tenant.option in ("direct_ppa", "self_generation"):
@@ -99,8 +95,7 @@ def _offers(model, year: YearInputs, month_key: int) -> tuple[list[Order], dict[
     taken = np.zeros(len(model.generators))
     index = {g.name: i for i, g in enumerate(model.generators)}
     for c in model.contracts:
-        s = month_key_of(c.start_date)
-        if s <= month_key < s + 12 * c.term_years and c.volume.kind == "share":
+        if supplies(c, month_key) and c.volume.kind == "share":
             taken[index[c.generator]] += c.volume.share
     offers, expected = [], {}
     for g, plant in enumerate(model.generators):

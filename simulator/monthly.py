@@ -21,6 +21,7 @@ from simulator.kernel import settle_block
 from simulator.settlement import (
     contract_capacity_kw,
     curtailment_compensation_krw,
+    net_metering,
     network_fee_krw,
     pool_allocation_kwh,
     ppa_billed_kwh,
@@ -47,14 +48,16 @@ def settle_month(model, year: YearInputs, month_key: int, hours: slice) -> None:
     bill_month(model, year, settle_block(inputs), active, month_key, hours)
 
 
-def month_usage(model, year: YearInputs, hours: slice, month_key: int, kwh_by_tou, krw_by_tou, peak_kw) -> MonthUsageArrays:
-    """All tenants' month for the bill engine, from the kernel's aggregates and each tenant's tariff."""
-    k = model.tenant_tariff
-    rates = year.rates
+def month_usage(year: YearInputs, hours: slice, month_key: int, tariff_index: np.ndarray, kwh_by_tou, krw_by_tou,
+                peak_kw) -> MonthUsageArrays:
+    """Tenants' month for the bill engine, from the kernel's aggregates and each tenant's tariff
+    (``tariff_index``): hour-weighted mean rates (pro rata when a rate changes mid-month); fund
+    and VAT rates of the month's first hour (they change only on the 1st, simulator.tariffs)."""
 
     def monthly(field: str, how: str = "mean") -> np.ndarray:
-        per_k = np.array([getattr(r, field)[hours].mean() if how == "mean" else getattr(r, field)[hours.start] for r in rates])
-        return per_k[k]
+        per_k = np.array([getattr(r, field)[hours].mean() if how == "mean" else getattr(r, field)[hours.start]
+                          for r in year.rates])
+        return per_k[tariff_index]
 
     kwh = kwh_by_tou.sum(axis=1)
     return MonthUsageArrays(
@@ -92,17 +95,15 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
         green_kwh, green_price = np.zeros(len(model.tenants)), 0.0
     net_metered = _net_metered_export_kwh(model, r)
     monthly_green = np.zeros_like(grid_kwh) if model.plan.pool_hourly else green_kwh
-    # Net metering (facts.md §4.4): exported kWh offset grid kWh; the rest is banked.
-    available = model.net_metering_bank_kwh + net_metered
-    credit = np.minimum(available, np.maximum(grid_kwh - monthly_green, 0.0))
-    model.net_metering_bank_kwh = available - credit
+    credit, model.net_metering_bank_kwh = net_metering(model.net_metering_bank_kwh, net_metered, grid_kwh - monthly_green)
     keep = np.where(grid_kwh > 0, (grid_kwh - monthly_green - credit) / np.where(grid_kwh > 0, grid_kwh, 1.0), 1.0)
     # PPA users keep paying the basic charge on their full demand (facts.md §4.3,
     # "Double-charging complaint"); others on what the KEPCO meter sees.
     is_ppa = np.isin(np.arange(len(model.tenants)), list(model.ppa_tenants))
     peak = np.where(is_ppa, r.tenant_load_peak_kw[0], r.tenant_grid_peak_kw[0])
-    actual = month_usage(model, year, hours, month_key, r.tenant_grid_kwh_by_tou[0], r.tenant_grid_energy_krw_by_tou[0], peak)
-    baseline = month_usage(model, year, hours, month_key, r.tenant_load_kwh_by_tou[0], r.tenant_load_energy_krw_by_tou[0],
+    k = model.tenant_tariff
+    actual = month_usage(year, hours, month_key, k, r.tenant_grid_kwh_by_tou[0], r.tenant_grid_energy_krw_by_tou[0], peak)
+    baseline = month_usage(year, hours, month_key, k, r.tenant_load_kwh_by_tou[0], r.tenant_load_energy_krw_by_tou[0],
                            r.tenant_load_peak_kw[0])
     green_krw = truncate_won_array(green_kwh * green_price)
     names = np.array([t.name for t in model.tenants], dtype=object)

@@ -13,21 +13,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.billing import BillingDemand, MonthUsageArrays, monthly_bill_arrays
+from simulator.billing import BillingDemand, monthly_bill_arrays
+from simulator.config import NET_METERING_LIMIT_KW
 from simulator.inputs import YearInputs
 from simulator.kernel import settle_block
+from simulator.monthly import month_usage
+from simulator.settlement import net_metering
 from simulator.settlement_reference import BlockInputs, BlockResult
 
 OPTIONS = ("grid", "green_premium", "green_tariff", "direct_ppa", "rec", "self_generation")
 GRID, PREMIUM, GREEN, PPA, REC, SELF = range(len(OPTIONS))
-NET_METERING_LIMIT_KW = 1000.0  # facts.md §4.4
 
 
 @dataclass
 class Evaluation:
     """Per deciding tenant (rows) and option (columns, in ``OPTIONS`` order)."""
 
-    tenants: np.ndarray  # indices into model.tenants
     cost_krw: np.ndarray  # (D, 6) annual cost; nan where the option is unavailable
     re_mwh: np.ndarray  # (D, 6) RE MWh the option lets the tenant claim
     spread_krw: np.ndarray  # (D, 6) s.d. of the annual cost under price uncertainty
@@ -35,7 +36,6 @@ class Evaluation:
     volume_mwh: np.ndarray  # (D,) what the tenant seeks to procure
     target_mwh: np.ndarray  # (D,) its RE target this year (0: none)
     rooftop_kw: np.ndarray  # (D,) rooftop PV it would install
-    ppa_kw: np.ndarray  # (D,) PV capacity its PPA volume corresponds to
     avoided_krw_per_kwh: np.ndarray  # (D,) grid cost a PPA kWh avoids (its PPA bid ceiling)
 
 
@@ -57,36 +57,23 @@ def levelisation_factor(growth, rate_pct, years: int) -> np.ndarray:
 
 
 def annual_bills(model, year: YearInputs, tenants: np.ndarray, r: BlockResult, which: str, peak_from: str,
-                 keep: np.ndarray | None = None, extra_krw: np.ndarray | None = None) -> np.ndarray:
+                 keep: np.ndarray | None = None) -> np.ndarray:
     """Annual KEPCO bill (KRW, incl. fund and VAT) of ``tenants`` from a kernel result over the year.
 
     ``which`` picks the grid (``grid``) or the load (``load``, the grid-only case) aggregates;
-    ``keep`` scales the billed kWh (green allocation, net metering credit); ``extra_krw`` is a
-    yearly KRW amount on the same bill (spread evenly over the months), e.g. the green tariff line.
+    ``keep`` scales the billed kWh (green allocation, net metering credit).
     """
     demand = BillingDemand(len(tenants))
     total = np.zeros(len(tenants))
     k = model.tenant_tariff[tenants]
     for m, (month_key, h0, h1) in enumerate(year.calendar.month_bounds()):
         hours = slice(h0, h1)
-        kwh = getattr(r, f"tenant_{which}_kwh_by_tou")[m]
-        krw = getattr(r, f"tenant_{which}_energy_krw_by_tou")[m]
         peak = getattr(r, f"tenant_{peak_from}_peak_kw")[m]
-
-        def monthly(field: str) -> np.ndarray:
-            return np.array([getattr(rt, field)[hours].mean() for rt in year.rates])[k]
-
-        usage = MonthUsageArrays(
-            month_key=month_key, kwh_by_period=kwh, energy_krw_by_period=krw,
-            climate_charge_krw=kwh.sum(1) * monthly("climate_krw_per_kwh"),
-            fuel_adj_charge_krw=kwh.sum(1) * monthly("fuel_adj_krw_per_kwh"),
-            peak_kw=peak, basic_krw_per_kw_month=monthly("basic_krw_per_kw_month"),
-            fund_rate=monthly("fund_rate"), vat_rate=monthly("vat_rate"),
-        )
+        usage = month_usage(year, hours, month_key, k, getattr(r, f"tenant_{which}_kwh_by_tou")[m],
+                            getattr(r, f"tenant_{which}_energy_krw_by_tou")[m], peak)
         if keep is not None:
             usage = usage.scaled(keep)
-        extra = None if extra_krw is None else np.floor(extra_krw / 12.0).astype(np.int64)
-        bill = monthly_bill_arrays(usage, demand.billing_kw(month_key, peak, model.contract_kw[tenants]), extra)
+        bill = monthly_bill_arrays(usage, demand.billing_kw(month_key, peak, model.contract_kw[tenants]))
         total += sum(bill.values())
     return total
 
@@ -178,7 +165,7 @@ def evaluate(model, year: YearInputs, tenants: np.ndarray, pv_kw_per_kw: np.ndar
         export = r.gen_export_kwh.sum(0)
         grid = r.tenant_grid_kwh.sum(0)
         metered = rooftop_kw <= NET_METERING_LIMIT_KW
-        credit = np.where(metered, np.minimum(export, grid), 0.0)
+        credit = np.where(metered, net_metering(0.0, export, grid)[0], 0.0)
         keep = np.where(grid > 0, 1.0 - credit / np.maximum(grid, 1e-9), 1.0)
         annuity = rooftop_kw * sg.capex_krw_per_kw * (crf(_hurdle(specs), sg.lifetime_years) + sg.opex_pct_per_year / 100)
         sales = np.where(metered, 0.0, export * smp_avg)
@@ -192,7 +179,7 @@ def evaluate(model, year: YearInputs, tenants: np.ndarray, pv_kw_per_kw: np.ndar
     # charges, with fund and VAT, levelised), less the network and broker fees it adds (facts.md §1.1, §4.3).
     avoided = ((energy_krw / np.maximum(use_mwh * 1000.0, 1e-9) + per_k[k, 0]) * (1 + per_k[k, 1]) * lev
                - dec.ppa.network_fee_krw_per_kwh - sc.broker.fee_krw_per_kwh)
-    return Evaluation(tenants, cost, re, spread, baseline, volume, target, rooftop_kw, ppa_kw, avoided)
+    return Evaluation(cost, re, spread, baseline, volume, target, rooftop_kw, avoided)
 
 
 def _hurdle(specs) -> np.ndarray:

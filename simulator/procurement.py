@@ -31,6 +31,19 @@ def month_key_of(d) -> int:
     return d.year * 12 + d.month - 1
 
 
+def supply_months(c: PpaContract) -> tuple[int, int]:
+    """(first month_key of supply, first month_key after the term): contracts start and end
+    on month boundaries."""
+    start = month_key_of(c.start_date)
+    return start, start + 12 * c.term_years
+
+
+def supplies(c: PpaContract, month_key: int) -> bool:
+    """Whether the contract supplies in ``month_key``."""
+    start, end = supply_months(c)
+    return start <= month_key < end
+
+
 @dataclass(frozen=True)
 class Plan:
     contracts: list[PpaContract]  # in settlement order (priority, then file order)
@@ -67,7 +80,7 @@ class Plan:
                 c_profile.append(len(profiles) - 1)
             else:
                 c_profile.append(0)
-        start = [month_key_of(c.start_date) for c in contracts]
+        months = [supply_months(c) for c in contracts]
         weights = np.zeros(len(tenant_names))
         for tenant, mwh in subscriptions.items():
             weights[t_index[tenant]] += mwh
@@ -80,8 +93,8 @@ class Plan:
             c_block_kw=np.array([getattr(c.volume, "block_kw", 0.0) for c in contracts], float),
             c_profile=np.array(c_profile, np.int32),
             profiles_kw=profiles,
-            c_start_month=np.array(start, np.int64),
-            c_end_month=np.array([s + 12 * c.term_years for s, c in zip(start, contracts)], np.int64),
+            c_start_month=np.array([s for s, _ in months], np.int64),
+            c_end_month=np.array([e for _, e in months], np.int64),
             gen_host=np.array([t_index[g.host_tenant] if g.host_tenant else -1 for g in plants], np.int32),
             gen_pool=np.array([g.green_pool for g in plants], np.int8),
             gen_export_limit_kw=np.array(

@@ -16,7 +16,7 @@ import pandas as pd
 from simulator.ledger import month_label
 from simulator.options import OPTIONS
 from simulator.policy import compliance
-from simulator.procurement import month_key_of
+from simulator.procurement import supplies, supply_months
 
 
 def contracted_mw(model, month_key: int) -> float:
@@ -24,8 +24,7 @@ def contracted_mw(model, month_key: int) -> float:
     cap = {g.name: g.spec.capacity_kw for g in model.generators}
     total_kw = 0.0
     for c in model.contracts:
-        s = month_key_of(c.start_date)
-        if s <= month_key < s + 12 * c.term_years:
+        if supplies(c, month_key):
             v = c.volume
             total_kw += v.share * cap[c.generator] if v.kind == "share" else getattr(v, "block_kw", 0.0)
     return total_kw / 1000.0
@@ -132,9 +131,8 @@ def counterparty_risk(model, g_energy: pd.DataFrame) -> dict:
     plants = {g.name: g.spec for g in model.generators}
     live, exposure = 0, 0.0
     for c in model.contracts:
-        s = month_key_of(c.start_date)
-        end = s + 12 * c.term_years
-        if not (s <= model.current_month_key < end) or c.price.kind != "fixed" or c.volume.kind != "share":
+        _, end = supply_months(c)
+        if not supplies(c, model.current_month_key) or c.price.kind != "fixed" or c.volume.kind != "share":
             continue
         live += 1
         market = smp + rec * plants[c.generator].effective_rec_weight() / 1000.0

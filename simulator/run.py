@@ -14,6 +14,7 @@ from simulator.engine import KEA, MARKET, ComplexModel
 from simulator.population import check_tariff_classes, expand_tenants
 from simulator.reporting import adoption_summary, compliance_summary, compliance_table, counterparty_risk, timeseries
 from simulator.results import (
+    KWH_PER_MWH,
     energy_residual_mwh,
     file_sha256,
     generator_kpis,
@@ -28,7 +29,6 @@ from simulator.results import (
     write_json,
 )
 
-KWH_PER_MWH = 1000.0
 
 
 @dataclass

@@ -102,11 +102,11 @@ def standard_price_krw_per_kwh(price: FixedPrice | SmpIndexedPrice, weighted_smp
     return float(np.clip(p, lo, hi))
 
 
-def net_metering(bank_kwh: float, exported_kwh: float, grid_kwh: float) -> tuple[float, float]:
+def net_metering(bank_kwh, exported_kwh, grid_kwh):
     """Net metering (요금상계거래, facts.md §4.4): exported kWh offset the host's grid kWh,
-    surplus carried forward. Returns (kWh credited this month, new bank)."""
-    available = bank_kwh + exported_kwh
-    used = min(available, grid_kwh)
+    surplus carried forward. Returns (kWh credited this period, new bank); numbers or arrays."""
+    available = np.add(bank_kwh, exported_kwh)
+    used = np.minimum(available, np.maximum(grid_kwh, 0.0))
     return used, available - used
 
 
