@@ -16,7 +16,7 @@ if os.environ.get("RE100SIM_PORTABLE", "") in ("", "0"):
 
 extensions = [
     Extension(
-        "ext._settle",
+        "re100sim.ext._settle",
         ["ext/_settle.pyx"],
         include_dirs=[np.get_include()],
         extra_compile_args=compile_args,

@@ -4,8 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import mesa
-
-from simulator.config import Broker as BrokerTerms
+from re100sim.simulator.scenario.config import Broker as BrokerTerms
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import mesa
-
-from simulator.config import GeneratorSpec
-from simulator.options import crf
+from re100sim.simulator.rules.finance import crf
+from re100sim.simulator.scenario.config import GeneratorSpec
 
 # [E] No published PPA cost build-up (facts.md §8). A private seller wants its market
 # alternative (SMP + REC), discounted for a long fixed price's certainty, and at least its

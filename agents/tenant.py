@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
-
-from simulator.population import TenantSpec
+from re100sim.simulator.scenario.population import TenantSpec
 
 
 class Tenant(mesa.Agent):
     """A factory that buys electricity.
 
     State: its attributes (``spec``), its current procurement option (``option``, one of
-    ``simulator.options.OPTIONS``) and whether it knows of the alternatives to the grid
+    ``re100sim.simulator.market.options.OPTIONS``) and whether it knows of the alternatives to the grid
     (``aware``). Decisions: :meth:`learn` (Bass diffusion of awareness) and :meth:`choose`
     (multinomial logit over the options' utilities). Bookkeeping is the ledger's job.
     """

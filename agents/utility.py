@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import mesa
-
-from simulator.tariffs import TariffPath
+from re100sim.simulator.inputs.tariffs import TariffPath
 
 
 class Utility(mesa.Agent):

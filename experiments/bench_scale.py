@@ -26,12 +26,13 @@ import time
 from pathlib import Path
 
 import yaml
+from bench_run import (
+    inputs_only,  # the same inputs-only baseline (experiments/ is on sys.path)
+)
+from re100sim.scenarios import bundled_scenarios
+from re100sim.simulator.run import run
 from rich.console import Console
 from rich.table import Table
-
-from bench_run import inputs_only  # the same inputs-only baseline (experiments/ is on sys.path)
-from scenarios import bundled_scenarios
-from simulator.run import run
 
 
 def scaled_scenario(tenants: int, years: int, folder: Path) -> Path:

@@ -6,9 +6,9 @@ daily cloudiness, fuel cells, small wind; outages), built here so the bench is s
 
 Side by side, in one run:
 
-* ``kernel``       - the compiled kernel, :func:`simulator.kernel.settle_block` (includes input
+* ``kernel``       - the compiled kernel, :func:`re100sim.simulator.rules.kernel.settle_block` (includes input
                      validation and output allocation, i.e. what a caller pays);
-* ``numpy``        - the NumPy reference, :func:`simulator.settlement_reference.settle_block_reference`;
+* ``numpy``        - the NumPy reference, :func:`re100sim.simulator.rules.settlement_reference.settle_block_reference`;
 * ``naive``        - a per-agent, per-hour pure-Python loop of the same rules (the way a plain
                      Mesa model steps agents), timed on a slice of hours (``--naive-hours``,
                      default 48) and scaled to the block; its results on the slice are checked
@@ -56,8 +56,11 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from simulator.kernel import settle_block  # noqa: E402
-from simulator.settlement_reference import BlockInputs, settle_block_reference  # noqa: E402
+from re100sim.simulator.rules.kernel import settle_block  # noqa: E402
+from re100sim.simulator.rules.settlement_reference import (  # noqa: E402
+    BlockInputs,
+    settle_block_reference,
+)
 
 HOURS_PER_YEAR = 8760
 _MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])

@@ -21,7 +21,7 @@ summed from the contracts' and plants' monthly totals; ``load_kwh`` / ``grid_kwh
 sums of the three TOU sums; a "passive" tenant (no contract, no hosted plant, no hourly pool
 share) has grid = load, so its grid sums are copied from its load sums.
 
-Use :func:`simulator.kernel.settle_block`, which validates the inputs first: this module
+Use :func:`re100sim.simulator.rules.kernel.settle_block`, which validates the inputs first: this module
 trusts its indices (no bounds checks). It checks ``load_kwh`` (per month: lane minimum >= 0,
 and the month's sums finite, which NaN / inf would break) and ``gen_kwh`` (per value) itself,
 in its pass, and raises ``ValueError``.

@@ -1,4 +1,4 @@
-"""Bundled scenarios (YAML, package data) and tariff tables (``scenarios.tariffs``)."""
+"""Bundled scenarios (YAML, package data) and tariff tables (``re100sim.scenarios.tariffs``)."""
 from __future__ import annotations
 
 from importlib.resources import files

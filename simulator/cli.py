@@ -10,11 +10,16 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from re100sim.simulator.errors import EXIT_INPUT_ERROR, InputError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
-
-from simulator.errors import EXIT_INPUT_ERROR, InputError
 
 app = typer.Typer(
     add_completion=False,
@@ -43,8 +48,9 @@ def run(
     seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="override the scenario's seed")] = None,
 ) -> None:
     """Simulate a scenario hour by hour and write invoices, KPIs and a summary."""
-    from simulator.config import resolve_scenario_path
-    from simulator.run import prepare, run as run_scenario
+    from re100sim.simulator.run import prepare
+    from re100sim.simulator.run import run as run_scenario
+    from re100sim.simulator.scenario.config import resolve_scenario_path
 
     try:
         path = resolve_scenario_path(scenario)
@@ -65,8 +71,8 @@ def run(
 @app.command()
 def validate(scenario: Annotated[str, typer.Argument(help="scenario file or bundled name")]) -> None:
     """Check a scenario file; print one error line and exit 2 if it is invalid."""
-    from simulator.config import resolve_scenario_path
-    from simulator.run import prepare
+    from re100sim.simulator.run import prepare
+    from re100sim.simulator.scenario.config import resolve_scenario_path
 
     try:
         path = resolve_scenario_path(scenario)
@@ -83,8 +89,7 @@ def validate(scenario: Annotated[str, typer.Argument(help="scenario file or bund
 def scenarios() -> None:
     """List the bundled scenarios."""
     import yaml
-
-    from scenarios import DEFAULT_SCENARIO, bundled_scenarios
+    from re100sim.scenarios import DEFAULT_SCENARIO, bundled_scenarios
 
     table = Table("name", "description", box=None)
     for name, path in bundled_scenarios().items():
@@ -121,7 +126,7 @@ def _print_summary(s: dict) -> None:
     console.print(t)
 
 
-def main() -> None:  # pragma: no cover - console entry for `python -m simulator.cli`
+def main() -> None:  # pragma: no cover - console entry for `python -m re100sim.simulator.cli`
     sys.exit(app())
 
 

@@ -18,25 +18,27 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 import simpy
-
-from agents.broker import Broker
-from agents.generator import Generator
-from agents.tenant import Tenant
-from agents.utility import Utility
-from simulator.billing import BillingDemand
-from simulator.calendar import build_calendar, year_blocks
-from simulator.certificates import CertificateLedger
-from simulator.certification import buy_recs_for_targets, sell_recs_quarterly
-from simulator.config import GeneratorSpec, Scenario
-from simulator.inputs import YearInputs, year_inputs
-from simulator.ledger import Ledger
-from simulator.market import decision_round
-from simulator.monthly import KEA, MARKET, settle_month  # noqa: F401 (re-exported party names)
-from simulator.population import TenantSpec
-from simulator.procurement import Plan
-from simulator.reporting import adoption_collector, assess_year
-from simulator.rng import stream
-from simulator.tariffs import load_table
+from re100sim.agents.broker import Broker
+from re100sim.agents.generator import Generator
+from re100sim.agents.tenant import Tenant
+from re100sim.agents.utility import Utility
+from re100sim.simulator.inputs.calendar import build_calendar, year_blocks
+from re100sim.simulator.inputs.tariffs import load_table
+from re100sim.simulator.market.monthly import KEA, MARKET, settle_month  # noqa: F401 (re-exported party names)
+from re100sim.simulator.market.procurement import Plan
+from re100sim.simulator.market.round import decision_round
+from re100sim.simulator.outputs.ledger import Ledger
+from re100sim.simulator.outputs.reporting import adoption_collector, assess_year
+from re100sim.simulator.rng import stream
+from re100sim.simulator.rules.billing import BillingDemand
+from re100sim.simulator.rules.certificates import CertificateLedger
+from re100sim.simulator.rules.certification import (
+    buy_recs_for_targets,
+    sell_recs_quarterly,
+)
+from re100sim.simulator.scenario.config import GeneratorSpec, Scenario
+from re100sim.simulator.scenario.population import TenantSpec
+from re100sim.simulator.scenario.year_inputs import YearInputs, year_inputs
 
 
 class ComplexModel(mesa.Model):

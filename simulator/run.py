@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-
-from simulator.config import Scenario, load_scenario
-from simulator.engine import KEA, MARKET, ComplexModel
-from simulator.population import check_tariff_classes, expand_tenants
-from simulator.reporting import adoption_summary, compliance_summary, compliance_table, counterparty_risk, timeseries
-from simulator.results import (
+from re100sim.simulator.engine import KEA, MARKET, ComplexModel
+from re100sim.simulator.outputs.reporting import (
+    adoption_summary,
+    compliance_summary,
+    compliance_table,
+    counterparty_risk,
+    timeseries,
+)
+from re100sim.simulator.outputs.results import (
     KWH_PER_MWH,
     energy_residual_mwh,
     file_sha256,
@@ -28,7 +31,8 @@ from simulator.results import (
     tenant_kpis,
     write_json,
 )
-
+from re100sim.simulator.scenario.config import Scenario, load_scenario
+from re100sim.simulator.scenario.population import check_tariff_classes, expand_tenants
 
 
 @dataclass

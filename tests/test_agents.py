@@ -7,14 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from re100sim.agents.broker import Order, double_auction
+from re100sim.agents.generator import CERTAINTY_DISCOUNT, MARGIN, Generator
+from re100sim.agents.tenant import Tenant
+from re100sim.simulator.cli import app
+from re100sim.simulator.rules.finance import crf, levelisation_factor
+from re100sim.simulator.scenario.config import GeneratorSpec
 from typer.testing import CliRunner
-
-from agents.broker import Order, double_auction
-from agents.generator import CERTAINTY_DISCOUNT, MARGIN, Generator
-from agents.tenant import Tenant
-from simulator.cli import app
-from simulator.config import GeneratorSpec
-from simulator.options import crf, levelisation_factor
 
 
 def tenant(aware=True) -> Tenant:
@@ -157,8 +156,8 @@ def test_counterparty_exposure_hand_worked():
     (200 - 160) x 500,000 kWh x 2 years = 40,000,000 KRW."""
     from types import SimpleNamespace
 
-    from simulator.config import FixedPrice, PpaContract, ShareVolume
-    from simulator.reporting import counterparty_risk
+    from re100sim.simulator.outputs.reporting import counterparty_risk
+    from re100sim.simulator.scenario.config import FixedPrice, PpaContract, ShareVolume
 
     spec = GeneratorSpec(name="pv", capacity_kw=1000)  # rooftop solar <= 3 MW: weight 1.5 (facts.md §3.3)
     c = PpaContract(name="c", generator="pv", tenant="t", volume=ShareVolume(kind="share", share=0.5),

@@ -13,15 +13,20 @@ VAT rounded to the won, both on the 전기요금계. Surcharges: climate 9.0, fu
 KRW/kWh, fund 2.7 % (from 2025-07-01), VAT 10 %.
 """
 import datetime as dt
-
 import math
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from simulator.billing import (
+from re100sim.simulator.inputs.calendar import build_calendar
+from re100sim.simulator.inputs.tariffs import (
+    TariffIncrease,
+    TariffPath,
+    hourly_rates,
+    load_table,
+)
+from re100sim.simulator.rules.billing import (
     BillingDemand,
     InvoiceLine,
     MonthUsage,
@@ -39,9 +44,7 @@ from simulator.billing import (
     truncate_won,
     truncate_won_array,
 )
-from simulator.settlement import scale_usage
-from simulator.calendar import build_calendar
-from simulator.tariffs import TariffIncrease, TariffPath, hourly_rates, load_table
+from re100sim.simulator.rules.settlement import scale_usage
 
 ITEMS = [
     "basic_charge", "energy_light", "energy_mid", "energy_peak",

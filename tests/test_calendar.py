@@ -7,8 +7,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
-
-from simulator.calendar import (
+from re100sim.simulator.inputs.calendar import (
     DAY_SATURDAY,
     DAY_SUNDAY_HOLIDAY,
     DAY_WEEKDAY,

@@ -1,18 +1,21 @@
 """Certificate ledger: balances, splits, FIFO, misuse, REC weights, double counting, invariants.
 
 Every expected value is worked by hand in the comment beside it. Months are ``month_key`` =
-``year * 12 + month - 1`` (simulator.calendar). Rules: DOMAIN.md §2 (one owner, retired once,
+``year * 12 + month - 1`` (re100sim.simulator.inputs.calendar). Rules: DOMAIN.md §2 (one owner, retired once,
 green certificates not resellable, self-use RECs retired to claim own use); facts.md §3.2-3.3
 (1 REC = 1 MWh x weight; rooftop solar <= 3 MW weight 1.5).
 """
 from __future__ import annotations
 
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from simulator.certificates import CertificateError, CertificateLedger, CertKind, Finding
+from re100sim.simulator.rules.certificates import (
+    CertificateError,
+    CertificateLedger,
+    CertKind,
+    Finding,
+)
 
 
 def mk(year: int, month: int) -> int:

@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from re100sim.simulator.cli import app
 from typer.testing import CliRunner
-
-from simulator.cli import app
 
 runner = CliRunner()
 
@@ -192,7 +191,7 @@ def test_console_script_one_line(tmp_path):
     """The installed entry point itself (not the test runner) prints one line and exits 2."""
     path = write(tmp_path, mutate(years=0))
     proc = subprocess.run(
-        [sys.executable, "-m", "simulator.cli", "validate", str(path)], capture_output=True, text=True
+        [sys.executable, "-m", "re100sim.simulator.cli", "validate", str(path)], capture_output=True, text=True
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]

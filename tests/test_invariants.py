@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from simulator.config import Scenario
-from simulator.engine import ComplexModel
-from simulator.population import expand_tenants
-from simulator.results import energy_residual_mwh, money_residual_krw
+from re100sim.simulator.engine import ComplexModel
+from re100sim.simulator.outputs.results import energy_residual_mwh, money_residual_krw
+from re100sim.simulator.scenario.config import Scenario
+from re100sim.simulator.scenario.population import expand_tenants
 
 ARCHETYPES = ["continuous", "one_shift", "two_shift"]
 

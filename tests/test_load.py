@@ -1,4 +1,4 @@
-"""Tests for simulator.load: annual scaling, peaks, shapes (facts.md §6.3), metering files."""
+"""Tests for re100sim.simulator.inputs.load: annual scaling, peaks, shapes (facts.md §6.3), metering files."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,9 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
-
-from simulator.calendar import DAY_SATURDAY, DAY_SUNDAY_HOLIDAY, DAY_WEEKDAY, build_calendar
-from simulator.load import (
+from re100sim.simulator.inputs.calendar import (
+    DAY_SATURDAY,
+    DAY_SUNDAY_HOLIDAY,
+    DAY_WEEKDAY,
+    build_calendar,
+)
+from re100sim.simulator.inputs.load import (
     ARCHETYPES,
     LoadParams,
     ProfileFileError,

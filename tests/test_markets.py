@@ -1,4 +1,4 @@
-"""Tests for simulator.markets: SMP level path and hourly shape (facts.md §3.1), REC (§3.2)."""
+"""Tests for re100sim.simulator.inputs.markets: SMP level path and hourly shape (facts.md §3.1), REC (§3.2)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,9 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
-
-from simulator.calendar import DAY_SUNDAY_HOLIDAY, DAY_WEEKDAY, build_calendar
-from simulator.markets import (
+from re100sim.simulator.inputs.calendar import (
+    DAY_SUNDAY_HOLIDAY,
+    DAY_WEEKDAY,
+    build_calendar,
+)
+from re100sim.simulator.inputs.markets import (
     REC_HISTORY_CSV,
     SMP_HISTORY_CSV,
     RecParams,

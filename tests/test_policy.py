@@ -1,11 +1,10 @@
-"""Policy rules (simulator/policy.py): hand-worked numbers from DOMAIN.md §5 and seed 001."""
+"""Policy rules (simulator/rules/policy.py): hand-worked numbers from DOMAIN.md §5 and seed 001."""
 import dataclasses
 
 import pytest
 from pydantic import ValidationError
-
-from simulator import policy as p
-from simulator.policy import PolicyConfig, compliance, required_mw
+from re100sim.simulator.rules import policy as p
+from re100sim.simulator.rules.policy import PolicyConfig, compliance, required_mw
 
 # --- yearly ratio tables: every band boundary (seed 001 [별표 2] and option-1 table) -------------
 

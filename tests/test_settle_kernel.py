@@ -14,9 +14,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from simulator import kernel
-from simulator.settlement_reference import BlockInputs, BlockResult, settle_block_reference
+from re100sim.simulator.rules import kernel
+from re100sim.simulator.rules.settlement_reference import (
+    BlockInputs,
+    BlockResult,
+    settle_block_reference,
+)
 
 INF = np.inf
 
@@ -418,9 +421,9 @@ def test_negative_or_nonfinite_inputs(settle, field, bad):
 
 def test_missing_extension_message(monkeypatch):
     monkeypatch.setattr(kernel, "_EXT", None)
-    monkeypatch.setitem(sys.modules, "ext._settle", None)  # makes `import ext._settle` fail
+    monkeypatch.setitem(sys.modules, "re100sim.ext._settle", None)  # makes `import re100sim.ext._settle` fail
     with pytest.raises(ImportError) as info:
         kernel.settle_block(_small())
     msg = str(info.value)
-    assert "ext._settle" in msg and "missing" in msg
+    assert "re100sim.ext._settle" in msg and "missing" in msg
     assert "pip install -e ." in msg and "python setup.py build_ext --inplace" in msg

@@ -1,4 +1,4 @@
-"""Month-level contract rules (simulator.settlement), each against numbers worked by hand."""
+"""Month-level contract rules (re100sim.simulator.rules.settlement), each against numbers worked by hand."""
 from __future__ import annotations
 
 import json
@@ -7,12 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from typer.testing import CliRunner
-
-from simulator.billing import MonthUsage
-from simulator.cli import app
-from simulator.config import FixedPrice, ShareVolume, BaseloadVolume, SmpIndexedPrice
-from simulator.settlement import (
+from re100sim.simulator.cli import app
+from re100sim.simulator.rules.billing import MonthUsage
+from re100sim.simulator.rules.settlement import (
     contract_capacity_kw,
     curtailment_compensation_krw,
     net_metering,
@@ -23,6 +20,13 @@ from simulator.settlement import (
     scale_usage,
     standard_price_krw_per_kwh,
 )
+from re100sim.simulator.scenario.config import (
+    BaseloadVolume,
+    FixedPrice,
+    ShareVolume,
+    SmpIndexedPrice,
+)
+from typer.testing import CliRunner
 
 
 def test_pay_as_produced_bills_all_contracted_energy():
@@ -110,7 +114,7 @@ def test_scale_usage_keeps_peak_and_basic():
 
 @pytest.mark.parametrize("name, years", [("namdong", 1), ("green-tariff-kiee2020", 1), ("mixed-complex", 1)])
 def test_bundled_scenarios_balance(tmp_path, name, years):
-    from scenarios import bundled_scenarios
+    from re100sim.scenarios import bundled_scenarios
 
     data = yaml.safe_load(bundled_scenarios()[name].read_text(encoding="utf-8"))
     data["years"] = years
@@ -141,7 +145,7 @@ def test_double_counting_is_reported_not_silent(tmp_path):
     """Mixed complex: the pool plants keep their RECs (seed 003 step 2) and sell them quarterly;
     'chemicals' buys RECs to reach its 30 % target and retires them while the green-tariff
     subscribers retire green certificates on the same pooled MWh -> double-counting findings."""
-    from scenarios import bundled_scenarios
+    from re100sim.scenarios import bundled_scenarios
 
     data = yaml.safe_load(bundled_scenarios()["mixed-complex"].read_text(encoding="utf-8"))
     data["years"] = 1
@@ -163,8 +167,8 @@ def test_double_counting_is_reported_not_silent(tmp_path):
 def test_self_use_sale_limit_is_flagged():
     """A self-use fuel cell (limit 50 %, facts.md §4.4 / seed 003) that exports 60 % of a year's
     output is flagged; a solar plant (limit 100 %) exporting the same share is not."""
-    from simulator.config import GeneratorSpec
-    from simulator.results import sale_limit_findings
+    from re100sim.simulator.outputs.results import sale_limit_findings
+    from re100sim.simulator.scenario.config import GeneratorSpec
 
     energy = pd.DataFrame({
         "month": [2026 * 12, 2026 * 12], "agent": ["fc", "pv"],

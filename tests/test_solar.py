@@ -1,4 +1,4 @@
-"""Tests for simulator.solar: calibration against the Yangju seed plants (DOMAIN.md §6) and
+"""Tests for re100sim.simulator.inputs.solar: calibration against the Yangju seed plants (DOMAIN.md §6) and
 facts.md §6.2, physical bounds, determinism, fuel-cell availability."""
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ import time
 import numpy as np
 import pytest
 from pydantic import ValidationError
-
-from simulator.calendar import build_calendar
-from simulator.solar import SolarParams, clear_sky_index, fuel_cell_kw, solar_ac_kw
+from re100sim.simulator.inputs.calendar import build_calendar
+from re100sim.simulator.inputs.solar import (
+    SolarParams,
+    clear_sky_index,
+    fuel_cell_kw,
+    solar_ac_kw,
+)
 
 LAT, LON = 37.83, 127.06  # Yangju
 SEEDS = range(12)

@@ -8,9 +8,8 @@ import time
 import numpy as np
 import pytest
 from pydantic import ValidationError
-
-from simulator.calendar import build_calendar
-from simulator.tariffs import (
+from re100sim.simulator.inputs.calendar import build_calendar
+from re100sim.simulator.inputs.tariffs import (
     TOU_LIGHT,
     TOU_MID,
     TOU_NAMES,

@@ -1,1 +1,1 @@
-"""Bundled KEPCO tariff tables (YAML package data), loaded by ``simulator.tariffs``."""
+"""Bundled KEPCO tariff tables (YAML package data), loaded by ``re100sim.simulator.inputs.tariffs``."""

@@ -6,8 +6,7 @@ energy goes to the energy ledger; certificates to the certificate ledger.
 from __future__ import annotations
 
 import numpy as np
-
-from simulator.billing import (
+from re100sim.simulator.rules.billing import (
     LINE_UNITS,
     MonthUsageArrays,
     bill_quantities,
@@ -15,10 +14,9 @@ from simulator.billing import (
     round_won,
     truncate_won_array,
 )
-from simulator.certification import certify_month
-from simulator.inputs import YearInputs
-from simulator.kernel import settle_block
-from simulator.settlement import (
+from re100sim.simulator.rules.certification import certify_month
+from re100sim.simulator.rules.kernel import settle_block
+from re100sim.simulator.rules.settlement import (
     contract_capacity_kw,
     curtailment_compensation_krw,
     net_metering,
@@ -29,7 +27,8 @@ from simulator.settlement import (
     standard_price_krw_per_kwh,
     weighted_price,
 )
-from simulator.settlement_reference import BlockResult
+from re100sim.simulator.rules.settlement_reference import BlockResult
+from re100sim.simulator.scenario.year_inputs import YearInputs
 
 MARKET = "market"  # KPX power pool: the explicit counterparty of exports
 HOURS_PER_YEAR = 8760.0  # a yearly subscription spread over a month pro rata to its hours
@@ -52,7 +51,7 @@ def month_usage(year: YearInputs, hours: slice, month_key: int, tariff_index: np
                 peak_kw) -> MonthUsageArrays:
     """Tenants' month for the bill engine, from the kernel's aggregates and each tenant's tariff
     (``tariff_index``): hour-weighted mean rates (pro rata when a rate changes mid-month); fund
-    and VAT rates of the month's first hour (they change only on the 1st, simulator.tariffs)."""
+    and VAT rates of the month's first hour (they change only on the 1st, re100sim.simulator.inputs.tariffs)."""
 
     def monthly(field: str, how: str = "mean") -> np.ndarray:
         per_k = np.array([getattr(r, field)[hours].mean() if how == "mean" else getattr(r, field)[hours.start]

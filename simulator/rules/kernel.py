@@ -1,6 +1,6 @@
 """Python entry point of the compiled hourly settlement kernel (``ext/_settle.pyx``).
 
-The semantics are ``docs/settlement-kernel.md``; :mod:`simulator.settlement_reference` is the
+The semantics are ``docs/settlement-kernel.md``; :mod:`re100sim.simulator.rules.settlement_reference` is the
 plain NumPy reference the kernel is tested against. There is deliberately **no fallback** to
 the reference: if the extension is not built, :func:`settle_block` raises ``ImportError``.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from simulator.settlement_reference import BlockInputs, BlockResult
+from re100sim.simulator.rules.settlement_reference import BlockInputs, BlockResult
 
 __all__ = ["settle_block", "BlockInputs", "BlockResult", "MISSING_EXTENSION_MESSAGE"]
 
@@ -17,7 +17,7 @@ MISSING_EXTENSION_MESSAGE = (
     "The compiled settlement kernel `ext._settle` is missing (Cython extension not built). "
     "Build it from the repository root with `pip install -e .` or "
     "`python setup.py build_ext --inplace`. "
-    "(The NumPy reference simulator.settlement_reference.settle_block_reference is a test "
+    "(The NumPy reference re100sim.simulator.rules.settlement_reference.settle_block_reference is a test "
     "oracle, not a fallback.)"
 )
 
@@ -28,7 +28,7 @@ def _ext() -> ModuleType:
     global _EXT
     if _EXT is None:
         try:
-            _EXT = importlib.import_module("ext._settle")
+            _EXT = importlib.import_module("re100sim.ext._settle")
         except ImportError as exc:
             raise ImportError(f"{MISSING_EXTENSION_MESSAGE} Original error: {exc}") from exc
     return _EXT

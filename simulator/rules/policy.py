@@ -50,9 +50,14 @@ Modelling decisions (not fixed by the sources; each is marked [E] where it is an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from re100sim.simulator.scenario.config import (  # the rule set as configured (schema lives with the scenario)
+    DEA_MAX_PENALTY_MULTIPLIER,
+    DEFAULT_INSTALL_COST_KRW_PER_KW,
+    SOLAR_M2_PER_MW,
+    PolicyConfig,
+    RuleName,
+)
 
 __all__ = [
     "HOURS_PER_YEAR",
@@ -82,6 +87,7 @@ __all__ = [
     "solar_mw_for_area",
     "dea_penalty_krw",
     "PolicyConfig",
+    "roof_required_mw",
     "ComplianceRow",
     "ratio_year",
     "required_mw",
@@ -101,9 +107,6 @@ DEA_AREA_THRESHOLD_M2 = 1_000_000.0
 #: Solar: 6.67 m² of building area per kW, seed 001 footnote 2 (102 MW on 80 Gyeonggi complexes
 #: = 680,000 m² = 3.1 % of 21,797,000 m² building area; 680,000 / 102,000 kW = 6.67).
 SOLAR_M2_PER_KW_BUILDING = 6.67
-#: Solar on ground or roof: 10,000 m² per MW, seed 001 option 3 worked example ("1MW당 10,000㎡")
-#: and the area comparison ("태양광 1만㎡").
-SOLAR_M2_PER_MW = 10_000.0
 #: Fuel cell: 180 m² per MW, seed 001 area comparison ("연료전지 180㎡").
 FUEL_CELL_M2_PER_MW = 180.0
 #: Wind: 40,000 m² per MW including turbine spacing, seed 001 ("풍력 4만㎡(터빈 간 간격 포함)").
@@ -112,14 +115,7 @@ WIND_M2_PER_MW = 40_000.0
 #: Fallback capacity factor when no credited plant has produced yet: solar 15 %,
 #: facts.md §0 / §6.2 ([B]/[D]).
 DEFAULT_CAPACITY_FACTOR = 0.15
-#: Installation unit cost for the DEA penalty, KRW per kW. [E]: not in facts.md. Chosen for
-#: commercial rooftop solar at MW scale in 2024-2026; small systems cost more (a 2025 blog lists
-#: 1.2-1.4 M KRW/kW at 10 kW and about 1.7 M KRW/kW at 100 kW, https://pp.tislog.kr/60 [B]).
-DEFAULT_INSTALL_COST_KRW_PER_KW = 1_300_000.0
-#: "Up to 150 % x shortfall x installation unit cost" (facts.md §5, allsorts blog [B]).
-DEA_MAX_PENALTY_MULTIPLIER = 1.5
 
-RuleName = Literal["none", "dea", "gyeonggi_option_1", "gyeonggi_option_2", "gyeonggi_option_3"]
 
 # Year bands shared by [별표 2] and the Gyeonggi option-1 table: (last year of band, ratio).
 # "시행-'26년" covers every year up to and including 2026; "'40년-" every year from 2040.
@@ -321,128 +317,17 @@ def solar_mw_for_area(area_m2: float, m2_per_mw: float = SOLAR_M2_PER_MW) -> flo
 # --- the switchable rule set ------------------------------------------------------------------
 
 
-class PolicyConfig(BaseModel):
-    """Which installation rule the complex is held to, and the parameters it needs
-    (DOMAIN.md §5; seed 001). ``rule: none`` switches the policy off."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    authority_installs: bool = Field(
-        True,
-        description="the complex authority builds public rooftop PV for a year's shortfall at the next year start"
-        " (the rule sets what the complex must install)",
+def roof_required_mw(config: PolicyConfig) -> float:
+    """Option 3 requirement, MW (from roof_area_m2, or industrial_area_m2 x building_coverage)."""
+    if config.roof_area_m2 is not None:
+        return solar_mw_for_area(config.roof_area_m2 * config.roof_share, config.solar_m2_per_mw)
+    if config.industrial_area_m2 is None:
+        raise ValueError("gyeonggi_option_3 needs industrial_area_m2 or roof_area_m2")
+    return option3_required_mw(
+        config.industrial_area_m2, config.building_coverage, config.roof_share, config.solar_m2_per_mw
     )
 
-    rule: RuleName = Field(
-        "none",
-        description="installation rule: none; dea (Distributed Energy Act obligation, 별표 1-2); "
-        "gyeonggi_option_1 (share of forecast use), gyeonggi_option_2 (solar on 20 % of sold lot "
-        "area) or gyeonggi_option_3 (renewables on 30 % of roof area) (seed 001, DOMAIN §5)",
-    )
-    capital_region: bool = Field(
-        True,
-        description="site is in the capital region (수도권: regional ratio 100 %, else 0 % deferred); "
-        "DEA only. Default: Gyeonggi/Incheon complexes are in the capital region (seed 001)",
-    )
-    plan_year: int | None = Field(
-        None,
-        ge=2000,
-        le=2100,
-        description="year the installation plan is filed; sets the yearly-ratio band (별표 2 주3). "
-        "Default: the simulation's first year",
-    )
-    ratio_year_basis: Literal["plan_year", "each_year"] = Field(
-        "plan_year",
-        description="plan_year: the ratio of the filing year holds for the whole run (별표 2 주3); "
-        "each_year: the ratio follows each simulated year (a what-if ratchet)",
-    )
-    forecast_annual_use_mwh: float | None = Field(
-        None,
-        gt=0,
-        description="forecast annual electricity use of the energy-use plan (saturation year, "
-        "별표 1 주1), MWh/yr; default: the simulated use of each year",
-    )
-    project_area_m2: float | None = Field(
-        None,
-        gt=0,
-        description="development project area, m²; the DEA applies from 1,000,000 m² or from "
-        "200,000 MWh/yr of use (facts.md §5)",
-    )
-    sold_lot_area_m2: float | None = Field(
-        None,
-        gt=0,
-        description="sold lot area (분양 대지면적: industrial, commercial and research lots), m²; "
-        "needed by gyeonggi_option_2",
-    )
-    lot_share: float = Field(0.20, gt=0, le=1, description="share of lot area to cover with solar (seed 001 2안: 20 %)")
-    industrial_area_m2: float | None = Field(
-        None,
-        gt=0,
-        description="industrial-facility zone area (산업시설구역), m²; gyeonggi_option_3 needs it "
-        "(with building_coverage) or roof_area_m2",
-    )
-    building_coverage: float = Field(
-        0.5, gt=0, le=1, description="building coverage ratio (건폐율), 0-1; default 50 % (seed 001 worked example)"
-    )
-    roof_area_m2: float | None = Field(
-        None,
-        gt=0,
-        description="total building roof area, m²; alternative to industrial_area_m2 x building_coverage",
-    )
-    roof_share: float = Field(
-        0.30, gt=0, le=1, description="share of roof area to cover (seed 001 3안: 30 %)"
-    )
-    solar_m2_per_mw: float = Field(
-        SOLAR_M2_PER_MW, gt=0, description="land or roof area per MW of solar, m² (seed 001: 10,000)"
-    )
-    design_capacity_factor: float | None = Field(
-        None,
-        gt=0,
-        le=1,
-        description="capacity factor (연간이용률, 0-1) for MWh <-> MW conversions, as set by the "
-        "Korea Energy Agency (별표 1 주4); default: measured from the credited plants' generation "
-        "each year, or 0.15 (facts.md §0) when none has produced",
-    )
-    install_cost_krw_per_kw: float = Field(
-        DEFAULT_INSTALL_COST_KRW_PER_KW,
-        gt=0,
-        description="installation unit cost for the DEA penalty, KRW/kW [E: estimate, MW-scale rooftop solar]",
-    )
-    penalty_multiplier: float = Field(
-        DEA_MAX_PENALTY_MULTIPLIER,
-        ge=0,
-        le=DEA_MAX_PENALTY_MULTIPLIER,
-        description="DEA penalty as a multiple of shortfall x unit cost; the law allows up to 1.5 "
-        "(facts.md §5). The Gyeonggi options carry no penalty",
-    )
 
-    @model_validator(mode="after")
-    def _needs(self):
-        if self.rule == "gyeonggi_option_2" and self.sold_lot_area_m2 is None:
-            raise ValueError("rule gyeonggi_option_2 needs sold_lot_area_m2 (the sold lot area, m²)")
-        if self.rule == "gyeonggi_option_3" and self.industrial_area_m2 is None and self.roof_area_m2 is None:
-            raise ValueError(
-                "rule gyeonggi_option_3 needs industrial_area_m2 (with building_coverage) or roof_area_m2"
-            )
-        if self.industrial_area_m2 is not None and self.roof_area_m2 is not None:
-            raise ValueError("give either roof_area_m2 or industrial_area_m2 (x building_coverage), not both")
-        return self
-
-    def with_plan_year(self, first_year: int) -> PolicyConfig:
-        """This config with ``plan_year`` defaulted to ``first_year`` (the simulation's first year)."""
-        if self.plan_year is not None:
-            return self
-        return self.model_copy(update={"plan_year": int(first_year)})
-
-    def roof_mw(self) -> float:
-        """Option 3 requirement, MW (from roof_area_m2, or industrial_area_m2 x building_coverage)."""
-        if self.roof_area_m2 is not None:
-            return solar_mw_for_area(self.roof_area_m2 * self.roof_share, self.solar_m2_per_mw)
-        if self.industrial_area_m2 is None:
-            raise ValueError("gyeonggi_option_3 needs industrial_area_m2 or roof_area_m2")
-        return option3_required_mw(
-            self.industrial_area_m2, self.building_coverage, self.roof_share, self.solar_m2_per_mw
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -517,7 +402,7 @@ def required_mw(
     if rule == "gyeonggi_option_2":
         return option2_required_mw(config.sold_lot_area_m2, config.lot_share, config.solar_m2_per_mw)
     if rule == "gyeonggi_option_3":
-        return config.roof_mw()
+        return roof_required_mw(config)
     use = _use_mwh(config, annual_use_mwh)
     ry = ratio_year(config, year, first_year)
     if rule == "dea":

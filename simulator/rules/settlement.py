@@ -9,9 +9,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-
-from simulator.billing import MonthUsage
-from simulator.config import FixedPrice, SmpIndexedPrice
+from re100sim.simulator.rules.billing import MonthUsage
+from re100sim.simulator.scenario.config import FixedPrice, SmpIndexedPrice
 
 
 def scale_usage(usage: MonthUsage, keep_fraction: float) -> MonthUsage:

@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from simulator.billing import BillingDemand, monthly_bill_arrays
-from simulator.config import NET_METERING_LIMIT_KW
-from simulator.inputs import YearInputs
-from simulator.kernel import settle_block
-from simulator.monthly import month_usage
-from simulator.settlement import net_metering
-from simulator.settlement_reference import BlockInputs, BlockResult
+from re100sim.simulator.market.monthly import month_usage
+from re100sim.simulator.rules.billing import BillingDemand, monthly_bill_arrays
+from re100sim.simulator.rules.finance import crf, levelisation_factor
+from re100sim.simulator.rules.kernel import settle_block
+from re100sim.simulator.rules.settlement import net_metering
+from re100sim.simulator.rules.settlement_reference import BlockInputs, BlockResult
+from re100sim.simulator.scenario.config import NET_METERING_LIMIT_KW
+from re100sim.simulator.scenario.year_inputs import YearInputs
 
 OPTIONS = ("grid", "green_premium", "green_tariff", "direct_ppa", "rec", "self_generation")
 GRID, PREMIUM, GREEN, PPA, REC, SELF = range(len(OPTIONS))
@@ -37,23 +37,6 @@ class Evaluation:
     target_mwh: np.ndarray  # (D,) its RE target this year (0: none)
     rooftop_kw: np.ndarray  # (D,) rooftop PV it would install
     avoided_krw_per_kwh: np.ndarray  # (D,) grid cost a PPA kWh avoids (its PPA bid ceiling)
-
-
-def crf(rate_pct, years: int):
-    """Capital recovery factor: the yearly annuity per KRW of capex at ``rate_pct`` %/yr over ``years``."""
-    r = np.asarray(rate_pct, dtype=float) / 100.0
-    safe = np.where(r == 0, 1.0, r)
-    return np.where(r == 0, 1.0 / years, safe / (1.0 - (1.0 + safe) ** -years))
-
-
-def levelisation_factor(growth, rate_pct, years: int) -> np.ndarray:
-    """Ratio of the present value of a cost growing at ``growth`` per year to that of a flat
-    cost, over ``years`` at discount rate ``rate_pct``: how much more a grid kWh bought over
-    the horizon weighs than this year's price says."""
-    r = np.asarray(rate_pct, dtype=float)[..., None] / 100.0
-    g = np.asarray(growth, dtype=float)[..., None]
-    t = np.arange(1, years + 1)
-    return (((1 + g) / (1 + r)) ** t).sum(-1) / ((1 / (1 + r)) ** t).sum(-1)
 
 
 def annual_bills(model, year: YearInputs, tenants: np.ndarray, r: BlockResult, which: str, peak_from: str,

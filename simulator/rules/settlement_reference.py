@@ -1,7 +1,7 @@
 """Plain NumPy reference of the hourly settlement kernel (``docs/settlement-kernel.md``).
 
 This module *is* the executable specification and the test oracle of the compiled kernel
-``ext/_settle.pyx`` (called through :func:`simulator.kernel.settle_block`). It favours
+``ext/_settle.pyx`` (called through :func:`re100sim.simulator.rules.kernel.settle_block`). It favours
 clarity over speed. Every rule of the spec's "Per hour" section is independent from one hour
 to the next (no state is carried across hours; only the monthly sums are), so the
 reference processes **all hours of the block at once**: each quantity below is an array over

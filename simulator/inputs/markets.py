@@ -44,9 +44,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from re100sim.simulator.inputs.calendar import (
+    DAY_SATURDAY,
+    DAY_SUNDAY_HOLIDAY,
+    DAY_WEEKDAY,
+    HourlyCalendar,
+)
 from scipy.signal import lfilter
-
-from simulator.calendar import DAY_SATURDAY, DAY_SUNDAY_HOLIDAY, DAY_WEEKDAY, HourlyCalendar
 
 __all__ = [
     "SmpParams",
@@ -60,7 +64,7 @@ __all__ = [
     "REC_HISTORY_CSV",
 ]
 
-_MARKETS_DIR = Path(str(files("scenarios.markets")))  # package data (pyproject.toml)
+_MARKETS_DIR = Path(str(files("re100sim.scenarios.markets")))  # package data (pyproject.toml)
 SMP_HISTORY_CSV = _MARKETS_DIR / "smp_monthly.csv"
 REC_HISTORY_CSV = _MARKETS_DIR / "rec_monthly.csv"
 

@@ -9,8 +9,7 @@ from collections import defaultdict
 
 import numpy as np
 import pandas as pd
-
-from simulator.settlement_reference import BlockResult
+from re100sim.simulator.rules.settlement_reference import BlockResult
 
 # Ledger column -> BlockResult field (docs/settlement-kernel.md "Outputs").
 TENANT_ENERGY = {c: f"tenant_{c}" for c in ("load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh")}

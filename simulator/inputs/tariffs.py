@@ -1,6 +1,6 @@
 """KEPCO tariff tables: loading, registry, hourly rate arrays and tariff paths.
 
-Tables are YAML package data in ``scenarios.tariffs`` (one file per table; the
+Tables are YAML package data in ``re100sim.scenarios.tariffs`` (one file per table; the
 file stem is the table name). Every number in them cites its row in
 ``facts.md`` (§1 KEPCO industrial tariffs, §2 dated increases).
 
@@ -54,8 +54,7 @@ from typing import Annotated, Any
 import numpy as np
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-
-from simulator.calendar import (
+from re100sim.simulator.inputs.calendar import (
     DAY_SATURDAY,
     DAY_SUNDAY_HOLIDAY,
     DAY_TYPE_NAMES,
@@ -67,7 +66,7 @@ from simulator.calendar import (
 TOU_LIGHT, TOU_MID, TOU_PEAK = 0, 1, 2
 TOU_NAMES = ("light", "mid", "peak")
 
-TABLE_PACKAGE = "scenarios.tariffs"
+TABLE_PACKAGE = "re100sim.scenarios.tariffs"
 # KEPCO publishes energy prices to 0.1 KRW/kWh; derived prices are rounded to it.
 _PRICE_DECIMALS = 1
 _VERSION_KEYS = {"effective", "bands", "weekend_discount", "energy_step_krw_per_kwh", "prices"}

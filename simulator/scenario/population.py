@@ -8,12 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from simulator.config import Scenario, TenantBehaviour, TenantGroup, draw
-from simulator.errors import InputError
-from simulator.load import LoadParams, read_profile_file
-from simulator.rng import stream
-from simulator.tariffs import load_table
+from re100sim.simulator.errors import InputError
+from re100sim.simulator.inputs.load import LoadParams, read_profile_file
+from re100sim.simulator.inputs.tariffs import load_table
+from re100sim.simulator.rng import stream
+from re100sim.simulator.scenario.config import (
+    Scenario,
+    TenantBehaviour,
+    TenantGroup,
+    draw,
+)
 
 # facts.md §1.1 "Contract classes": 산업용(갑) < 300 kW <= 산업용(을).
 LARGE_CONTRACT_KW = 300.0
@@ -77,7 +81,7 @@ def _expand_group(scenario: Scenario, gi: int, g: TenantGroup) -> list[TenantSpe
 
 def _default_contract_kw(peak_kw, annual_use_mwh, profile_kw, archetype) -> float:
     """Contract power when the scenario gives none: the expected annual peak [E]."""
-    from simulator.load import natural_load_factor
+    from re100sim.simulator.inputs.load import natural_load_factor
 
     if peak_kw is not None:
         return peak_kw

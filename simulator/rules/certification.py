@@ -1,6 +1,6 @@
 """Certificate flows of a month, a quarter and a year (DOMAIN.md §2-3).
 
-The :class:`~simulator.certificates.CertificateLedger` keeps every certificate with
+The :class:`~re100sim.simulator.rules.certificates.CertificateLedger` keeps every certificate with
 one owner and at most one retirement; this module decides what is issued, moved
 and retired when, and books the KRW of REC trades as invoice lines.
 
@@ -20,9 +20,8 @@ and retired when, and books the KRW of REC trades as invoice lines.
 from __future__ import annotations
 
 import numpy as np
-
-from simulator.certificates import CertificateLedger
-from simulator.billing import round_won
+from re100sim.simulator.rules.billing import round_won
+from re100sim.simulator.rules.certificates import CertificateLedger
 
 RPS_MARKET = "rec_market"  # REC spot market (RPS-obligated buyers, KEA platform): an external party
 EXTERNAL_REC_SOURCE = "rec-market-external"  # RECs bought from plants outside the model

@@ -12,13 +12,32 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-
-from agents.broker import Order
-from simulator.config import FixedPrice, GeneratorSpec, GreenPremium, PpaContract, RecPurchase, ShareVolume, SolarParams
-from simulator.inputs import YearInputs, solar_kw_per_kw, plant_block_output_kw
-from simulator.options import GREEN, OPTIONS, PPA, PREMIUM, REC, SELF, evaluate
-from simulator.procurement import month_key_of, supplies
-from simulator.rng import stream
+from re100sim.agents.broker import Order
+from re100sim.simulator.market.options import (
+    GREEN,
+    OPTIONS,
+    PPA,
+    PREMIUM,
+    REC,
+    SELF,
+    evaluate,
+)
+from re100sim.simulator.market.procurement import month_key_of, supplies
+from re100sim.simulator.rng import stream
+from re100sim.simulator.scenario.config import (
+    FixedPrice,
+    GeneratorSpec,
+    GreenPremium,
+    PpaContract,
+    RecPurchase,
+    ShareVolume,
+    SolarParams,
+)
+from re100sim.simulator.scenario.year_inputs import (
+    YearInputs,
+    plant_block_output_kw,
+    solar_kw_per_kw,
+)
 
 
 def decision_round(model, year: YearInputs) -> None:

@@ -13,7 +13,7 @@ archetype shapes below are estimates **[E]** built on the qualitative facts of
   flatter (KPX data via blog).
 
 Each archetype has a weekday, a Saturday and a Sunday/holiday 24-hour shape
-(relative, weekday peak = 1; day types from :mod:`simulator.calendar`, i.e.
+(relative, weekday peak = 1; day types from :mod:`re100sim.simulator.inputs.calendar`, i.e.
 facts.md §1.5 (c)), multiplied by a monthly factor for cooling (Jul-Aug) and
 heating (Dec-Feb) [E], and by seeded log-normal noise (daily and hourly AR(1)).
 
@@ -48,9 +48,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from re100sim.simulator.inputs.calendar import HourlyCalendar, build_calendar
 from scipy.signal import lfilter
-
-from simulator.calendar import HourlyCalendar, build_calendar
 
 __all__ = [
     "ARCHETYPES",

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from simulator.config import (
+from re100sim.simulator.inputs.load import read_profile_file
+from re100sim.simulator.rules.settlement_reference import BlockInputs
+from re100sim.simulator.scenario.config import (
     FixedPrice,
     GeneratorSpec,
     GreenTariff,
@@ -19,8 +20,6 @@ from simulator.config import (
     SmpIndexedPrice,
     TariffIndexedPrice,
 )
-from simulator.load import read_profile_file
-from simulator.settlement_reference import BlockInputs
 
 # Kernel codes (docs/settlement-kernel.md, inputs table).
 VOLUME_KIND = {"share": 0, "baseload": 1, "shaped": 2}

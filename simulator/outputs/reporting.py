@@ -3,7 +3,7 @@
 The agents' state (options adopted, awareness, contracted MW) is collected by a Mesa
 DataCollector at each month end; money and energy series are aggregated from the
 ledgers afterwards (they already hold every line); compliance is assessed each year
-against the scenario's policy rule (simulator.policy, DOMAIN.md §5).
+against the scenario's policy rule (re100sim.simulator.rules.policy, DOMAIN.md §5).
 """
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ import dataclasses
 import mesa
 import numpy as np
 import pandas as pd
-
-from simulator.ledger import month_label
-from simulator.options import OPTIONS
-from simulator.policy import compliance
-from simulator.procurement import supplies, supply_months
+from re100sim.simulator.market.options import OPTIONS
+from re100sim.simulator.market.procurement import supplies, supply_months
+from re100sim.simulator.outputs.ledger import month_label
+from re100sim.simulator.rules.policy import compliance
 
 
 def contracted_mw(model, month_key: int) -> float:
@@ -50,7 +49,7 @@ def adoption_summary(model) -> dict:
 
 
 def assess_year(model, year: int, t_energy: pd.DataFrame, g_energy: pd.DataFrame):
-    """Compliance row for calendar ``year`` from its energy (simulator.policy.compliance)."""
+    """Compliance row for calendar ``year`` from its energy (re100sim.simulator.rules.policy.compliance)."""
     cfg = model.scenario.policy
     te = t_energy[t_energy["month"] // 12 == year]
     ge = g_energy[g_energy["month"] // 12 == year] if not g_energy.empty else g_energy

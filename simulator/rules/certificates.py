@@ -77,7 +77,7 @@ HELD, RETIRED = "issued", "retired"  # batch status values (``issued`` = live, h
 
 
 def _month_label(month_key: int) -> str:
-    """``year*12 + month-1`` -> ``"YYYY-MM"`` (same as :func:`simulator.ledger.month_label`)."""
+    """``year*12 + month-1`` -> ``"YYYY-MM"`` (same as :func:`re100sim.simulator.outputs.ledger.month_label`)."""
     return f"{month_key // 12:04d}-{month_key % 12 + 1:02d}"
 
 

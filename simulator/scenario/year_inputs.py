@@ -1,7 +1,7 @@
 """A year block's inputs: calendar, tariff rates, loads, plant outputs and prices.
 
 Built once at each year start (memory grows with one year, not with the horizon);
-every random draw comes from its own seeded stream (``simulator.rng``).
+every random draw comes from its own seeded stream (``re100sim.simulator.rng``).
 """
 from __future__ import annotations
 
@@ -9,15 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from simulator.calendar import HourlyCalendar
-from simulator.config import GeneratorSpec, Scenario
-from simulator.load import profile_for_block, tenant_load_kw
-from simulator.markets import rec_price_krw_per_rec, smp_krw_per_kwh
-from simulator.population import TenantSpec
-from simulator.rng import stream
-from simulator.solar import fuel_cell_kw, solar_ac_kw
-from simulator.tariffs import HourlyRates, hourly_rates
+from re100sim.simulator.inputs.calendar import HourlyCalendar
+from re100sim.simulator.inputs.load import profile_for_block, tenant_load_kw
+from re100sim.simulator.inputs.markets import rec_price_krw_per_rec, smp_krw_per_kwh
+from re100sim.simulator.inputs.solar import fuel_cell_kw, solar_ac_kw
+from re100sim.simulator.inputs.tariffs import HourlyRates, hourly_rates
+from re100sim.simulator.rng import stream
+from re100sim.simulator.scenario.config import GeneratorSpec, Scenario
+from re100sim.simulator.scenario.population import TenantSpec
 
 
 @dataclass
@@ -84,7 +83,7 @@ _UNIT_SOLAR: dict = {}
 def solar_kw_per_kw(seed: int, k: int, lat: float, lon: float, params, cal: HourlyCalendar) -> np.ndarray:
     """Output per kW of capacity. One weather stream per complex and year (plants on one site
     see the same clouds) and output proportional to capacity (the inverter is sized with it,
-    simulator.solar), so every plant with the same parameters shares one profile per year."""
+    re100sim.simulator.inputs.solar), so every plant with the same parameters shares one profile per year."""
     key = (seed, k, lat, lon, params, cal.timestamps[0], cal.n_hours)
     if key not in _UNIT_SOLAR:
         if len(_UNIT_SOLAR) > 64:

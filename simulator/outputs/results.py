@@ -16,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from simulator.errors import InputError
+from re100sim.simulator.errors import InputError
 
 KWH_PER_MWH = 1000.0
 # Residuals below these are floating-point noise (reported, never hidden).

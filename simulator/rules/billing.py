@@ -6,7 +6,7 @@ Bill formula (facts.md §1.1 "Bill formula"): 기본요금 + 전력량요금 + �
 charge (§1.1) is not modelled.
 
 Flow: :func:`month_usage` aggregates a tenant's hourly load against
-:class:`~simulator.tariffs.HourlyRates`; :func:`billing_demand_kw` applies the
+:class:`~re100sim.simulator.inputs.tariffs.HourlyRates`; :func:`billing_demand_kw` applies the
 demand ratchet; :func:`monthly_bill` turns both into invoice lines in won.
 
 The scalar functions are the readable specification. For many tenants at once the
@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-
-from simulator.calendar import HourlyCalendar
-from simulator.tariffs import TOU_LIGHT, TOU_NAMES, HourlyRates
+from re100sim.simulator.inputs.calendar import HourlyCalendar
+from re100sim.simulator.inputs.tariffs import TOU_LIGHT, TOU_NAMES, HourlyRates
 
 # facts.md §1.1 "Billing demand": months whose peaks are carried for 12 months,
 # and the floor as a share of contract power.
@@ -333,7 +332,7 @@ class MonthUsageArrays:
         )
 
     def scaled(self, keep_fraction) -> MonthUsageArrays:
-        """:func:`simulator.settlement.scale_usage` for each tenant: kWh, energy KRW,
+        """:func:`re100sim.simulator.rules.settlement.scale_usage` for each tenant: kWh, energy KRW,
         climate and fuel charges times ``keep_fraction`` (N,) clipped to [0, 1]; peak
         and basic rate unchanged."""
         f = np.clip(np.broadcast_to(np.asarray(keep_fraction, dtype=float), (len(self),)), 0.0, 1.0)

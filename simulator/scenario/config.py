@@ -22,14 +22,21 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-
-from scenarios import bundled_scenarios
-from simulator.errors import InputError, dotted_path
-from simulator.load import LoadParams, ProfileFileError, read_profile_file
-from simulator.markets import RecParams, SmpParams
-from simulator.policy import PolicyConfig
-from simulator.solar import SolarParams
-from simulator.tariffs import TariffPath, UnknownTariffError, available_tables, load_table
+from re100sim.scenarios import bundled_scenarios
+from re100sim.simulator.errors import InputError, dotted_path
+from re100sim.simulator.inputs.load import (
+    LoadParams,
+    ProfileFileError,
+    read_profile_file,
+)
+from re100sim.simulator.inputs.markets import RecParams, SmpParams
+from re100sim.simulator.inputs.solar import SolarParams
+from re100sim.simulator.inputs.tariffs import (
+    TariffPath,
+    UnknownTariffError,
+    available_tables,
+    load_table,
+)
 
 # The bundled tariff history starts on 2022-01-01 (facts.md §2); holidays and
 # tariffs are not defined far into the future, so the horizon is bounded too.
@@ -42,6 +49,135 @@ class _Model(BaseModel):
 
 
 PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+# --- policy: which installation rule applies (functions in rules/policy.py) -------------------
+
+#: Solar on ground or roof: 10,000 m² per MW, seed 001 option 3 worked example ("1MW당 10,000㎡")
+#: and the area comparison ("태양광 1만㎡").
+SOLAR_M2_PER_MW = 10_000.0
+#: Installation unit cost for the DEA penalty, KRW per kW. [E]: not in facts.md. Chosen for
+#: commercial rooftop solar at MW scale in 2024-2026; small systems cost more (a 2025 blog lists
+#: 1.2-1.4 M KRW/kW at 10 kW and about 1.7 M KRW/kW at 100 kW, https://pp.tislog.kr/60 [B]).
+DEFAULT_INSTALL_COST_KRW_PER_KW = 1_300_000.0
+#: "Up to 150 % x shortfall x installation unit cost" (facts.md §5, allsorts blog [B]).
+DEA_MAX_PENALTY_MULTIPLIER = 1.5
+
+RuleName = Literal["none", "dea", "gyeonggi_option_1", "gyeonggi_option_2", "gyeonggi_option_3"]
+
+
+class PolicyConfig(BaseModel):
+    """Which installation rule the complex is held to, and the parameters it needs
+    (DOMAIN.md §5; seed 001). ``rule: none`` switches the policy off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    authority_installs: bool = Field(
+        True,
+        description="the complex authority builds public rooftop PV for a year's shortfall at the next year start"
+        " (the rule sets what the complex must install)",
+    )
+
+    rule: RuleName = Field(
+        "none",
+        description="installation rule: none; dea (Distributed Energy Act obligation, 별표 1-2); "
+        "gyeonggi_option_1 (share of forecast use), gyeonggi_option_2 (solar on 20 % of sold lot "
+        "area) or gyeonggi_option_3 (renewables on 30 % of roof area) (seed 001, DOMAIN §5)",
+    )
+    capital_region: bool = Field(
+        True,
+        description="site is in the capital region (수도권: regional ratio 100 %, else 0 % deferred); "
+        "DEA only. Default: Gyeonggi/Incheon complexes are in the capital region (seed 001)",
+    )
+    plan_year: int | None = Field(
+        None,
+        ge=2000,
+        le=2100,
+        description="year the installation plan is filed; sets the yearly-ratio band (별표 2 주3). "
+        "Default: the simulation's first year",
+    )
+    ratio_year_basis: Literal["plan_year", "each_year"] = Field(
+        "plan_year",
+        description="plan_year: the ratio of the filing year holds for the whole run (별표 2 주3); "
+        "each_year: the ratio follows each simulated year (a what-if ratchet)",
+    )
+    forecast_annual_use_mwh: float | None = Field(
+        None,
+        gt=0,
+        description="forecast annual electricity use of the energy-use plan (saturation year, "
+        "별표 1 주1), MWh/yr; default: the simulated use of each year",
+    )
+    project_area_m2: float | None = Field(
+        None,
+        gt=0,
+        description="development project area, m²; the DEA applies from 1,000,000 m² or from "
+        "200,000 MWh/yr of use (facts.md §5)",
+    )
+    sold_lot_area_m2: float | None = Field(
+        None,
+        gt=0,
+        description="sold lot area (분양 대지면적: industrial, commercial and research lots), m²; "
+        "needed by gyeonggi_option_2",
+    )
+    lot_share: float = Field(0.20, gt=0, le=1, description="share of lot area to cover with solar (seed 001 2안: 20 %)")
+    industrial_area_m2: float | None = Field(
+        None,
+        gt=0,
+        description="industrial-facility zone area (산업시설구역), m²; gyeonggi_option_3 needs it "
+        "(with building_coverage) or roof_area_m2",
+    )
+    building_coverage: float = Field(
+        0.5, gt=0, le=1, description="building coverage ratio (건폐율), 0-1; default 50 % (seed 001 worked example)"
+    )
+    roof_area_m2: float | None = Field(
+        None,
+        gt=0,
+        description="total building roof area, m²; alternative to industrial_area_m2 x building_coverage",
+    )
+    roof_share: float = Field(
+        0.30, gt=0, le=1, description="share of roof area to cover (seed 001 3안: 30 %)"
+    )
+    solar_m2_per_mw: float = Field(
+        SOLAR_M2_PER_MW, gt=0, description="land or roof area per MW of solar, m² (seed 001: 10,000)"
+    )
+    design_capacity_factor: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="capacity factor (연간이용률, 0-1) for MWh <-> MW conversions, as set by the "
+        "Korea Energy Agency (별표 1 주4); default: measured from the credited plants' generation "
+        "each year, or 0.15 (facts.md §0) when none has produced",
+    )
+    install_cost_krw_per_kw: float = Field(
+        DEFAULT_INSTALL_COST_KRW_PER_KW,
+        gt=0,
+        description="installation unit cost for the DEA penalty, KRW/kW [E: estimate, MW-scale rooftop solar]",
+    )
+    penalty_multiplier: float = Field(
+        DEA_MAX_PENALTY_MULTIPLIER,
+        ge=0,
+        le=DEA_MAX_PENALTY_MULTIPLIER,
+        description="DEA penalty as a multiple of shortfall x unit cost; the law allows up to 1.5 "
+        "(facts.md §5). The Gyeonggi options carry no penalty",
+    )
+
+    @model_validator(mode="after")
+    def _needs(self):
+        if self.rule == "gyeonggi_option_2" and self.sold_lot_area_m2 is None:
+            raise ValueError("rule gyeonggi_option_2 needs sold_lot_area_m2 (the sold lot area, m²)")
+        if self.rule == "gyeonggi_option_3" and self.industrial_area_m2 is None and self.roof_area_m2 is None:
+            raise ValueError(
+                "rule gyeonggi_option_3 needs industrial_area_m2 (with building_coverage) or roof_area_m2"
+            )
+        if self.industrial_area_m2 is not None and self.roof_area_m2 is not None:
+            raise ValueError("give either roof_area_m2 or industrial_area_m2 (x building_coverage), not both")
+        return self
+
+    def with_plan_year(self, first_year: int) -> PolicyConfig:
+        """This config with ``plan_year`` defaulted to ``first_year`` (the simulation's first year)."""
+        if self.plan_year is not None:
+            return self
+        return self.model_copy(update={"plan_year": int(first_year)})
 
 
 # --- distributions for tenant groups -------------------------------------------------------
@@ -103,7 +239,7 @@ def checked_profile_path(v: Path, info: ValidationInfo) -> Path:
 # facts.md §4.4: net metering for solar up to 1,000 kW since 2016-10-01.
 NET_METERING_LIMIT_KW = 1000.0
 # [E] installed cost of rooftop PV: no figure in facts.md (§8); a blog range for 10-100 kW systems
-# is 1.2-1.7 M KRW/kW [B] (simulator.policy); larger rooftop arrays sit at the low end.
+# is 1.2-1.7 M KRW/kW [B] (re100sim.simulator.rules.policy); larger rooftop arrays sit at the low end.
 PV_CAPEX_KRW_PER_KW = 1_200_000.0
 
 
@@ -191,7 +327,7 @@ class TenantGroup(_Model):
     name: str = Field(min_length=1, description="tenant name; groups get '-001', '-002' suffixes")
     count: int = Field(1, ge=1, le=100_000, description="number of tenants in the group")
     archetype: Literal["continuous", "one_shift", "two_shift"] = Field(
-        "two_shift", description="load archetype (simulator.load)"
+        "two_shift", description="load archetype (re100sim.simulator.inputs.load)"
     )
     annual_use_mwh: Amount | None = Field(None, description="annual electricity use, MWh/yr")
     peak_kw: Amount | None = Field(None, description="annual peak demand, kW (optional)")
@@ -615,7 +751,7 @@ class Scenario(_Model):
 
     @property
     def end_date(self) -> dt.date:
-        from simulator.calendar import year_blocks
+        from re100sim.simulator.inputs.calendar import year_blocks
 
         return year_blocks(self.start_date, self.years)[-1][1]
 
@@ -625,7 +761,7 @@ class Scenario(_Model):
 
 def resolve_scenario_path(name_or_path: str | None) -> Path:
     """A file path, or the name of a bundled scenario (default: the bundled default)."""
-    from scenarios import DEFAULT_SCENARIO
+    from re100sim.scenarios import DEFAULT_SCENARIO
 
     if name_or_path is None:
         name_or_path = DEFAULT_SCENARIO

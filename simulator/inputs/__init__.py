@@ -1,0 +1,1 @@
+"""Inputs: calendar, tariffs, load and solar profiles, wholesale prices (lowest stage)."""

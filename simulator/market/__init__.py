@@ -1,0 +1,1 @@
+"""The market: options, decisions, procurement state and the month's settlement between parties."""

@@ -1,0 +1,1 @@
+"""Outputs: the ledger, KPIs and results files, reporting."""

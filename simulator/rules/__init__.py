@@ -1,0 +1,1 @@
+"""Rules: bills, contract settlement, the settlement kernel, certificates, policy, finance."""

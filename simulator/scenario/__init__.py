@@ -1,0 +1,1 @@
+"""The scenario: validated configuration, the tenant population and each year's inputs."""
