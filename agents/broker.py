@@ -1,4 +1,4 @@
-"""Broker: the direct-PPA platform operator (DOMAIN.md §1; seed 000: KT)."""
+"""Broker: the direct-PPA platform operator (docs/domain.md#agents; the Namdong direct-PPA proposal: KT)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -59,7 +59,7 @@ def double_auction(bids: list[Order], offers: list[Order], mechanism: str = "uni
 
 
 class Broker(mesa.Agent):
-    """Meters, settles and bills PPAs, passing network fees through (seed 000).
+    """Meters, settles and bills PPAs, passing network fees through (the Namdong direct-PPA proposal).
     State: its fee terms and the last clearing price. Decision: :meth:`clear`."""
 
     def __init__(self, model: mesa.Model, terms: BrokerTerms):

@@ -1,13 +1,13 @@
-"""Generator: a solar plant or fuel cell selling energy (DOMAIN.md §1)."""
+"""Generator: a solar plant or fuel cell selling energy (docs/domain.md#agents)."""
 from __future__ import annotations
 
 import mesa
 from re100sim.simulator.rules.finance import crf
 from re100sim.simulator.scenario.config import GeneratorSpec
 
-# [E] No published PPA cost build-up (facts.md §8). A private seller wants its market
+# [E] No published PPA cost build-up (docs/domain.md#gaps). A private seller wants its market
 # alternative (SMP + REC), discounted for a long fixed price's certainty, and at least its
-# LCOE plus a margin; a public owner (seed 000: Namdong, supply price below the tariff) asks LCOE + margin.
+# LCOE plus a margin; a public owner (the Namdong direct-PPA proposal: Namdong, supply price below the tariff) asks LCOE + margin.
 CERTAINTY_DISCOUNT = 0.30
 MARGIN = 0.10
 

@@ -1,4 +1,4 @@
-"""Tenant: a factory in the complex (DOMAIN.md §1)."""
+"""Tenant: a factory in the complex (docs/domain.md#agents)."""
 from __future__ import annotations
 
 import mesa

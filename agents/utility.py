@@ -1,4 +1,4 @@
-"""Utility: KEPCO, the single retail seller on the regulated tariff (DOMAIN.md §1)."""
+"""Utility: KEPCO, the single retail seller on the regulated tariff (docs/domain.md#agents)."""
 from __future__ import annotations
 
 import mesa

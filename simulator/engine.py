@@ -71,10 +71,10 @@ class ComplexModel(mesa.Model):
         self.replan()
         self.ledger = Ledger(tenants=[t.name for t in self.tenants])
         self.certs = CertificateLedger()
-        # Billing-demand ratchets (facts.md §1.1), for the actual bills and the grid-only baseline.
+        # Billing-demand ratchets (docs/domain.md#bill-structure), for the actual bills and the grid-only baseline.
         self.demand_actual = BillingDemand(len(tenants))
         self.demand_baseline = BillingDemand(len(tenants))
-        self.net_metering_bank_kwh = np.zeros(len(tenants))  # facts.md §4.4: carried forward
+        self.net_metering_bank_kwh = np.zeros(len(tenants))  # docs/domain.md#self-generation: carried forward
         self.year_load_kwh = np.zeros(len(tenants))  # calendar year to date, for REC targets
         self.year: YearInputs | None = None
         self.current_month_key = sc.start_date.year * 12 + sc.start_date.month - 1
@@ -164,7 +164,7 @@ def monthly_settlement(model: ComplexModel, year: YearInputs):
 
 
 def rec_trading(model: ComplexModel):
-    """After each billed month: quarterly REC sales (DOMAIN §3: the broker trades RECs
+    """After each billed month: quarterly REC sales (docs/domain.md#time-and-settlement: the broker trades RECs
     quarterly) and, at each calendar year's end and at the horizon's end, the target
     tenants' unbundled REC purchases."""
     last_month = model.blocks[-1][1].year * 12 + model.blocks[-1][1].month - 2
@@ -185,7 +185,7 @@ def rec_trading(model: ComplexModel):
 
 def install_for_policy(model: ComplexModel, start) -> None:
     """The rule sets what the complex must install: last year's shortfall is built by the
-    complex authority as public rooftop PV in the complex (DOMAIN §5; policy.authority_installs)."""
+    complex authority as public rooftop PV in the complex (docs/domain.md#policy-rules; policy.authority_installs)."""
     cfg = model.scenario.policy
     if not model.compliance_rows or not cfg.authority_installs:
         return

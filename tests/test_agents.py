@@ -142,7 +142,7 @@ def test_outages_reduce_output_by_expected_availability(tmp_path):
 @pytest.mark.slow
 def test_tariff_shock_raises_ppa_and_self_generation_adoption(tmp_path):
     """The bundled tariff-shock-2022 vs tariff-flat (same tenants, plants, seed): the 2022-24
-    increases lead the agents themselves to more PPAs and more rooftop PV (seed 001's direction)."""
+    increases lead the agents themselves to more PPAs and more rooftop PV (the Gyeonggi new-complex study's direction)."""
     s_shock, _ = run_scenario(tmp_path, "tariff-shock-2022")
     s_flat, _ = run_scenario(tmp_path, "tariff-flat")
     a, b = s_shock["adoption"], s_flat["adoption"]
@@ -159,7 +159,7 @@ def test_counterparty_exposure_hand_worked():
     from re100sim.simulator.outputs.reporting import counterparty_risk
     from re100sim.simulator.scenario.config import FixedPrice, PpaContract, ShareVolume
 
-    spec = GeneratorSpec(name="pv", capacity_kw=1000)  # rooftop solar <= 3 MW: weight 1.5 (facts.md §3.3)
+    spec = GeneratorSpec(name="pv", capacity_kw=1000)  # rooftop solar <= 3 MW: weight 1.5 (docs/domain.md#rec-weights)
     c = PpaContract(name="c", generator="pv", tenant="t", volume=ShareVolume(kind="share", share=0.5),
                     price=FixedPrice(kind="fixed", price_krw_per_kwh=200.0), start_date="2026-01-01", term_years=3)
     now = 2026 * 12 + 11  # December 2026: 2027-01 .. 2028-12 remain

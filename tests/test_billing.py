@@ -3,12 +3,12 @@
 Every expected value is worked by hand in the comment beside it. Golden bills use a
 constant load for a whole month; hours per TOU period are counted from the real
 Korean calendar:
-- pre-reform bands (§1.5 (a), Mar-Oct): weekday light 10 h (22-08), mid 8 h
+- pre-reform bands (domain.md#time-of-use-periods (a), Mar-Oct): weekday light 10 h (22-08), mid 8 h
   (08-11, 12-13, 18-22), peak 6 h (11-12, 13-18);
-- post-reform bands (§1.5 (b), Mar-Oct): weekday light 10 h (22-08), mid 8 h
+- post-reform bands (domain.md#time-of-use-periods (b), Mar-Oct): weekday light 10 h (22-08), mid 8 h
   (08-15, 21-22), peak 6 h (15-21);
-- Saturday: peak billed mid -> light 10, mid 14; Sunday/holiday: light 24 (§1.5 (c)).
-Rounding (facts.md §1.1): each charge truncated to the won, fund truncated to 10 won,
+- Saturday: peak billed mid -> light 10, mid 14; Sunday/holiday: light 24 (domain.md#time-of-use-periods (c)).
+Rounding (docs/domain.md#bill-structure): each charge truncated to the won, fund truncated to 10 won,
 VAT rounded to the won, both on the 전기요금계. Surcharges: climate 9.0, fuel +5.0
 KRW/kWh, fund 2.7 % (from 2025-07-01), VAT 10 %.
 """
@@ -68,7 +68,7 @@ def golden_bill(option, start, end, load_kw, contract_kw):
 
 def test_golden_eul_pre_reform_march_2026():
     # 산업용(을) 고압A 선택Ⅱ, 456.7 kW constant, contract 500 kW, March 2026 (spring/fall,
-    # pre-reform, §1.2: 110.9 / 133.4 / 164.1, basic 8,320).
+    # pre-reform, domain.md#tariff-tables: 110.9 / 133.4 / 164.1, basic 8,320).
     # Days: Sundays 1 (삼일절), 8, 15, 22, 29 = 5; substitute holiday Mon 2 -> 6 light days;
     # Saturdays 7, 14, 21, 28 = 4; weekdays 31 - 6 - 4 = 21.
     # Hours: light 21x10 + 4x10 + 6x24 = 394; mid 21x8 + 4x14 = 224; peak 21x6 = 126 (sum 744).
@@ -88,7 +88,7 @@ def test_golden_eul_pre_reform_march_2026():
 
 
 def test_golden_eul_month_crossing_reform_april_2026():
-    # Same tenant, April 2026: 1-15 pre-reform (§1.2), 16-30 post-reform (§1.3:
+    # Same tenant, April 2026: 1-15 pre-reform (domain.md#tariff-tables), 16-30 post-reform (domain.md#tariff-tables:
     # 116.0 / 133.4 / 150.9, and 50 % off 11-14 h on spring/fall weekends).
     # No holidays in April 2026. Apr 1-15: weekdays 1-3, 6-10, 13-15 = 11, Sat 4, 11, Sun 5, 12.
     # Apr 16-30: weekdays 16-17, 20-24, 27-30 = 11, Sat 18, 25, Sun 19, 26.
@@ -117,7 +117,7 @@ def test_golden_eul_month_crossing_reform_april_2026():
 
 
 def test_golden_eul_post_reform_october_2026():
-    # 산업용(을) 고압A 선택Ⅱ, 456.7 kW, October 2026 (post-reform, §1.3 s/f 116.0/133.4/150.9).
+    # 산업용(을) 고압A 선택Ⅱ, 456.7 kW, October 2026 (post-reform, domain.md#tariff-tables s/f 116.0/133.4/150.9).
     # Holidays: Sat 3 (개천절), Mon 5 (substitute), Fri 9 (한글날); Sundays 4, 11, 18, 25
     # -> 7 light days; plain Saturdays 10, 17, 24, 31 = 4; weekdays 31 - 7 - 4 = 20.
     # Hours: light 20x10 + 4x10 + 7x24 = 408; mid 20x8 + 4x14 = 216; peak 20x6 = 120.
@@ -143,7 +143,7 @@ def test_golden_eul_post_reform_october_2026():
 
 def test_golden_gap2_pre_reform_august_2025():
     # 산업용(갑)Ⅱ 고압A 선택Ⅱ, 123.4 kW, contract 200 kW, August 2025 (summer, pre-reform
-    # bands; §1.4: 90.8 / 116.6 / 150.1, basic 7,470). Fund 2.7 % (from 2025-07-01).
+    # bands; domain.md#tariff-tables: 90.8 / 116.6 / 150.1, basic 7,470). Fund 2.7 % (from 2025-07-01).
     # Days: Fri 15 (광복절) + Sundays 3, 10, 17, 24, 31 = 6 light days; Saturdays 2, 9, 16, 23,
     # 30 = 5; weekdays 31 - 6 - 5 = 20.
     # Hours: light 20x10 + 5x10 + 6x24 = 394; mid 20x8 + 5x14 = 230; peak 20x6 = 120.

@@ -1,4 +1,4 @@
-"""HourlyCalendar: hours, day types (facts.md §1.5 (c)), seasons and billing months.
+"""HourlyCalendar: hours, day types (docs/domain.md#time-of-use-periods (c)), seasons and billing months.
 
 Holiday dates are the real Korean public holidays (2025/2026), checked by hand
 against the official calendar.
@@ -60,7 +60,7 @@ def test_saturday_holiday_counts_as_holiday():
 
 
 def test_seasons():
-    # facts.md conventions: summer Jun-Aug, spring/fall Mar-May and Sep-Oct, winter Nov-Feb.
+    # Season convention (docs/domain.md#time-of-use-periods): summer Jun-Aug, spring/fall Mar-May and Sep-Oct, winter Nov-Feb.
     cal = build_calendar(dt.date(2026, 1, 1), dt.date(2027, 1, 1))
     by_month = {m: set(cal.season[cal.month == m].tolist()) for m in range(1, 13)}
     assert by_month == {

@@ -1,8 +1,8 @@
 """Certificate ledger: balances, splits, FIFO, misuse, REC weights, double counting, invariants.
 
 Every expected value is worked by hand in the comment beside it. Months are ``month_key`` =
-``year * 12 + month - 1`` (re100sim.simulator.inputs.calendar). Rules: DOMAIN.md §2 (one owner, retired once,
-green certificates not resellable, self-use RECs retired to claim own use); facts.md §3.2-3.3
+``year * 12 + month - 1`` (re100sim.simulator.inputs.calendar). Rules: docs/domain.md#procurement-routes (one owner, retired once,
+green certificates not resellable, self-use RECs retired to claim own use); docs/domain.md#rec-prices-3.3
 (1 REC = 1 MWh x weight; rooftop solar <= 3 MW weight 1.5).
 """
 from __future__ import annotations
@@ -192,7 +192,7 @@ def test_bad_inputs_raise():
 
 
 def test_rec_weight_counts_certificates_not_claim():
-    # Rooftop solar <= 3 MW: weight 1.5 (facts.md §3.3); 1 REC = 1 MWh x weight (§3.2).
+    # Rooftop solar <= 3 MW: weight 1.5 (docs/domain.md#rec-weights); 1 REC = 1 MWh x weight (domain.md#rec-prices).
     led = CertificateLedger()
     b = led.issue("rec", "roof_pv", AUG, 100.0, owner="roof_pv", weight=1.5)
     assert led.batch(b).certificates == 150.0  # 100 MWh x 1.5
@@ -219,7 +219,7 @@ def test_green_certificates_are_one_per_kwh():
 
 
 def seed003_ledger() -> CertificateLedger:
-    """Green tariff (seed 003): pool plant 100 MWh in Aug 2025; green certificates to subscriber T1;
+    """Green tariff (the KIEE 2020 green-tariff paper): pool plant 100 MWh in Aug 2025; green certificates to subscriber T1;
     the plant keeps its RECs (step 2) and sells them to tenant T2."""
     led = CertificateLedger()
     led.register_generation("pool_pv", AUG, 100.0)
@@ -293,7 +293,7 @@ def test_register_generation_adds_parts_of_a_month():
 
 
 def test_self_use_plant_claim_only_by_retiring_own_recs():
-    # DOMAIN §2 table: RECs of own plant must be retired, not sold, to claim RE use.
+    # docs/domain.md#procurement-routes table: RECs of own plant must be retired, not sold, to claim RE use.
     led = CertificateLedger()
     led.register_generation("T1_roof", AUG, 50.0)
     led.issue("rec", "T1_roof", AUG, 50.0, owner="T1", weight=1.5)

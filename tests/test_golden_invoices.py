@@ -5,12 +5,12 @@ output), so January 2026's hours can be counted by hand:
 
 January 2026 (31 days): 1 Jan (Thu) is a holiday; Sundays 4, 11, 18, 25; Saturdays 3, 10,
 17, 24, 31. Day types: 21 weekdays, 5 Saturdays, 5 Sundays/holidays.
-Winter bands (facts.md §1.5): light 22-08 (10 h), mid 08-09, 12-16, 19-22 (8 h), peak 09-12,
+Winter bands (docs/domain.md#time-of-use-periods): light 22-08 (10 h), mid 08-09, 12-16, 19-22 (8 h), peak 09-12,
 16-19 (6 h). Saturday peak hours are billed at mid; Sundays/holidays are all light.
 Hours: light 21x10 + 5x10 + 5x24 = 380; mid 21x8 + 5x14 = 238; peak 21x6 = 126 (total 744).
-산업용(을) 고압A 선택Ⅱ winter prices in force (facts.md §1.2, from 2024-10-24): 117.9 / 164.0 /
+산업용(을) 고압A 선택Ⅱ winter prices in force (docs/domain.md#tariff-tables, from 2024-10-24): 117.9 / 164.0 /
 221.5 KRW/kWh; basic 8,320 KRW/kW; climate 9.0, fuel adjustment +5.0 KRW/kWh; fund 2.7 %
-(truncated to 10 won), VAT 10 % (facts.md §1.1).
+(truncated to 10 won), VAT 10 % (docs/domain.md#bill-structure).
 """
 from __future__ import annotations
 
@@ -68,14 +68,14 @@ def test_direct_ppa_month(tmp_path):
     assert kepco["energy_light"] == 8_960_400  # 76,000 x 117.9
     assert kepco["energy_mid"] == 7_806_400  # 47,600 x 164.0
     assert kepco["energy_peak"] == 5_581_800  # 25,200 x 221.5
-    # A PPA user keeps paying the basic charge on its full demand (facts.md §4.3): 500 kW x 8,320.
+    # A PPA user keeps paying the basic charge on its full demand (docs/domain.md#direct-ppa): 500 kW x 8,320.
     assert kepco["basic_charge"] == 4_160_000
     assert kepco["climate_environment"] == 1_339_200  # 148,800 x 9.0
     assert kepco["fuel_cost_adjustment"] == 744_000  # 148,800 x 5.0
     # 전기요금계 = 4,160,000 + 8,960,400 + 7,806,400 + 5,581,800 + 1,339,200 + 744,000 = 28,591,800
     assert kepco["power_industry_fund"] == 771_970  # 28,591,800 x 0.027 = 771,978.6 -> 771,970
     assert kepco["vat"] == 2_859_180  # 28,591,800 x 0.1
-    # RECs: the fuel cell's 223.2 MWh earn 223.2 x 1.9 = 424.08 RECs (facts.md §3.3); bundled with
+    # RECs: the fuel cell's 223.2 MWh earn 223.2 x 1.9 = 424.08 RECs (docs/domain.md#rec-weights); bundled with
     # the PPA, the tenant retires 223.2 MWh for its January claim.
     jan = certs[(certs.month == "2026-01") & (certs.kind == "rec")]
     assert jan["mwh"].sum() == pytest.approx(223.2)
@@ -87,7 +87,7 @@ def test_green_tariff_pro_rata_month(tmp_path):
     """Two subscribers (flat 500 and 400 kW) share a 100 kW pooled fuel cell (74,400 kWh in
     January). Subscriptions 584 and 1,168 MWh/yr -> January shares 584,000 x 744/8,760 = 49,600
     and 99,200 kWh (total 148,800): the pool covers half, so 24,800 and 49,600 kWh are allocated
-    (seed 003: pro rata to subscribed demand), billed at the fixed standard price 150 KRW/kWh."""
+    (the KIEE 2020 green-tariff paper: pro rata to subscribed demand), billed at the fixed standard price 150 KRW/kWh."""
     data = {
         "name": "golden-green",
         "tenants": [{"name": "a", "load_file": str(flat_csv(tmp_path / "a.csv", 500.0))},
@@ -109,7 +109,7 @@ def test_green_tariff_pro_rata_month(tmp_path):
     assert a["energy_peak"] == 13_024_200  # 63,000 x 221.5 x 14/15
     assert a["climate_environment"] == 3_124_800  # 347,200 x 9.0
     assert a["fuel_cost_adjustment"] == 1_736_000  # 347,200 x 5.0
-    assert a["basic_charge"] == 4_160_000  # unchanged (seed 003 step 4): 500 kW x 8,320
+    assert a["basic_charge"] == 4_160_000  # unchanged (the KIEE 2020 green-tariff paper step 4): 500 kW x 8,320
     # 전기요금계 incl. the green line = 64,887,533; fund 1,751,963.4 -> 1,751,960; VAT 6,488,753.3
     assert a["power_industry_fund"] == 1_751_960
     assert a["vat"] == 6_488_753
@@ -117,10 +117,10 @@ def test_green_tariff_pro_rata_month(tmp_path):
     assert qb["green_tariff_energy"] == pytest.approx(49_600.0)
     assert b["green_tariff_energy"] == 7_440_000  # 49,600 x 150
     assert b["energy_mid"] == 13_010_666  # 95,200 x 164.0 x 5/6 = 13,010,666.7
-    # The pool plant sells its whole output to KEPCO (seed 003 step 1).
+    # The pool plant sells its whole output to KEPCO (the KIEE 2020 green-tariff paper step 1).
     _, qp = lines(inv, "KEPCO", "pool")
     assert qp["green_pool_purchase"] == pytest.approx(74_400.0)
-    # One green certificate per kWh allocated, retired by each subscriber (seed 003 steps 2-6).
+    # One green certificate per kWh allocated, retired by each subscriber (the KIEE 2020 green-tariff paper steps 2-6).
     green = certs[(certs.month == "2026-01") & (certs.kind == "green")]
     by = green.groupby("claimant")["mwh"].sum()
     assert by["a"] == pytest.approx(24.8) and by["b"] == pytest.approx(49.6)

@@ -1,4 +1,4 @@
-"""Tests for re100sim.simulator.inputs.load: annual scaling, peaks, shapes (facts.md §6.3), metering files."""
+"""Tests for re100sim.simulator.inputs.load: annual scaling, peaks, shapes (docs/domain.md#load-shapes), metering files."""
 from __future__ import annotations
 
 import datetime as dt
@@ -116,7 +116,7 @@ def test_natural_load_factors_ordered(cal2025):
     for a in ARCHETYPES:
         load = tenant_load_kw(cal2025, a, 1000.0, None, LoadParams(), rng(4))
         lf[a] = load.mean() / load.max()
-    # facts.md §6.3: continuous processes have a high load factor
+    # docs/domain.md#load-shapes: continuous processes have a high load factor
     assert lf["continuous"] > 0.65
     assert lf["continuous"] > lf["two_shift"] > lf["one_shift"]
     assert 0.25 < lf["one_shift"] < 0.5
@@ -143,10 +143,10 @@ def test_day_types_and_lunch_dip(cal2025):
     wk, sat, sun = (load[dtp == d].mean() for d in (DAY_WEEKDAY, DAY_SATURDAY, DAY_SUNDAY_HOLIDAY))
     assert wk > sat > sun
     assert wk > 1.8 * sun
-    # lunch dip 11:30-12:30 (facts.md §6.3): hour 12 below hours 11 and 13 on weekdays
+    # lunch dip 11:30-12:30 (docs/domain.md#load-shapes): hour 12 below hours 11 and 13 on weekdays
     hourly = np.array([load[(dtp == DAY_WEEKDAY) & (h == k)].mean() for k in range(24)])
     assert hourly[12] < hourly[11] and hourly[12] < hourly[13]
-    # afternoon peak 13-15 h (facts.md §6.3 case study)
+    # afternoon peak 13-15 h (docs/domain.md#load-shapes case study)
     assert int(np.argmax(hourly)) in (13, 14, 15)
     assert hourly[3] < 0.35 * hourly.max()
 

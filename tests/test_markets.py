@@ -1,4 +1,4 @@
-"""Tests for re100sim.simulator.inputs.markets: SMP level path and hourly shape (facts.md §3.1), REC (§3.2)."""
+"""Tests for re100sim.simulator.inputs.markets: SMP level path and hourly shape (docs/domain.md#smp), REC (domain.md#rec-prices)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -40,11 +40,11 @@ def hist_run():
 # ---------------------------------------------------------------- history files
 
 
-@pytest.mark.parametrize("path, section", [(SMP_HISTORY_CSV, "§3.1"), (REC_HISTORY_CSV, "§3.2")])
-def test_history_files_cite_facts(path, section):
+@pytest.mark.parametrize("path, section", [(SMP_HISTORY_CSV, "domain.md#smp"), (REC_HISTORY_CSV, "domain.md#rec-prices")])
+def test_history_files_cite_sources(path, section):
     df = pd.read_csv(path, dtype={"period": str})
     assert {"period", "kind", "in_path", "source"} <= set(df.columns)
-    assert df["source"].str.contains(f"facts.md {section}", regex=False).all()
+    assert df["source"].str.contains(f"docs/{section}", regex=False).all()
 
 
 def test_smp_level_hits_history_points():
@@ -58,7 +58,7 @@ def test_smp_level_hits_history_points():
     np.testing.assert_allclose(later, [116.8, 116.8])
     drift = smp_level_krw_per_kwh(np.array([mk(2036, 6)]), SmpParams(yearly_drift_pct=2.0))[0]
     assert drift == pytest.approx(116.8 * 1.02**10)
-    # 2024 level averages near the reported annual 128.4 (facts.md §3.1)
+    # 2024 level averages near the reported annual 128.4 (docs/domain.md#smp)
     assert abs(smp_level_krw_per_kwh(np.arange(mk(2024, 1), mk(2025, 1)), p).mean() / 128.4 - 1) < 0.03
 
 
@@ -86,7 +86,7 @@ def test_smp_hourly_shape(hist_run):
     assert night < evening
     assert night < prices.mean() < evening
     assert np.all(prices >= 0.0) and np.all(np.isfinite(prices))
-    # spring Sunday/holiday middays far below spring weekday middays (facts.md §3.1)
+    # spring Sunday/holiday middays far below spring weekday middays (docs/domain.md#smp)
     spring = np.isin(cal.month, (3, 4, 5))
     midday = (h >= 11) & (h <= 14)
     sun = prices[:, spring & midday & (cal.day_type == DAY_SUNDAY_HOLIDAY)].mean()
@@ -99,7 +99,7 @@ def test_smp_hourly_shape(hist_run):
 
 
 def test_smp_june_2026_week_range_plausible():
-    # facts.md §3.1: 2026-06 last 7 days, mean 116.8, hourly range 47-153
+    # docs/domain.md#smp: 2026-06 last 7 days, mean 116.8, hourly range 47-153
     cal = build_calendar(dt.date(2026, 6, 1), dt.date(2026, 6, 8))
     lows, highs = [], []
     for s in range(20):
@@ -157,7 +157,7 @@ def test_rec_level_path():
     p = RecParams()
     lv = rec_level_krw_per_rec(np.array([mk(2020, 1), mk(2023, 7), mk(2025, 4), mk(2025, 5), mk(2040, 1)]), p)
     np.testing.assert_allclose(lv, [39_031, 73_218, 72_770, 72_800, 72_800])
-    # 2022 annual average 56,831 (facts.md §3.2) sits at mid-2022
+    # 2022 annual average 56,831 (docs/domain.md#rec-prices) sits at mid-2022
     mid22 = rec_level_krw_per_rec(np.array([mk(2022, 6), mk(2022, 7)]), p).mean()
     assert mid22 == pytest.approx(56_831, rel=0.01)
 

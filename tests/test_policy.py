@@ -1,4 +1,4 @@
-"""Policy rules (simulator/rules/policy.py): hand-worked numbers from DOMAIN.md §5 and seed 001."""
+"""Policy rules (simulator/rules/policy.py): hand-worked numbers from docs/domain.md#policy-rules and the Gyeonggi new-complex study."""
 import dataclasses
 
 import pytest
@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from re100sim.simulator.rules import policy as p
 from re100sim.simulator.rules.policy import PolicyConfig, compliance, required_mw
 
-# --- yearly ratio tables: every band boundary (seed 001 [별표 2] and option-1 table) -------------
+# --- yearly ratio tables: every band boundary (the Gyeonggi new-complex study [별표 2] and option-1 table) -------------
 
 
 @pytest.mark.parametrize(
@@ -122,7 +122,7 @@ def test_option2_required_mw():
 
 
 def test_option3_seed_worked_example():
-    # seed 001 3안: industrial zone 414,000 m², 건폐율 50 %, 10,000 m²/MW
+    # the Gyeonggi new-complex study 3안: industrial zone 414,000 m², 건폐율 50 %, 10,000 m²/MW
     # 30 % of roofs: 414,000 x 0.5 x 0.30 / 10,000 = 6.21 MW -> seed "6.2MW"
     mw30 = p.option3_required_mw(414_000, 0.5)
     assert mw30 == pytest.approx(6.21)
@@ -131,7 +131,7 @@ def test_option3_seed_worked_example():
     mw70 = p.option3_required_mw(414_000, 0.5, roof_share=0.70)
     assert mw70 == pytest.approx(14.49)
     assert round(mw70, 1) == 14.5
-    # The seed's first mention says "50% 설치 시 14.5MW"; 50 % gives 10.35 MW, so that is a typo
+    # The study's first mention says "50% 설치 시 14.5MW"; 50 % gives 10.35 MW, so that is a typo
     # and the summary table's 70 % is right.
     assert p.option3_required_mw(414_000, 0.5, roof_share=0.50) == pytest.approx(10.35)
 

@@ -142,7 +142,7 @@ def test_bundled_scenarios_balance(tmp_path, name, years):
 
 
 def test_double_counting_is_reported_not_silent(tmp_path):
-    """Mixed complex: the pool plants keep their RECs (seed 003 step 2) and sell them quarterly;
+    """Mixed complex: the pool plants keep their RECs (the KIEE 2020 green-tariff paper step 2) and sell them quarterly;
     'chemicals' buys RECs to reach its 30 % target and retires them while the green-tariff
     subscribers retire green certificates on the same pooled MWh -> double-counting findings."""
     from re100sim.scenarios import bundled_scenarios
@@ -165,7 +165,7 @@ def test_double_counting_is_reported_not_silent(tmp_path):
 
 
 def test_self_use_sale_limit_is_flagged():
-    """A self-use fuel cell (limit 50 %, facts.md §4.4 / seed 003) that exports 60 % of a year's
+    """A self-use fuel cell (limit 50 %, docs/domain.md#self-generation / the KIEE 2020 green-tariff paper) that exports 60 % of a year's
     output is flagged; a solar plant (limit 100 %) exporting the same share is not."""
     from re100sim.simulator.outputs.results import sale_limit_findings
     from re100sim.simulator.scenario.config import GeneratorSpec

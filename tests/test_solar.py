@@ -1,5 +1,5 @@
-"""Tests for re100sim.simulator.inputs.solar: calibration against the Yangju seed plants (DOMAIN.md §6) and
-facts.md §6.2, physical bounds, determinism, fuel-cell availability."""
+"""Tests for re100sim.simulator.inputs.solar: calibration against the Yangju public plants (docs/domain.md#cases) and
+docs/domain.md#solar-yield, physical bounds, determinism, fuel-cell availability."""
 from __future__ import annotations
 
 import datetime as dt
@@ -33,7 +33,7 @@ def runs_1kwp(cal2025):
 
 
 def test_default_yield_in_calibration_band(runs_1kwp):
-    # Seeds: 1,314 (parks) and 1,441 (reservoir) kWh/kWp; facts §6.2 CF 15 % (14-16 %),
+    # Published: 1,314 (parks) and 1,441 (reservoir) kWh/kWp; docs/domain.md#solar-yield CF 15 % (14-16 %),
     # GSA PVOUT 1,427. The default aims at ~1,380 (CF ~15.8 %).
     yields = runs_1kwp.sum(axis=1)
     assert 1330.0 <= yields.mean() <= 1430.0
@@ -45,7 +45,7 @@ def test_default_yield_in_calibration_band(runs_1kwp):
 
 @pytest.mark.parametrize(
     "capacity_kw, seed_mwh",
-    [(1020.0, 1470.0), (2436.0, 3200.0)],  # DOMAIN.md §6 Yangju Eunnam public PV
+    [(1020.0, 1470.0), (2436.0, 3200.0)],  # docs/domain.md#cases Yangju Eunnam public PV
     ids=["reservoir", "parks"],
 )
 def test_seed_plants_within_10pct(cal2025, capacity_kw, seed_mwh):
@@ -56,14 +56,14 @@ def test_seed_plants_within_10pct(cal2025, capacity_kw, seed_mwh):
 
 
 def test_seasonal_shape_facts_6_2(cal2025, runs_1kwp):
-    # facts.md §6.2: best month April, worst January (winter), July monsoon dip.
+    # docs/domain.md#solar-yield: best month April, worst January (winter), July monsoon dip.
     days = np.bincount(cal2025.month - 1) / 24
     hday = np.array([np.bincount(cal2025.month - 1, weights=r) for r in runs_1kwp]).mean(0) / days
     assert int(np.argmax(hday)) == 3  # April
     assert int(np.argmin(hday)) in (0, 11)  # January or December
     assert 0 in np.argsort(hday)[:2]  # January among the two worst
     assert hday[6] < hday[5] and hday[6] < hday[7] and hday[6] < hday[4]  # July dip
-    # fleet range (facts §6.2): Jan ~2.56, Apr 4.80-5.29 h/day, within +-15 %
+    # fleet range (docs/domain.md#solar-yield): Jan ~2.56, Apr 4.80-5.29 h/day, within +-15 %
     assert 2.56 * 0.85 <= hday[0] <= 2.56 * 1.15
     assert 4.80 * 0.9 <= hday[3] <= 5.29 * 1.1
 

@@ -1,6 +1,6 @@
 """Tariff tables, versions, TOU periods, surcharges and tariff paths.
 
-Expected values are copied from facts.md or worked by hand in the comment beside them.
+Expected values are copied from docs/domain.md#tariff-tables or worked by hand in the comment beside them.
 """
 import datetime as dt
 import time
@@ -84,7 +84,7 @@ def test_option_keys_and_classes(table):
 
 
 def test_2024_table_as_in_facts(table):
-    # facts.md §1.2 고압A 선택Ⅱ and §1.4 갑Ⅱ 고압A 선택Ⅱ, in force 2024-10-24.
+    # docs/domain.md#tariff-tables 고압A 선택Ⅱ and domain.md#tariff-tables 갑Ⅱ 고압A 선택Ⅱ, in force 2024-10-24.
     on = dt.date(2024, 10, 24)
     assert energy(table, "eul_high_a_ii", on) == [[110.9, 163.8, 245.9], [110.9, 133.4, 164.1], [117.9, 164.0, 221.5]]
     assert energy(table, "gap2_high_a_ii", on) == [[90.8, 116.6, 150.1], [90.8, 95.6, 114.8], [98.2, 115.1, 144.5]]
@@ -93,7 +93,7 @@ def test_2024_table_as_in_facts(table):
 
 
 def test_cross_check_eul_2023_05_16(table):
-    # facts.md §1.2 [D]: the 2023-05-16 선택Ⅱ values (code file 62099556617) are the
+    # docs/domain.md#tariff-tables [D]: the 2023-05-16 선택Ⅱ values (code file 62099556617) are the
     # 2024-10-24 values minus 16.9 (2024-10-24) minus 6.7 (2023-11-09, 고압A):
     # 110.9 - 23.6 = 87.3, 163.8 - 23.6 = 140.2, 245.9 - 23.6 = 222.3, ...
     expected = [[87.3, 140.2, 222.3], [87.3, 109.8, 140.5], [94.3, 140.4, 197.9]]
@@ -104,7 +104,7 @@ def test_cross_check_eul_2023_05_16(table):
 
 
 def test_cross_check_gap2_2024_01_01(table):
-    # facts.md §1.4 "pre-increase 2024-01-01 갑Ⅱ 고압A 선택Ⅱ values" = 2024-10-24 minus 8.5:
+    # docs/domain.md#tariff-tables "pre-increase 2024-01-01 갑Ⅱ 고압A 선택Ⅱ values" = 2024-10-24 minus 8.5:
     # 90.8 - 8.5 = 82.3, 116.6 - 8.5 = 108.1, 150.1 - 8.5 = 141.6, ...
     assert energy(table, "gap2_high_a_ii", dt.date(2024, 1, 1)) == [
         [82.3, 108.1, 141.6], [82.3, 87.1, 106.3], [89.7, 106.6, 136.0],
@@ -131,13 +131,13 @@ def test_history_back_to_2022(table):
 
 
 def test_reform_table_equals_2024_plus_announced_deltas(table):
-    # facts.md §1.3: light +5.1, mid 0, peak -16.9 (summer, winter) / -13.2 (spring/fall).
+    # docs/domain.md#tariff-tables: light +5.1, mid 0, peak -16.9 (summer, winter) / -13.2 (spring/fall).
     delta = np.array([[5.1, 0.0, -16.9], [5.1, 0.0, -13.2], [5.1, 0.0, -16.9]])
     for option in EUL_OPTIONS:
         before = table.terms(option, dt.date(2026, 4, 15)).energy_krw_per_kwh
         after = table.terms(option, dt.date(2026, 4, 16)).energy_krw_per_kwh
         np.testing.assert_allclose(after, before + delta, atol=1e-9, err_msg=option)
-    # facts.md §1.3 bold row, 고압A 선택Ⅱ.
+    # docs/domain.md#tariff-tables bold row, 고압A 선택Ⅱ.
     assert energy(table, "eul_high_a_ii", dt.date(2026, 4, 16)) == [
         [116.0, 163.8, 229.0], [116.0, 133.4, 150.9], [123.0, 164.0, 204.6],
     ]
@@ -193,16 +193,16 @@ def test_seollal_all_light(table):
 
 
 def test_weekday_july_pre_vs_post_reform(table):
-    # §1.5 (a) summer: light 22-08, mid 08-11, 12-13, 18-22, peak 11-12, 13-18.
+    # domain.md#time-of-use-periods (a) summer: light 22-08, mid 08-11, 12-13, 18-22, peak 11-12, 13-18.
     pre = day_rates(table, "eul_high_a_ii", dt.date(2025, 7, 16)).tou_period  # Wednesday
     assert pre.tolist() == [L] * 8 + [M] * 3 + [P] + [M] + [P] * 5 + [M] * 4 + [L] * 2
-    # §1.5 (b) summer: light 22-08, mid 08-15, 21-22, peak 15-21.
+    # domain.md#time-of-use-periods (b) summer: light 22-08, mid 08-15, 21-22, peak 15-21.
     post = day_rates(table, "eul_high_a_ii", dt.date(2026, 7, 15)).tou_period  # Wednesday
     assert post.tolist() == [L] * 8 + [M] * 7 + [P] * 6 + [M] + [L] * 2
     # 16 h is peak in both; 11 h and 14 h peak -> mid; 19 h mid -> peak.
     assert (pre[16], post[16]) == (P, P)
     assert (pre[11], post[11], pre[14], post[14], pre[19], post[19]) == (P, M, P, M, M, P)
-    # 10 light + 8 mid + 6 peak hours per weekday in both (§1.5 (b) last bullet).
+    # 10 light + 8 mid + 6 peak hours per weekday in both (domain.md#time-of-use-periods (b) last bullet).
     assert np.bincount(pre).tolist() == np.bincount(post).tolist() == [10, 8, 6]
 
 
@@ -213,15 +213,15 @@ def test_saturday_peak_billed_mid(table):
     # Sat 2026-07-04 (post-reform): weekday peak 15-20 billed mid, at the summer mid price.
     rates = day_rates(table, "eul_high_a_ii", dt.date(2026, 7, 4))
     assert rates.tou_period[15:21].tolist() == [M] * 6
-    assert rates.energy_krw_per_kwh[16] == 163.8  # §1.3 고압A 선택Ⅱ summer mid
+    assert rates.energy_krw_per_kwh[16] == 163.8  # domain.md#tariff-tables 고압A 선택Ⅱ summer mid
 
 
 def test_winter_10h_peak(table):
-    # Winter bands (§1.5 (a), unchanged in (b)): peak 09-12 and 16-19, mid 08-09, 12-16, 19-22.
+    # Winter bands (domain.md#time-of-use-periods (a), unchanged in (b)): peak 09-12 and 16-19, mid 08-09, 12-16, 19-22.
     for day in (dt.date(2026, 1, 14), dt.date(2026, 12, 16)):  # Wednesdays, pre and post reform
         period = day_rates(table, "eul_high_a_ii", day).tou_period
         assert period.tolist() == [L] * 8 + [M] + [P] * 3 + [M] * 4 + [P] * 3 + [M] * 3 + [L] * 2
-    # 2026-12-16 10 h: post-reform winter peak price 204.6 (§1.3).
+    # 2026-12-16 10 h: post-reform winter peak price 204.6 (domain.md#tariff-tables).
     assert day_rates(table, "eul_high_a_ii", dt.date(2026, 12, 16)).energy_krw_per_kwh[10] == 204.6
 
 
@@ -235,14 +235,14 @@ def test_gap_keeps_old_bands_until_june_2026(table):
 def test_switch_on_effective_date_hour_by_hour(table):
     cal = build_calendar(dt.date(2026, 4, 15), dt.date(2026, 4, 17))  # Wed, Thu
     e = hourly_rates(cal, table, "eul_high_a_ii").energy_krw_per_kwh
-    # 2026-04-15 23 h light 110.9 (§1.2) -> 2026-04-16 00 h light 116.0 (§1.3).
+    # 2026-04-15 23 h light 110.9 (domain.md#tariff-tables) -> 2026-04-16 00 h light 116.0 (domain.md#tariff-tables).
     assert (e[23], e[24]) == (110.9, 116.0)
     # 11 h: pre peak 164.1 -> post mid 133.4; 19 h: pre mid 133.4 -> post peak 150.9.
     assert (e[11], e[24 + 11], e[19], e[24 + 19]) == (164.1, 133.4, 133.4, 150.9)
 
 
 def test_weekend_discount(table):
-    # §1.3 "New discount": 50 % off, spring/fall Saturdays, Sundays and holidays, 11-14 h.
+    # domain.md#tariff-tables "New discount": 50 % off, spring/fall Saturdays, Sundays and holidays, 11-14 h.
     sat = day_rates(table, "eul_high_a_ii", dt.date(2026, 5, 9)).energy_krw_per_kwh
     # Saturday 11-13 h are mid: 133.4 x 0.5 = 66.7; 10 h and 14 h full 133.4.
     assert sat[10:15].tolist() == [133.4, 66.7, 66.7, 66.7, 133.4]
@@ -250,7 +250,7 @@ def test_weekend_discount(table):
     assert sun[10:15].tolist() == [116.0, 58.0, 58.0, 58.0, 116.0]  # light 116.0 x 0.5 = 58.0
     # Not on weekdays (Wed 2026-05-13 12 h mid 133.4), not in summer (Sat 2026-07-04 12 h 163.8),
     # not before the reform (Sat 2026-04-11 12 h: pre-reform mid 133.4), not for 갑Ⅱ
-    # (Sat 2026-10-10 12 h mid 95.6, §1.4).
+    # (Sat 2026-10-10 12 h mid 95.6, domain.md#tariff-tables).
     assert day_rates(table, "eul_high_a_ii", dt.date(2026, 5, 13)).energy_krw_per_kwh[12] == 133.4
     assert day_rates(table, "eul_high_a_ii", dt.date(2026, 7, 4)).energy_krw_per_kwh[12] == 163.8
     assert day_rates(table, "eul_high_a_ii", dt.date(2026, 4, 11)).energy_krw_per_kwh[12] == 133.4
@@ -266,13 +266,13 @@ def test_weekend_discount(table):
 @pytest.mark.parametrize(
     "day, climate, fuel, fund",
     [
-        (dt.date(2022, 3, 31), 5.3, 0.0, 0.037),  # §2 2022-04-01 "5.3 -> 7.3"; fuel 0 before 2022-07
-        (dt.date(2022, 4, 1), 7.3, 0.0, 0.037),  # §1.1 climate 7.3 from 2022-04-01
-        (dt.date(2022, 7, 1), 7.3, 5.0, 0.037),  # §2 2022-07-01 fuel 0 -> +5
-        (dt.date(2023, 1, 1), 9.0, 5.0, 0.037),  # §1.1 climate 9.0 from 2023-01-01
+        (dt.date(2022, 3, 31), 5.3, 0.0, 0.037),  # domain.md#tariff-increases 2022-04-01 "5.3 -> 7.3"; fuel 0 before 2022-07
+        (dt.date(2022, 4, 1), 7.3, 0.0, 0.037),  # domain.md#bill-structure climate 7.3 from 2022-04-01
+        (dt.date(2022, 7, 1), 7.3, 5.0, 0.037),  # domain.md#tariff-increases 2022-07-01 fuel 0 -> +5
+        (dt.date(2023, 1, 1), 9.0, 5.0, 0.037),  # domain.md#bill-structure climate 9.0 from 2023-01-01
         (dt.date(2024, 6, 30), 9.0, 5.0, 0.037),
-        (dt.date(2024, 7, 1), 9.0, 5.0, 0.032),  # §1.1 fund 3.2 % from 2024-07-01 usage
-        (dt.date(2025, 7, 1), 9.0, 5.0, 0.027),  # §1.1 fund 2.7 % from 2025-07-01
+        (dt.date(2024, 7, 1), 9.0, 5.0, 0.032),  # domain.md#bill-structure fund 3.2 % from 2024-07-01 usage
+        (dt.date(2025, 7, 1), 9.0, 5.0, 0.027),  # domain.md#bill-structure fund 2.7 % from 2025-07-01
     ],
 )
 def test_surcharges(table, day, climate, fuel, fund):
@@ -280,7 +280,7 @@ def test_surcharges(table, day, climate, fuel, fund):
     assert set(r.climate_krw_per_kwh) == {climate}
     assert set(r.fuel_adj_krw_per_kwh) == {fuel}
     assert set(r.fund_rate) == {fund}
-    assert set(r.vat_rate) == {0.10}  # §1.1 VAT 10 %
+    assert set(r.vat_rate) == {0.10}  # domain.md#bill-structure VAT 10 %
 
 
 def test_hourly_rates_arrays(table):
@@ -341,7 +341,7 @@ def test_path_increases_compound_in_date_order(table):
 
 def test_path_yearly_pct(table):
     # Default yearly_from = 1 Jan of the year after the last version (2026-06-01) = 2027-01-01.
-    # 0 h winter light 123.0 (§1.3): 2026-12-31 123.0; 2027-01-01 123.0 x 1.02 = 125.46;
+    # 0 h winter light 123.0 (domain.md#tariff-tables): 2026-12-31 123.0; 2027-01-01 123.0 x 1.02 = 125.46;
     # 2029-01-02 123.0 x 1.02^3 = 123.0 x 1.061208 = 130.528584; basic 8320 x 1.061208 = 8829.25056.
     cal = build_calendar(dt.date(2026, 12, 31), dt.date(2029, 1, 3))
     r = hourly_rates(cal, table, "eul_high_a_ii", TariffPath(yearly_pct=2.0))
@@ -369,9 +369,9 @@ def test_path_hold_at_freezes_from_its_date(table):
     # version in force on 2026-05-01 (so the 갑 band change of 2026-06-01 never comes).
     path = TariffPath(hold_at=dt.date(2026, 5, 1))
     before = day_rates(table, "gap2_high_a_ii", dt.date(2024, 10, 23), path)  # Wednesday
-    assert before.energy_krw_per_kwh[0] == 82.3  # §1.4 2024-01-01 s/f light (not 90.8)
+    assert before.energy_krw_per_kwh[0] == 82.3  # domain.md#tariff-tables 2024-01-01 s/f light (not 90.8)
     after = day_rates(table, "gap2_high_a_ii", dt.date(2026, 7, 15), path)  # Wednesday
-    # 14 h: pre-reform peak 150.1 (§1.4 summer peak); bundled it would be post-reform mid 116.6.
+    # 14 h: pre-reform peak 150.1 (domain.md#tariff-tables summer peak); bundled it would be post-reform mid 116.6.
     assert (after.tou_period[14], after.energy_krw_per_kwh[14]) == (P, 150.1)
     assert day_rates(table, "gap2_high_a_ii", dt.date(2026, 7, 15)).energy_krw_per_kwh[14] == 116.6
 

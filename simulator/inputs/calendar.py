@@ -8,8 +8,8 @@ type and the public-holiday flag.
 Sources
 -------
 - Seasons: summer = Jun-Aug, spring/fall = Mar-May and Sep-Oct, winter = Nov-Feb
-  (``facts.md`` header, "Units and conventions"; §1.5).
-- Day types: Saturday; Sunday and public holidays (``facts.md`` §1.5 (c)).
+  (docs/domain.md#time-of-use-periods).
+- Day types: Saturday; Sunday and public holidays (docs/domain.md#time-of-use-periods, day types).
 - Public holidays: the ``holidays`` package's South Korea calendar (including
   substitute holidays and election days).
 """
@@ -25,7 +25,7 @@ import pandas as pd
 
 TIMEZONE = "Asia/Seoul"
 
-# Season codes (facts.md "Units and conventions").
+# Season codes (docs/domain.md#time-of-use-periods).
 SEASON_SUMMER, SEASON_SPRING_FALL, SEASON_WINTER = 0, 1, 2
 SEASON_NAMES = ("summer", "spring_fall", "winter")
 _SEASON_OF_MONTH = np.array(
@@ -33,7 +33,7 @@ _SEASON_OF_MONTH = np.array(
     [2, 2, 1, 1, 1, 0, 0, 0, 1, 1, 2, 2], dtype=np.int8
 )
 
-# Day-type codes (facts.md §1.5 (c)).
+# Day-type codes (docs/domain.md#time-of-use-periods (c)).
 DAY_WEEKDAY, DAY_SATURDAY, DAY_SUNDAY_HOLIDAY = 0, 1, 2
 DAY_TYPE_NAMES = ("weekday", "saturday", "sunday_holiday")
 

@@ -2,9 +2,9 @@
 
 Shapes
 ------
-No quantitative SME load profile was found (facts.md §6.3, §8), so the three
+No quantitative SME load profile was found (docs/domain.md#load-shapes, docs/domain.md#gaps), so the three
 archetype shapes below are estimates **[E]** built on the qualitative facts of
-§6.3:
+domain.md#load-shapes:
 
 - factories often run long hours or 24 h shifts with a high load factor
   (``continuous``);
@@ -14,7 +14,7 @@ archetype shapes below are estimates **[E]** built on the qualitative facts of
 
 Each archetype has a weekday, a Saturday and a Sunday/holiday 24-hour shape
 (relative, weekday peak = 1; day types from :mod:`re100sim.simulator.inputs.calendar`, i.e.
-facts.md §1.5 (c)), multiplied by a monthly factor for cooling (Jul-Aug) and
+docs/domain.md#time-of-use-periods (c)), multiplied by a monthly factor for cooling (Jul-Aug) and
 heating (Dec-Feb) [E], and by seeded log-normal noise (daily and hourly AR(1)).
 
 Scaling
@@ -69,8 +69,8 @@ Archetype = Literal["continuous", "one_shift", "two_shift"]
 
 # --------------------------------------------------------------------------------------
 # Archetype shapes [E], rows: weekday, Saturday, Sunday/holiday; columns: clock hour 0..23
-# (hour h covers h:00-h+1:00). Lunch dip at hour 12 (facts.md §6.3, 11:30-12:30),
-# afternoon peak 13-15 h (facts.md §6.3 case study).
+# (hour h covers h:00-h+1:00). Lunch dip at hour 12 (docs/domain.md#load-shapes, 11:30-12:30),
+# afternoon peak 13-15 h (docs/domain.md#load-shapes case study).
 # --------------------------------------------------------------------------------------
 _SHAPES: dict[str, np.ndarray] = {
     # 24 h continuous process: flat, slight day bump from day-shift auxiliaries, reduced
@@ -110,7 +110,7 @@ for _s in _SHAPES.values():
 ARCHETYPES: tuple[str, ...] = tuple(_SHAPES)
 
 # Monthly factor Jan..Dec [E]: cooling peak Jul-Aug, heating Dec-Feb, lowest in
-# spring/autumn (qualitative; facts.md §6.3 has no seasonal numbers).
+# spring/autumn (qualitative; docs/domain.md#load-shapes has no seasonal numbers).
 _MONTHLY_FACTOR = (1.06, 1.04, 0.98, 0.95, 0.97, 1.04, 1.12, 1.14, 1.03, 0.96, 1.00, 1.05)
 
 # Share of the monthly swing each archetype sees [E]: a continuous process has a large
@@ -130,7 +130,7 @@ _REFERENCE_YEAR = 2025  # non-leap year used to solve gamma, so gamma does not d
 
 
 class LoadParams(BaseModel):
-    """Noise and seasonality of tenant loads (all [E]; facts.md §6.3 has no numbers)."""
+    """Noise and seasonality of tenant loads (all [E]; docs/domain.md#load-shapes has no numbers)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -287,7 +287,7 @@ def tenant_load_kw(
     Parameters
     ----------
     calendar : block of hours.
-    archetype : ``"continuous"``, ``"one_shift"`` or ``"two_shift"`` (shapes [E], facts.md §6.3).
+    archetype : ``"continuous"``, ``"one_shift"`` or ``"two_shift"`` (shapes [E], docs/domain.md#load-shapes).
     annual_use_mwh : consumption of a full non-leap calendar year, MWh (> 0).
     peak_kw : target annual peak, kW, or ``None`` for the archetype's natural load factor.
         The implied load factor ``annual_use_mwh * 1000 / (8760 * peak_kw)`` must be

@@ -5,18 +5,18 @@ SMP (KRW/kWh)
 ``smp = level[month] * k[month] * shape[hour] * dip[day, hour] * exp(x[hour] - s^2/2)``
 
 - ``level``: monthly level path. History points from
-  ``scenarios/markets/smp_monthly.csv`` (facts.md §3.1; rows with ``in_path = 1``;
+  ``scenarios/markets/smp_monthly.csv`` (docs/domain.md#smp; rows with ``in_path = 1``;
   monthly points sit on their month, annual means at mid-year) linearly
   interpolated between points and held flat before the first one. After the last
   point (2026-06) the level is ``base_level_krw_per_kwh`` (116.8, the 2026-06
-  7-day average, facts.md §3.1 / §0) growing at ``yearly_drift_pct`` per year.
+  7-day average, docs/domain.md#smp / docs/sources.md) growing at ``yearly_drift_pct`` per year.
   ``level_override_krw_per_kwh`` replaces the history with a flat level (drift
   still applies after 2026-06).
-- ``shape``: 24-hour shape with cheap nights and expensive evenings (facts.md §3.1
+- ``shape``: 24-hour shape with cheap nights and expensive evenings (docs/domain.md#smp
   "Hourly shape", qualitative) [E].
 - ``dip``: solar midday dip ``max(0, 1 - depth[day] * bell[hour])``; the daily
   depth is log-normal around a mean that is largest on spring (Mar-May)
-  Sundays/holidays, where it reaches zero prices on some days (facts.md §3.1:
+  Sundays/holidays, where it reaches zero prices on some days (docs/domain.md#smp:
   SMP = 0 from 11 to 15 h on Sunday 2025-03-09, and at 13 h on the 2024-02 설
   holidays) [E].
 - ``k``: normalises ``shape * dip`` to mean 1 over each month of the block, so the
@@ -24,15 +24,15 @@ SMP (KRW/kWh)
 - ``x``: hourly AR(1) in log space (stationary s.d. ``noise_sd``, half-life
   ``noise_half_life_hours``), started from its stationary distribution.
 
-Loose check against facts.md §3.1 (2026-06, last 7 days: mean 116.8, hourly
+Loose check against docs/domain.md#smp (2026-06, last 7 days: mean 116.8, hourly
 range 47-153): a simulated June-2026 week typically spans about 60-165
 KRW/kWh (minimum 47-95, maximum 138-176 over 20 simulated weeks).
 
 REC (KRW per REC; 1 REC = 1 MWh x weight)
 -----------------------------------------
 ``rec = level[month] * exp(x[month] - s^2/2)``; history from
-``scenarios/markets/rec_monthly.csv`` (facts.md §3.2) to 2025-04, then
-``level_krw_per_rec`` (72,800, 2025; facts.md §0/§3.2) with drift; ``x`` is a
+``scenarios/markets/rec_monthly.csv`` (docs/domain.md#rec-prices) to 2025-04, then
+``level_krw_per_rec`` (72,800, 2025; docs/domain.md#rec-prices) with drift; ``x`` is a
 monthly log AR(1) with stationary s.d. ``volatility``.
 """
 from __future__ import annotations
@@ -69,12 +69,12 @@ SMP_HISTORY_CSV = _MARKETS_DIR / "smp_monthly.csv"
 REC_HISTORY_CSV = _MARKETS_DIR / "rec_monthly.csv"
 
 # [E] Weekday SMP shape, clock hours 0..23 (mean about 1): cheap nights, expensive
-# evenings (facts.md §3.1 "Hourly shape", qualitative; no hourly series was found).
+# evenings (docs/domain.md#smp "Hourly shape", qualitative; no hourly series was found).
 _SMP_SHAPE = (
     0.92, 0.88, 0.86, 0.85, 0.85, 0.87, 0.92, 0.98, 1.02, 1.03, 1.01, 0.99,
     0.97, 0.97, 0.99, 1.01, 1.04, 1.09, 1.15, 1.18, 1.16, 1.10, 1.03, 0.96,
 )
-# [E] Relative depth of the solar midday dip by clock hour (facts.md §3.1: zero SMP 11-15 h).
+# [E] Relative depth of the solar midday dip by clock hour (docs/domain.md#smp: zero SMP 11-15 h).
 _MIDDAY_BELL = np.array([0.0] * 9 + [0.15, 0.45, 0.85, 1.0, 1.0, 0.9, 0.6, 0.25] + [0.0] * 7)
 _SPRING_MONTHS = (3, 4, 5)
 
@@ -87,7 +87,7 @@ class SmpParams(BaseModel):
     base_level_krw_per_kwh: float = Field(
         116.8, gt=0.0,
         description="Monthly level after the last history point: 2026-06 7-day average "
-        "(facts.md §3.1, stromfee [B]; §0).",
+        "(docs/domain.md#smp, stromfee [B]; sources.md).",
     )
     yearly_drift_pct: float = Field(
         0.0, gt=-50.0, lt=100.0,
@@ -100,31 +100,31 @@ class SmpParams(BaseModel):
     )
     history_csv: str | None = Field(
         None, description="History CSV (period, smp_krw_per_kwh, kind, in_path, source); "
-        "None -> scenarios/markets/smp_monthly.csv (facts.md §3.1)."
+        "None -> scenarios/markets/smp_monthly.csv (docs/domain.md#smp)."
     )
     hourly_shape: tuple[float, ...] = Field(
         _SMP_SHAPE,
         description="Relative SMP by clock hour 0..23 before the midday dip: cheap nights, "
-        "expensive evenings (facts.md §3.1 'Hourly shape', qualitative) [E]. Normalised per month.",
+        "expensive evenings (docs/domain.md#smp 'Hourly shape', qualitative) [E]. Normalised per month.",
     )
     midday_dip_weekday: float = Field(
         0.15, ge=0.0, le=2.0,
         description="Mean depth of the solar midday dip on spring (Mar-May) weekdays, fraction of "
-        "the price at 12-14 h [E] (facts.md §3.1).",
+        "the price at 12-14 h [E] (docs/domain.md#smp).",
     )
     midday_dip_saturday: float = Field(
-        0.40, ge=0.0, le=2.0, description="Mean midday-dip depth on spring Saturdays [E] (facts.md §3.1)."
+        0.40, ge=0.0, le=2.0, description="Mean midday-dip depth on spring Saturdays [E] (docs/domain.md#smp)."
     )
     midday_dip_sunday_holiday: float = Field(
         0.65, ge=0.0, le=2.0,
         description="Mean midday-dip depth on spring Sundays/holidays [E]; with midday_dip_sd "
-        "about 8 % of these days reach SMP = 0 at 12-14 h (facts.md §3.1: 0 KRW/kWh 11-15 h on "
+        "about 8 % of these days reach SMP = 0 at 12-14 h (docs/domain.md#smp: 0 KRW/kWh 11-15 h on "
         "Sunday 2025-03-09).",
     )
     offseason_dip_scale: float = Field(
         0.5, ge=0.0, le=2.0,
         description="Dip depth outside Mar-May relative to spring (solar share is lower; zero "
-        "prices were also seen on the 2024-02 설 holidays, facts.md §3.1) [E].",
+        "prices were also seen on the 2024-02 설 holidays, docs/domain.md#smp) [E].",
     )
     midday_dip_sd: float = Field(
         0.35, ge=0.0, le=2.0, description="Log-s.d. of the daily dip depth (day-to-day solar/demand variation) [E]."
@@ -132,7 +132,7 @@ class SmpParams(BaseModel):
     noise_sd: float = Field(
         0.10, ge=0.0, le=1.0,
         description="Stationary s.d. of the hourly log-noise [E]; with the shape it gives a "
-        "weekly range similar to the 47-153 KRW/kWh around a 116.8 mean of 2026-06 (facts.md §3.1).",
+        "weekly range similar to the 47-153 KRW/kWh around a 116.8 mean of 2026-06 (docs/domain.md#smp).",
     )
     noise_half_life_hours: float = Field(
         24.0, gt=0.0, le=24.0 * 365,
@@ -164,7 +164,7 @@ class RecParams(BaseModel):
     level_krw_per_rec: float = Field(
         72_800.0, gt=0.0,
         description="Level after the last history point (2025-04): about 72,800 KRW/REC in 2025 "
-        "(facts.md §0 and §3.2, energyplan blog [B]).",
+        "(docs/sources.md and docs/domain.md#rec-prices, energyplan blog [B]).",
     )
     yearly_drift_pct: float = Field(
         0.0, gt=-50.0, lt=100.0, description="Level growth per year after the last history point, % [E]."
@@ -174,12 +174,12 @@ class RecParams(BaseModel):
     )
     history_csv: str | None = Field(
         None, description="History CSV (period, rec_krw_per_rec, kind, in_path, source); "
-        "None -> scenarios/markets/rec_monthly.csv (facts.md §3.2)."
+        "None -> scenarios/markets/rec_monthly.csv (docs/domain.md#rec-prices)."
     )
     volatility: float = Field(
         0.12, ge=0.0, le=2.0,
         description="Stationary s.d. of the monthly log-noise [E]; history moved from about 30,000 "
-        "(2021) to 80,000 (2023) KRW/REC (facts.md §3.2), i.e. large multi-year swings.",
+        "(2021) to 80,000 (2023) KRW/REC (docs/domain.md#rec-prices), i.e. large multi-year swings.",
     )
     monthly_autocorr: float = Field(
         0.85, ge=0.0, lt=1.0, description="Month-to-month AR(1) coefficient of the log-noise [E]."

@@ -17,14 +17,14 @@ year) with :func:`functools.lru_cache`, so many plants at one site cost about
 
 Calibration (defaults, Yangju about 37.83 N 127.06 E, 30 deg south)
 -------------------------------------------------------------------
-Targets: the Yangju Eunnam seed plants (DOMAIN.md §6) report 1,441 kWh/kWp
+Targets: the Yangju Eunnam public plants (docs/domain.md#cases) report 1,441 kWh/kWp
 (reservoir, 1,020 kW -> 1,470 MWh/yr) and 1,314 kWh/kWp (parks, 2,436 kW ->
-3,200 MWh/yr); facts.md §6.2 gives CF 15 % (1,314 kWh/kWp) as the design
+3,200 MWh/yr); docs/domain.md#solar-yield gives CF 15 % (1,314 kWh/kWp) as the design
 assumption, a 14-16 % range and a Global-Solar-Atlas PVOUT of 1,427 kWh/kWp
 (CF 16.3 %) at 36.7 N. The default aims at the middle, **1,380 kWh/kWp
 (CF 15.8 %)**.
 
-Seasonal shape: facts.md §6.2 fleet data, in kWh/kWp/day: Jan 2.56 (2021,
+Seasonal shape: docs/domain.md#solar-yield fleet data, in kWh/kWp/day: Jan 2.56 (2021,
 worst), Apr 4.80 (2021) and 5.29 (2020, best), May 4.41, Jul 3.11/3.62 and
 Aug 3.40/4.13 (2020/2019; July monsoon). Months without a sourced point are
 interpolated [E]: target shape (h/day, before scaling to 1,380 kWh/kWp)
@@ -43,8 +43,8 @@ defaults (seeds 0-39, year 2025, 1 kWp at 37.83 N 127.06 E):
   Jul 3.51, Aug 3.93, Sep 3.75, Oct 3.86, Nov 3.02, Dec 2.71;
 - implied all-sky GHI about 1,450 kWh/m2/yr (clear-sky 2,047), in the range
   of solar-atlas values for central Korea [E];
-- seed plants: reservoir 1,020 kW -> about 1,408 MWh (seed 1,470, -4 %),
-  parks 2,436 kW -> about 3,362 MWh (seed 3,200, +5 %).
+- public plants: reservoir 1,020 kW -> about 1,408 MWh (published 1,470, -4 %),
+  parks 2,436 kW -> about 3,362 MWh (published 3,200, +5 %).
 
 The kc values absorb everything the model does not resolve (row shading,
 snow, fleet orientation mix), so they are "effective" indices, not measured
@@ -73,7 +73,7 @@ __all__ = [
 ]
 
 # Approximate Seoul climate normals, monthly mean air temperature (deg C),
-# KMA 1991-2020 [E: not in facts.md; only used for the cell-temperature loss].
+# KMA 1991-2020 [E: not in the sourced defaults, docs/sources.md; only used for the cell-temperature loss].
 _SEOUL_MONTHLY_TEMP_C = (-2.0, 0.6, 6.3, 12.9, 18.2, 22.4, 25.5, 26.2, 21.7, 15.0, 7.5, 0.2)
 
 # Fitted monthly mean clear-sky index (see the module docstring, "Calibration").
@@ -135,7 +135,7 @@ class SolarParams(BaseModel):
     monthly_clear_sky_index: tuple[float, ...] = Field(
         _DEFAULT_MONTHLY_KC,
         description="Long-run mean hourly clear-sky index kc = GHI/GHI_clear for Jan..Dec. "
-        "Fitted so that Yangju yields 1,380 kWh/kWp/yr with the facts.md §6.2 monthly shape "
+        "Fitted so that Yangju yields 1,380 kWh/kWp/yr with the docs/domain.md#solar-yield monthly shape "
         "(best April, worst January, July monsoon dip); see the module docstring.",
     )
     kc_max: float = Field(
@@ -375,7 +375,7 @@ def solar_ac_kw(
 # --------------------------------------------------------------------------------------
 
 # [E] Stationary fuel cells (PAFC/SOFC) run as base load; a 90 % availability is a
-# typical planning value (not in facts.md). Outages as multi-day forced outages.
+# typical planning value (not in the sourced defaults). Outages as multi-day forced outages.
 FUEL_CELL_AVAILABILITY_DEFAULT = 0.90
 FUEL_CELL_MEAN_OUTAGE_DAYS_DEFAULT = 3.0
 

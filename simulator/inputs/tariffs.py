@@ -2,41 +2,41 @@
 
 Tables are YAML package data in ``re100sim.scenarios.tariffs`` (one file per table; the
 file stem is the table name). Every number in them cites its row in
-``facts.md`` (§1 KEPCO industrial tariffs, §2 dated increases).
+docs/domain.md (#tariff-tables: KEPCO industrial tariffs; #tariff-increases: dated increases).
 
 Option keys of ``kepco_industrial`` and the Korean names:
 
 ==================  ===============================  =========================
-key                 KEPCO name                       facts.md
+key                 KEPCO name                       docs/domain.md
 ==================  ===============================  =========================
-``eul_high_a_i``    산업용(을) 고압A 선택Ⅰ           §1.2, §1.3
-``eul_high_a_ii``   산업용(을) 고압A 선택Ⅱ           §1.2, §1.3
-``eul_high_a_iii``  산업용(을) 고압A 선택Ⅲ           §1.2, §1.3
-``eul_high_b_*``    산업용(을) 고압B 선택Ⅰ/Ⅱ/Ⅲ       §1.2, §1.3
-``eul_high_c_*``    산업용(을) 고압C 선택Ⅰ/Ⅱ/Ⅲ       §1.2, §1.3
-``gap1_low``        산업용(갑)Ⅰ 저압 (flat seasonal)  §1.4
-``gap1_high_a_*``   산업용(갑)Ⅰ 고압A 선택Ⅰ/Ⅱ         §1.4
-``gap1_high_b_*``   산업용(갑)Ⅰ 고압B 선택Ⅰ/Ⅱ         §1.4
-``gap2_high_a_*``   산업용(갑)Ⅱ 고압A 선택Ⅰ/Ⅱ (TOU)   §1.4
-``gap2_high_b_*``   산업용(갑)Ⅱ 고압B 선택Ⅰ/Ⅱ (TOU)   §1.4
+``eul_high_a_i``    산업용(을) 고압A 선택Ⅰ           domain.md#tariff-tables
+``eul_high_a_ii``   산업용(을) 고압A 선택Ⅱ           domain.md#tariff-tables
+``eul_high_a_iii``  산업용(을) 고압A 선택Ⅲ           domain.md#tariff-tables
+``eul_high_b_*``    산업용(을) 고압B 선택Ⅰ/Ⅱ/Ⅲ       domain.md#tariff-tables
+``eul_high_c_*``    산업용(을) 고압C 선택Ⅰ/Ⅱ/Ⅲ       domain.md#tariff-tables
+``gap1_low``        산업용(갑)Ⅰ 저압 (flat seasonal)  domain.md#tariff-tables
+``gap1_high_a_*``   산업용(갑)Ⅰ 고압A 선택Ⅰ/Ⅱ         domain.md#tariff-tables
+``gap1_high_b_*``   산업용(갑)Ⅰ 고압B 선택Ⅰ/Ⅱ         domain.md#tariff-tables
+``gap2_high_a_*``   산업용(갑)Ⅱ 고압A 선택Ⅰ/Ⅱ (TOU)   domain.md#tariff-tables
+``gap2_high_b_*``   산업용(갑)Ⅱ 고압B 선택Ⅰ/Ⅱ (TOU)   domain.md#tariff-tables
 ==================  ===============================  =========================
 
 (``*`` is ``i``, ``ii`` and, for 을, ``iii``.)
 
 Versions are dated (prices, weekday hour bands and the weekend discount); a
 simulation that crosses an effective date switches at 00:00 of that day. The
-TOU period billed in an hour follows facts.md §1.5: the version's weekday band,
-then Saturday peak -> mid, Sunday/public holiday -> light (§1.5 (c)). The
-2026 reform's 50 % discount (§1.3 "New discount") is applied to the energy
+TOU period billed in an hour follows docs/domain.md#time-of-use-periods: the version's weekday band,
+then Saturday peak -> mid, Sunday/public holiday -> light (domain.md#time-of-use-periods (c)). The
+2026 reform's 50 % discount (domain.md#tariff-tables "New discount") is applied to the energy
 price of the hours it covers, after the tariff path.
 
 Interpretation choices (details and arithmetic in the YAML comments):
 
 - history before 2024-10-24 = the next version minus the dated energy steps of
-  §2; the 2022-10-01 을 amounts "7원" / "11.7원" replace the +2.5 전력량 part,
+  domain.md#tariff-increases; the 2022-10-01 을 amounts "7원" / "11.7원" replace the +2.5 전력량 part,
   so 을 고압A rose 4.9 + 7.0 = 11.9 and 고압B/C 4.9 + 11.7 = 16.6 (갑: 7.4);
 - basic charges are unchanged over 2022-2026;
-- the 22-08 (pre-reform) bands apply back to 2022-01-01 (§1.5 (d) conflict);
+- the 22-08 (pre-reform) bands apply back to 2022-01-01 (domain.md#time-of-use-periods (d) conflict);
 - the weekend discount is declared for 을 only (갑Ⅱ post-reform: none);
 - 갑Ⅰ (flat prices) follows the 갑 bands, which only split kWh into invoice
   lines and exclude light-load hours from the billing demand.
@@ -62,7 +62,7 @@ from re100sim.simulator.inputs.calendar import (
     HourlyCalendar,
 )
 
-# TOU period codes (facts.md §1.5): 경부하, 중간부하, 최대부하.
+# TOU period codes (docs/domain.md#time-of-use-periods): 경부하, 중간부하, 최대부하.
 TOU_LIGHT, TOU_MID, TOU_PEAK = 0, 1, 2
 TOU_NAMES = ("light", "mid", "peak")
 
@@ -84,7 +84,7 @@ class UnknownTariffError(ValueError):
 
 @dataclass(frozen=True)
 class WeekendDiscount:
-    """Share off the energy price in some hours of some days (facts.md §1.3 "New discount")."""
+    """Share off the energy price in some hours of some days (docs/domain.md#tariff-tables "New discount")."""
 
     share: float
     seasons: tuple[int, ...]  # SEASON_* codes
@@ -126,11 +126,11 @@ class TariffOption:
 
     key: str
     name_ko: str
-    contract_class: str  # "eul" (>= 300 kW), "gap1" or "gap2" (< 300 kW); facts.md §1.1
+    contract_class: str  # "eul" (>= 300 kW), "gap1" or "gap2" (< 300 kW); docs/domain.md#bill-structure
     voltage: str  # "low", "high_a", "high_b", "high_c"
     choice: str | None  # "i", "ii", "iii" (선택Ⅰ/Ⅱ/Ⅲ); None for 갑Ⅰ 저압
     band_group: str  # which hour bands / weekend discount of a version apply
-    step_group: str  # which dated energy steps of facts.md §2 apply
+    step_group: str  # which dated energy steps of docs/domain.md#tariff-increases apply
     terms: tuple[OptionTerms, ...]  # one per version of the table, in date order
 
 
@@ -148,7 +148,7 @@ class StepSchedule:
 
 @dataclass(frozen=True, eq=False)
 class Surcharges:
-    """Dated surcharges of facts.md §1.1 and §2; the same for every option."""
+    """Dated surcharges of docs/domain.md#bill-structure and docs/domain.md#tariff-increases; the same for every option."""
 
     climate_krw_per_kwh: StepSchedule
     fuel_adj_krw_per_kwh: StepSchedule
@@ -179,7 +179,7 @@ class TariffTable:
         return self.options[option]
 
     def contract_class(self, option: str) -> str:
-        """``"eul"``, ``"gap1"`` or ``"gap2"`` (facts.md §1.1 "Contract classes")."""
+        """``"eul"``, ``"gap1"`` or ``"gap2"`` (docs/domain.md#bill-structure "Contract classes")."""
         return self.check_option(option).contract_class
 
     def version_index(self, days: np.ndarray) -> np.ndarray:
@@ -502,7 +502,7 @@ def hour_days(calendar: HourlyCalendar) -> np.ndarray:
 
 
 def billed_period(weekday_period: np.ndarray, day_type: np.ndarray) -> np.ndarray:
-    """TOU period billed: Saturday peak -> mid; Sunday/holiday -> light (facts.md §1.5 (c))."""
+    """TOU period billed: Saturday peak -> mid; Sunday/holiday -> light (docs/domain.md#time-of-use-periods (c))."""
     saturday_peak = (day_type == DAY_SATURDAY) & (weekday_period == TOU_PEAK)
     period = np.where(saturday_peak, TOU_MID, weekday_period)
     return np.where(day_type == DAY_SUNDAY_HOLIDAY, TOU_LIGHT, period).astype(np.int8)

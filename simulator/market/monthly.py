@@ -32,7 +32,7 @@ from re100sim.simulator.scenario.year_inputs import YearInputs
 
 MARKET = "market"  # KPX power pool: the explicit counterparty of exports
 HOURS_PER_YEAR = 8760.0  # a yearly subscription spread over a month pro rata to its hours
-KEA = "korea_energy_agency"  # receives green-premium proceeds (facts.md §4.1)
+KEA = "korea_energy_agency"  # receives green-premium proceeds (docs/domain.md#procurement-routes)
 
 
 def settle_month(model, year: YearInputs, month_key: int, hours: slice) -> None:
@@ -78,7 +78,7 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
     led = model.ledger
     kepco = model.utility.name
     smp_avg = float(year.smp_krw_per_kwh[hours].mean())
-    # -- green tariff: the pool's kWh allocated to subscribers (seed 003, DOMAIN §2) --
+    # -- green tariff: the pool's kWh allocated to subscribers (the KIEE 2020 green-tariff paper, docs/domain.md#procurement-routes) --
     grid_kwh = r.tenant_grid_kwh[0]
     if sc.green_tariff is not None:
         pool_smp = weighted_price(float(r.pool_smp_krw[0]), float(r.pool_kwh[0])) or smp_avg
@@ -96,7 +96,7 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
     monthly_green = np.zeros_like(grid_kwh) if model.plan.pool_hourly else green_kwh
     credit, model.net_metering_bank_kwh = net_metering(model.net_metering_bank_kwh, net_metered, grid_kwh - monthly_green)
     keep = np.where(grid_kwh > 0, (grid_kwh - monthly_green - credit) / np.where(grid_kwh > 0, grid_kwh, 1.0), 1.0)
-    # PPA users keep paying the basic charge on their full demand (facts.md §4.3,
+    # PPA users keep paying the basic charge on their full demand (docs/domain.md#direct-ppa,
     # "Double-charging complaint"); others on what the KEPCO meter sees.
     is_ppa = np.isin(np.arange(len(model.tenants)), list(model.ppa_tenants))
     peak = np.where(is_ppa, r.tenant_load_peak_kw[0], r.tenant_grid_peak_kw[0])
@@ -122,7 +122,7 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
     led.add_baseline_many(month_key, names, sum(base_bill.values()))
     _settle_contracts(model, r, active, month_key)
     _pay_plants(model, r, month_key, net_metered)
-    for gp in model.premiums:  # facts.md §4.1: proceeds go to the Korea Energy Agency
+    for gp in model.premiums:  # docs/domain.md#procurement-routes: proceeds go to the Korea Energy Agency
         kwh = gp.volume_mwh_per_year * 1000.0 / 12.0
         led.add(month_key, gp.tenant, KEA, "green_premium", kwh, "kWh", round_won(kwh * gp.premium_krw_per_kwh))
     led.add_energy(month_key, r, 0, monthly_green, [g.name for g in model.generators])
@@ -140,7 +140,7 @@ def _net_metered_export_kwh(model, r: BlockResult) -> np.ndarray:
 
 
 def _settle_contracts(model, r: BlockResult, active: np.ndarray, month_key: int) -> None:
-    """Direct-PPA lines for the month (DOMAIN §2; seed 000: the broker bills, passes network fees through)."""
+    """Direct-PPA lines for the month (docs/domain.md#procurement-routes; the Namdong direct-PPA proposal: the broker bills, passes network fees through)."""
     led, broker, fees = model.ledger, model.broker.name, model.scenario.broker
     for j, c in enumerate(active):
         spec = model.plan.contracts[c]
@@ -173,7 +173,7 @@ def _settle_contracts(model, r: BlockResult, active: np.ndarray, month_key: int)
 
 def _pay_plants(model, r: BlockResult, month_key: int, net_metered: np.ndarray) -> None:
     """Plants' own (uncontracted) output: pool plants sell to KEPCO at their monthly weighted
-    SMP (seed 003 step 1); net-metered self-generation is credited in kWh, not paid; the
+    SMP (the KIEE 2020 green-tariff paper step 1); net-metered self-generation is credited in kWh, not paid; the
     rest is sold to the market at SMP and KEPCO buys it from the market."""
     led, kepco = model.ledger, model.utility.name
     for g, plant in enumerate(model.generators):

@@ -114,7 +114,7 @@ def evaluate(model, year: YearInputs, tenants: np.ndarray, pv_kw_per_kw: np.ndar
     allowed = set(dec.options)
 
     cost[:, GRID], tariff_x[:, GRID] = baseline, energy_krw
-    if "green_premium" in allowed:  # a premium on the declared volume (facts.md §4.1-4.2)
+    if "green_premium" in allowed:  # a premium on the declared volume (docs/domain.md#procurement-routes-4.2)
         cost[:, PREMIUM] = baseline + volume * 1000.0 * dec.green_premium_krw_per_kwh
         re[:, PREMIUM], tariff_x[:, PREMIUM] = volume, energy_krw
     if "rec" in allowed:  # unbundled RECs at the market price
@@ -131,13 +131,13 @@ def evaluate(model, year: YearInputs, tenants: np.ndarray, pv_kw_per_kw: np.ndar
         re[:, GREEN], tariff_x[:, GREEN] = alloc, energy_krw * keep
         smp_x[:, GREEN] = green_krw if price.kind != "fixed" else 0.0
     ppa_kw = volume * 1000.0 / max(yield_kwh_per_kw, 1e-9)
-    eligible = model.contract_kw[tenants] >= 300.0  # facts.md §4.3: direct PPA needs >= 300 kW
+    eligible = model.contract_kw[tenants] >= 300.0  # docs/domain.md#direct-ppa: direct PPA needs >= 300 kW
     if "direct_ppa" in allowed and np.isfinite(ppa_price_krw_per_kwh) and eligible.any():
         r = _kernel(model, year, tenants, np.outer(pv_kw_per_kw, ppa_kw), host=False, ppa_price=ppa_price_krw_per_kwh)
         applied = r.contract_applied_kwh.sum(0)
         fees = dec.ppa.network_fee_krw_per_kwh + sc.broker.fee_krw_per_kwh
         paid = r.contract_contracted_kwh.sum(0) if dec.ppa.settlement == "pay_as_produced" else applied
-        grid_bill = annual_bills(model, year, tenants, r, "grid", "load") * lev  # basic on the full load (facts §4.3)
+        grid_bill = annual_bills(model, year, tenants, r, "grid", "load") * lev  # basic on the full load (facts domain.md#direct-ppa)
         cost[:, PPA] = np.where(eligible, grid_bill + paid * ppa_price_krw_per_kwh + applied * fees, np.nan)
         re[:, PPA], tariff_x[:, PPA] = applied / 1000.0, r.tenant_grid_energy_krw_by_tou.sum(axis=(0, 2))
     sg = dec.self_generation
@@ -159,7 +159,7 @@ def evaluate(model, year: YearInputs, tenants: np.ndarray, pv_kw_per_kw: np.ndar
     spread = np.sqrt((dec.tariff_sd_pct / 100 * tariff_x) ** 2 + (dec.smp_sd_pct / 100 * smp_x) ** 2
                      + (dec.rec_sd_pct / 100 * rec_x) ** 2)
     # The most a tenant pays for a PPA kWh: the grid kWh it avoids (energy, climate and fuel
-    # charges, with fund and VAT, levelised), less the network and broker fees it adds (facts.md §1.1, §4.3).
+    # charges, with fund and VAT, levelised), less the network and broker fees it adds (docs/domain.md#bill-structure, docs/domain.md#direct-ppa).
     avoided = ((energy_krw / np.maximum(use_mwh * 1000.0, 1e-9) + per_k[k, 0]) * (1 + per_k[k, 1]) * lev
                - dec.ppa.network_fee_krw_per_kwh - sc.broker.fee_krw_per_kwh)
     return Evaluation(cost, re, spread, baseline, volume, target, rooftop_kw, avoided)

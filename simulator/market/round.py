@@ -90,7 +90,7 @@ def expected_tariff_growth(model, year: YearInputs) -> np.ndarray:
 
 
 def _release_yearly(model) -> None:
-    """One-year arrangements end at each year start (green tariff: 1-year terms, seed 003)."""
+    """One-year arrangements end at each year start (green tariff: 1-year terms, the KIEE 2020 green-tariff paper)."""
     sc = model.scenario
     model.subscriptions = {s.tenant: s.subscribed_mwh_per_year for s in (sc.green_tariff.subscribers if sc.green_tariff else [])}
     model.premiums = list(sc.green_premium)

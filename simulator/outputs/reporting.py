@@ -3,7 +3,7 @@
 The agents' state (options adopted, awareness, contracted MW) is collected by a Mesa
 DataCollector at each month end; money and energy series are aggregated from the
 ledgers afterwards (they already hold every line); compliance is assessed each year
-against the scenario's policy rule (re100sim.simulator.rules.policy, DOMAIN.md §5).
+against the scenario's policy rule (re100sim.simulator.rules.policy, docs/domain.md#policy-rules).
 """
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def timeseries(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.Data
 
 
 def counterparty_risk(model, g_energy: pd.DataFrame) -> dict:
-    """The broker's counterparty report at the horizon end (seed 000: the platform monitors price
+    """The broker's counterparty report at the horizon end (the Namdong direct-PPA proposal: the platform monitors price
     and volume risk): for each live fixed-price PPA, what its plant would lose if the off-taker
     defaulted and the contracted energy sold at market (last year's mean SMP + REC x weight)
     instead: max(0, price - market) x the contract's share of last year's output x remaining years."""

@@ -37,7 +37,7 @@ def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataF
     - ``re_share_annual`` = RE claimed (certificates retired, MWh, from the certificate ledger;
       ``claimed_mwh`` indexed by (year, agent)) / use.
     - CO2: location-based = (load - self-generation) x grid factor; market-based = (load - RE
-      claimed) x grid factor (facts.md §6.1).
+      claimed) x grid factor (docs/domain.md#emissions).
     """
     e = energy.assign(year=energy["month"] // 12)
     g = e.groupby(["year", "agent"], sort=True)[["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh"]].sum()
@@ -74,8 +74,8 @@ def generator_kpis(invoices: pd.DataFrame, energy: pd.DataFrame, generators: lis
 
 
 def sale_limit_findings(generator_energy: pd.DataFrame, specs) -> list[dict]:
-    """Self-use plants that sold more than their limit of a year's output (DOMAIN §2
-    "Self-use plants"; facts.md §4.4: 50 % in seed 003, 100 % for solar since 2016)."""
+    """Self-use plants that sold more than their limit of a year's output (docs/domain.md#procurement-routes
+    "Self-use plants"; docs/domain.md#self-generation: 50 % in the KIEE 2020 green-tariff paper, 100 % for solar since 2016)."""
     hosted = {g.name: g for g in specs if g.host_tenant is not None}
     if generator_energy.empty or not hosted:
         return []
@@ -119,7 +119,7 @@ def money_residual_krw(invoices: pd.DataFrame, pass_through: dict[str, tuple[str
     (receipts - payments) is zero by construction (checked too). The test that can
     fail is that pass-through parties end each month even, apart from their own revenue
     items: the power market pays plants what KEPCO pays it; the broker passes PPA energy
-    and network fees through and keeps only its fees (seed 000).
+    and network fees through and keeps only its fees (the Namdong direct-PPA proposal).
     """
     res = 0.0
     for party, own_items in pass_through.items():

@@ -1,9 +1,9 @@
 """Monthly KEPCO bills from hourly load and rates: small pure functions.
 
-Bill formula (facts.md §1.1 "Bill formula"): 기본요금 + 전력량요금 + 기후환경요금
+Bill formula (docs/domain.md#bill-structure "Bill formula"): 기본요금 + 전력량요금 + 기후환경요금
 ± 연료비조정요금 = 전기요금계; then the power-industry fund and VAT on the
-전기요금계 (§1.1 rows "VAT" and "Power-industry fund"). The power-factor
-charge (§1.1) is not modelled.
+전기요금계 (domain.md#bill-structure rows "VAT" and "Power-industry fund"). The power-factor
+charge (domain.md#bill-structure) is not modelled.
 
 Flow: :func:`month_usage` aggregates a tenant's hourly load against
 :class:`~re100sim.simulator.inputs.tariffs.HourlyRates`; :func:`billing_demand_kw` applies the
@@ -28,7 +28,7 @@ import numpy as np
 from re100sim.simulator.inputs.calendar import HourlyCalendar
 from re100sim.simulator.inputs.tariffs import TOU_LIGHT, TOU_NAMES, HourlyRates
 
-# facts.md §1.1 "Billing demand": months whose peaks are carried for 12 months,
+# docs/domain.md#bill-structure "Billing demand": months whose peaks are carried for 12 months,
 # and the floor as a share of contract power.
 RATCHET_MONTHS = frozenset({12, 1, 2, 7, 8, 9})
 BILLING_DEMAND_FLOOR_SHARE = 0.30
@@ -79,7 +79,7 @@ def month_usage(load_kw: np.ndarray, rates: HourlyRates, calendar: HourlyCalenda
     """Per billing month of ``calendar``: one tenant's usage (NumPy reference).
 
     ``load_kw`` is the hourly-average grid import, kW (= kWh in the hour), one
-    value per calendar hour. ``peak_kw`` skips light-load hours (facts.md §1.1
+    value per calendar hour. ``peak_kw`` skips light-load hours (docs/domain.md#bill-structure
     "Billing demand"); fund and VAT rates are those of the month's first hour
     (the tables change them only on the first of a month).
     """
@@ -118,7 +118,7 @@ def month_usage(load_kw: np.ndarray, rates: HourlyRates, calendar: HourlyCalenda
 def billing_demand_kw(
     month_key: int, peak_kw: float, past_peaks: Mapping[int, float], contract_kw: float
 ) -> float:
-    """요금적용전력: the demand the basic charge is billed on (facts.md §1.1 "Billing demand").
+    """요금적용전력: the demand the basic charge is billed on (docs/domain.md#bill-structure "Billing demand").
 
     The highest of this month's ``peak_kw`` and the peaks of the Dec/Jan/Feb and
     Jul/Aug/Sep months among the 11 months before it (12 months counting this
@@ -137,10 +137,10 @@ def billing_demand_kw(
 def monthly_bill(
     usage: MonthUsage, billing_kw: float, extra_charges: Sequence[InvoiceLine] = ()
 ) -> list[InvoiceLine]:
-    """Invoice lines of one month (facts.md §1.1).
+    """Invoice lines of one month (docs/domain.md#bill-structure).
 
     ``extra_charges`` are further whole-won charges on the same KEPCO bill (e.g. the
-    green-tariff energy line, seed 003 step 4): they enter the 전기요금계, so the fund
+    green-tariff energy line, the KIEE 2020 green-tariff paper step 4): they enter the 전기요금계, so the fund
     and VAT apply to them as well.
 
     Order of operations:
@@ -186,12 +186,12 @@ def truncate_won(krw: float) -> int:
 
 
 def truncate_ten_won(krw: float) -> int:
-    """Truncate to a multiple of 10 won (fund: facts.md §1.1 "truncated to 10 won")."""
+    """Truncate to a multiple of 10 won (fund: docs/domain.md#bill-structure "truncated to 10 won")."""
     return 10 * math.trunc(round(float(krw), _GUARD_DECIMALS) / 10)
 
 
 def round_won(krw: float) -> int:
-    """Round half up to the won (VAT: facts.md §1.1 "rounded to the nearest won")."""
+    """Round half up to the won (VAT: docs/domain.md#bill-structure "rounded to the nearest won")."""
     return math.floor(round(float(krw), _GUARD_DECIMALS) + 0.5)
 
 

@@ -4,18 +4,18 @@ Certificates are energy-attribute claims. The simulator issues them monthly, mov
 agents and retires them for RE claims; this ledger is the single source of truth for all three and
 makes double counting *visible* (:meth:`CertificateLedger.findings`), never silent.
 
-Kinds (DOMAIN.md §2 "Procurement mechanisms"; facts.md §4.1):
+Kinds (docs/domain.md#procurement-routes "Procurement mechanisms"; docs/domain.md#procurement-routes):
 
-- ``rec`` (공급인증서): issued to an eligible generator per MWh x the source weight (facts.md §3.3),
+- ``rec`` (공급인증서): issued to an eligible generator per MWh x the source weight (docs/domain.md#rec-weights),
   tradeable. One batch of ``mwh`` underlying MWh carries ``mwh * weight`` RECs
-  (facts.md §3.2: 1 REC = 1 MWh x weight), but it backs an RE claim of ``mwh`` only.
+  (docs/domain.md#rec-prices: 1 REC = 1 MWh x weight), but it backs an RE claim of ``mwh`` only.
 - ``green`` (녹색전력 인증서, green tariff): 1 certificate per kWh of pooled energy, no multiplier
-  (DOMAIN §2 green tariff step 2), issued to the utility and transferred to the subscriber when
+  (docs/domain.md#procurement-routes green tariff step 2), issued to the utility and transferred to the subscriber when
   the bill is paid; resale to third parties is forbidden (step 5); the subscriber retires them to
   claim RE use (step 6). The generator keeps its RECs (step 2), so a REC and a green certificate
   can exist on the same MWh: claiming both is double counting, which :meth:`findings` reports.
 - ``premium`` (녹색프리미엄): an RE claim bought as a KRW premium on a declared volume, issued by the
-  programme, not linked to a specific plant (DOMAIN §2 "Green premium"). Its ``source`` is the
+  programme, not linked to a specific plant (docs/domain.md#procurement-routes "Green premium"). Its ``source`` is the
   programme name. Certificate count: 1 per kWh of declared volume, like ``green`` [assumption: the
   unit of the 재생에너지 사용확인서 is not in the spec].
 
@@ -27,15 +27,15 @@ The certificate count is derived: ``mwh * weight`` RECs, ``mwh * 1000`` green/pr
 Rules enforced (each violation raises :class:`CertificateError`, a ``ValueError``):
 
 - a certificate has exactly one owner at any time, and only its owner can transfer or retire it
-  (DOMAIN §2 "REC": "a certificate must have one owner and be retired once for a claim");
+  (docs/domain.md#procurement-routes "REC": "a certificate must have one owner and be retired once for a claim");
 - a certificate is retired once; a retired certificate can be neither transferred nor retired again
   (same rule);
 - nobody transfers or retires more than they hold;
-- green-tariff certificates are transferred only by their issuing utility (DOMAIN §2 green tariff
+- green-tariff certificates are transferred only by their issuing utility (docs/domain.md#procurement-routes green tariff
   step 5: resale forbidden);
 - RE claims come only from retirements: a self-use plant's RECs must be retired by its owner to
   claim its own use; if they are sold, the buyer (not the plant owner) holds the claim
-  (DOMAIN §2 table, "self-generation": "RECs of own plant must be retired, not sold, to claim RE
+  (docs/domain.md#procurement-routes table, "self-generation": "RECs of own plant must be retired, not sold, to claim RE
   use"). The simulator must therefore compute RE shares from :meth:`CertificateLedger.retired`.
 
 Performance: every operation is O(log n) amortised in the number of batches held by the one
@@ -68,7 +68,7 @@ class CertKind(str, Enum):
 
 
 # Kinds whose source is a physical plant: a claim on them without registered generation is a
-# finding. ``premium`` is a programme, not a plant (DOMAIN §2 "Green premium").
+# finding. ``premium`` is a programme, not a plant (docs/domain.md#procurement-routes "Green premium").
 PLANT_LINKED = frozenset({"rec", "green"})
 KINDS = tuple(k.value for k in CertKind)
 _KIND_VALUE = {k.value: k.value for k in CertKind} | {k: k.value for k in CertKind}
@@ -200,7 +200,7 @@ def _certs(by_kind_weight: dict, kind: str) -> float:
 class CertificateLedger:
     """Issue, transfer and retire certificates; report balances, invariants and double counting.
 
-    ``non_resellable``: kinds that only their issuer may transfer (default: ``green``, DOMAIN §2
+    ``non_resellable``: kinds that only their issuer may transfer (default: ``green``, docs/domain.md#procurement-routes
     green tariff step 5). A subscriber may still retire them.
     """
 
@@ -242,8 +242,8 @@ class CertificateLedger:
     def issue(self, kind, source: str, month_key: int, mwh: float, owner: str, weight: float = 1.0) -> int:
         """Issue certificates on ``mwh`` of ``source``'s energy in ``month_key`` to ``owner``.
 
-        RECs carry ``mwh * weight`` certificates (facts.md §3.2-3.3; DOMAIN §2 "REC"); green and
-        premium certificates have no multiplier (DOMAIN §2 green tariff step 2) and ``weight``
+        RECs carry ``mwh * weight`` certificates (docs/domain.md#rec-prices-3.3; docs/domain.md#procurement-routes "REC"); green and
+        premium certificates have no multiplier (docs/domain.md#procurement-routes green tariff step 2) and ``weight``
         must be 1. For green certificates the owner is the utility (step 2: issued to the utility),
         which becomes the batch's issuer: the only agent allowed to transfer them (step 5).
         Returns the new batch id.
@@ -279,8 +279,8 @@ class CertificateLedger:
         that source, oldest first; the keyword ``source`` does the same). A partial move splits a
         batch: the moved part becomes a new batch (``parent`` = the original), the rest stays.
         Raises if ``from_owner`` holds less than ``mwh`` of the selection, if any selected batch
-        is retired or owned by someone else (DOMAIN §2 "REC": one owner), or if a non-resellable
-        kind (green, DOMAIN §2 green tariff step 5) would be moved by anyone but its issuer.
+        is retired or owned by someone else (docs/domain.md#procurement-routes "REC": one owner), or if a non-resellable
+        kind (green, docs/domain.md#procurement-routes green tariff step 5) would be moved by anyone but its issuer.
         """
         from_owner, to_owner = _name(from_owner, "from_owner"), _name(to_owner, "to_owner")
         if from_owner == to_owner:
@@ -291,7 +291,7 @@ class CertificateLedger:
                 raise CertificateError(
                     f"{b.kind} certificates of batch {b.id} ({b.source} {_month_label(b.month_key)}) may not be "
                     f"resold: only the issuer {b.issuer!r} may transfer them, not {from_owner!r} "
-                    "(DOMAIN §2 green tariff step 5)"
+                    "(docs/domain.md#procurement-routes green tariff step 5)"
                 )
         return [self._move(b, take, to_owner) for b, take in plan]
 
@@ -301,9 +301,9 @@ class CertificateLedger:
 
         Oldest month first (optionally only one ``source``). The retired MWh count against their
         underlying (source, month) in :meth:`findings`. A certificate is retired once
-        (DOMAIN §2 "REC"); the claimant may differ from the owner (e.g. a broker retiring for a
+        (docs/domain.md#procurement-routes "REC"); the claimant may differ from the owner (e.g. a broker retiring for a
         tenant). A self-use plant's owner claims its own use only by retiring its own RECs
-        (DOMAIN §2 table, self-generation). Returns what was claimed, per batch.
+        (docs/domain.md#procurement-routes table, self-generation). Returns what was claimed, per batch.
         """
         owner = _name(owner, "owner")
         plan = self._select((_kind(kind), source) if source is not None else _kind(kind), owner, mwh, None, "retire")
@@ -311,7 +311,7 @@ class CertificateLedger:
 
     def retire_batch(self, batch_id: int, owner: str, claimant: str, year: int,
                      mwh: float | None = None) -> list[Claim]:
-        """Retire one batch (or ``mwh`` of it). Raises if it is already retired (DOMAIN §2 "REC")."""
+        """Retire one batch (or ``mwh`` of it). Raises if it is already retired (docs/domain.md#procurement-routes "REC")."""
         plan = self._select(batch_id, _name(owner, "owner"), mwh, None, "retire")
         return self._retire_plan(plan, claimant, year)
 
@@ -401,7 +401,7 @@ class CertificateLedger:
         """Double claims and over-issuance, by (month, source).
 
         - ``double_claim``: the MWh retired against one (source, month), all kinds and claimants
-          together, exceed its registered generation (e.g. seed 003's green tariff: the plant keeps
+          together, exceed its registered generation (e.g. the KIEE 2020 green-tariff paper's green tariff: the plant keeps
           its RECs while the subscriber gets green certificates on the same MWh; both retired is
           double counting). A claim on a plant-linked kind (rec, green) with no generation
           registered is reported too (generated 0). Premium-only claims on a programme with no
@@ -502,7 +502,7 @@ class CertificateLedger:
             if b.status == RETIRED:
                 raise CertificateError(
                     f"cannot {verb} batch {b.id}: already retired for {b.claimant!r} in {b.retired_year} "
-                    "(a certificate is retired once, DOMAIN §2)"
+                    "(a certificate is retired once, docs/domain.md#procurement-routes)"
                 )
             if b.owner != owner:
                 raise CertificateError(f"cannot {verb} batch {b.id}: it is owned by {b.owner!r}, not {owner!r}")

@@ -1,4 +1,4 @@
-"""Certificate flows of a month, a quarter and a year (DOMAIN.md §2-3).
+"""Certificate flows of a month, a quarter and a year (docs/domain.md#procurement-routes-3).
 
 The :class:`~re100sim.simulator.rules.certificates.CertificateLedger` keeps every certificate with
 one owner and at most one retirement; this module decides what is issued, moved
@@ -7,12 +7,12 @@ and retired when, and books the KRW of REC trades as invoice lines.
 - Monthly: every plant's metered output (generation - curtailment) is registered and
   earns RECs (x source weight) for its owner; bundled PPA RECs follow the energy
   applied to the off-taker's load and are retired for its claim; a tenant-owned
-  self-use plant's RECs on self-consumed energy are retired by the host (DOMAIN §2
+  self-use plant's RECs on self-consumed energy are retired by the host (docs/domain.md#procurement-routes
   table: "RECs of own plant must be retired, not sold, to claim RE use"); the green
   tariff issues one green certificate per kWh allocated, to the utility, which passes
-  it to the subscriber with the bill, who retires it (seed 003 steps 2-6); green-premium
+  it to the subscriber with the bill, who retires it (the KIEE 2020 green-tariff paper steps 2-6); green-premium
   volumes are claimed as premium certificates.
-- Quarterly (DOMAIN §3, the broker trades RECs quarterly): RECs still held by plants
+- Quarterly (docs/domain.md#time-and-settlement, the broker trades RECs quarterly): RECs still held by plants
   and tenants are sold to the RPS market at the month's REC price.
 - Yearly: tenants with an RE target buy unbundled RECs from the market to close the
   gap between target x use and what they claimed, and retire them.
@@ -64,7 +64,7 @@ def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> No
 
 
 def _certify_green(model, r, month_key: int, green_kwh: np.ndarray) -> None:
-    """Green certificates on the allocated pool kWh (seed 003 steps 2-6): one batch per pool
+    """Green certificates on the allocated pool kWh (the KIEE 2020 green-tariff paper steps 2-6): one batch per pool
     plant, pro rata to the energy it delivered, issued to the utility, passed to each
     subscriber with its bill and retired for its claim."""
     certs, kepco = model.certs, model.utility.name
@@ -95,7 +95,7 @@ def _retire(certs: CertificateLedger, owner: str, source: str, mwh: float, year:
 
 
 def sell_recs_quarterly(model, month_key: int, rec_price_krw_per_rec: float) -> None:
-    """Quarter end: plants and tenants sell the RECs they still hold to the RPS market (DOMAIN §3)."""
+    """Quarter end: plants and tenants sell the RECs they still hold to the RPS market (docs/domain.md#time-and-settlement)."""
     certs, led = model.certs, model.ledger
     holders = sorted({rec_owner(p) for p in model.generators})
     for holder in holders:

@@ -2,22 +2,22 @@
 
 Small pure functions (units in the names: ``_mwh``, ``_mw``, ``_m2``, ``_krw``) plus one
 switchable pydantic config, :class:`PolicyConfig`, and two entry points,
-:func:`required_mw` and :func:`compliance`. Sources: ``DOMAIN.md`` §5, ``facts.md`` §5 and the
-Korean seed report (seed 001, 경기도 신규산업 신·재생에너지 도입 기준 수립 연구); where
-DOMAIN.md and the seed differ, the seed is followed (noted at the place).
+:func:`required_mw` and :func:`compliance`. Sources: docs/domain.md#policy-rules and the
+Gyeonggi new-complex study (경기도 신규산업 신·재생에너지 도입 기준 수립 연구); where
+a summary and the study differ, the study is followed (noted at the place).
 
-Distributed Energy Act (분산에너지 활성화 특별법), seed 001 [별표 1], [별표 2]::
+Distributed Energy Act (분산에너지 활성화 특별법), the Gyeonggi new-complex study [별표 1], [별표 2]::
 
     의무설치량[MW]      = (분산에너지 사용량[MWh] - 직접전력거래량[MWh]) / (연간이용률 x 8760 h)
     분산에너지 사용량    = 연간 에너지 사용량(전력)[MWh] x 의무비율
     의무비율            = 지역별 비율 x 연도별 비율
     연간이용률          = 연간 발전량[MWh] / (누적 설비용량[MW] x 8760 h)
 
-The seed writes 연간이용률 in percent (x 100) and divides by "연간이용률[%] x 8760": the percent
+The study writes 연간이용률 in percent (x 100) and divides by "연간이용률[%] x 8760": the percent
 cancels, so this module uses a fraction 0..1 throughout. 8760 h is used in every year, leap
 years included, exactly as in [별표 1].
 
-Gyeonggi proposal for new complexes (seed 001, "신규산단 신·재생에너지 도입 기준(안)"):
+Gyeonggi proposal for new complexes (the Gyeonggi new-complex study, "신규산단 신·재생에너지 도입 기준(안)"):
 
 * option 1 (1안): a yearly share of the complex's forecast energy use; off-complex plants count
   with a correction factor on their output (보정계수) by the in-complex installation rate;
@@ -28,24 +28,24 @@ Modelling decisions (not fixed by the sources; each is marked [E] where it is an
 
 * Option 1 is tested in energy: ``required_mwh = forecast use x yearly ratio`` against
   ``credited_mwh = in-complex generation + correction factor x off-complex generation``. The
-  seed gives no direct-trade deduction for option 1, so none is applied. MW columns of the
+  study gives no direct-trade deduction for option 1, so none is applied. MW columns of the
   compliance row are MW equivalents at the credited plants' capacity factor.
 * The "in-complex installation rate" (사업지구 내 신·재생에너지 설치율) is not defined in the
-  seed. The seed carries the correction over from the zero-energy-building off-site rule
+  study. The study carries the correction over from the zero-energy-building off-site rule
   ("제로에너지 건축물의 '대지 외 설치 기준'을 '산업단지 외 설치 기준'으로 전환"); that rule is
   believed (not checked against its text) to key the factor to the on-site energy
   self-sufficiency rate, so here the rate is in-complex RE generation / forecast use [E].
 * DEA credit is the obligor's own in-complex capacity; power from off-complex plants reaches
   the DEA only as direct trade (``direct_trade_mwh``), which is deducted from the obligation,
   so off-complex capacity is not credited a second time.
-* Options 2 and 3 credit all in-complex capacity (the seed accepts third-party-owned plants,
+* Options 2 and 3 credit all in-complex capacity (the study accepts third-party-owned plants,
   sold output and installation elsewhere inside the complex, 2안 ②④); off-complex capacity
   is not credited.
-* The DEA penalty (과징금, facts.md §5: up to 150 % x shortfall x installation unit cost) is
+* The DEA penalty (과징금, docs/domain.md#policy-rules: up to 150 % x shortfall x installation unit cost) is
   reported per compliance row as the amount assessed on that year's shortfall. Whether the
   regulator assesses it once (at the installation check) or every year is not in the sources;
   callers that sum rows over years assume the latter. The Gyeonggi options carry no sanction
-  in the seed, so their penalty is 0.
+  in the study, so their penalty is 0.
 """
 from __future__ import annotations
 
@@ -99,21 +99,21 @@ __all__ = [
 #: Hours in the year used by [별표 1] (fixed 8760, also in leap years).
 HOURS_PER_YEAR = 8760.0
 
-#: DEA trigger: buildings expected to use >= 200,000 MWh/yr (seed 001 "연간 20만MWh 이상"; facts.md §5).
+#: DEA trigger: buildings expected to use >= 200,000 MWh/yr (the Gyeonggi new-complex study "연간 20만MWh 이상"; docs/domain.md#policy-rules).
 DEA_USE_THRESHOLD_MWH = 200_000.0
-#: DEA trigger: development projects >= 1,000,000 m² (seed 001 "100만㎡ 이상", 시행령 제10조 ②).
+#: DEA trigger: development projects >= 1,000,000 m² (the Gyeonggi new-complex study "100만㎡ 이상", 시행령 제10조 ②).
 DEA_AREA_THRESHOLD_M2 = 1_000_000.0
 
-#: Solar: 6.67 m² of building area per kW, seed 001 footnote 2 (102 MW on 80 Gyeonggi complexes
+#: Solar: 6.67 m² of building area per kW, the Gyeonggi new-complex study footnote 2 (102 MW on 80 Gyeonggi complexes
 #: = 680,000 m² = 3.1 % of 21,797,000 m² building area; 680,000 / 102,000 kW = 6.67).
 SOLAR_M2_PER_KW_BUILDING = 6.67
-#: Fuel cell: 180 m² per MW, seed 001 area comparison ("연료전지 180㎡").
+#: Fuel cell: 180 m² per MW, the Gyeonggi new-complex study area comparison ("연료전지 180㎡").
 FUEL_CELL_M2_PER_MW = 180.0
-#: Wind: 40,000 m² per MW including turbine spacing, seed 001 ("풍력 4만㎡(터빈 간 간격 포함)").
+#: Wind: 40,000 m² per MW including turbine spacing, the Gyeonggi new-complex study ("풍력 4만㎡(터빈 간 간격 포함)").
 WIND_M2_PER_MW = 40_000.0
 
 #: Fallback capacity factor when no credited plant has produced yet: solar 15 %,
-#: facts.md §0 / §6.2 ([B]/[D]).
+#: docs/sources.md / docs/domain.md#solar-yield ([B]/[D]).
 DEFAULT_CAPACITY_FACTOR = 0.15
 
 
@@ -139,7 +139,7 @@ def _band(plan_year: int, bands: tuple[tuple[int, float], ...], last: float) -> 
 
 
 def dea_yearly_ratio(plan_year: int) -> float:
-    """DEA yearly ratio (연도별 비율), seed 001 [별표 2]; DOMAIN.md §5.
+    """DEA yearly ratio (연도별 비율), the Gyeonggi new-complex study [별표 2]; docs/domain.md#policy-rules.
 
     By the year the installation plan is filed ([별표 2] 주3): through 2026 0.02, 2027-2029 0.05,
     2030-2034 0.10, 2035-2039 0.15, from 2040 0.20. Years before the Act (in force 2024-06-14)
@@ -149,7 +149,7 @@ def dea_yearly_ratio(plan_year: int) -> float:
 
 
 def gyeonggi_option1_yearly_ratio(plan_year: int) -> float:
-    """Gyeonggi option-1 recommended share (비율권고), seed 001 "설치 의무량 비율(안)"; DOMAIN.md §5.
+    """Gyeonggi option-1 recommended share (비율권고), the Gyeonggi new-complex study "설치 의무량 비율(안)"; docs/domain.md#policy-rules.
 
     Same year bands as [별표 2]: through 2026 0.10, 2027-2029 0.15, 2030-2034 0.20,
     2035-2039 0.25, from 2040 0.30.
@@ -158,18 +158,18 @@ def gyeonggi_option1_yearly_ratio(plan_year: int) -> float:
 
 
 def regional_ratio(capital_region: bool) -> float:
-    """DEA regional ratio (지역별 비율), seed 001 [별표 2]: capital region (수도권) 1.0,
+    """DEA regional ratio (지역별 비율), the Gyeonggi new-complex study [별표 2]: capital region (수도권) 1.0,
     elsewhere 0.0 (deferred, 유예). Judged by where the project or facility is ([별표 2] 주2)."""
     return 1.0 if capital_region else 0.0
 
 
 def obligation_ratio(capital_region: bool, plan_year: int) -> float:
-    """DEA 의무비율 = regional ratio x yearly ratio, seed 001 [별표 1] 주2."""
+    """DEA 의무비율 = regional ratio x yearly ratio, the Gyeonggi new-complex study [별표 1] 주2."""
     return regional_ratio(capital_region) * dea_yearly_ratio(plan_year)
 
 
 def capacity_factor(annual_generation_mwh: float, installed_mw: float) -> float:
-    """Annual capacity factor (연간이용률) as a fraction, seed 001 [별표 1] 3:
+    """Annual capacity factor (연간이용률) as a fraction, the Gyeonggi new-complex study [별표 1] 3:
     ``annual_generation_mwh / (installed_mw x 8760)``."""
     if installed_mw <= 0:
         raise ValueError(f"installed_mw must be > 0 to compute a capacity factor (got {installed_mw})")
@@ -186,7 +186,7 @@ def _check_cf(cf: float) -> None:
 def obligation_mw(
     annual_use_mwh: float, obligation_ratio: float, direct_trade_mwh: float, capacity_factor: float
 ) -> float:
-    """DEA installation obligation (의무설치량), MW, seed 001 [별표 1] 1-2; DOMAIN.md §5.
+    """DEA installation obligation (의무설치량), MW, the Gyeonggi new-complex study [별표 1] 1-2; docs/domain.md#policy-rules.
 
     ``max(0, annual_use_mwh x obligation_ratio - direct_trade_mwh) / (capacity_factor x 8760)``.
     ``annual_use_mwh`` is, by [별표 1] 주1, the saturation-year electricity demand forecast of
@@ -202,9 +202,9 @@ def obligation_mw(
 
 def dea_applies(annual_use_mwh: float, project_area_m2: float | None) -> bool:
     """Whether the DEA obligation applies: expected use >= 200,000 MWh/yr or a project area
-    >= 1,000,000 m² (seed 001; facts.md §5). Both thresholds are inclusive ("이상").
+    >= 1,000,000 m² (the Gyeonggi new-complex study; docs/domain.md#policy-rules). Both thresholds are inclusive ("이상").
 
-    The seed notes that industrial-complex managers (법 제13조 ①2 아목) are not yet among the
+    The study notes that industrial-complex managers (법 제13조 ①2 아목) are not yet among the
     projects the area trigger covers (가-마목); a decree amendment is expected to add them. This
     function assumes that amendment. ``project_area_m2=None`` means unknown (use trigger only).
     """
@@ -219,7 +219,7 @@ def dea_penalty_krw(
     multiplier: float = DEA_MAX_PENALTY_MULTIPLIER,
 ) -> float:
     """DEA penalty: ``multiplier x shortfall x installation unit cost`` with multiplier <= 1.5
-    (facts.md §5, "up to 150 %"). ``shortfall_mw`` x 1000 kW/MW x KRW/kW."""
+    (docs/domain.md#policy-rules, "up to 150 %"). ``shortfall_mw`` x 1000 kW/MW x KRW/kW."""
     if shortfall_mw < 0:
         raise ValueError(f"shortfall_mw must be >= 0 (got {shortfall_mw})")
     return multiplier * shortfall_mw * 1000.0 * install_cost_krw_per_kw
@@ -229,10 +229,10 @@ def dea_penalty_krw(
 
 
 def offsite_correction_factor(in_complex_rate: float) -> float:
-    """Correction factor (보정계수) on off-complex RE output, seed 001 table
-    "산업단지 용지 외 신·재생에너지 설치 시 생산량에 대한 보정계수"; DOMAIN.md §5.
+    """Correction factor (보정계수) on off-complex RE output, the Gyeonggi new-complex study table
+    "산업단지 용지 외 신·재생에너지 설치 시 생산량에 대한 보정계수"; docs/domain.md#policy-rules.
 
-    Boundaries per the seed (이상 = inclusive lower bound, 미만 = exclusive upper bound):
+    Boundaries per the study (이상 = inclusive lower bound, 미만 = exclusive upper bound):
     rate < 0.10 -> 0.7; 0.10 <= rate < 0.15 -> 0.8; 0.15 <= rate < 0.20 -> 0.9; rate >= 0.20 -> 1.0.
     ``in_complex_rate`` is a fraction (0.10 = 10 %).
     """
@@ -249,8 +249,8 @@ def offsite_correction_factor(in_complex_rate: float) -> float:
 
 def in_complex_rate(in_complex_mwh: float, forecast_use_mwh: float) -> float:
     """In-complex installation rate (사업지구 내 신·재생에너지 설치율) as in-complex RE generation
-    over the complex's forecast use [E]: the seed does not define it; it carries the factor over
-    from the zero-energy-building off-site rule (seed 001, 1안), assumed here to be keyed to the
+    over the complex's forecast use [E]: the study does not define it; it carries the factor over
+    from the zero-energy-building off-site rule (the Gyeonggi new-complex study, 1안), assumed here to be keyed to the
     on-site self-sufficiency rate (not checked against that rule's text)."""
     if forecast_use_mwh <= 0:
         raise ValueError(f"forecast_use_mwh must be > 0 (got {forecast_use_mwh})")
@@ -260,8 +260,8 @@ def in_complex_rate(in_complex_mwh: float, forecast_use_mwh: float) -> float:
 
 
 def option1_required_mwh(forecast_use_mwh: float, plan_year: int) -> float:
-    """Gyeonggi option 1 requirement: ``forecast use x yearly share`` (seed 001, 1안:
-    "에너지 사용 예측량 대비 일정 비율"). No direct-trade deduction (none in the seed)."""
+    """Gyeonggi option 1 requirement: ``forecast use x yearly share`` (the Gyeonggi new-complex study, 1안:
+    "에너지 사용 예측량 대비 일정 비율"). No direct-trade deduction (none in the study)."""
     if forecast_use_mwh < 0:
         raise ValueError(f"forecast_use_mwh must be >= 0 (got {forecast_use_mwh})")
     return forecast_use_mwh * gyeonggi_option1_yearly_ratio(plan_year)
@@ -269,14 +269,14 @@ def option1_required_mwh(forecast_use_mwh: float, plan_year: int) -> float:
 
 def option1_credited_mwh(in_complex_mwh: float, offsite_mwh: float, in_complex_rate: float) -> float:
     """Gyeonggi option 1 credit: in-complex output at face value (anywhere in the complex, no
-    correction, seed 001 1안) plus off-complex output x :func:`offsite_correction_factor`."""
+    correction, the Gyeonggi new-complex study 1안) plus off-complex output x :func:`offsite_correction_factor`."""
     if in_complex_mwh < 0 or offsite_mwh < 0:
         raise ValueError("in_complex_mwh and offsite_mwh must be >= 0")
     return in_complex_mwh + offsite_correction_factor(in_complex_rate) * offsite_mwh
 
 
 def option2_required_mw(lot_area_m2: float, share: float = 0.20, m2_per_mw: float = SOLAR_M2_PER_MW) -> float:
-    """Gyeonggi option 2: solar on >= 20 % of the sold lot area (분양 대지면적), seed 001 2안
+    """Gyeonggi option 2: solar on >= 20 % of the sold lot area (분양 대지면적), the Gyeonggi new-complex study 2안
     (송산그린시티 case): ``lot_area_m2 x share / m2_per_mw``. Applies lot by lot; summing lots
     gives the complex total."""
     if lot_area_m2 < 0:
@@ -292,11 +292,11 @@ def option3_required_mw(
     roof_share: float = 0.30,
     m2_per_mw: float = SOLAR_M2_PER_MW,
 ) -> float:
-    """Gyeonggi option 3: renewables on >= 30 % of building roof area, seed 001 3안
+    """Gyeonggi option 3: renewables on >= 30 % of building roof area, the Gyeonggi new-complex study 3안
     (H-테크노밸리 case): ``industrial_area_m2 x building_coverage x roof_share / m2_per_mw``.
 
     Seed worked example: 414,000 m² x 0.5 (건폐율 50 %) x 0.30 / 10,000 = 6.21 MW ("6.2MW");
-    at 70 % of the roofs 14.49 MW ("14.5MW"). The seed rounds to 0.1 MW; this function does not.
+    at 70 % of the roofs 14.49 MW ("14.5MW"). The study rounds to 0.1 MW; this function does not.
     """
     if industrial_area_m2 < 0:
         raise ValueError(f"industrial_area_m2 must be >= 0 (got {industrial_area_m2})")
@@ -308,7 +308,7 @@ def option3_required_mw(
 
 
 def solar_mw_for_area(area_m2: float, m2_per_mw: float = SOLAR_M2_PER_MW) -> float:
-    """Capacity that fits on an area: ``area_m2 / m2_per_mw`` (default 10,000 m²/MW, seed 001)."""
+    """Capacity that fits on an area: ``area_m2 / m2_per_mw`` (default 10,000 m²/MW, the Gyeonggi new-complex study)."""
     if area_m2 < 0 or m2_per_mw <= 0:
         raise ValueError("area_m2 must be >= 0 and m2_per_mw > 0")
     return area_m2 / m2_per_mw

@@ -16,10 +16,9 @@ from re100sim.simulator.scenario.config import FixedPrice, SmpIndexedPrice
 def scale_usage(usage: MonthUsage, keep_fraction: float) -> MonthUsage:
     """The part of a month's grid use still billed on the ordinary tariff.
 
-    Green tariff (seed 003 step 4, DOMAIN §2): allocated green kWh are billed at the
+    Green tariff (the KIEE 2020 green-tariff paper step 4, docs/domain.md#procurement-routes): allocated green kWh are billed at the
     standard price and "the rest of its use at the ordinary tariff"; the basic charge
-    stays as in the ordinary tariff, so the peak is unchanged. Net metering (facts.md
-    §4.4) credits kWh the same way. kWh and energy KRW of every TOU period shrink in
+    stays as in the ordinary tariff, so the peak is unchanged. Net metering (docs/domain.md#self-generation) credits kWh the same way. kWh and energy KRW of every TOU period shrink in
     proportion (the allocation is a monthly volume, not tied to hours).
     """
     f = float(np.clip(keep_fraction, 0.0, 1.0))
@@ -33,7 +32,7 @@ def scale_usage(usage: MonthUsage, keep_fraction: float) -> MonthUsage:
 
 
 def ppa_billed_kwh(contracted_kwh: float, applied_kwh: float, settlement: str, min_take_pct: float) -> float:
-    """kWh the off-taker pays for in a month (DOMAIN §2 direct PPA; issue 3 contract rules).
+    """kWh the off-taker pays for in a month (docs/domain.md#procurement-routes direct PPA; issue 3 contract rules).
 
     Pay-as-produced: all contracted energy; pay-as-consumed: the energy applied to its
     load, but at least ``min_take_pct`` of the contracted energy (take-or-pay).
@@ -76,12 +75,12 @@ def contract_capacity_kw(volume, plant_capacity_kw: float, profile_peak_kw: floa
 
 
 def network_fee_krw(applied_kwh: float, fee_krw_per_kwh: float, capacity_kw: float, fee_krw_per_kw_month: float):
-    """PPA network usage fee: per kWh delivered to the tenant plus per kW per month (facts.md §4.3)."""
+    """PPA network usage fee: per kWh delivered to the tenant plus per kW per month (docs/domain.md#direct-ppa)."""
     return applied_kwh * fee_krw_per_kwh + capacity_kw * fee_krw_per_kw_month
 
 
 def pool_allocation_kwh(pool_kwh: float, subscribed_kwh: np.ndarray, grid_kwh: np.ndarray) -> np.ndarray:
-    """Monthly green-tariff allocation (seed 003: "allocated in proportion to subscribed
+    """Monthly green-tariff allocation (the KIEE 2020 green-tariff paper: "allocated in proportion to subscribed
     green demand"): pro rata when the pool is short of total subscriptions, each
     subscription in full when it is not; never more than the subscriber's grid use."""
     total = float(subscribed_kwh.sum())
@@ -91,7 +90,7 @@ def pool_allocation_kwh(pool_kwh: float, subscribed_kwh: np.ndarray, grid_kwh: n
 
 
 def standard_price_krw_per_kwh(price: FixedPrice | SmpIndexedPrice, weighted_smp_krw_per_kwh: float) -> float:
-    """The green tariff's single standard price (seed 003 step 4): fixed, or the month's
+    """The green tariff's single standard price (the KIEE 2020 green-tariff paper step 4): fixed, or the month's
     weighted SMP plus an adder, clipped to floor and cap."""
     if isinstance(price, FixedPrice):
         return price.price_krw_per_kwh
@@ -102,7 +101,7 @@ def standard_price_krw_per_kwh(price: FixedPrice | SmpIndexedPrice, weighted_smp
 
 
 def net_metering(bank_kwh, exported_kwh, grid_kwh):
-    """Net metering (요금상계거래, facts.md §4.4): exported kWh offset the host's grid kWh,
+    """Net metering (요금상계거래, docs/domain.md#self-generation): exported kWh offset the host's grid kWh,
     surplus carried forward. Returns (kWh credited this period, new bank); numbers or arrays."""
     available = np.add(bank_kwh, exported_kwh)
     used = np.minimum(available, np.maximum(grid_kwh, 0.0))

@@ -38,7 +38,7 @@ from re100sim.simulator.inputs.tariffs import (
     load_table,
 )
 
-# The bundled tariff history starts on 2022-01-01 (facts.md §2); holidays and
+# The bundled tariff history starts on 2022-01-01 (docs/domain.md#tariff-increases); holidays and
 # tariffs are not defined far into the future, so the horizon is bounded too.
 LAST_START_DATE = dt.date(2060, 1, 1)
 MAX_YEARS = 50
@@ -53,14 +53,14 @@ PositiveFloat = Annotated[float, Field(gt=0)]
 
 # --- policy: which installation rule applies (functions in rules/policy.py) -------------------
 
-#: Solar on ground or roof: 10,000 m² per MW, seed 001 option 3 worked example ("1MW당 10,000㎡")
+#: Solar on ground or roof: 10,000 m² per MW, the Gyeonggi new-complex study option 3 worked example ("1MW당 10,000㎡")
 #: and the area comparison ("태양광 1만㎡").
 SOLAR_M2_PER_MW = 10_000.0
-#: Installation unit cost for the DEA penalty, KRW per kW. [E]: not in facts.md. Chosen for
+#: Installation unit cost for the DEA penalty, KRW per kW. [E]: no sourced figure. Chosen for
 #: commercial rooftop solar at MW scale in 2024-2026; small systems cost more (a 2025 blog lists
 #: 1.2-1.4 M KRW/kW at 10 kW and about 1.7 M KRW/kW at 100 kW, https://pp.tislog.kr/60 [B]).
 DEFAULT_INSTALL_COST_KRW_PER_KW = 1_300_000.0
-#: "Up to 150 % x shortfall x installation unit cost" (facts.md §5, allsorts blog [B]).
+#: "Up to 150 % x shortfall x installation unit cost" (docs/domain.md#policy-rules, allsorts blog [B]).
 DEA_MAX_PENALTY_MULTIPLIER = 1.5
 
 RuleName = Literal["none", "dea", "gyeonggi_option_1", "gyeonggi_option_2", "gyeonggi_option_3"]
@@ -68,7 +68,7 @@ RuleName = Literal["none", "dea", "gyeonggi_option_1", "gyeonggi_option_2", "gye
 
 class PolicyConfig(BaseModel):
     """Which installation rule the complex is held to, and the parameters it needs
-    (DOMAIN.md §5; seed 001). ``rule: none`` switches the policy off."""
+    (docs/domain.md#policy-rules; the Gyeonggi new-complex study). ``rule: none`` switches the policy off."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -82,12 +82,12 @@ class PolicyConfig(BaseModel):
         "none",
         description="installation rule: none; dea (Distributed Energy Act obligation, 별표 1-2); "
         "gyeonggi_option_1 (share of forecast use), gyeonggi_option_2 (solar on 20 % of sold lot "
-        "area) or gyeonggi_option_3 (renewables on 30 % of roof area) (seed 001, DOMAIN §5)",
+        "area) or gyeonggi_option_3 (renewables on 30 % of roof area) (the Gyeonggi new-complex study, docs/domain.md#policy-rules)",
     )
     capital_region: bool = Field(
         True,
         description="site is in the capital region (수도권: regional ratio 100 %, else 0 % deferred); "
-        "DEA only. Default: Gyeonggi/Incheon complexes are in the capital region (seed 001)",
+        "DEA only. Default: Gyeonggi/Incheon complexes are in the capital region (the Gyeonggi new-complex study)",
     )
     plan_year: int | None = Field(
         None,
@@ -111,7 +111,7 @@ class PolicyConfig(BaseModel):
         None,
         gt=0,
         description="development project area, m²; the DEA applies from 1,000,000 m² or from "
-        "200,000 MWh/yr of use (facts.md §5)",
+        "200,000 MWh/yr of use (docs/domain.md#policy-rules)",
     )
     sold_lot_area_m2: float | None = Field(
         None,
@@ -119,7 +119,7 @@ class PolicyConfig(BaseModel):
         description="sold lot area (분양 대지면적: industrial, commercial and research lots), m²; "
         "needed by gyeonggi_option_2",
     )
-    lot_share: float = Field(0.20, gt=0, le=1, description="share of lot area to cover with solar (seed 001 2안: 20 %)")
+    lot_share: float = Field(0.20, gt=0, le=1, description="share of lot area to cover with solar (the Gyeonggi new-complex study 2안: 20 %)")
     industrial_area_m2: float | None = Field(
         None,
         gt=0,
@@ -127,7 +127,7 @@ class PolicyConfig(BaseModel):
         "(with building_coverage) or roof_area_m2",
     )
     building_coverage: float = Field(
-        0.5, gt=0, le=1, description="building coverage ratio (건폐율), 0-1; default 50 % (seed 001 worked example)"
+        0.5, gt=0, le=1, description="building coverage ratio (건폐율), 0-1; default 50 % (the Gyeonggi new-complex study worked example)"
     )
     roof_area_m2: float | None = Field(
         None,
@@ -135,10 +135,10 @@ class PolicyConfig(BaseModel):
         description="total building roof area, m²; alternative to industrial_area_m2 x building_coverage",
     )
     roof_share: float = Field(
-        0.30, gt=0, le=1, description="share of roof area to cover (seed 001 3안: 30 %)"
+        0.30, gt=0, le=1, description="share of roof area to cover (the Gyeonggi new-complex study 3안: 30 %)"
     )
     solar_m2_per_mw: float = Field(
-        SOLAR_M2_PER_MW, gt=0, description="land or roof area per MW of solar, m² (seed 001: 10,000)"
+        SOLAR_M2_PER_MW, gt=0, description="land or roof area per MW of solar, m² (the Gyeonggi new-complex study: 10,000)"
     )
     design_capacity_factor: float | None = Field(
         None,
@@ -146,7 +146,7 @@ class PolicyConfig(BaseModel):
         le=1,
         description="capacity factor (연간이용률, 0-1) for MWh <-> MW conversions, as set by the "
         "Korea Energy Agency (별표 1 주4); default: measured from the credited plants' generation "
-        "each year, or 0.15 (facts.md §0) when none has produced",
+        "each year, or 0.15 (docs/sources.md) when none has produced",
     )
     install_cost_krw_per_kw: float = Field(
         DEFAULT_INSTALL_COST_KRW_PER_KW,
@@ -158,7 +158,7 @@ class PolicyConfig(BaseModel):
         ge=0,
         le=DEA_MAX_PENALTY_MULTIPLIER,
         description="DEA penalty as a multiple of shortfall x unit cost; the law allows up to 1.5 "
-        "(facts.md §5). The Gyeonggi options carry no penalty",
+        "(docs/domain.md#policy-rules). The Gyeonggi options carry no penalty",
     )
 
     @model_validator(mode="after")
@@ -236,9 +236,9 @@ def checked_profile_path(v: Path, info: ValidationInfo) -> Path:
     return path
 
 
-# facts.md §4.4: net metering for solar up to 1,000 kW since 2016-10-01.
+# docs/domain.md#self-generation: net metering for solar up to 1,000 kW since 2016-10-01.
 NET_METERING_LIMIT_KW = 1000.0
-# [E] installed cost of rooftop PV: no figure in facts.md (§8); a blog range for 10-100 kW systems
+# [E] installed cost of rooftop PV: no sourced figure (docs/domain.md#gaps); a blog range for 10-100 kW systems
 # is 1.2-1.7 M KRW/kW [B] (re100sim.simulator.rules.policy); larger rooftop arrays sit at the low end.
 PV_CAPEX_KRW_PER_KW = 1_200_000.0
 
@@ -250,7 +250,7 @@ class Site(_Model):
     """Location of the complex (for solar geometry)."""
 
     # Default: Incheon Namdong national industrial complex, about 37.40 N 126.70 E
-    # (DOMAIN.md §6, Incheon Namdong case).
+    # (docs/domain.md#cases, Incheon Namdong case).
     latitude_deg: float = Field(37.40, ge=33.0, le=38.7, description="latitude, degrees north (South Korea)")
     longitude_deg: float = Field(126.70, ge=124.5, le=131.0, description="longitude, degrees east (South Korea)")
 
@@ -259,7 +259,7 @@ class TariffChoice(_Model):
     """Which bundled KEPCO table and options tenants buy grid power on."""
 
     table: str = Field("kepco_industrial", description="name of a bundled tariff table")
-    # facts.md §0 quick defaults: >= 300 kW -> 산업용(을) 고압A 선택Ⅱ; < 300 kW -> 산업용(갑)Ⅱ 고압A 선택Ⅱ.
+    # docs/sources.md quick defaults: >= 300 kW -> 산업용(을) 고압A 선택Ⅱ; < 300 kW -> 산업용(갑)Ⅱ 고압A 선택Ⅱ.
     option_large: str = Field("eul_high_a_ii", description="option for tenants with contract_kw >= 300")
     option_small: str = Field("gap2_high_a_ii", description="option for tenants with contract_kw < 300")
 
@@ -289,7 +289,7 @@ class Markets(_Model):
 
 
 class TenantBehaviour(_Model):
-    """What drives a tenant's procurement decisions (issue 4; DOMAIN §1, §4). All defaults [E]."""
+    """What drives a tenant's procurement decisions (issue 4; docs/domain.md#agents, domain.md#procurement-routes). All defaults [E]."""
 
     roof_area_m2: Amount | None = Field(None, description="roof area usable for PV; none: no self-generation option")
     re_target_pct: dict[int, float] = Field(
@@ -369,12 +369,12 @@ class GeneratorSpec(_Model):
         description="nameplate capacity, kW (solar: DC kWp; the AC limit is capacity_kw / solar.dc_ac_ratio)"
     )
     owner: Literal["public", "private", "tenant"] = "public"
-    in_complex: bool = Field(True, description="inside the complex (Gyeonggi off-site correction, DOMAIN §5)")
+    in_complex: bool = Field(True, description="inside the complex (Gyeonggi off-site correction, docs/domain.md#policy-rules)")
     solar: SolarParams = SolarParams()
-    # Fuel-cell availability [E]: no sourced value in facts.md; a typical planning figure.
+    # Fuel-cell availability [E]: no sourced value; a typical planning figure.
     availability: float = Field(0.9, gt=0, le=1, description="fuel cell: long-run available fraction")
     host_tenant: str | None = Field(
-        None, description="self-generation: the tenant behind whose meter the plant sits (DOMAIN §2)"
+        None, description="self-generation: the tenant behind whose meter the plant sits (docs/domain.md#procurement-routes)"
     )
     export_limit_kw: float | None = Field(
         None, ge=0, description="grid export limit, kW; output above it is curtailed (none: no limit)"
@@ -382,26 +382,26 @@ class GeneratorSpec(_Model):
     net_metering: bool | None = Field(
         None,
         description="self-generation surplus credited against the host's later use (요금상계거래);"
-        " default: yes for solar <= 1,000 kW (facts.md §4.4), else surplus is sold at SMP",
+        " default: yes for solar <= 1,000 kW (docs/domain.md#self-generation), else surplus is sold at SMP",
     )
-    # facts.md §4.4: the self-use sale limit was 50 % (seed 003) and was raised to 100 % for
+    # docs/domain.md#self-generation: the self-use sale limit was 50 % (the KIEE 2020 green-tariff paper) and was raised to 100 % for
     # self-use solar in 2016; other self-use plants keep 50 % here.
     self_use_sale_limit_pct: float | None = Field(
         None, gt=0, le=100,
         description="self-generation: max share of annual output sold; default 100 for solar, 50 otherwise",
     )
-    green_pool: bool = Field(False, description="sells into the utility's green-tariff pool (seed 003, DOMAIN §2)")
+    green_pool: bool = Field(False, description="sells into the utility's green-tariff pool (the KIEE 2020 green-tariff paper, docs/domain.md#procurement-routes)")
     outages: Outages | None = Field(None, description="forced outages and repairs (none: only the technology's own availability)")
-    # Plant economics for PPA offers [E]: no cost figures in facts.md (§8); O&M about 1.5 % of capex a year.
+    # Plant economics for PPA offers [E]: no sourced cost figures (docs/domain.md#gaps); O&M about 1.5 % of capex a year.
     capex_krw_per_kw: float = Field(PV_CAPEX_KRW_PER_KW, ge=0, description="installed cost, KRW/kW [E]")
     opex_krw_per_kw_year: float = Field(18_000.0, ge=0, description="O&M, KRW/kW per year [E]")
-    lifetime_years: int = Field(20, ge=1, le=50, description="economic life, years (facts.md §4.3: 20-year PPAs)")
+    lifetime_years: int = Field(20, ge=1, le=50, description="economic life, years (docs/domain.md#direct-ppa: 20-year PPAs)")
     hurdle_rate_pct: float = Field(6.0, ge=0, le=50, description="owner's required return, %/yr [E]")
     offers_ppa: bool = Field(True, description="offers uncontracted output to the broker (decisions on)")
     rec_weight: float | None = Field(
         None, ge=0,
         description="REC weight (certificates per MWh); default: solar on buildings <= 3 MW 1.5,"
-        " fuel cell 1.9 (facts.md §3.3)",
+        " fuel cell 1.9 (docs/domain.md#rec-weights)",
     )
 
     @property
@@ -421,7 +421,7 @@ class GeneratorSpec(_Model):
     def effective_rec_weight(self) -> float:
         if self.rec_weight is not None:
             return self.rec_weight
-        # facts.md §3.3: building/rooftop solar 1.5 up to 3 MW, 1.0 above; fuel cell 1.9 (2021-07-28).
+        # docs/domain.md#rec-weights: building/rooftop solar 1.5 up to 3 MW, 1.0 above; fuel cell 1.9 (2021-07-28).
         if self.technology == "fuel_cell":
             return 1.9
         return 1.5 if self.capacity_kw <= 3000 else 1.0
@@ -498,7 +498,7 @@ Price = Annotated[FixedPrice | SmpIndexedPrice | TariffIndexedPrice, Field(discr
 
 
 class PpaContract(_Model):
-    """A broker-mediated direct PPA between one plant and one tenant (DOMAIN §2, seed 000)."""
+    """A broker-mediated direct PPA between one plant and one tenant (docs/domain.md#procurement-routes, the Namdong direct-PPA proposal)."""
 
     name: str = Field(min_length=1)
     generator: str = Field(description="name of a generator")
@@ -518,14 +518,14 @@ class PpaContract(_Model):
     surplus_revenue_to: Literal["generator", "tenant"] = Field(
         "generator", description="who receives SMP revenue for PPA energy above the tenant's load"
     )
-    # facts.md §4.3: KEPCO's 2021 simulation put PPA network charges at 40-53 KRW/kWh all-in
-    # (solar about 40); tariff-level values were not found (facts.md §8).
+    # docs/domain.md#direct-ppa: KEPCO's 2021 simulation put PPA network charges at 40-53 KRW/kWh all-in
+    # (solar about 40); tariff-level values were not found (docs/domain.md#gaps).
     network_fee_krw_per_kwh: float = Field(40.0, ge=0, description="network usage fee on PPA energy")
     network_fee_krw_per_kw_month: float = Field(
         0.0, ge=0, description="network fee per kW of contracted capacity per month"
     )
     start_date: dt.date | None = Field(None, description="first day of supply; default: the scenario start")
-    # facts.md §4.3 "Contract length": typically 20 years (DOMAIN §6: Namdong 10 years).
+    # docs/domain.md#direct-ppa "Contract length": typically 20 years (docs/domain.md#cases: Namdong 10 years).
     term_years: int = Field(20, ge=1, le=50)
     recs: Literal["bundled", "generator"] = Field(
         "bundled", description="RECs on PPA energy go to the tenant (bundled) or stay with the plant"
@@ -534,10 +534,10 @@ class PpaContract(_Model):
 
 
 class Broker(_Model):
-    """The direct-PPA platform operator (seed 000: KT)."""
+    """The direct-PPA platform operator (the Namdong direct-PPA proposal: KT)."""
 
     name: str = "broker"
-    # No published broker fee (facts.md §8): [E] small platform fees.
+    # No published broker fee (docs/domain.md#gaps): [E] small platform fees.
     fee_krw_per_kwh: float = Field(1.0, ge=0, description="fee on PPA energy billed, paid by the tenant")
     fee_krw_per_contract_month: float = Field(0.0, ge=0, description="fixed fee per contract per month")
     matching: Literal["uniform_price", "pay_as_bid"] = Field(
@@ -551,14 +551,14 @@ class Subscription(_Model):
 
 
 class GreenTariff(_Model):
-    """The utility-pooled green tariff designed in seed 003 (DOMAIN §2)."""
+    """The utility-pooled green tariff designed in the KIEE 2020 green-tariff paper (docs/domain.md#procurement-routes)."""
 
     subscribers: list[Subscription] = Field([], description="fixed subscribers (with decisions on, tenants subscribe themselves)")
     allocation: Literal["monthly", "hourly"] = Field(
-        "monthly", description="allocate the pool's kWh monthly (seed 003) or hour by hour"
+        "monthly", description="allocate the pool's kWh monthly (the KIEE 2020 green-tariff paper) or hour by hour"
     )
     # Seed 003 step 4: one standard price built from the purchase price (SMP), network cost,
-    # margin and certificate costs. [E] SMP + 40 KRW/kWh network (facts.md §4.3) + 5 margin.
+    # margin and certificate costs. [E] SMP + 40 KRW/kWh network (docs/domain.md#direct-ppa) + 5 margin.
     price: FixedPrice | SmpIndexedPrice = Field(
         SmpIndexedPrice(kind="smp_indexed", adder_krw_per_kwh=45.0), discriminator="kind"
     )
@@ -569,7 +569,7 @@ class GreenPremium(_Model):
 
     tenant: str
     volume_mwh_per_year: PositiveFloat
-    # facts.md §4.2: 2024 round 1 average winning bid 10.4 KRW/kWh.
+    # docs/domain.md#green-premium: 2024 round 1 average winning bid 10.4 KRW/kWh.
     premium_krw_per_kwh: float = Field(10.4, ge=0)
 
 
@@ -581,21 +581,21 @@ class RecPurchase(_Model):
 
 
 class PpaTemplate(_Model):
-    """Terms of the PPAs the broker signs when decisions are on (DOMAIN §2 direct PPA)."""
+    """Terms of the PPAs the broker signs when decisions are on (docs/domain.md#procurement-routes direct PPA)."""
 
-    term_years: int = Field(20, ge=1, le=50, description="facts.md §4.3: typically 20 years")
+    term_years: int = Field(20, ge=1, le=50, description="docs/domain.md#direct-ppa: typically 20 years")
     escalation_pct_per_year: float = Field(0.0, gt=-100)
     settlement: Literal["pay_as_produced", "pay_as_consumed"] = "pay_as_consumed"
-    network_fee_krw_per_kwh: float = Field(40.0, ge=0, description="facts.md §4.3 (solar about 40)")
+    network_fee_krw_per_kwh: float = Field(40.0, ge=0, description="docs/domain.md#direct-ppa (solar about 40)")
 
 
 class SelfGeneration(_Model):
-    """Rooftop PV a tenant may install behind its meter (DOMAIN §2 self-generation)."""
+    """Rooftop PV a tenant may install behind its meter (docs/domain.md#procurement-routes self-generation)."""
 
     capex_krw_per_kw: float = Field(PV_CAPEX_KRW_PER_KW, ge=0, description="installed cost [E]")
     opex_pct_per_year: float = Field(1.5, ge=0, description="O&M, % of capex a year [E]")
     lifetime_years: int = Field(20, ge=1, le=50)
-    m2_per_kw: float = Field(6.67, gt=0, description="DOMAIN §5: 6.67 m² per kW of solar")
+    m2_per_kw: float = Field(6.67, gt=0, description="docs/domain.md#policy-rules: 6.67 m² per kW of solar")
 
 
 class Decisions(_Model):
@@ -614,23 +614,23 @@ class Decisions(_Model):
     # Bass diffusion of awareness; averages of Sultan, Farley and Lehmann (1990): p 0.03, q 0.38 [E].
     bass_p: float = Field(0.03, ge=0, le=1, description="innovation: yearly chance an unaware tenant learns")
     bass_q: float = Field(0.38, ge=0, le=1, description="imitation: extra chance per share of adopters")
-    # seed 001: tenants were reluctant at first; interest in self-generation and PPAs grew with
+    # the Gyeonggi new-complex study: tenants were reluctant at first; interest in self-generation and PPAs grew with
     # the tariff increases. [E] each percent of last year's tariff increase adds this chance.
     attention_per_pct: float = Field(0.02, ge=0, le=1, description="awareness gained per % tariff increase")
     # Price uncertainty for the risk penalty (s.d. of a year's change): tariffs rose >60 % in
-    # 2022-24 (facts.md §2) [D]; SMP ranged 67-268 KRW/kWh 2020-22 (§3.1) [D]; REC 30-81k (§3.2) [D].
+    # 2022-24 (docs/domain.md#tariff-increases) [D]; SMP ranged 67-268 KRW/kWh 2020-22 (domain.md#smp) [D]; REC 30-81k (domain.md#rec-prices) [D].
     tariff_sd_pct: float = Field(10.0, ge=0)
     smp_sd_pct: float = Field(25.0, ge=0)
     rec_sd_pct: float = Field(25.0, ge=0)
     # Adaptive expectations [E]: tenants extrapolate the last observed year-on-year change of
-    # their tariff's average energy price over the decision horizon (seed 001: interest in
+    # their tariff's average energy price over the decision horizon (the Gyeonggi new-complex study: interest in
     # self-generation and PPAs grew with the 2022-24 increases), capped.
     tariff_expectation: Literal["adaptive", "static"] = "adaptive"
     expected_growth_cap_pct: float = Field(10.0, ge=0, description="cap on the extrapolated tariff growth, %/yr")
     horizon_years: int = Field(20, ge=1, le=50, description="years over which options are compared (levelised)")
     ppa: PpaTemplate = PpaTemplate()
     self_generation: SelfGeneration = SelfGeneration()
-    # facts.md §4.2: 2024 round 1 average winning bid.
+    # docs/domain.md#green-premium: 2024 round 1 average winning bid.
     green_premium_krw_per_kwh: float = Field(10.4, ge=0)
 
 
@@ -651,7 +651,7 @@ class Scenario(_Model):
     site: Site = Site()
     tariff: TariffChoice = TariffChoice()
     tariff_path: TariffPath = TariffPath()
-    # facts.md §6.1: 0.4173 tCO2eq/MWh, single year 2023, published 2025-12.
+    # docs/domain.md#emissions: 0.4173 tCO2eq/MWh, single year 2023, published 2025-12.
     emission_factor_t_per_mwh: float = Field(0.4173, ge=0, description="grid emission factor, tCO2/MWh")
     markets: Markets = Markets()
     tenants: list[TenantGroup] = Field(min_length=1)

@@ -19,7 +19,7 @@ from re100sim.simulator.scenario.config import (
     draw,
 )
 
-# facts.md §1.1 "Contract classes": 산업용(갑) < 300 kW <= 산업용(을).
+# docs/domain.md#bill-structure "Contract classes": 산업용(갑) < 300 kW <= 산업용(을).
 LARGE_CONTRACT_KW = 300.0
 
 
@@ -96,7 +96,7 @@ def _default_option(scenario: Scenario, contract_kw: float) -> str:
 
 
 def check_tariff_classes(specs: list[TenantSpec], table_name: str, source: str) -> None:
-    """The option's contract class must match the contract power (facts.md §1.1)."""
+    """The option's contract class must match the contract power (docs/domain.md#bill-structure)."""
     table = load_table(table_name)
     for s in specs:
         large = table.contract_class(s.tariff_option) == "eul"
