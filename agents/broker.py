@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import mesa
+
 from re100sim.simulator.scenario.config import Broker as BrokerTerms
 
 

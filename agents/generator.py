@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import mesa
+
 from re100sim.simulator.rules.finance import crf
 from re100sim.simulator.scenario.config import GeneratorSpec
 

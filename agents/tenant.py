@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
+
 from re100sim.simulator.scenario.population import TenantSpec
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import mesa
+
 from re100sim.simulator.inputs.tariffs import TariffPath
 
 

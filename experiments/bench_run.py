@@ -27,13 +27,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from rich.console import Console
+from rich.table import Table
+
 from re100sim.simulator.engine import ComplexModel
 from re100sim.simulator.inputs.calendar import build_calendar
 from re100sim.simulator.run import prepare, run
 from re100sim.simulator.scenario.config import resolve_scenario_path
 from re100sim.simulator.scenario.year_inputs import year_inputs
-from rich.console import Console
-from rich.table import Table
 
 
 def inputs_only(path: Path) -> None:

@@ -29,10 +29,11 @@ import yaml
 from bench_run import (
     inputs_only,  # the same inputs-only baseline (experiments/ is on sys.path)
 )
-from re100sim.scenarios import bundled_scenarios
-from re100sim.simulator.run import run
 from rich.console import Console
 from rich.table import Table
+
+from re100sim.scenarios import bundled_scenarios
+from re100sim.simulator.run import run
 
 
 def scaled_scenario(tenants: int, years: int, folder: Path) -> Path:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from re100sim.simulator.errors import EXIT_INPUT_ERROR, InputError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -20,6 +19,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+
+from re100sim.simulator.errors import EXIT_INPUT_ERROR, InputError
 
 app = typer.Typer(
     add_completion=False,
@@ -89,6 +90,7 @@ def validate(scenario: Annotated[str, typer.Argument(help="scenario file or bund
 def scenarios() -> None:
     """List the bundled scenarios."""
     import yaml
+
     from re100sim.scenarios import DEFAULT_SCENARIO, bundled_scenarios
 
     table = Table("name", "description", box=None)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 import simpy
+
 from re100sim.agents.broker import Broker
 from re100sim.agents.generator import Generator
 from re100sim.agents.tenant import Tenant

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
 from re100sim.simulator.engine import KEA, MARKET, ComplexModel
 from re100sim.simulator.outputs.reporting import (
     adoption_summary,

@@ -7,13 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from typer.testing import CliRunner
+
 from re100sim.agents.broker import Order, double_auction
 from re100sim.agents.generator import CERTAINTY_DISCOUNT, MARGIN, Generator
 from re100sim.agents.tenant import Tenant
 from re100sim.simulator.cli import app
 from re100sim.simulator.rules.finance import crf, levelisation_factor
 from re100sim.simulator.scenario.config import GeneratorSpec
-from typer.testing import CliRunner
 
 
 def tenant(aware=True) -> Tenant:

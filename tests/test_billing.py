@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from re100sim.simulator.inputs.calendar import build_calendar
 from re100sim.simulator.inputs.tariffs import (
     TariffIncrease,

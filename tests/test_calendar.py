@@ -7,6 +7,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+
 from re100sim.simulator.inputs.calendar import (
     DAY_SATURDAY,
     DAY_SUNDAY_HOLIDAY,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from re100sim.simulator.rules.certificates import (
     CertificateError,
     CertificateLedger,

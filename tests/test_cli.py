@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from re100sim.simulator.cli import app
 from typer.testing import CliRunner
+
+from re100sim.simulator.cli import app
 
 runner = CliRunner()
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import yaml
-from re100sim.simulator.cli import app
 from typer.testing import CliRunner
+
+from re100sim.simulator.cli import app
 
 
 def flat_csv(path, kw: float):

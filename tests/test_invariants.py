@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from re100sim.simulator.engine import ComplexModel
 from re100sim.simulator.outputs.results import energy_residual_mwh, money_residual_krw
 from re100sim.simulator.scenario.config import Scenario

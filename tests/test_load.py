@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
+
 from re100sim.simulator.inputs.calendar import (
     DAY_SATURDAY,
     DAY_SUNDAY_HOLIDAY,

@@ -3,6 +3,7 @@ import dataclasses
 
 import pytest
 from pydantic import ValidationError
+
 from re100sim.simulator.rules import policy as p
 from re100sim.simulator.rules.policy import PolicyConfig, compliance, required_mw
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from re100sim.simulator.rules import kernel
 from re100sim.simulator.rules.settlement_reference import (
     BlockInputs,

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from typer.testing import CliRunner
+
 from re100sim.simulator.cli import app
 from re100sim.simulator.rules.billing import MonthUsage
 from re100sim.simulator.rules.settlement import (
@@ -26,7 +28,6 @@ from re100sim.simulator.scenario.config import (
     ShareVolume,
     SmpIndexedPrice,
 )
-from typer.testing import CliRunner
 
 
 def test_pay_as_produced_bills_all_contracted_energy():

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 from pydantic import ValidationError
+
 from re100sim.simulator.inputs.calendar import build_calendar
 from re100sim.simulator.inputs.tariffs import (
     TOU_LIGHT,

@@ -48,8 +48,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from re100sim.simulator.inputs.calendar import HourlyCalendar, build_calendar
 from scipy.signal import lfilter
+
+from re100sim.simulator.inputs.calendar import HourlyCalendar, build_calendar
 
 __all__ = [
     "ARCHETYPES",

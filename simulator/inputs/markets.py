@@ -44,13 +44,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from scipy.signal import lfilter
+
 from re100sim.simulator.inputs.calendar import (
     DAY_SATURDAY,
     DAY_SUNDAY_HOLIDAY,
     DAY_WEEKDAY,
     HourlyCalendar,
 )
-from scipy.signal import lfilter
 
 __all__ = [
     "SmpParams",

@@ -59,9 +59,10 @@ import numpy as np
 import pandas as pd
 import pvlib
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from re100sim.simulator.inputs.calendar import HourlyCalendar
 from scipy.signal import lfilter
 from scipy.special import expit
+
+from re100sim.simulator.inputs.calendar import HourlyCalendar
 
 __all__ = [
     "SolarParams",

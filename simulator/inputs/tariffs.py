@@ -54,6 +54,7 @@ from typing import Annotated, Any
 import numpy as np
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
 from re100sim.simulator.inputs.calendar import (
     DAY_SATURDAY,
     DAY_SUNDAY_HOLIDAY,

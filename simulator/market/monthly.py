@@ -6,6 +6,7 @@ energy goes to the energy ledger; certificates to the certificate ledger.
 from __future__ import annotations
 
 import numpy as np
+
 from re100sim.simulator.rules.billing import (
     LINE_UNITS,
     MonthUsageArrays,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from re100sim.simulator.market.monthly import month_usage
 from re100sim.simulator.rules.billing import BillingDemand, monthly_bill_arrays
 from re100sim.simulator.rules.finance import crf, levelisation_factor

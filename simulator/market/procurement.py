@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from re100sim.simulator.inputs.load import read_profile_file
 from re100sim.simulator.rules.settlement_reference import BlockInputs
 from re100sim.simulator.scenario.config import (

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+
 from re100sim.agents.broker import Order
 from re100sim.simulator.market.options import (
     GREEN,

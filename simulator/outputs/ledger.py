@@ -9,6 +9,7 @@ from collections import defaultdict
 
 import numpy as np
 import pandas as pd
+
 from re100sim.simulator.rules.settlement_reference import BlockResult
 
 # Ledger column -> BlockResult field (docs/settlement-kernel.md "Outputs").

@@ -12,6 +12,7 @@ import dataclasses
 import mesa
 import numpy as np
 import pandas as pd
+
 from re100sim.simulator.market.options import OPTIONS
 from re100sim.simulator.market.procurement import supplies, supply_months
 from re100sim.simulator.outputs.ledger import month_label

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from re100sim.simulator.errors import InputError
 
 KWH_PER_MWH = 1000.0

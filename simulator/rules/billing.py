@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+
 from re100sim.simulator.inputs.calendar import HourlyCalendar
 from re100sim.simulator.inputs.tariffs import TOU_LIGHT, TOU_NAMES, HourlyRates
 

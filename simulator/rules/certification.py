@@ -20,6 +20,7 @@ and retired when, and books the KRW of REC trades as invoice lines.
 from __future__ import annotations
 
 import numpy as np
+
 from re100sim.simulator.rules.billing import round_won
 from re100sim.simulator.rules.certificates import CertificateLedger
 

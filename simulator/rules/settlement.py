@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+
 from re100sim.simulator.rules.billing import MonthUsage
 from re100sim.simulator.scenario.config import FixedPrice, SmpIndexedPrice
 

@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
 from re100sim.scenarios import bundled_scenarios
 from re100sim.simulator.errors import InputError, dotted_path
 from re100sim.simulator.inputs.load import (

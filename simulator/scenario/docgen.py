@@ -10,6 +10,7 @@ from importlib.resources import files
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
+
 from re100sim.simulator.scenario.config import Scenario
 
 UNIT_SUFFIXES = {

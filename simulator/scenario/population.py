@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from re100sim.simulator.errors import InputError
 from re100sim.simulator.inputs.load import LoadParams, read_profile_file
 from re100sim.simulator.inputs.tariffs import load_table

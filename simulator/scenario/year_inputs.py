@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
 from re100sim.simulator.inputs.calendar import HourlyCalendar
 from re100sim.simulator.inputs.load import profile_for_block, tenant_load_kw
 from re100sim.simulator.inputs.markets import rec_price_krw_per_rec, smp_krw_per_kwh
