@@ -77,7 +77,8 @@ __all__ = [
 # KMA 1991-2020 [E: not in the sourced defaults, docs/sources.md; only used for the cell-temperature loss].
 _SEOUL_MONTHLY_TEMP_C = (-2.0, 0.6, 6.3, 12.9, 18.2, 22.4, 25.5, 26.2, 21.7, 15.0, 7.5, 0.2)
 
-# Fitted monthly mean clear-sky index (see the module docstring, "Calibration").
+# Monthly mean clear-sky index [D]: fitted so the simulated yields follow the seasonal shape and the
+# annual yield of docs/domain.md#solar-yield (the module docstring, "Calibration", gives the fit).
 _DEFAULT_MONTHLY_KC = (0.647, 0.654, 0.750, 0.823, 0.756, 0.682,
                        0.592, 0.718, 0.711, 0.789, 0.725, 0.683)
 
