@@ -32,8 +32,8 @@ from re100sim.simulator.outputs.results import (
     tenant_kpis,
     write_json,
 )
-from re100sim.simulator.scenario.config import Scenario, load_scenario
-from re100sim.simulator.scenario.population import check_tariff_classes, expand_tenants
+from re100sim.simulator.scenario.config import Scenario
+from re100sim.simulator.scenario.population import prepare
 
 
 @dataclass
@@ -41,16 +41,6 @@ class RunOutput:
     out_dir: Path
     summary: dict
     kpis: pd.DataFrame
-
-
-def prepare(path: Path, seed: int | None = None) -> tuple[Scenario, list]:
-    """Validate a scenario file completely (what ``re100sim validate`` checks)."""
-    scenario = load_scenario(path)
-    if seed is not None:
-        scenario = scenario.model_copy(update={"seed": seed})
-    tenants = expand_tenants(scenario)
-    check_tariff_classes(tenants, scenario.tariff.table, str(path))
-    return scenario, tenants
 
 
 def default_out_dir(scenario: Scenario) -> Path:

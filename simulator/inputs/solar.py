@@ -56,13 +56,10 @@ import warnings
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
-import pvlib
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from scipy.signal import lfilter
-from scipy.special import expit
 
 from re100sim.simulator.inputs.calendar import HourlyCalendar
+from re100sim.simulator.rng import ar1_stationary
 
 __all__ = [
     "SolarParams",
@@ -198,6 +195,9 @@ def _clearsky_year(latitude_deg: float, longitude_deg: float, altitude_m: float,
     ``zenith``, ``apparent_zenith``, ``azimuth`` (deg), ``ghi_clear`` (W/m2),
     ``dni_extra`` (W/m2), ``airmass`` (relative), ``doy``.
     """
+    import pandas as pd  # imported here with pvlib: validating a scenario needs neither
+    import pvlib  # pvlib pulls in requests and h5py
+
     start = pd.Timestamp(year=year, month=1, day=1, tz="Asia/Seoul")
     end = pd.Timestamp(year=year + 1, month=1, day=1, tz="Asia/Seoul")
     mid = pd.date_range(start, end, freq="h", inclusive="left") + pd.Timedelta(minutes=30)
@@ -254,18 +254,13 @@ def _site_arrays(calendar: HourlyCalendar, latitude_deg: float, longitude_deg: f
 # --------------------------------------------------------------------------------------
 
 
-def _ar1_stationary(n: int, phi: float, sd: float, rng: np.random.Generator) -> np.ndarray:
-    """AR(1) path x_t = phi x_{t-1} + e_t with stationary s.d. ``sd``, started from stationarity."""
-    z = rng.standard_normal(n)
-    if n == 0 or sd == 0.0:
-        return np.zeros(n)
-    e = z * sd * np.sqrt(1.0 - phi * phi)
-    e[0] = z[0] * sd  # x_0 drawn from the stationary distribution
-    return lfilter([1.0], [1.0, -phi], e)
-
-
 _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(64)
 _GH_W = _GH_W / _GH_W.sum()
+
+
+def _expit(z: np.ndarray) -> np.ndarray:
+    """Logistic function 1 / (1 + exp(-z)), written as (1 + tanh(z / 2)) / 2: no overflow for any z."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
 
 
 @lru_cache(maxsize=512)
@@ -275,7 +270,7 @@ def _logit_location(mean_kc: float, kc_max: float, total_sd: float) -> float:
     target = mean_kc / kc_max
     for _ in range(80):
         mid = 0.5 * (lo + hi)
-        if float(np.dot(_GH_W, expit(mid + total_sd * _GH_X))) < target:
+        if float(np.dot(_GH_W, _expit(mid + total_sd * _GH_X))) < target:
             lo = mid
         else:
             hi = mid
@@ -298,14 +293,14 @@ def clear_sky_index(calendar: HourlyCalendar, params: SolarParams, rng: np.rando
     n = calendar.n_hours
     n_days = -(-n // 24)
     y = params.year_sd * rng.standard_normal()
-    d = _ar1_stationary(n_days, params.daily_autocorr, params.daily_sd, rng)
-    h = _ar1_stationary(n, params.hourly_autocorr, params.hourly_sd, rng)
+    d = ar1_stationary(n_days, params.daily_autocorr, params.daily_sd, rng)
+    h = ar1_stationary(n, params.hourly_autocorr, params.hourly_sd, rng)
     total_sd = float(np.sqrt(params.year_sd**2 + params.daily_sd**2 + params.hourly_sd**2))
     mu = np.array(
         [_logit_location(float(k), float(params.kc_max), total_sd) for k in params.monthly_clear_sky_index]
     )
     z = mu[calendar.month.astype(np.int64) - 1] + y + d[np.arange(n) // 24] + h
-    return params.kc_max * expit(z)
+    return params.kc_max * _expit(z)
 
 
 # --------------------------------------------------------------------------------------
@@ -348,6 +343,8 @@ def solar_ac_kw(
         kc = clear_sky_index(calendar, params, rng)
     elif len(kc) != calendar.n_hours:
         raise ValueError(f"kc has {len(kc)} values (expected {calendar.n_hours}, one per calendar hour)")
+    import pvlib  # see _clearsky_year
+
     ghi = site["ghi_clear"] * np.asarray(kc, float)
     dec = pvlib.irradiance.erbs(ghi, site["zenith"], site["doy"])
     poa = pvlib.irradiance.get_total_irradiance(
