@@ -40,7 +40,7 @@ from re100sim.simulator.scenario.population import prepare
 class RunOutput:
     out_dir: Path
     summary: dict
-    kpis: pd.DataFrame
+    kpis: dict[str, pd.DataFrame]  # "tenants", "generators", "parties": the kpis_<name>.parquet tables
 
 
 def default_out_dir(scenario: Scenario) -> Path:
@@ -80,16 +80,19 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     claimed = claims.groupby(["retired_year", "claimant"])["mwh"].sum()
     claimed.index.names = ["year", "agent"]
     findings = model.certs.findings_frame()
-    kpis = pd.concat(
-        [
-            tenant_kpis(invoices, baseline, t_energy, tenants, scenario.emission_factor_t_per_mwh, claimed),
-            generator_kpis(invoices, g_energy, generators),
-            party_kpis(invoices, [model.utility.name], "utility"),
-            party_kpis(invoices, [MARKET, KEA], "market"),
-            party_kpis(invoices, [model.broker.name], "broker"),
-        ],
-        ignore_index=True,
-    )
+    # one table per agent type, each with only the columns that apply to it (no NaN padding)
+    kpis = {
+        "tenants": tenant_kpis(invoices, baseline, t_energy, tenants, scenario.emission_factor_t_per_mwh, claimed),
+        "generators": generator_kpis(invoices, g_energy, generators),
+        "parties": pd.concat(
+            [
+                party_kpis(invoices, [model.utility.name], "utility"),
+                party_kpis(invoices, [MARKET, KEA], "market"),
+                party_kpis(invoices, [model.broker.name], "broker"),
+            ],
+            ignore_index=True,
+        ),
+    }
     adoption = model.datacollector.get_model_vars_dataframe()
     monthly, yearly = timeseries(invoices, baseline, t_energy, g_energy, certs, adoption, tenants, generators,
                                  model.utility.name, model.broker.name, scenario.emission_factor_t_per_mwh)
@@ -97,7 +100,8 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     yearly.to_parquet(tmp / "timeseries_yearly.parquet", index=False)
     compliance_table(model).to_parquet(tmp / "compliance.parquet", index=False)
     invoices.to_parquet(tmp / "invoices.parquet", index=False)
-    kpis.to_parquet(tmp / "kpis.parquet", index=False)
+    for name, table in kpis.items():
+        table.to_parquet(tmp / f"kpis_{name}.parquet", index=False)
     certs.to_parquet(tmp / "certificates.parquet", index=False)
     findings.to_parquet(tmp / "certificate_findings.parquet", index=False)
     summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy, float(claimed.sum()), findings)

@@ -58,12 +58,14 @@ def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataF
     out["re_share_hourly"] = _ratio(out["re_delivered_mwh"], out["load_mwh"])
     out["co2_location_t"] = (out["load_mwh"] - g["self_kwh"] / KWH_PER_MWH) * emission_factor_t_per_mwh
     out["co2_market_t"] = (out["load_mwh"] - out["re_claimed_mwh"]) * emission_factor_t_per_mwh
-    return out.reset_index().assign(agent_type="tenant")
+    return out.reset_index()
 
 
 def generator_kpis(invoices: pd.DataFrame, energy: pd.DataFrame, generators: list[str]) -> pd.DataFrame:
     if energy.empty:
-        return pd.DataFrame(columns=["year", "agent", "agent_type"])
+        return pd.DataFrame({"year": pd.Series(dtype=np.int64), "agent": pd.Series(dtype=str)}
+                            | {c: pd.Series(dtype=float) for c in ("gen_mwh", "export_mwh", "curtailed_mwh")}
+                            | {"revenue_krw": pd.Series(dtype=np.int64)})
     e = energy.assign(year=energy["month"] // 12)
     g = e.groupby(["year", "agent"], sort=True)[["gen_kwh", "export_kwh", "curtailed_kwh"]].sum() / KWH_PER_MWH
     g.columns = ["gen_mwh", "export_mwh", "curtailed_mwh"]
@@ -71,7 +73,7 @@ def generator_kpis(invoices: pd.DataFrame, energy: pd.DataFrame, generators: lis
     rev = got.assign(year=_year(got["month"])).groupby(["year", "payee"])["krw"].sum()
     rev.index.names = ["year", "agent"]
     g["revenue_krw"] = rev.reindex(g.index, fill_value=0).astype(np.int64)
-    return g.reset_index().assign(agent_type="generator")
+    return g.reset_index()
 
 
 def sale_limit_findings(generator_energy: pd.DataFrame, specs) -> list[dict]:
