@@ -52,8 +52,13 @@ satellite values.
 """
 from __future__ import annotations
 
+import os
+import tempfile
 import warnings
+import zipfile
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -187,6 +192,19 @@ class SolarParams(BaseModel):
 # --------------------------------------------------------------------------------------
 
 
+#: Bump when :func:`_clearsky_arrays` changes, so cached files of the old computation are not read.
+CLEARSKY_CACHE_VERSION = 1
+
+
+def clearsky_cache_dir() -> Path | None:
+    """Folder of the on-disk clear-sky cache: ``RE100SIM_CACHE_DIR`` (empty: no disk cache), else
+    ``$XDG_CACHE_HOME/re100sim`` or ``~/.cache/re100sim``."""
+    env = os.environ.get("RE100SIM_CACHE_DIR")
+    if env is not None:
+        return Path(env) if env else None
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "re100sim"
+
+
 @lru_cache(maxsize=256)
 def _clearsky_year(latitude_deg: float, longitude_deg: float, altitude_m: float, year: int) -> dict:
     """Solar position and Ineichen clear-sky GHI at the middle of each hour of ``year``.
@@ -194,7 +212,47 @@ def _clearsky_year(latitude_deg: float, longitude_deg: float, altitude_m: float,
     Returns read-only arrays (one per hour of the year, hour-start index):
     ``zenith``, ``apparent_zenith``, ``azimuth`` (deg), ``ghi_clear`` (W/m2),
     ``dni_extra`` (W/m2), ``airmass`` (relative), ``doy``.
+
+    The solar-position algorithm (NREL SPA) is most of a short run's time and its result depends only
+    on the site, the year and the pvlib version, so the arrays are also kept on disk
+    (:func:`clearsky_cache_dir`) and read back bit for bit by later runs.
     """
+    folder = clearsky_cache_dir()
+    key = f"{latitude_deg}_{longitude_deg}_{altitude_m}_{year}_pvlib-{metadata.version('pvlib')}_v{CLEARSKY_CACHE_VERSION}"
+    path = folder / f"clearsky_{key}.npz" if folder else None
+    out = None
+    if path is not None and path.is_file():
+        try:
+            with np.load(path) as f:
+                out = {k: f[k] for k in _CLEARSKY_KEYS}
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            out = None  # unreadable or from an interrupted writer: compute again
+    if out is None:
+        out = _clearsky_arrays(latitude_deg, longitude_deg, altitude_m, year)
+        if path is not None:
+            _save_atomic(path, out)
+    for a in out.values():
+        a.setflags(write=False)
+    return out
+
+
+_CLEARSKY_KEYS = ("zenith", "apparent_zenith", "azimuth", "ghi_clear", "doy", "dni_extra", "airmass")
+
+
+def _save_atomic(path: Path, arrays: dict) -> None:
+    """Write ``arrays`` to ``path`` via a temporary file and a rename (parallel runs never see half a file);
+    a cache that cannot be written is skipped."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
+            np.savez(tmp, **arrays)
+        os.replace(tmp.name, path)
+    except OSError:
+        pass
+
+
+def _clearsky_arrays(latitude_deg: float, longitude_deg: float, altitude_m: float, year: int) -> dict:
+    """What :func:`_clearsky_year` returns, computed with pvlib."""
     import pandas as pd  # imported here with pvlib: validating a scenario needs neither
     import pvlib  # pvlib pulls in requests and h5py
 
@@ -217,8 +275,6 @@ def _clearsky_year(latitude_deg: float, longitude_deg: float, altitude_m: float,
     out["dni_extra"] = np.asarray(pvlib.irradiance.get_extra_radiation(out["doy"]), float)
     am = pvlib.atmosphere.get_relative_airmass(out["apparent_zenith"])
     out["airmass"] = np.nan_to_num(np.asarray(am, float), nan=0.0)
-    for a in out.values():
-        a.setflags(write=False)
     return out
 
 

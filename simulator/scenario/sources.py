@@ -74,6 +74,7 @@ DEFINITIONS = {
     "PRICE_KIND": "codes passed to the settlement kernel",
     "CERTIFICATES_PER_MWH": "one green or premium certificate per kWh (by definition)",
     "RATCHET_MONTHS": "calendar months (a definition of the tariff rule, sourced in the comment)",
+    "CLEARSKY_CACHE_VERSION": "version of the on-disk clear-sky cache format",
 }
 
 
