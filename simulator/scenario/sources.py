@@ -109,9 +109,21 @@ def _clean(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _unit(name: str) -> str:
+    """Unit from a name: ``m2_per_mw`` -> m²/MW; otherwise the suffix table of docs/scenario.md."""
+    m = re.search(r"([a-z0-9]+)_per_([a-z0-9]+)$", name)
+    if m and not unit_of(name).count("/"):
+        num, den = unit_of(f"_{m[1]}"), unit_of(f"_{m[2]}") or {"year": "yr"}.get(m[2], "")
+        if num and den:
+            return f"{num}/{den}"
+    return unit_of(name)
+
+
 def _fmt(value) -> str:
     if isinstance(value, float):
-        return f"{value:,.6g}" if abs(value) >= 1e5 else f"{value:.6g}"
+        if value.is_integer() and abs(value) >= 1e4:
+            return f"{int(value):,}"
+        return f"{value:.6g}"
     if isinstance(value, int):
         return f"{value:,}" if abs(value) >= 10_000 else str(value)
     if isinstance(value, dict):
@@ -241,7 +253,7 @@ def scenario_rows(model: type[BaseModel] = Scenario, prefix: str = "", instance:
         if _is_number(value):
             if path in STRUCTURAL:
                 src = STRUCTURAL[path]
-            out.append(Row(path, where, _fmt(value), unit_of(name), src, _neutral(value) or path in STRUCTURAL))
+            out.append(Row(path, where, _fmt(value), _unit(name), src, _neutral(value) or path in STRUCTURAL))
     return out
 
 
@@ -299,7 +311,7 @@ def constants_in(path: Path) -> list[Row]:
         if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str):
             parts.append(after.value.value)
         where = _rel(path) if path.resolve().is_relative_to(REPO) else path.name
-        out.append(Row(target.id, where, _fmt(value), unit_of(target.id.lower()), _clean(" ".join(p for p in parts if p))))
+        out.append(Row(target.id, where, _fmt(value), _unit(target.id.lower()), _clean(" ".join(p for p in parts if p))))
     return out
 
 
