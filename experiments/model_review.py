@@ -100,9 +100,6 @@ def read_outputs(name: str, folder: Path) -> Outputs:
         return pd.read_parquet(p) if p.exists() else pd.DataFrame()
 
     tenants, generators = table("kpis_tenants.parquet"), table("kpis_generators.parquet")
-    if tenants.empty and (folder / "kpis.parquet").exists():  # one wide table (before the split)
-        k = table("kpis.parquet")
-        tenants, generators = k[k["agent_type"] == "tenant"], k[k["agent_type"] == "generator"]
     inv = table("invoices.parquet")
     if not inv.empty:
         inv = inv.assign(**{c: inv[c].astype(str) for c in ("month", "payer", "payee", "item")})
