@@ -54,11 +54,14 @@ def test_a_number_without_source_is_caught():
 def test_constants_take_the_comment_above_their_block(tmp_path):
     f = tmp_path / "m.py"
     f.write_text(
-        "# [E] two guesses\nA_KW = 1.0\nB_KW = 2.0\n\nC_KW = 3.0\nD = (1, 2)  # docs/domain.md#smp\nname = 5\n",
+        "# [E] two guesses\nA_KW = 1.0\nB_KW = 2.0\n\nC_KW = 3.0\nD = (1, 2)  # docs/domain.md#smp\nname = 5\n"
+        "\nE = np.array([0.0] * 2 + [1.0])  # [E]\nF = (1.0 / 4.0, -2)  # [D]\nG = {'a': (1, 2)}  # [E]\n"
+        "H = SOMETHING * 2\n",
         encoding="utf-8",
     )
     rows = {r.what: r for r in sources.constants_in(f)}
-    assert set(rows) == {"A_KW", "B_KW", "C_KW", "D"}
+    assert set(rows) == {"A_KW", "B_KW", "C_KW", "D", "E", "F", "G"}  # H is not a literal
+    assert (rows["E"].value, rows["F"].value, rows["G"].value) == ("(0, 0, 1)", "(0.25, -2)", "{a: (1, 2)}")
     assert rows["A_KW"].sourced and rows["B_KW"].sourced and rows["D"].sourced
     assert not rows["C_KW"].sourced  # a blank line ends the block
     assert rows["A_KW"].unit == "kW"

@@ -118,7 +118,7 @@ _MONTHLY_FACTOR = (1.06, 1.04, 0.98, 0.95, 0.97, 1.04, 1.12, 1.14, 1.03, 0.96, 1
 _SEASONAL_WEIGHT = {"continuous": 0.5, "one_shift": 1.0, "two_shift": 0.8}
 
 GAMMA_BOUNDS = (1.0 / 3.0, 3.0)
-"""Allowed range of the shape exponent when ``peak_kw`` is given (outside it the shape no
+"""[E] Allowed range of the shape exponent when ``peak_kw`` is given (outside it the shape no
 longer resembles the archetype)."""
 
 PEAK_NOISE_Z = 2.7

@@ -128,6 +128,9 @@ def _fmt(value) -> str:
         return f"{value:,}" if abs(value) >= 10_000 else str(value)
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (tuple, list)) and value and all(isinstance(v, (tuple, list)) for v in value):
+        if len(value) > 4 or any(len(v) > 6 for v in value):  # a table: its shape, the numbers are in the file
+            return f"{len(value)}x{len(value[0])} values"
     if isinstance(value, (tuple, list, frozenset, set)):
         items = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
         shown = ", ".join(_fmt(v) for v in items[:12])
@@ -141,7 +144,7 @@ def _is_number(value) -> bool:
     if isinstance(value, (int, float)):
         return True
     if isinstance(value, dict):
-        return bool(value) and all(_is_number(v) for v in value.values())
+        return bool(value) and all(_is_number(v) for v in value.values())  # values may be tuples of numbers
     if isinstance(value, (tuple, list, frozenset, set)):
         return bool(value) and all(_is_number(v) for v in value)
     return False
@@ -275,17 +278,40 @@ def _flatten_models(ann) -> list[type[BaseModel]]:
 # --- (b) module constants --------------------------------------------------------------------
 
 
+_OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+        ast.Div: lambda a, b: a / b}
+
+
 def _literal(node: ast.expr):
-    """The value of a literal expression, also ``np.array(literal)`` and ``frozenset(literal)``."""
+    """The value of a literal expression: numbers, tuples, lists, dicts, arithmetic on them (``1.0 / 3.0``,
+    ``[0.0] * 9 + [...]``) and ``np.array(...)``/``frozenset(...)`` of one; None for anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        v = _literal(node.operand)
+        return -v if _is_number(v) and not isinstance(v, (tuple, list, dict)) else None
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        items = [_literal(e) for e in node.elts]
+        return None if any(i is None for i in items) else tuple(items)
+    if isinstance(node, ast.Dict):
+        values = [_literal(v) for v in node.values]
+        keys = [_literal(k) if k is not None else None for k in node.keys]
+        return None if any(x is None for x in keys + values) else dict(zip(keys, values))
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        a, b = _literal(node.left), _literal(node.right)
+        if a is None or b is None:
+            return None
+        a, b = (list(x) if isinstance(x, tuple) else x for x in (a, b))
+        try:
+            out = _OPS[type(node.op)](a, b)
+        except TypeError:
+            return None
+        return tuple(out) if isinstance(out, list) else out
     if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
         fn = node.func
-        name = fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", "")
-        if name in ("array", "frozenset", "tuple"):
+        if (fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", "")) in ("array", "frozenset", "tuple"):
             return _literal(node.args[0])
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return None
+    return None
 
 
 def constants_in(path: Path) -> list[Row]:
