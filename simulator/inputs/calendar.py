@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-import holidays
 import numpy as np
 
 if TYPE_CHECKING:
@@ -49,6 +48,8 @@ def season_of_month(month: np.ndarray | int) -> np.ndarray:
 @lru_cache(maxsize=64)
 def korean_holidays(year: int) -> frozenset[dt.date]:
     """Korean public holidays of ``year`` (``holidays`` package, country KR)."""
+    import holidays  # imported here: validating a scenario needs no calendar
+
     return frozenset(holidays.country_holidays("KR", years=[year]).keys())
 
 
