@@ -161,8 +161,13 @@ def test_double_counting_is_reported_not_silent(tmp_path):
     assert all(set(k.split(",")) == {"green", "rec"} for k in double["kinds"])
     assert (double["claimed_mwh"] > double["generated_mwh"]).all()
     assert s["invariants"]["certificate_residual"] == 0
-    # RE claims: annual-match share is certificates retired by tenants / use
-    assert s["re_share_annual"] == pytest.approx(s["certificates"]["retired_by_tenants_mwh"] / s["energy"]["load_mwh"], rel=1e-6)
+    # RE claims: annual-match share is certificates retired by tenants / use, less the MWh claimed twice
+    # and the green-claimed MWh whose REC was also issued (sold to RPS buyers: issued_twice)
+    twice = f[f["problem"] == "issued_twice"]
+    assert s["certificates"]["issued_twice_findings"] == len(twice) > 0
+    excluded = double["excess_mwh"].sum() + twice["excess_mwh"].sum()
+    assert s["re_share_annual"] == pytest.approx(
+        (s["certificates"]["retired_by_tenants_mwh"] - excluded) / s["energy"]["load_mwh"], rel=1e-6)
 
 
 def test_self_use_sale_limit_is_flagged():

@@ -398,6 +398,12 @@ class GeneratorSpec(_Model):
     opex_krw_per_kw_year: float = Field(18_000.0, ge=0, description="O&M, KRW/kW per year [E]")
     lifetime_years: int = Field(20, ge=1, le=50, description="economic life, years (docs/domain.md#direct-ppa: 20-year PPAs)")
     hurdle_rate_pct: float = Field(6.0, ge=0, le=50, description="owner's required return, %/yr [E]")
+    capital_cost: Literal["annuity", "upfront"] = Field(
+        "annuity",
+        description="how the owner's books carry the capex: annuity (capex x capital recovery factor at"
+        " hurdle_rate_pct over lifetime_years, in 12 monthly parts from the first month in service; comparable"
+        " year by year with a tariff bill) or upfront (all capex in the first month in service)",
+    )
     offers_ppa: bool = Field(True, description="offers uncontracted output to the broker (decisions on)")
     rec_weight: float | None = Field(
         None, ge=0,
@@ -516,8 +522,10 @@ class PpaContract(_Model):
     curtailment_compensation_pct: float = Field(
         0.0, ge=0, le=100, description="share of the price the tenant pays for contracted energy curtailed"
     )
-    surplus_revenue_to: Literal["generator", "tenant"] = Field(
-        "generator", description="who receives SMP revenue for PPA energy above the tenant's load"
+    surplus_revenue_to: Literal["generator", "tenant"] | None = Field(
+        None,
+        description="who receives SMP revenue for PPA energy above the tenant's load; default: the tenant for the"
+        " surplus it paid for (pay-as-produced, take-or-pay), the plant for the rest (one payment per kWh)",
     )
     # docs/domain.md#direct-ppa: KEPCO's 2021 simulation put PPA network charges at 40-53 KRW/kWh all-in
     # (solar about 40); tariff-level values were not found (docs/domain.md#gaps).
@@ -533,6 +541,17 @@ class PpaContract(_Model):
     )
     priority: int = Field(0, description="lower settles first among contracts on one plant")
 
+    @model_validator(mode="after")
+    def _surplus_paid_once(self):
+        pays_surplus = self.settlement == "pay_as_produced" or self.min_take_pct > 0
+        if self.surplus_revenue_to == "generator" and pays_surplus:
+            raise ValueError(
+                "surplus_revenue_to: generator, but the tenant pays for surplus energy under "
+                f"{'pay_as_produced' if self.settlement == 'pay_as_produced' else 'take-or-pay (min_take_pct)'}"
+                " (tenant, or omit it: one payment per kWh)"
+            )
+        return self
+
 
 class Broker(_Model):
     """The direct-PPA platform operator (the Namdong direct-PPA proposal: KT)."""
@@ -541,6 +560,14 @@ class Broker(_Model):
     # No published broker fee (docs/domain.md#gaps): [E] small platform fees.
     fee_krw_per_kwh: float = Field(1.0, ge=0, description="fee on PPA energy billed, paid by the tenant")
     fee_krw_per_contract_month: float = Field(0.0, ge=0, description="fixed fee per contract per month")
+    # No sourced rule levies the power-industry fund on direct-PPA energy at a stated rate: the fund is one of
+    # the components of KEPCO's 2021 all-in estimate of PPA network charges (docs/domain.md#direct-ppa), from
+    # which network_fee_krw_per_kwh defaults, so charging it again would count it twice. Off by default.
+    ppa_fund_pct: float = Field(
+        0.0, ge=0, le=10,
+        description="power-industry fund on PPA energy, % of the energy charge, collected with the bill and passed"
+        " to KEPCO; default 0: already inside the default network fee (docs/domain.md#direct-ppa)",
+    )
     matching: Literal["uniform_price", "pay_as_bid"] = Field(
         "uniform_price", description="how the broker clears its book of PPA bids and offers (decisions on)"
     )
