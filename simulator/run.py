@@ -107,7 +107,8 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
         ignore_index=True,
     )
     adoption = model.datacollector.get_model_vars_dataframe()
-    monthly, yearly = timeseries(invoices, baseline, t_energy, g_energy, certs, adoption, tenants, generators,
+    monthly, yearly = timeseries(invoices, baseline, t_energy, claims_by_tenant(certs, findings, tenants, ("month_key",)),
+                                 adoption, {t: t for t in tenants} | owned_plants(model), generators,
                                  model.utility.name, model.broker.name, scenario.emission_factor_t_per_mwh)
     monthly.to_parquet(tmp / "timeseries_monthly.parquet", index=False)
     yearly.to_parquet(tmp / "timeseries_yearly.parquet", index=False)

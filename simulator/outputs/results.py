@@ -123,10 +123,12 @@ GHG_KINDS = ("rec", "green")
 EXCLUDING_FINDINGS = {"double_claim": None, "issued_twice": "green"}
 
 
-def claims_by_tenant(certs: pd.DataFrame, findings: pd.DataFrame, tenants: list[str]) -> pd.DataFrame:
-    """Per (year, tenant): MWh retired for its claims (``mwh``), the part that counts (``counted_mwh``: less
-    its pro-rata share of the excess of each ``double_claim`` and ``issued_twice`` finding on the same
-    source-month) and the part that counts toward GHG reduction (``co2_mwh``: counted, of :data:`GHG_KINDS`)."""
+def claims_by_tenant(certs: pd.DataFrame, findings: pd.DataFrame, tenants: list[str],
+                     by: tuple[str, ...] = ("year", "agent")) -> pd.DataFrame:
+    """Per (year, tenant) (or per ``by``: e.g. ``("month_key",)``, the certificates' month): MWh retired
+    for tenants' claims (``mwh``), the part that counts (``counted_mwh``: less its pro-rata share of the
+    excess of each ``double_claim`` and ``issued_twice`` finding on the same source-month) and the part that
+    counts toward GHG reduction (``co2_mwh``: counted, of :data:`GHG_KINDS`)."""
     ret = certs[(certs["status"] == "retired") & certs["claimant"].isin(tenants)]
     ret = ret.assign(year=ret["retired_year"].astype(int), agent=ret["claimant"], excluded=0.0)
     if len(findings):
@@ -140,9 +142,9 @@ def claims_by_tenant(certs: pd.DataFrame, findings: pd.DataFrame, tenants: list[
                     ret.loc[on, "excluded"] += ret.loc[on, "mwh"] * min(1.0, f.excess_mwh / total)
     ret = ret.assign(counted_mwh=ret["mwh"] - ret["excluded"])
     ret = ret.assign(co2_mwh=ret["counted_mwh"].where(ret["kind"].isin(GHG_KINDS), 0.0))
-    out = ret.groupby(["year", "agent"])[["mwh", "counted_mwh", "co2_mwh"]].sum()
+    out = ret.groupby(list(by))[["mwh", "counted_mwh", "co2_mwh"]].sum()
     return out if len(out) else pd.DataFrame(columns=["mwh", "counted_mwh", "co2_mwh"],
-                                             index=pd.MultiIndex.from_tuples([], names=["year", "agent"]))
+                                             index=pd.MultiIndex.from_tuples([], names=list(by)))
 
 
 def generator_kpis(invoices: pd.DataFrame, energy: pd.DataFrame, generators: list[str]) -> pd.DataFrame:
