@@ -174,3 +174,25 @@ def test_green_premium_is_not_zero_emission(tmp_path):
     assert t["re_claimed_mwh"] == pytest.approx(1200.0)
     assert t["co2_market_t"] == pytest.approx(1827.774)  # 4,380 x 0.4173
     assert s["co2_t"] == pytest.approx(1827.774)
+
+
+def test_rec_weight_blends_the_bands_of_a_5mw_ground_plant(tmp_path):
+    """docs/domain.md#rec-weights, general land: 1.2 on the first 100 kW, 1.0 to 3 MW, 0.7 on the part above 3 MW.
+    A 5 MW ground plant: (100 x 1.2 + 2,900 x 1.0 + 2,000 x 0.7) / 5,000 = (120 + 2,900 + 1,400) / 5,000 = 0.884,
+    not 0.7 (or the rooftop 1.0) on the whole plant. The same plant on roofs: (3,000 x 1.5 + 2,000 x 1.0) / 5,000
+    = 1.3; floating: (100 x 1.6 + 2,900 x 1.4 + 2,000 x 1.2) / 5,000 = 1.324."""
+    from re100sim.simulator.scenario.config import GeneratorSpec
+
+    assert GeneratorSpec(name="g", capacity_kw=5000, mount="ground").effective_rec_weight() == pytest.approx(0.884)
+    assert GeneratorSpec(name="g", capacity_kw=5000).effective_rec_weight() == pytest.approx(1.3)
+    assert GeneratorSpec(name="g", capacity_kw=5000, mount="floating").effective_rec_weight() == pytest.approx(1.324)
+    assert GeneratorSpec(name="g", capacity_kw=80, mount="ground").effective_rec_weight() == pytest.approx(1.2)
+    data = {
+        "name": "ground",
+        "tenants": [{"name": "t", "load_file": str(flat_csv(tmp_path / "t.csv", 500.0))}],
+        "generators": [{"name": "field", "capacity_kw": 5000, "owner": "private", "mount": "ground"}],
+    }
+    _, _, certs, _ = run_year(tmp_path, data)
+    rec = certs[certs.kind == "rec"]
+    assert set(rec["weight"].round(9)) == {0.884}
+    assert rec["certificates"].sum() == pytest.approx(0.884 * rec["mwh"].sum())

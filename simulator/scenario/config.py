@@ -31,7 +31,7 @@ from re100sim.simulator.inputs.load import (
     read_profile_file,
 )
 from re100sim.simulator.inputs.markets import RecParams, SmpParams
-from re100sim.simulator.inputs.solar import SolarParams
+from re100sim.simulator.inputs.solar import MOUNT_SOLAR_DEFAULTS, Mount, SolarParams
 from re100sim.simulator.inputs.tariffs import (
     TariffPath,
     UnknownTariffError,
@@ -354,6 +354,30 @@ class TenantGroup(_Model):
         return None if v is None else checked_profile_path(v, info)
 
 
+#: Solar REC weights by mount: (upper kW of the band, weight), each applied to the part of the capacity in
+#: its band (docs/domain.md#rec-weights). Building/rooftop 1.5 up to 3 MW, 1.0 above (kept in the 2021-07-28
+#: revision); general land (ground) 1.2 up to 100 kW, 1.0 to 3 MW, 0.7 above (2018 revision; the current
+#: value above 3 MW was not verified); floating 1.6 / 1.4 / 1.2 for small / medium / large (2021-07-28),
+#: with the ground bands' 100 kW and 3 MW limits [E: the band limits are not in the source]; a parking
+#: canopy is a structure on an existing facility, weighted like a building [E].
+SOLAR_REC_WEIGHT_BANDS: dict[str, tuple[tuple[float, float], ...]] = {
+    "rooftop": ((3000.0, 1.5), (float("inf"), 1.0)),
+    "canopy": ((3000.0, 1.5), (float("inf"), 1.0)),
+    "ground": ((100.0, 1.2), (3000.0, 1.0), (float("inf"), 0.7)),
+    "floating": ((100.0, 1.6), (3000.0, 1.4), (float("inf"), 1.2)),
+}
+
+
+def blended_rec_weight(capacity_kw: float, bands: tuple[tuple[float, float], ...]) -> float:
+    """REC weight of a plant whose capacity spans size bands: each band's weight on the kW inside it,
+    averaged over the capacity (docs/domain.md#rec-weights: "first 100 kW at 1.2, the rest at 1.0")."""
+    lower, total = 0.0, 0.0
+    for upper, weight in bands:
+        total += max(0.0, min(capacity_kw, upper) - lower) * weight
+        lower = upper
+    return total / capacity_kw
+
+
 class Outages(_Model):
     """Forced outages: exponential times to failure and to repair (availability = mtbf / (mtbf + mttr))."""
 
@@ -371,7 +395,12 @@ class GeneratorSpec(_Model):
     )
     owner: Literal["public", "private", "tenant"] = "public"
     in_complex: bool = Field(True, description="inside the complex (Gyeonggi off-site correction, docs/domain.md#policy-rules)")
-    solar: SolarParams = SolarParams()
+    mount: Mount = Field(
+        "rooftop",
+        description="solar: how the plant is mounted; sets its REC weight bands (docs/domain.md#rec-weights) and"
+        " the defaults of `solar` (re100sim.simulator.inputs.solar.MOUNT_SOLAR_DEFAULTS)",
+    )
+    solar: SolarParams = Field(SolarParams(), description="PV parameters; keys not given take the mount's defaults")
     # Fuel-cell availability [E]: no sourced value; a typical planning figure.
     availability: float = Field(0.9, gt=0, le=1, description="fuel cell: long-run available fraction")
     host_tenant: str | None = Field(
@@ -407,9 +436,19 @@ class GeneratorSpec(_Model):
     offers_ppa: bool = Field(True, description="offers uncontracted output to the broker (decisions on)")
     rec_weight: float | None = Field(
         None, ge=0,
-        description="REC weight (certificates per MWh); default: solar on buildings <= 3 MW 1.5,"
-        " fuel cell 1.9 (docs/domain.md#rec-weights)",
+        description="REC weight (certificates per MWh); default: solar by mount and size band, each band's weight"
+        " on the part of the capacity inside it (rooftop 1.5 to 3 MW, 1.0 above), fuel cell 1.9"
+        " (docs/domain.md#rec-weights)",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mount_solar_defaults(cls, data):
+        """Unset PV parameters default to the mount's (keys given in ``solar`` win)."""
+        if isinstance(data, dict) and isinstance(data.get("solar", {}), dict):
+            mount = data.get("mount", "rooftop")
+            data = dict(data) | {"solar": MOUNT_SOLAR_DEFAULTS.get(mount, {}) | data.get("solar", {})}
+        return data
 
     @property
     def solar_net_metering_default(self) -> bool:
@@ -428,10 +467,10 @@ class GeneratorSpec(_Model):
     def effective_rec_weight(self) -> float:
         if self.rec_weight is not None:
             return self.rec_weight
-        # docs/domain.md#rec-weights: building/rooftop solar 1.5 up to 3 MW, 1.0 above; fuel cell 1.9 (2021-07-28).
+        # docs/domain.md#rec-weights: fuel cell 1.9 (2021-07-28).
         if self.technology == "fuel_cell":
             return 1.9
-        return 1.5 if self.capacity_kw <= 3000 else 1.0
+        return blended_rec_weight(self.capacity_kw, SOLAR_REC_WEIGHT_BANDS[self.mount])
 
 
 # --- procurement: direct PPA, green tariff, green premium, RECs -------------------------------
