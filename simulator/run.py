@@ -11,7 +11,6 @@ import pandas as pd
 
 from re100sim.simulator.engine import ComplexModel
 from re100sim.simulator.market.monthly import CAPITAL, KEA, MARKET, NTS, OM_CONTRACTOR
-from re100sim.simulator.rules.certification import RPS_MARKET
 from re100sim.simulator.outputs.reporting import (
     adoption_summary,
     compliance_summary,
@@ -37,6 +36,7 @@ from re100sim.simulator.outputs.results import (
     tenant_kpis,
     write_json,
 )
+from re100sim.simulator.rules.certification import RPS_MARKET
 from re100sim.simulator.scenario.config import Scenario, load_scenario
 from re100sim.simulator.scenario.population import check_tariff_classes, expand_tenants
 

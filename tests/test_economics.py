@@ -196,3 +196,22 @@ def test_rec_weight_blends_the_bands_of_a_5mw_ground_plant(tmp_path):
     rec = certs[certs.kind == "rec"]
     assert set(rec["weight"].round(9)) == {0.884}
     assert rec["certificates"].sum() == pytest.approx(0.884 * rec["mwh"].sum())
+
+
+def test_pool_is_paid_the_market_monthly_smp_the_standard_price_is_indexed_to(tmp_path):
+    """Green tariff with the standard price SMP + 45 KRW/kWh (the KIEE 2020 green-tariff paper step 4): the pool plant
+    is paid the market's monthly weighted-average SMP (step 1), the same figure the standard price is built on,
+    so each month standard price - pool price = 45 KRW/kWh (to the won's rounding), not the plant's own
+    output-weighted SMP (a solar plant's output weights the cheaper midday hours)."""
+    data = {
+        "name": "pool-price",
+        "tenants": [{"name": "a", "load_file": str(flat_csv(tmp_path / "a.csv", 500.0))}],
+        "generators": [{"name": "pool", "capacity_kw": 400, "green_pool": True}],
+        "green_tariff": {"price": {"kind": "smp_indexed", "adder_krw_per_kwh": 45.0},
+                         "subscribers": [{"tenant": "a", "subscribed_mwh_per_year": 400}]},
+    }
+    inv, _, _, _ = run_year(tmp_path, data)
+    pool = inv[inv.item == "green_pool_purchase"].set_index("month")
+    green = inv[inv.item == "green_tariff_energy"].set_index("month")
+    gap = green["krw"] / green["quantity"] - pool["krw"] / pool["quantity"]
+    assert len(gap) == 12 and gap.sub(45.0).abs().max() < 1e-3

@@ -10,7 +10,6 @@ import pytest
 from pydantic import ValidationError
 
 from re100sim.simulator.inputs.calendar import build_calendar
-from re100sim.simulator.scenario.config import GeneratorSpec
 from re100sim.simulator.inputs.solar import (
     MOUNT_SOLAR_DEFAULTS,
     SolarParams,
@@ -18,6 +17,7 @@ from re100sim.simulator.inputs.solar import (
     fuel_cell_kw,
     solar_ac_kw,
 )
+from re100sim.simulator.scenario.config import GeneratorSpec
 
 LAT, LON = 37.83, 127.06  # Yangju
 SEEDS = range(12)

@@ -55,12 +55,11 @@ from __future__ import annotations
 
 import warnings
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import pvlib
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from scipy.signal import lfilter
 from scipy.special import expit

@@ -157,12 +157,13 @@ def generator_kpis(invoices: pd.DataFrame, energy: pd.DataFrame, generators: lis
     e = energy.assign(year=energy["month"] // 12)
     g = e.groupby(["year", "agent"], sort=True)[["gen_kwh", "export_kwh", "curtailed_kwh"]].sum() / KWH_PER_MWH
     g.columns = ["gen_mwh", "export_mwh", "curtailed_mwh"]
-    inv = invoices[~_vat_mask(invoices)]
-    inv = inv.assign(year=_year(inv["month"].astype(str)))
+    inv = invoices[~_vat_mask(invoices) & (invoices["payer"].isin(generators) | invoices["payee"].isin(generators))]
+    inv = inv.assign(year=_year(inv["month"].astype(str)), payer=inv["payer"].astype(str),
+                     payee=inv["payee"].astype(str))
 
     def by(col, mask):
-        s = inv[mask & inv[col].isin(generators)].groupby(["year", col], observed=True)["krw"].sum()
-        s.index = s.index.set_names(["year", "agent"]).set_levels(s.index.levels[1].astype(str), level=1)
+        s = inv[mask & inv[col].isin(generators)].groupby(["year", col])["krw"].sum()
+        s.index.names = ["year", "agent"]
         return s.reindex(g.index, fill_value=0).astype(np.int64)
 
     every = pd.Series(True, index=inv.index)
