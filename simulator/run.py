@@ -21,6 +21,7 @@ from re100sim.simulator.outputs.reporting import (
 from re100sim.simulator.outputs.results import (
     CAPITAL_ITEMS,
     KWH_PER_MWH,
+    OM_ITEM,
     claims_by_tenant,
     energy_residual_mwh,
     file_sha256,
@@ -150,6 +151,7 @@ def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claim
         if not g_energy.empty else 0.0
     )
     cost = net_cost_by_month(invoices, {t: t for t in tenants} | owned_plants(model)).sum()
+    own = invoices[invoices["payer"].isin(list(owned_plants(model)))]
     base = baseline[["baseline_krw", "baseline_ex_vat_krw"]].sum()
     grid = t_energy["grid_kwh"].sum() / KWH_PER_MWH
     ef = scenario.emission_factor_t_per_mwh
@@ -176,8 +178,8 @@ def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claim
             "tenant_total_ex_vat_krw": int(cost["cost_ex_vat_krw"]),
             "baseline_grid_only_ex_vat_krw": int(base["baseline_ex_vat_krw"]),
             "savings_ex_vat_krw": int(base["baseline_ex_vat_krw"] - cost["cost_ex_vat_krw"]),
-            "own_plant_capital_krw": int(invoices.loc[invoices["payer"].isin(list(owned_plants(model)))
-                                                      & invoices["item"].isin(CAPITAL_ITEMS), "krw"].sum()),
+            "own_plant_capital_krw": int(own.loc[own["item"].isin(CAPITAL_ITEMS), "krw"].sum()),
+            "own_plant_om_krw": int(own.loc[own["item"] == OM_ITEM, "krw"].sum()),
         },
         "re_share_annual": round(re_claimed / load, 9) if load else 0.0,
         "re_claimed_mwh": round(re_claimed, 6),

@@ -120,6 +120,55 @@ def test_pay_as_produced_surplus_revenue_goes_to_the_payer(tmp_path):
     assert "rec_sale" in lines(inv, "rec_market", "t")[0] and "rec_sale" not in lines(inv, "rec_market", "fc")[0]
 
 
+def test_take_or_pay_surplus_revenue_is_split_by_what_was_paid_for(tmp_path):
+    """As above but pay-as-consumed with 80 % take-or-pay: January contracted 223,200 kWh, applied 148,800,
+    billed max(148,800, 0.8 x 223,200 = 178,560) = 178,560. The tenant paid for 178,560 - 148,800 = 29,760 of the
+    74,400 surplus kWh (40 %): 29,760 kWh of surplus SMP revenue go to it, 44,640 to the plant, and the bundled
+    RECs it holds cover 148.8 + 29.76 = 178.56 MWh."""
+    data = {
+        "name": "top",
+        "tenants": [{"name": "t", "load_file": str(flat_csv(tmp_path / "t.csv", 200.0))}],
+        "generators": [{"name": "fc", "technology": "fuel_cell", "capacity_kw": 300, "availability": 1.0}],
+        "contracts": [{"name": "c", "generator": "fc", "tenant": "t", "volume": {"kind": "share", "share": 1.0},
+                       "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}, "min_take_pct": 80}],
+    }
+    inv, _, certs, s = run_year(tmp_path, data)
+    jan = inv[inv.month == "2026-01"]
+    assert lines(jan, "t", "broker")[1]["ppa_energy"] == pytest.approx(178_560.0)
+    t_kwh = lines(jan, "market", "t")[1]["ppa_surplus_smp"]
+    fc_kwh = lines(jan, "market", "fc")[1]["ppa_surplus_smp"]
+    assert t_kwh == pytest.approx(29_760.0) and fc_kwh == pytest.approx(44_640.0)
+    t_krw, fc_krw = lines(jan, "market", "t")[0]["ppa_surplus_smp"], lines(jan, "market", "fc")[0]["ppa_surplus_smp"]
+    assert t_krw / (t_krw + fc_krw) == pytest.approx(0.4, abs=1e-6)  # flat output: the same SMP hours
+    rec = certs[(certs.kind == "rec") & (certs.month == "2026-01")]
+    assert rec.loc[rec.claimant == "t", "mwh"].sum() == pytest.approx(148.8)
+    assert rec.loc[rec.status == "retired", "mwh"].sum() == pytest.approx(148.8)
+    # of the month's 223.2 MWh of RECs, 178.56 went to the tenant (retired or, the paid surplus, sold by it)
+    assert s["invariants"]["money_residual_krw"] == 0
+
+
+def test_bundled_recs_come_from_the_month_of_delivery(tmp_path):
+    """A PPA that starts in June on a plant that has earned RECs since January (it sells them at quarter ends,
+    so in June it still holds April's and May's): each month's claim retires that month's certificates,
+    not the oldest the plant holds. Flat 300 kW fuel cell into a flat 500 kW load: every supplied month
+    retires 300 kW x the month's hours (June 216 MWh, July 223.2 MWh ...)."""
+    data = {
+        "name": "bundled",
+        "tenants": [{"name": "t", "load_file": str(flat_csv(tmp_path / "t.csv", 500.0))}],
+        "generators": [{"name": "fc", "technology": "fuel_cell", "capacity_kw": 300, "availability": 1.0}],
+        "contracts": [{"name": "c", "generator": "fc", "tenant": "t", "volume": {"kind": "share", "share": 1.0},
+                       "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}, "start_date": "2026-06-01"}],
+    }
+    _, _, certs, _ = run_year(tmp_path, data)
+    claimed = certs[(certs.status == "retired") & (certs.claimant == "t")].groupby("month")["mwh"].sum()
+    assert claimed.index.tolist() == [f"2026-{m:02d}" for m in range(6, 13)]
+    assert claimed["2026-06"] == pytest.approx(216.0)  # 300 kW x 720 h
+    assert claimed["2026-07"] == pytest.approx(223.2)  # 300 kW x 744 h
+    # April and May RECs were sold by the plant at the June quarter end, none claimed
+    early = certs[certs.month.isin(["2026-04", "2026-05"]) & (certs.kind == "rec")]
+    assert set(early["owner"]) == {"rec_market"} and early["claimant"].isna().all()
+
+
 def test_pay_as_produced_with_surplus_to_generator_is_rejected(tmp_path):
     data = {
         "name": "bad", "start_date": "2026-01-01", "years": 1, "seed": 1,

@@ -16,7 +16,7 @@ import pandas as pd
 from re100sim.simulator.market.options import OPTIONS
 from re100sim.simulator.market.procurement import supplies, supply_months
 from re100sim.simulator.outputs.ledger import month_label
-from re100sim.simulator.outputs.results import net_cost_by_month
+from re100sim.simulator.outputs.results import vat_mask, net_cost_by_month
 from re100sim.simulator.rules.policy import compliance
 
 
@@ -137,7 +137,7 @@ def timeseries(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.Data
         m[col] = frame.reindex(m.index, fill_value=0).astype(np.int64)
     m["savings_krw"] = m["baseline_krw"] - m["tenant_cost_krw"]
     m["savings_ex_vat_krw"] = m["baseline_ex_vat_krw"] - m["tenant_cost_ex_vat_krw"]
-    m["generator_revenue_krw"] = by(inv["payee"].isin(generators))
+    m["generator_revenue_krw"] = by(inv["payee"].isin(generators) & ~vat_mask(inv))  # VAT is the state's
     m["broker_margin_krw"] = by((inv["payee"] == broker) & (inv["item"] == "broker_fee"))
     m["utility_net_krw"] = by(inv["payee"] == utility) - by(inv["payer"] == utility)
     co2_mwh = c["co2_mwh"].reindex(m.index, fill_value=0.0) if len(c) else 0.0

@@ -40,7 +40,7 @@ def is_vat_item(item) -> bool:
     return item == "vat" or item.endswith("_vat") or item == VAT_REMITTANCE
 
 
-def _vat_mask(invoices: pd.DataFrame) -> pd.Series:
+def vat_mask(invoices: pd.DataFrame) -> pd.Series:
     cats = invoices["item"].astype("category")
     vat = {c for c in cats.cat.categories if is_vat_item(c)}
     return invoices["item"].isin(vat)
@@ -49,7 +49,7 @@ def _vat_mask(invoices: pd.DataFrame) -> pd.Series:
 def net_cost_by_month(invoices: pd.DataFrame, accounts: dict[str, str]) -> pd.DataFrame:
     """Per (month, owner): what the owner paid less what it received, over its own account and those of the
     plants it owns (``accounts``: party -> owner), with VAT (``cost_krw``) and without (``cost_ex_vat_krw``)."""
-    vat = _vat_mask(invoices)
+    vat = vat_mask(invoices)
     parts = []
     for col, sign in (("payer", 1), ("payee", -1)):
         mine = invoices[col].isin(list(accounts))
@@ -157,7 +157,7 @@ def generator_kpis(invoices: pd.DataFrame, energy: pd.DataFrame, generators: lis
     e = energy.assign(year=energy["month"] // 12)
     g = e.groupby(["year", "agent"], sort=True)[["gen_kwh", "export_kwh", "curtailed_kwh"]].sum() / KWH_PER_MWH
     g.columns = ["gen_mwh", "export_mwh", "curtailed_mwh"]
-    inv = invoices[~_vat_mask(invoices) & (invoices["payer"].isin(generators) | invoices["payee"].isin(generators))]
+    inv = invoices[~vat_mask(invoices) & (invoices["payer"].isin(generators) | invoices["payee"].isin(generators))]
     inv = inv.assign(year=_year(inv["month"].astype(str)), payer=inv["payer"].astype(str),
                      payee=inv["payee"].astype(str))
 
@@ -229,7 +229,7 @@ def money_residual_krw(invoices: pd.DataFrame, pass_through: dict[str, tuple[str
         inn = invoices[(invoices["payee"] == party) & ~invoices["item"].isin(own_items)].groupby("month")["krw"].sum()
         out = invoices[invoices["payer"] == party].groupby("month")["krw"].sum()
         res += float((inn.sub(out, fill_value=0)).abs().sum())
-    vat = invoices[_vat_mask(invoices)]
+    vat = invoices[vat_mask(invoices)]
     remit = vat["item"] == VAT_REMITTANCE
     for party in set(vat.loc[~remit, "payee"].astype(str)):
         got = vat[~remit & (vat["payee"] == party)].groupby("month", observed=True)["krw"].sum()
