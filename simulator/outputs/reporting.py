@@ -16,7 +16,7 @@ import pandas as pd
 from re100sim.simulator.market.options import OPTIONS
 from re100sim.simulator.market.procurement import supplies, supply_months
 from re100sim.simulator.outputs.ledger import month_label
-from re100sim.simulator.outputs.results import vat_mask, net_cost_by_month
+from re100sim.simulator.outputs.results import net_cost_by_month, vat_mask
 from re100sim.simulator.rules.policy import compliance
 
 
