@@ -264,3 +264,23 @@ def test_pool_is_paid_the_market_monthly_smp_the_standard_price_is_indexed_to(tm
     green = inv[inv.item == "green_tariff_energy"].set_index("month")
     gap = green["krw"] / green["quantity"] - pool["krw"] / pool["quantity"]
     assert len(gap) == 12 and gap.sub(45.0).abs().max() < 1e-3
+
+
+def test_ppa_fund_when_switched_on(tmp_path):
+    """broker.ppa_fund_pct (off by default: the fund is inside the default all-in network fee) levies the fund on
+    the PPA energy charge, truncated to 10 won like KEPCO's, without VAT on it, passed to KEPCO. January: 300 kW x
+    744 h = 223,200 kWh at 100 KRW/kWh = 22,320,000; fund 2.7 % = 602,640."""
+    data = {
+        "name": "fund",
+        "tenants": [{"name": "t", "load_file": str(flat_csv(tmp_path / "t.csv", 500.0))}],
+        "generators": [{"name": "fc", "technology": "fuel_cell", "capacity_kw": 300, "availability": 1.0}],
+        "broker": {"name": "KT", "ppa_fund_pct": 2.7},
+        "contracts": [{"name": "c", "generator": "fc", "tenant": "t", "volume": {"kind": "share", "share": 1.0},
+                       "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}}],
+    }
+    inv, _, _, s = run_year(tmp_path, data)
+    jan = inv[inv.month == "2026-01"]
+    assert lines(jan, "t", "KT")[0]["ppa_power_industry_fund"] == 602_640  # 22,320,000 x 0.027
+    assert lines(jan, "KT", "KEPCO")[0]["ppa_power_industry_fund"] == 602_640
+    assert "ppa_power_industry_fund_vat" not in set(inv["item"])
+    assert s["invariants"]["money_residual_krw"] == 0

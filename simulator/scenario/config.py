@@ -422,7 +422,8 @@ class GeneratorSpec(_Model):
     )
     green_pool: bool = Field(False, description="sells into the utility's green-tariff pool (the KIEE 2020 green-tariff paper, docs/domain.md#procurement-routes)")
     outages: Outages | None = Field(None, description="forced outages and repairs (none: only the technology's own availability)")
-    # Plant economics for PPA offers [E]: no sourced cost figures (docs/domain.md#gaps); O&M about 1.5 % of capex a year.
+    # Plant economics [E]: no sourced cost figures (docs/domain.md#gaps); O&M about 1.5 % of capex a year. They set
+    # PPA offers and the owner's monthly capital cost and O&M (docs/accounts.md).
     capex_krw_per_kw: float = Field(PV_CAPEX_KRW_PER_KW, ge=0, description="installed cost, KRW/kW [E]")
     opex_krw_per_kw_year: float = Field(18_000.0, ge=0, description="O&M, KRW/kW per year [E]")
     lifetime_years: int = Field(20, ge=1, le=50, description="economic life, years (docs/domain.md#direct-ppa: 20-year PPAs)")
