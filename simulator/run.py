@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from re100sim.simulator.engine import ComplexModel
-from re100sim.simulator.market.monthly import CAPITAL, KEA, MARKET, NTS, OM_CONTRACTOR
+from re100sim.simulator.market.monthly import CAPITAL, CAPITAL_ITEMS, KEA, MARKET, NTS, OM_CONTRACTOR, OM_ITEM
 from re100sim.simulator.outputs.reporting import (
     adoption_summary,
     compliance_summary,
@@ -19,9 +19,7 @@ from re100sim.simulator.outputs.reporting import (
     timeseries,
 )
 from re100sim.simulator.outputs.results import (
-    CAPITAL_ITEMS,
     KWH_PER_MWH,
-    OM_ITEM,
     claims_by_tenant,
     energy_residual_mwh,
     file_sha256,

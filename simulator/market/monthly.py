@@ -41,6 +41,8 @@ NTS = "nts"  # National Tax Service: receives the VAT each seller collects (docs
 VAT_REMITTANCE = "vat_remittance"
 CAPITAL = "capital"  # lenders and equity: paid the plant's capital cost (docs/domain.md#self-generation)
 OM_CONTRACTOR = "om_contractor"  # paid the plant's operation and maintenance
+CAPITAL_ANNUITY, CAPITAL_EXPENDITURE, OM_ITEM = "capital_annuity", "capital_expenditure", "o_and_m"
+CAPITAL_ITEMS = (CAPITAL_ANNUITY, CAPITAL_EXPENDITURE)
 
 
 def settle_month(model, year: YearInputs, month_key: int, hours: slice) -> None:
@@ -248,7 +250,7 @@ def _plant_costs(model, month_key: int) -> None:
             led.add(month_key, plant.name, CAPITAL, item, s.capacity_kw, "kW", krw)
         om = round_won(s.opex_krw_per_kw_year * s.capacity_kw / 12.0)
         if om:
-            led.add(month_key, plant.name, OM_CONTRACTOR, "o_and_m", s.capacity_kw, "kW", om)
+            led.add(month_key, plant.name, OM_CONTRACTOR, OM_ITEM, s.capacity_kw, "kW", om)
 
 
 def capital_cost_krw(capex_krw: float, rate_pct: float, lifetime_years: int, booking: str,
@@ -259,7 +261,7 @@ def capital_cost_krw(capex_krw: float, rate_pct: float, lifetime_years: int, boo
     first ``lifetime_years`` x 12 months, 0 after; ``upfront``: all capex in the first month.
     """
     if booking == "upfront":
-        return "capital_expenditure", round_won(capex_krw) if age_months == 0 else 0
+        return CAPITAL_EXPENDITURE, round_won(capex_krw) if age_months == 0 else 0
     if age_months >= lifetime_years * 12:
-        return "capital_annuity", 0
-    return "capital_annuity", round_won(capex_krw * float(crf(rate_pct, lifetime_years)) / 12.0)
+        return CAPITAL_ANNUITY, 0
+    return CAPITAL_ANNUITY, round_won(capex_krw * float(crf(rate_pct, lifetime_years)) / 12.0)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from re100sim.simulator.errors import InputError
+from re100sim.simulator.market.monthly import CAPITAL_ITEMS, OM_ITEM, VAT_REMITTANCE
 
 KWH_PER_MWH = 1000.0
 # Residuals below these are floating-point noise (reported, never hidden).
@@ -27,11 +28,6 @@ MONEY_TOLERANCE_KRW = 0.5
 
 def _year(month: pd.Series) -> pd.Series:
     return month.str.slice(0, 4).astype(int)
-
-
-VAT_REMITTANCE = "vat_remittance"  # a seller's monthly payment of collected VAT to the tax authority
-CAPITAL_ITEMS = ("capital_annuity", "capital_expenditure")  # a plant's capital cost (re100sim.simulator.market.monthly)
-OM_ITEM = "o_and_m"
 
 
 def is_vat_item(item) -> bool:
