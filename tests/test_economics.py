@@ -28,6 +28,19 @@ def run_year(tmp_path, data, years: int = 1):
             pd.read_parquet(o / "certificates.parquet"), json.loads((o / "summary.json").read_text()))
 
 
+def fc_ppa(tmp_path, name: str, load_kw: float, broker: dict | None = None, **terms) -> dict:
+    """A flat ``load_kw`` tenant ``t`` buying a flat 300 kW fuel cell's whole output (availability 1) at a fixed
+    100 KRW/kWh; ``terms`` are extra contract fields."""
+    return {
+        "name": name,
+        "tenants": [{"name": "t", "load_file": str(flat_csv(tmp_path / "t.csv", load_kw))}],
+        "generators": [{"name": "fc", "technology": "fuel_cell", "capacity_kw": 300, "availability": 1.0}],
+        "broker": broker or {"name": "KT", "fee_krw_per_kwh": 1.0},
+        "contracts": [{"name": "c", "generator": "fc", "tenant": "t", "volume": {"kind": "share", "share": 1.0},
+                       "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}} | terms],
+    }
+
+
 def test_own_rooftop_plant_pays_capital_cost_and_om(tmp_path):
     """One tenant with its own 1 MW rooftop PV for a year: capex 1.2 M KRW/kW, owner's rate 6 %, 20 years,
     O&M 18,000 KRW/kW/yr (the defaults). CRF(6 %, 20) = 0.06 / (1 - 1.06^-20) = 0.0871846;
@@ -99,15 +112,7 @@ def test_pay_as_produced_surplus_revenue_goes_to_the_payer(tmp_path):
     100 KRW/kWh: January 223,200 kWh contracted, 148,800 applied (200 x 744), 74,400 surplus, exported at SMP.
     The tenant pays for all 223,200 kWh (22,320,000 KRW), so the surplus's SMP revenue and bundled RECs are the
     tenant's (one payment per kWh), not the plant's; the tenant retires 148.8 MWh and sells the 74.4 MWh of RECs."""
-    data = {
-        "name": "pap",
-        "tenants": [{"name": "t", "load_file": str(flat_csv(tmp_path / "t.csv", 200.0))}],
-        "generators": [{"name": "fc", "technology": "fuel_cell", "capacity_kw": 300, "availability": 1.0}],
-        "broker": {"name": "KT", "fee_krw_per_kwh": 1.0},
-        "contracts": [{"name": "c", "generator": "fc", "tenant": "t", "volume": {"kind": "share", "share": 1.0},
-                       "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}, "settlement": "pay_as_produced"}],
-    }
-    inv, _, certs, _ = run_year(tmp_path, data)
+    inv, _, certs, _ = run_year(tmp_path, fc_ppa(tmp_path, "pap", 200.0, settlement="pay_as_produced"))
     jan = inv[inv.month == "2026-01"]
     paid, q = lines(jan, "t", "KT")
     assert q["ppa_energy"] == pytest.approx(223_200.0) and paid["ppa_energy"] == 22_320_000
@@ -125,16 +130,9 @@ def test_take_or_pay_surplus_revenue_is_split_by_what_was_paid_for(tmp_path):
     billed max(148,800, 0.8 x 223,200 = 178,560) = 178,560. The tenant paid for 178,560 - 148,800 = 29,760 of the
     74,400 surplus kWh (40 %): 29,760 kWh of surplus SMP revenue go to it, 44,640 to the plant, and the bundled
     RECs it holds cover 148.8 + 29.76 = 178.56 MWh."""
-    data = {
-        "name": "top",
-        "tenants": [{"name": "t", "load_file": str(flat_csv(tmp_path / "t.csv", 200.0))}],
-        "generators": [{"name": "fc", "technology": "fuel_cell", "capacity_kw": 300, "availability": 1.0}],
-        "contracts": [{"name": "c", "generator": "fc", "tenant": "t", "volume": {"kind": "share", "share": 1.0},
-                       "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}, "min_take_pct": 80}],
-    }
-    inv, _, certs, s = run_year(tmp_path, data)
+    inv, _, certs, s = run_year(tmp_path, fc_ppa(tmp_path, "top", 200.0, min_take_pct=80))
     jan = inv[inv.month == "2026-01"]
-    assert lines(jan, "t", "broker")[1]["ppa_energy"] == pytest.approx(178_560.0)
+    assert lines(jan, "t", "KT")[1]["ppa_energy"] == pytest.approx(178_560.0)
     t_kwh = lines(jan, "market", "t")[1]["ppa_surplus_smp"]
     fc_kwh = lines(jan, "market", "fc")[1]["ppa_surplus_smp"]
     assert t_kwh == pytest.approx(29_760.0) and fc_kwh == pytest.approx(44_640.0)
@@ -152,14 +150,7 @@ def test_bundled_recs_come_from_the_month_of_delivery(tmp_path):
     so in June it still holds April's and May's): each month's claim retires that month's certificates,
     not the oldest the plant holds. Flat 300 kW fuel cell into a flat 500 kW load: every supplied month
     retires 300 kW x the month's hours (June 216 MWh, July 223.2 MWh ...)."""
-    data = {
-        "name": "bundled",
-        "tenants": [{"name": "t", "load_file": str(flat_csv(tmp_path / "t.csv", 500.0))}],
-        "generators": [{"name": "fc", "technology": "fuel_cell", "capacity_kw": 300, "availability": 1.0}],
-        "contracts": [{"name": "c", "generator": "fc", "tenant": "t", "volume": {"kind": "share", "share": 1.0},
-                       "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}, "start_date": "2026-06-01"}],
-    }
-    _, _, certs, _ = run_year(tmp_path, data)
+    _, _, certs, _ = run_year(tmp_path, fc_ppa(tmp_path, "bundled", 500.0, start_date="2026-06-01"))
     claimed = certs[(certs.status == "retired") & (certs.claimant == "t")].groupby("month")["mwh"].sum()
     assert claimed.index.tolist() == [f"2026-{m:02d}" for m in range(6, 13)]
     assert claimed["2026-06"] == pytest.approx(216.0)  # 300 kW x 720 h
@@ -270,15 +261,7 @@ def test_ppa_fund_when_switched_on(tmp_path):
     """broker.ppa_fund_pct (off by default: the fund is inside the default all-in network fee) levies the fund on
     the PPA energy charge, truncated to 10 won like KEPCO's, without VAT on it, passed to KEPCO. January: 300 kW x
     744 h = 223,200 kWh at 100 KRW/kWh = 22,320,000; fund 2.7 % = 602,640."""
-    data = {
-        "name": "fund",
-        "tenants": [{"name": "t", "load_file": str(flat_csv(tmp_path / "t.csv", 500.0))}],
-        "generators": [{"name": "fc", "technology": "fuel_cell", "capacity_kw": 300, "availability": 1.0}],
-        "broker": {"name": "KT", "ppa_fund_pct": 2.7},
-        "contracts": [{"name": "c", "generator": "fc", "tenant": "t", "volume": {"kind": "share", "share": 1.0},
-                       "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}}],
-    }
-    inv, _, _, s = run_year(tmp_path, data)
+    inv, _, _, s = run_year(tmp_path, fc_ppa(tmp_path, "fund", 500.0, broker={"name": "KT", "ppa_fund_pct": 2.7}))
     jan = inv[inv.month == "2026-01"]
     assert lines(jan, "t", "KT")[0]["ppa_power_industry_fund"] == 602_640  # 22,320,000 x 0.027
     assert lines(jan, "KT", "KEPCO")[0]["ppa_power_industry_fund"] == 602_640
