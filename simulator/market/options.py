@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from re100sim.simulator.market.forecast import Forecast
 from re100sim.simulator.market.monthly import month_usage
 from re100sim.simulator.rules.billing import BillingDemand, monthly_bill_arrays
 from re100sim.simulator.rules.finance import crf, levelisation_factor
@@ -22,7 +23,6 @@ from re100sim.simulator.rules.kernel import settle_block
 from re100sim.simulator.rules.settlement import net_metering
 from re100sim.simulator.rules.settlement_reference import BlockInputs, BlockResult
 from re100sim.simulator.scenario.config import NET_METERING_LIMIT_KW
-from re100sim.simulator.market.forecast import Forecast
 
 OPTIONS = ("grid", "green_premium", "green_tariff", "direct_ppa", "rec", "self_generation")
 GRID, PREMIUM, GREEN, PPA, REC, SELF = range(len(OPTIONS))

@@ -15,6 +15,7 @@ the year start (docs/decisions.md#information-set); all prices are KRW/kWh exclu
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from re100sim.agents.broker import Order
 from re100sim.agents.tenant import Tenant
@@ -177,6 +178,26 @@ def _sign_ppas(model, fc: Forecast, bids: list[Order], offers: list[Order], expe
         })
         signed.add(m.bid)
     return signed
+
+
+SIGNING_COLUMNS = ("year", "start_date", "contract", "tenant", "plant", "price_krw_per_kwh", "mwh_per_year", "share",
+                   "term_years", "escalation_pct_per_year", "settlement", "bid_krw_per_kwh", "ask_krw_per_kwh",
+                   "utility_ppa_krw", "utility_best_alternative_krw", "best_alternative")
+
+
+def signings_frame(signings: list[dict]) -> pd.DataFrame:
+    """The signing log as a table (``signings.parquet``): one row per signed PPA, prices KRW/kWh ex VAT."""
+    return pd.DataFrame(signings, columns=list(SIGNING_COLUMNS))
+
+
+def signed_price_summary(signings: list[dict]) -> dict:
+    """Signed first-year PPA prices, KRW/kWh ex VAT: count, min, median, max and the MWh-weighted mean."""
+    if not signings:
+        return {"count": 0}
+    p = np.array([s["price_krw_per_kwh"] for s in signings])
+    w = np.array([s["mwh_per_year"] for s in signings])
+    return {"count": len(p), "min": float(p.min()), "median": float(np.median(p)), "max": float(p.max()),
+            "mwh_weighted_mean": round(float((p * w).sum() / w.sum()), 2), "prices": p.tolist()}
 
 
 def _apply(model, fc: Forecast, t: int, c: int, ev: Evaluation, row: int) -> None:
