@@ -17,6 +17,7 @@ import numpy as np
 
 from re100sim.simulator.market.forecast import Forecast
 from re100sim.simulator.market.monthly import month_usage
+from re100sim.simulator.rng import stream
 from re100sim.simulator.rules.billing import BillingDemand, monthly_bill_arrays
 from re100sim.simulator.rules.finance import crf, levelisation_factor
 from re100sim.simulator.rules.kernel import settle_block
@@ -155,7 +156,8 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
         cost[:, PPA] = np.where(eligible, grid_bill + applied * fees, np.nan)
         re[:, PPA], tariff_x[:, PPA] = applied / 1000.0, r.tenant_grid_energy_krw_by_tou.sum(axis=(0, 2))
     sg = dec.self_generation
-    roof_kw = np.array([s.roof_area_m2 for s in specs]) / sg.m2_per_kw
+    usable = np.array([stream(sc.seed, "roof", int(t)).random() < sg.usable_roof_share for t in tenants])
+    roof_kw = np.array([s.roof_area_m2 for s in specs]) / sg.m2_per_kw * usable
     rooftop_kw = np.minimum(roof_kw, ppa_kw)
     if "self_generation" in allowed and (rooftop_kw > 0).any():
         r = _kernel(model, fc, tenants, np.outer(pv_kw_per_kw, rooftop_kw), host=True)

@@ -597,6 +597,13 @@ class SelfGeneration(_Model):
     opex_pct_per_year: float = Field(1.5, ge=0, description="O&M, % of capex a year [E]")
     lifetime_years: int = Field(20, ge=1, le=50)
     m2_per_kw: float = Field(6.67, gt=0, description="docs/domain.md#policy-rules: 6.67 m² per kW of solar")
+    # The Gyeonggi new-complex study counts 102 MW of solar on 80 Gyeonggi complexes, 3.1 % of their building area
+    # (docs/domain.md#policy-rules): most roofs carry no PV whatever the tariff (leased buildings, roof
+    # structure, capital), which the cost comparison alone does not represent.
+    usable_roof_share: float = Field(
+        1.0, ge=0, le=1,
+        description="share of tenants whose roof can carry their own PV (owned, strong enough); drawn once per tenant [E]",
+    )
 
 
 class Decisions(_Model):
