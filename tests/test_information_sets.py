@@ -162,3 +162,15 @@ def test_trailing_mean_uses_observed_months_then_the_prior_path():
     # (7 x 100 + 5 x 200) / 12 = 141.67
     got = trailing_mean(list(range(95, 100)), [200.0] * 5, 100, lambda keys: np.full(len(keys), 100.0))
     assert got == pytest.approx(1700 / 12)
+
+
+def test_table_versions_cannot_be_announced_after_they_apply():
+    from importlib.resources import files
+
+    from re100sim.simulator.inputs.tariffs import parse_table
+
+    raw = yaml.safe_load(files("re100sim.scenarios.tariffs").joinpath("kepco_industrial.yaml").read_text(encoding="utf-8"))
+    assert load_table("kepco_industrial").announced_dates[3] == dt.date(2022, 12, 30)  # the 2023-01-01 version
+    raw["versions"][3]["announced"] = dt.date(2023, 1, 2)
+    with pytest.raises(ValueError, match="announced 2023-01-02 is after its effective date 2023-01-01"):
+        parse_table(raw)
