@@ -598,7 +598,7 @@ class SelfGeneration(_Model):
     lifetime_years: int = Field(20, ge=1, le=50)
     m2_per_kw: float = Field(6.67, gt=0, description="docs/domain.md#policy-rules: 6.67 m² per kW of solar")
     # The Gyeonggi new-complex study counts 102 MW of solar on 80 Gyeonggi complexes, 3.1 % of their building area
-    # (docs/domain.md#policy-rules): most roofs carry no PV whatever the tariff (leased buildings, roof
+    # (docs/domain.md#area-and-yield-rules-of-thumb, June 2022): most roofs carry no PV whatever the tariff (leased buildings, roof
     # structure, capital), which the cost comparison alone does not represent.
     usable_roof_share: float = Field(
         1.0, ge=0, le=1,
