@@ -22,6 +22,7 @@ from re100sim.agents.tenant import Tenant
 from re100sim.simulator.market.forecast import Forecast
 from re100sim.simulator.market.options import (
     GREEN,
+    GRID,
     OPTIONS,
     PPA,
     PREMIUM,
@@ -143,40 +144,47 @@ def _pool_free_mwh(model, fc: Forecast) -> float:
 
 def _sign_ppas(model, fc: Forecast, bids: list[Order], offers: list[Order], expected_mwh: dict[int, float],
                ev: Evaluation, u_zero: dict) -> set[int]:
-    """The broker clears the book; each match is re-evaluated at its price and signed only if the
-    PPA is still the tenant's best option there. Signed matches become share contracts on the
-    template's terms and rows of ``model.signings``."""
+    """The broker clears the book; each tenant's matches are re-evaluated at their prices and
+    signed only if the PPA is still its best option there. A tenant matched for part of its volume
+    gets that part of the PPA's gain over the grid (the rest stays on the grid). Signed matches become
+    share contracts on the template's terms and rows of ``model.signings``."""
     dec = model.scenario.decisions
     asks = {o.who: o.price_krw_per_kwh for o in offers}
-    bid_of = {o.who: o.price_krw_per_kwh for o in bids}
-    signed = set()
+    bid_of = {o.who: (o.price_krw_per_kwh, o.mwh) for o in bids}
+    by_tenant: dict[int, list] = {}
     for m in model.broker.clear(bids, offers):
-        plant, tenant = model.generators[m.offer], model.tenants[m.bid]
-        price = round(m.price_krw_per_kwh, 2)
-        row, u0 = u_zero[m.bid]
-        u = u0.copy()
-        u[PPA] -= ev.ppa_paid_kwh[row] * price
-        alt = int(np.argmax(np.where(np.arange(len(u)) == PPA, -np.inf, u)))
-        if not u[PPA] >= u[alt]:
-            continue  # not the tenant's best option at this price: no signature
-        name = f"ppa-{fc.as_of.year}-{tenant.name}-{plant.name}"
-        share = min(1.0, m.mwh / expected_mwh[m.offer])
-        model.contracts.append(PpaContract(
-            name=name, generator=plant.name, tenant=tenant.name,
-            volume=ShareVolume(kind="share", share=share),
-            price=FixedPrice(kind="fixed", price_krw_per_kwh=price, escalation_pct_per_year=dec.ppa.escalation_pct_per_year),
-            settlement=dec.ppa.settlement, network_fee_krw_per_kwh=dec.ppa.network_fee_krw_per_kwh,
-            start_date=fc.as_of, term_years=dec.ppa.term_years,
-        ))
-        model.signings.append({
-            "year": fc.as_of.year, "start_date": fc.as_of.isoformat(), "contract": name, "tenant": tenant.name,
-            "plant": plant.name, "price_krw_per_kwh": price, "mwh_per_year": m.mwh, "share": share,
-            "term_years": dec.ppa.term_years, "escalation_pct_per_year": dec.ppa.escalation_pct_per_year,
-            "settlement": dec.ppa.settlement, "bid_krw_per_kwh": bid_of[m.bid], "ask_krw_per_kwh": asks[m.offer],
-            "utility_ppa_krw": float(u[PPA]), "utility_best_alternative_krw": float(u[alt]),
-            "best_alternative": OPTIONS[alt],
-        })
-        signed.add(m.bid)
+        by_tenant.setdefault(m.bid, []).append(m)
+    signed = set()
+    for t, matches in by_tenant.items():
+        row, u0 = u_zero[t]
+        others = np.where(np.arange(len(u0)) == PPA, -np.inf, u0)
+        alt = int(np.argmax(others))
+        prices = [round(m.price_krw_per_kwh, 2) for m in matches]
+        u_ppa = u0[GRID] + sum(m.mwh / bid_of[t][1] * (u0[PPA] - ev.ppa_paid_kwh[row] * p - u0[GRID])
+                               for m, p in zip(matches, prices))
+        if not u_ppa >= others[alt]:
+            continue  # not the tenant's best option at these prices: no signature
+        tenant = model.tenants[t]
+        for m, price in zip(matches, prices):
+            plant = model.generators[m.offer]
+            name = f"ppa-{fc.as_of.year}-{tenant.name}-{plant.name}"
+            share = min(1.0, m.mwh / expected_mwh[m.offer])
+            model.contracts.append(PpaContract(
+                name=name, generator=plant.name, tenant=tenant.name,
+                volume=ShareVolume(kind="share", share=share),
+                price=FixedPrice(kind="fixed", price_krw_per_kwh=price, escalation_pct_per_year=dec.ppa.escalation_pct_per_year),
+                settlement=dec.ppa.settlement, network_fee_krw_per_kwh=dec.ppa.network_fee_krw_per_kwh,
+                start_date=fc.as_of, term_years=dec.ppa.term_years,
+            ))
+            model.signings.append({
+                "year": fc.as_of.year, "start_date": fc.as_of.isoformat(), "contract": name, "tenant": tenant.name,
+                "plant": plant.name, "price_krw_per_kwh": price, "mwh_per_year": m.mwh, "share": share,
+                "term_years": dec.ppa.term_years, "escalation_pct_per_year": dec.ppa.escalation_pct_per_year,
+                "settlement": dec.ppa.settlement, "bid_krw_per_kwh": bid_of[t][0], "ask_krw_per_kwh": asks[m.offer],
+                "utility_ppa_krw": float(u_ppa), "utility_best_alternative_krw": float(others[alt]),
+                "best_alternative": OPTIONS[alt],
+            })
+        signed.add(t)
     return signed
 
 
