@@ -6,6 +6,7 @@ import yaml
 from typer.testing import CliRunner
 
 from re100sim.simulator.cli import app
+from re100sim.simulator.outputs.results import vat_mask
 from re100sim.simulator.rules.policy import ComplianceRow
 
 SCENARIO = {
@@ -31,14 +32,17 @@ def test_kpis_are_split_by_agent_type_without_padding(tmp_path):
     generators = pd.read_parquet(out / "kpis_generators.parquet")
     parties = pd.read_parquet(out / "kpis_parties.parquet")
     assert list(tenants["agent"]) == ["a"] and list(generators["agent"]) == ["pv"]
-    assert set(parties["agent_type"]) <= {"utility", "market", "broker"} and "KEPCO" in set(parties["agent"])
+    assert set(parties["agent_type"]) <= {"utility", "market", "broker", "tax_authority", "plant_supplier"}
+    assert "KEPCO" in set(parties["agent"])
     for table in (tenants, generators, parties):
         assert not table.isna().any().any()
     assert "gen_mwh" not in tenants and "load_mwh" not in generators
-    # the one tenant's cost is what it paid: the sum of its invoice lines
+    # the one tenant's cost is what it paid (it receives nothing): the sum of its invoice lines; the plant's
+    # revenue is what it received, excluding the VAT it collects for the state
     inv = pd.read_parquet(out / "invoices.parquet")
     assert int(tenants["cost_krw"].sum()) == int(inv.loc[inv["payer"] == "a", "krw"].sum())
-    assert int(generators["revenue_krw"].sum()) == int(inv.loc[inv["payee"] == "pv", "krw"].sum())
+    received = inv[(inv["payee"] == "pv") & ~vat_mask(inv)]
+    assert int(generators["revenue_krw"].sum()) == int(received["krw"].sum()) > 0
 
 
 def test_compliance_without_a_rule_keeps_its_columns(tmp_path):

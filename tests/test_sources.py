@@ -29,7 +29,8 @@ def test_the_page_covers_all_three_kinds_of_number():
     assert scenario["green_tariff.price.adder_krw_per_kwh"].value == "45"  # SmpIndexedPrice(adder=45) as default
     constants = {r.what: r for r in rows["Constants in the code"]}
     assert constants["NET_METERING_LIMIT_KW"].value == "1000" and "2016-10-01" in constants["NET_METERING_LIMIT_KW"].dates
-    assert constants["MARGIN"].tags == "[E]"  # the comment above a block of two constants sources both
+    # the comment above a block of two constants sources both
+    assert constants["FUEL_CELL_MEAN_OUTAGE_DAYS_DEFAULT"].tags == "[E]"
     smp = rows["Market history `scenarios/markets/smp_monthly.csv`"]
     assert smp and all(r.tags for r in smp)
     tariff = {r.what: r for r in rows["Tariff table `scenarios/tariffs/kepco_industrial.yaml`"]}

@@ -144,7 +144,8 @@ def _is_number(value) -> bool:
     if isinstance(value, (int, float)):
         return True
     if isinstance(value, dict):
-        return bool(value) and all(_is_number(v) for v in value.values())  # values may be tuples of numbers
+        # values may be tuples or dicts of numbers (an empty dict: no override)
+        return bool(value) and all(_is_number(v) or v == {} for v in value.values())
     if isinstance(value, (tuple, list, frozenset, set)):
         return bool(value) and all(_is_number(v) for v in value)
     return False
@@ -284,7 +285,8 @@ _OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lamb
 
 def _literal(node: ast.expr):
     """The value of a literal expression: numbers, tuples, lists, dicts, arithmetic on them (``1.0 / 3.0``,
-    ``[0.0] * 9 + [...]``) and ``np.array(...)``/``frozenset(...)`` of one; None for anything else."""
+    ``[0.0] * 9 + [...]``), ``float("inf")`` and ``np.array(...)``/``frozenset(...)`` of one; None for anything
+    else."""
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
@@ -309,8 +311,11 @@ def _literal(node: ast.expr):
         return tuple(out) if isinstance(out, list) else out
     if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
         fn = node.func
-        if (fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", "")) in ("array", "frozenset", "tuple"):
+        name = fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", "")
+        if name in ("array", "frozenset", "tuple"):
             return _literal(node.args[0])
+        if name == "float" and isinstance(arg := _literal(node.args[0]), str):
+            return float(arg)  # float("inf")
     return None
 
 
