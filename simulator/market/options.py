@@ -125,7 +125,7 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
     allowed = set(dec.options)
 
     cost[:, GRID], tariff_x[:, GRID] = baseline, energy_krw
-    if "green_premium" in allowed:  # a premium on the declared volume (docs/domain.md#procurement-routes-4.2)
+    if "green_premium" in allowed:  # a premium on the declared volume (docs/domain.md#green-premium)
         cost[:, PREMIUM] = baseline + volume * 1000.0 * dec.green_premium_krw_per_kwh
         re[:, PREMIUM], tariff_x[:, PREMIUM] = volume, energy_krw
     if "rec" in allowed:  # unbundled RECs at the market price

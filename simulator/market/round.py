@@ -221,6 +221,12 @@ def _apply(model, fc: Forecast, t: int, c: int, ev: Evaluation, row: int) -> Non
     elif c == GREEN:
         model.subscriptions[tenant.name] = model.subscriptions.get(tenant.name, 0.0) + vol
     elif c == SELF:
+        # Booked on the terms the tenant evaluated (options.evaluate): its own hurdle rate, the option's
+        # capex, O&M share and lifetime, so realised capital cost equals the decided one.
+        sg = model.scenario.decisions.self_generation
         model.add_generator(GeneratorSpec(name=f"{tenant.name}-rooftop", capacity_kw=float(ev.rooftop_kw[row]),
-                                          owner="tenant", host_tenant=tenant.name, offers_ppa=False,
-                                          capex_krw_per_kw=model.scenario.decisions.self_generation.capex_krw_per_kw))
+                                          owner="tenant", host_tenant=tenant.name, offers_ppa=False, mount="rooftop",
+                                          capex_krw_per_kw=sg.capex_krw_per_kw,
+                                          opex_krw_per_kw_year=sg.capex_krw_per_kw * sg.opex_pct_per_year / 100.0,
+                                          lifetime_years=sg.lifetime_years,
+                                          hurdle_rate_pct=tenant.spec.behaviour.hurdle_rate_pct))
