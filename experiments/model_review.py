@@ -145,6 +145,14 @@ def ppa_first_year(o: Outputs) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+OWN_PLANT_COLUMNS = ("own_plant_capital_krw", "own_plant_om_krw")
+
+
+def _savings_column(o: Outputs) -> str:
+    """Savings without VAT where the run reports them (factories reclaim input VAT: the economic figure)."""
+    return "savings_ex_vat_krw" if "savings_ex_vat_krw" in o.tenants else "savings_krw"
+
+
 def rooftop_plants(o: Outputs) -> set[str]:
     """Plants behind a tenant's meter: hosted in the scenario file, or installed by a tenant's decision
     (named ``<tenant>-rooftop``, re100sim.simulator.market.round)."""
@@ -238,13 +246,14 @@ def review(o: Outputs) -> Review:
         hosts = rooftop_hosts(o)
         buyers = [t for t in ppa["tenant"] if t not in hosts]
         if buyers and not o.tenants.empty:
-            saved = float(o.tenants[o.tenants["agent"].isin(buyers)]["savings_krw"].sum())
+            saved = float(o.tenants[o.tenants["agent"].isin(buyers)][_savings_column(o)].sum())
             kwh = float(ppa[ppa["tenant"].isin(buyers)]["ppa_kwh_total"].sum())
             x = saved / kwh if kwh else float("nan")
             v = verdict_range(x, *SAVING_PER_PPA_KWH, "savings per PPA kWh")
             if from_file and not v.startswith("in range"):
                 v = f"{explained}"
-            add(Check("savings per PPA kWh over the horizon (buyers without own plant), KRW/kWh", fmt(x), SAVING_REF, v))
+            add(Check("savings per PPA kWh over the horizon (buyers without own plant, ex VAT), KRW/kWh", fmt(x),
+                      SAVING_REF, v))
         mw = (float(o.yearly["contracted_mw"].max()) if "contracted_mw" in o.yearly
               else float(s.get("adoption", {}).get("contracted_mw", float("nan"))))
         add(Check("PPA capacity contracted (largest over the horizon), MW", fmt(mw, 2), PPA_MARKET_REF,
@@ -254,15 +263,14 @@ def review(o: Outputs) -> Review:
     yearly = o.yearly
     hosts = rooftop_hosts(o)
     if hosts and not yearly.empty and "rooftop_mw" in yearly:
-        ty = o.tenants[o.tenants["agent"].isin(hosts)].groupby("year")["savings_krw"].sum()
+        owners = o.tenants[o.tenants["agent"].isin(hosts)]
+        # the bill savings, gross of the own plants' capital cost and O&M the run books in the owners' cost
+        gross = owners[_savings_column(o)] + sum(owners[c] for c in OWN_PLANT_COLUMNS if c in owners)
+        ty = gross.groupby(owners["year"]).sum()
         mw = yearly.set_index("year")["rooftop_mw"]
         years = [y for y in full_years(o) if y in ty.index and mw.get(y, 0) > 0]
         if years:
-            # gross of any capital or O&M lines the run books for the owners (they are added back)
-            inv = o.invoices
-            capital = inv[inv["payer"].isin(hosts) & inv["item"].str.contains("capital|capex|annuity|o_and_m|opex")
-                          & inv["year"].isin(years)]["krw"].sum() if not inv.empty else 0
-            per_kw = (float(ty[years].sum()) + float(capital)) / (1000.0 * float(mw[years].sum()))
+            per_kw = float(ty[years].sum()) / (1000.0 * float(mw[years].sum()))
             add(Check("rooftop owners' bill savings per kW and year, KRW/kW/yr", fmt(per_kw, 0), ROOFTOP_REF,
                       verdict_range(per_kw, *ROOFTOP_SAVING_KRW_PER_KW, "rooftop savings per kW")))
             sg = (sc.get("decisions") or {}).get("self_generation") or {}
@@ -365,10 +373,10 @@ How the numbers are measured (from the result files):
 - PPA price signed: a buyer's PPA energy KRW / PPA kWh in its first twelve months of supply (excluding VAT,
   network and broker fees); delivered cost adds the network and broker fees; the grid price is the
   buyer's KEPCO bill excluding VAT and the fund / its grid kWh in the same months.
-- Savings: the grid-only baseline minus what the tenant paid (`kpis_tenants.parquet` `savings_krw`).
-  Rooftop savings per kW are the owners' savings per kW of rooftop capacity in full calendar years
-  (any capital or O&M lines booked for the owners are added back), and the payback divides the
-  installed cost by that saving net of O&M.
+- Savings: the grid-only baseline minus the tenant's net cost, without VAT (`kpis_tenants.parquet`
+  `savings_ex_vat_krw`: factories reclaim input VAT). Rooftop savings per kW are the owners' savings per
+  kW of rooftop capacity in full calendar years with their own plants' capital cost and O&M added back
+  (the bill saving the plant brings), and the payback divides the installed cost by that saving net of O&M.
 - RECs per MWh: REC certificates issued / MWh issued. SMP and REC prices: what the market paid per
   kWh exported and per REC sold.
 """
