@@ -55,6 +55,8 @@ SMP_BY_YEAR = {2022: 196.6, 2024: 128.4, 2025: 116.8}  # annual 2022 and 2024; 2
 SMP_REF = "2022 annual 196.6, 2024 annual 128.4, mid-2026 116.8 KRW/kWh (docs/domain.md#smp)"
 REC_PRICE_KRW = (30_000.0, 81_000.0)
 REC_REF = "about 30,000 (2021) to 81,000 (2023-24), 72,800 in 2025 (docs/domain.md#rec-prices)"
+PUBLIC_REF = ("a public plant asks its levelised cost at its hurdle rate (docs/decisions.md#prices); the Namdong"
+              " public plant's supply price is below the tenants' tariff (docs/domain.md#namdong-direct-ppa)")
 PPA_MARKET_REF = ("national PPA contracts: 1,679 MW cumulative at end-2024, 766 MW signed in 2024"
                   " (docs/domain.md#direct-ppa)")
 ROOFTOP_FLAG_SHARE = 0.5
@@ -76,6 +78,7 @@ class Outputs:
     generators: pd.DataFrame
     yearly: pd.DataFrame
     certificates: pd.DataFrame
+    signings: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -107,7 +110,7 @@ def read_outputs(name: str, folder: Path) -> Outputs:
     return Outputs(
         name, json.loads((folder / "summary.json").read_text(encoding="utf-8")),
         yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")), inv, tenants, generators,
-        table("timeseries_yearly.parquet"), table("certificates.parquet"),
+        table("timeseries_yearly.parquet"), table("certificates.parquet"), table("signings.parquet"),
     )
 
 
@@ -143,6 +146,15 @@ def ppa_first_year(o: Outputs) -> pd.DataFrame:
                      "grid_price": float(grid["krw"].sum()) / grid_kwh if grid_kwh else float("nan"),
                      "ppa_kwh_total": float(lines["quantity"].sum())})
     return pd.DataFrame(rows)
+
+
+def public_buyers(o: Outputs) -> set[str]:
+    """Tenants whose PPA (in the signing log) is with a public plant: the complex authority's or a public
+    body's, which asks its levelised cost (docs/decisions.md#prices) rather than a market price."""
+    s = o.signings
+    if s.empty or "seller_owner" not in s:
+        return set()
+    return set(s.loc[s["seller_owner"] == "public", "tenant"].astype(str))
 
 
 OWN_PLANT_COLUMNS = ("own_plant_capital_krw", "own_plant_om_krw")
@@ -223,14 +235,28 @@ def review(o: Outputs) -> Review:
         # contracts written in the scenario file: their prices are inputs (assumptions), not market outcomes
         from_file = set(ppa["tenant"]) <= fixed_in_file
         explained = "explained by the scenario file's contract prices (assumptions, not market outcomes)"
+        public = public_buyers(o)
+        private = ppa[~ppa["tenant"].isin(public)]
         if from_file:
             verdict = f"{explained}; " + ("inside" if in_range(p.median(), lo, hi) else "outside") + " the published range"
-        elif p.min() < lo * 0.8 or p.max() > hi * 1.2:
-            verdict = "FLAG: out of range: to fix (signed far outside the published range)"
+        elif not private.empty and (private["price"].min() < lo * 0.8 or private["price"].max() > hi * 1.2):
+            verdict = "FLAG: out of range: to fix (private sellers signed far outside the published range)"
+        elif private.empty:
+            verdict = "explained by the sellers: all public plants, which ask their levelised cost (below)"
         else:
-            verdict = verdict_range(p.median(), lo, hi)
+            verdict = verdict_range(private["price"].median(), lo, hi)
         add(Check("PPA price signed, KRW/kWh ex VAT (first-year average per buyer)", shown, PPA_REF, verdict))
+        if public:
+            pub = ppa[ppa["tenant"].isin(public)]
+            below = bool((pub["price"] < pub["grid_price"]).all())
+            add(Check("of which bought from public plants (their ask is their levelised cost), KRW/kWh ex VAT",
+                      f"{fmt_span(pub['price'])} (median {fmt(pub['price'].median())}), "
+                      f"{_plural(len(pub), 'buyer')}; buyers' grid price {fmt(pub['grid_price'].median())}",
+                      PUBLIC_REF, "consistent: public plants sell at cost, below the tariff" if below
+                      else "check: a public plant's price is above its buyer's grid price"))
         d, g = ppa["delivered"].median(), ppa["grid_price"].median()
+        if not private.empty and public:
+            d, g = private["delivered"].median(), private["grid_price"].median()  # the premium is a private-deal figure
         claim = o.name == "namdong"
         if claim:
             verdict = ("consistent with the claim" if d < g else "out of range: to fix (the claim says below the tariff)")
@@ -238,9 +264,12 @@ def review(o: Outputs) -> Review:
         else:
             verdict = ("in range (buyers pay a premium, as published)" if 0 <= d - g <= 70 else
                        f"{explained}: below the tariff" if from_file and d < g else
+                       "explained by the sellers: public plants at cost (the Namdong model, below the tariff)"
+                       if d < g and private.empty else
                        "below the tariff: check the price formation" if d < g else "out of range: to fix (premium > 70)")
             ref = "delivered 176 vs a 107 tariff in 2021; high 170s + network vs 173 in 2024 (docs/domain.md#direct-ppa)"
-        add(Check("delivered PPA cost (price + network + broker fee) vs the buyers' grid price, KRW/kWh",
+        add(Check("delivered PPA cost (price + network + broker fee) vs the buyers' grid price, KRW/kWh"
+                  + (" (private sellers)" if public and not private.empty else ""),
                   f"{fmt(d)} vs {fmt(g)} (premium {fmt(d - g)})", ref, verdict))
         # savings per PPA kWh: buyers without a plant of their own
         hosts = rooftop_hosts(o)
