@@ -47,9 +47,10 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from scipy.signal import lfilter
 
+from re100sim.simulator.fields import StrictModel
 from re100sim.simulator.inputs.calendar import HourlyCalendar, build_calendar
 
 __all__ = [
@@ -130,10 +131,8 @@ an AR(1) Gaussian); checked by ``tests/test_load.py``."""
 _REFERENCE_YEAR = 2025  # non-leap year used to solve gamma, so gamma does not depend on the block
 
 
-class LoadParams(BaseModel):
+class LoadParams(StrictModel):
     """Noise and seasonality of tenant loads (all [E]; docs/domain.md#load-shapes has no numbers)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     noise_cv: float = Field(
         0.04, ge=0.0, le=0.5,

@@ -43,9 +43,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from scipy.signal import lfilter
 
+from re100sim.simulator.fields import StrictModel, input_file
 from re100sim.simulator.inputs.calendar import (
     DAY_SATURDAY,
     DAY_SUNDAY_HOLIDAY,
@@ -80,10 +81,8 @@ _MIDDAY_BELL = np.array([0.0] * 9 + [0.15, 0.45, 0.85, 1.0, 1.0, 0.9, 0.6, 0.25]
 _SPRING_MONTHS = (3, 4, 5)
 
 
-class SmpParams(BaseModel):
+class SmpParams(StrictModel):
     """Hourly SMP model parameters (KRW/kWh)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     base_level_krw_per_kwh: float = Field(
         116.8, gt=0.0,
@@ -99,9 +98,9 @@ class SmpParams(BaseModel):
         description="If set, a flat level in KRW/kWh replaces the history path (drift still "
         "applies after the last history month).",
     )
-    history_csv: str | None = Field(
-        None, description="History CSV (period, smp_krw_per_kwh, kind, in_path, source); "
-        "None -> scenarios/markets/smp_monthly.csv (docs/domain.md#smp)."
+    history_csv: input_file(SMP_HISTORY_CSV) | None = Field(
+        None, description="History CSV (period, smp_krw_per_kwh, kind, in_path, source), relative to the "
+        "scenario file; None -> scenarios/markets/smp_monthly.csv (docs/domain.md#smp)."
     )
     hourly_shape: tuple[float, ...] = Field(
         _SMP_SHAPE,
@@ -149,6 +148,11 @@ class SmpParams(BaseModel):
             raise ValueError(f"hourly_shape has a value <= 0 (expected all > 0): {v}")
         return v
 
+    @field_validator("history_csv")
+    @classmethod
+    def _history_ok(cls, v: Path | None) -> Path | None:
+        return _checked_history(v, "smp_krw_per_kwh")
+
     @field_validator("level_override_krw_per_kwh")
     @classmethod
     def _override_ok(cls, v: float | None) -> float | None:
@@ -157,10 +161,8 @@ class SmpParams(BaseModel):
         return v
 
 
-class RecParams(BaseModel):
+class RecParams(StrictModel):
     """Monthly REC spot-price model parameters (KRW per REC)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     level_krw_per_rec: float = Field(
         72_800.0, gt=0.0,
@@ -173,9 +175,9 @@ class RecParams(BaseModel):
     level_override_krw_per_rec: float | None = Field(
         None, description="If set, a flat level in KRW/REC replaces the history path."
     )
-    history_csv: str | None = Field(
-        None, description="History CSV (period, rec_krw_per_rec, kind, in_path, source); "
-        "None -> scenarios/markets/rec_monthly.csv (docs/domain.md#rec-prices)."
+    history_csv: input_file(REC_HISTORY_CSV) | None = Field(
+        None, description="History CSV (period, rec_krw_per_rec, kind, in_path, source), relative to the "
+        "scenario file; None -> scenarios/markets/rec_monthly.csv (docs/domain.md#rec-prices)."
     )
     volatility: float = Field(
         0.12, ge=0.0, le=2.0,
@@ -185,6 +187,11 @@ class RecParams(BaseModel):
     monthly_autocorr: float = Field(
         0.85, ge=0.0, lt=1.0, description="Month-to-month AR(1) coefficient of the log-noise [E]."
     )
+
+    @field_validator("history_csv")
+    @classmethod
+    def _history_ok(cls, v: Path | None) -> Path | None:
+        return _checked_history(v, "rec_krw_per_rec")
 
     @field_validator("level_override_krw_per_rec")
     @classmethod
@@ -199,6 +206,16 @@ class RecParams(BaseModel):
 # --------------------------------------------------------------------------------------
 
 _KINDS = {"monthly", "weekly", "month_to_date", "annual_mean", "re100_use"}
+
+
+def _checked_history(path: Path | None, value_column: str) -> Path | None:
+    """A history file the run can read (read once here, so ``validate`` reports what ``run`` would)."""
+    if path is not None:
+        try:
+            load_history(str(path), value_column)
+        except (OSError, ValueError, KeyError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+            raise ValueError(" ".join(str(e).split()) or e.__class__.__name__) from None
+    return path
 
 
 @lru_cache(maxsize=16)

@@ -55,7 +55,7 @@ def _expand_group(scenario: Scenario, gi: int, g: TenantGroup) -> list[TenantSpe
     peak = draw(g.peak_kw, rng, n)
     contract = draw(g.contract_kw, rng, n)
     roof = draw(g.behaviour.roof_area_m2, rng, n)
-    profile = read_profile_file(g.load_file) if g.load_file is not None else None
+    profile = read_profile_file(g.load_file, scenario.horizon_hours) if g.load_file is not None else None
     specs = []
     for i in range(n):
         peak_i = None if peak is None else float(peak[i])
