@@ -27,3 +27,14 @@ def dotted_path(loc: Sequence[str | int]) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out or "(top level)"
+
+
+class RunInterrupted(Exception):
+    """A run stopped by SIGINT or SIGTERM after it removed what it had written.
+
+    The CLI prints ``interrupted: nothing written to DIR`` and exits 128 + the signal number.
+    """
+
+    def __init__(self, out_dir, signum: int):
+        self.out_dir, self.signum = out_dir, signum
+        super().__init__(f"interrupted: nothing written to {out_dir}")

@@ -1,15 +1,22 @@
 """One simulation run: scenario file in, results folder out."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from re100sim.simulator.engine import KEA, MARKET, ComplexModel
+from re100sim.simulator.errors import InputError, RunInterrupted, dotted_path
+from re100sim.simulator.fields import input_files
+from re100sim.simulator.inputs.load import check_peak
 from re100sim.simulator.outputs.reporting import (
     adoption_summary,
     compliance_summary,
@@ -19,6 +26,8 @@ from re100sim.simulator.outputs.reporting import (
 )
 from re100sim.simulator.outputs.results import (
     KWH_PER_MWH,
+    OutputDirTaken,
+    discard_output_dir,
     energy_residual_mwh,
     file_sha256,
     generator_kpis,
@@ -32,7 +41,7 @@ from re100sim.simulator.outputs.results import (
     tenant_kpis,
     write_json,
 )
-from re100sim.simulator.scenario.config import Scenario, load_scenario
+from re100sim.simulator.scenario.config import Scenario, load_scenario, load_scenario_data
 from re100sim.simulator.scenario.population import check_tariff_classes, expand_tenants
 
 
@@ -44,12 +53,19 @@ class RunOutput:
 
 
 def prepare(path: Path, seed: int | None = None) -> tuple[Scenario, list]:
-    """Validate a scenario file completely (what ``re100sim validate`` checks)."""
+    """Validate a scenario file completely (what ``re100sim validate`` checks): everything ``run``
+    would reject is rejected here, before anything is simulated or written."""
     scenario = load_scenario(path)
     if seed is not None:
         scenario = scenario.model_copy(update={"seed": seed})
     tenants = expand_tenants(scenario)
     check_tariff_classes(tenants, scenario.tariff.table, str(path))
+    for spec in tenants:
+        if spec.profile_kw is None and spec.peak_kw is not None:
+            try:
+                check_peak(spec.archetype, spec.annual_use_mwh, spec.peak_kw, spec.load_params)
+            except ValueError as e:
+                raise InputError(str(path), f"tenants[{spec.group_index}].peak_kw", f"{spec.name}: {e}") from None
     return scenario, tenants
 
 
@@ -58,24 +74,95 @@ def default_out_dir(scenario: Scenario) -> Path:
     return Path("results") / f"{scenario.name}-{stamp}"
 
 
+def reserve(path: Path, scenario: Scenario, out_dir: Path | None) -> tuple[Path, Path]:
+    """``(temporary folder, results folder)``: ``--out``, else ``output.dir``, else a new
+    ``results/<scenario>-<timestamp>`` (with ``-2``, ``-3``... when runs start in the same second)."""
+    if out_dir is not None:
+        return reserve_output_dir(Path(out_dir)), Path(out_dir)
+    if scenario.output.dir is not None:
+        return reserve_output_dir(scenario.output.dir, str(path), "output.dir"), scenario.output.dir
+    base = default_out_dir(scenario)
+    for k in range(1, 1000):
+        candidate = base if k == 1 else base.with_name(f"{base.name}-{k}")
+        try:
+            return reserve_output_dir(candidate), candidate
+        except OutputDirTaken:
+            continue
+    raise InputError(str(base), "--out", "no free default folder name (give --out)")
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread like KeyboardInterrupt is for SIGINT."""
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run(
     path: Path,
     out_dir: Path | None = None,
     seed: int | None = None,
     on_year: Callable[[int], None] | None = None,
 ) -> RunOutput:
+    """Simulate ``path`` and publish its results folder whole, or leave nothing (an error, SIGINT or
+    SIGTERM removes what was written and the parent folders the run created)."""
     scenario, tenants = prepare(path, seed)
-    out_dir = Path(out_dir or scenario.output.dir or default_out_dir(scenario))
-    tmp = reserve_output_dir(out_dir)
+    tmp, out_dir = reserve(path, scenario, out_dir)
     try:
-        model = ComplexModel(scenario, tenants, on_year=on_year)
-        ledger = model.run()
-        kpis, summary = _write(scenario, model, ledger, path, tmp)
-        publish_output_dir(tmp, out_dir)
+        with _sigterm_raises():
+            model = ComplexModel(scenario, tenants, on_year=on_year)
+            ledger = model.run()
+            kpis, summary = _write(scenario, model, ledger, path, tmp)
+            publish_output_dir(tmp, out_dir)
+    except KeyboardInterrupt:
+        discard_output_dir(tmp)
+        raise RunInterrupted(out_dir, signal.SIGINT) from None
+    except _Terminated:
+        discard_output_dir(tmp)
+        raise RunInterrupted(out_dir, signal.SIGTERM) from None
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        discard_output_dir(tmp)
         raise
     return RunOutput(out_dir, summary, kpis)
+
+
+def copy_inputs(path: Path, scenario: Scenario, tmp: Path) -> list[dict]:
+    """Make the results folder self-contained: ``scenario.yaml`` with the effective seed and every
+    input file the run read (profiles, history CSVs) copied to ``inputs/``, their paths rewritten to
+    the copies, so ``re100sim run DIR/scenario.yaml`` repeats the run anywhere. Returns the manifest
+    entries (field, original path, copy, SHA-256)."""
+    data = load_scenario_data(path)
+    data["seed"] = scenario.seed
+    if isinstance(data.get("output"), dict):
+        data["output"].pop("dir", None)  # a re-run writes where it is told, not over this folder
+    entries, copies = [], {}
+    for loc, src in input_files(scenario):
+        if src not in copies:
+            name = src.name if src.name not in {c.name for c in copies.values()} else f"{len(copies)}-{src.name}"
+            copies[src] = Path("inputs") / name
+            (tmp / "inputs").mkdir(exist_ok=True)
+            shutil.copyfile(src, tmp / copies[src])
+        node = data
+        for part in loc[:-1]:
+            node = node[part] if isinstance(part, int) else node.setdefault(part, {})
+        node[loc[-1]] = copies[src].as_posix()
+        entries.append({"field": dotted_path(loc), "source": str(src), "copy": copies[src].as_posix(),
+                        "sha256": file_sha256(tmp / copies[src])})
+    (tmp / "scenario.yaml").write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return entries
 
 
 def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Path):
@@ -112,7 +199,7 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     findings.to_parquet(tmp / "certificate_findings.parquet", index=False)
     summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy, float(claimed.sum()), findings)
     write_json(tmp / "summary.json", summary)
-    shutil.copyfile(path, tmp / "scenario.yaml")
+    inputs = copy_inputs(path, scenario, tmp)
     write_json(
         tmp / "manifest.json",
         {
@@ -120,6 +207,7 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
             "scenario_copy": "scenario.yaml",
             "scenario_sha256": file_sha256(path),
             "seed": scenario.seed,
+            "inputs": inputs,
             "package_versions": package_versions(),
             "git_revision": git_revision(),
             "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
