@@ -30,6 +30,7 @@ from typing import Annotated, Any
 
 import annotated_types
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 #: (name suffix, unit, lowest, highest): what a number with this unit may sensibly be. The longest
@@ -125,6 +126,25 @@ def field_range(name: str, metadata: list) -> Range:
     return Range(lo, hi, lo_open, hi_open, unit[0] if unit else "")
 
 
+def bounds_of(field: FieldInfo) -> list:
+    """The bound objects (``Gt``, ``Ge``...) of a field: on the field and inside its type
+    (``PositiveFloat`` in a union), not inside nested models."""
+    out = list(field.metadata)
+
+    def walk(ann):
+        if typing.get_origin(ann) is typing.Annotated:
+            args = typing.get_args(ann)
+            for m in args[1:]:
+                out.extend(m.metadata if isinstance(m, FieldInfo) else [m])
+            walk(args[0])
+        elif typing.get_origin(ann) in (typing.Union, types.UnionType):
+            for a in typing.get_args(ann):
+                walk(a)
+
+    walk(field.annotation)
+    return out
+
+
 def _admits_bool(ann) -> bool:
     if ann is bool or ann is Any:
         return True
@@ -200,7 +220,7 @@ class StrictModel(BaseModel):
         field = cls.model_fields[info.field_name]
         nums = _numbers(v)
         if nums:
-            r = field_range(info.field_name, field.metadata)
+            r = field_range(info.field_name, bounds_of(field))
             for x in nums:
                 if x not in r:
                     raise ValueError(f"{x:g} is out of range ({r.text()})")

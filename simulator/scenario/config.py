@@ -847,6 +847,11 @@ class Scenario(_Model):
         if self.green_tariff is not None:
             prices_in.append(("green_tariff.price", self.green_tariff.price, self.years))
         for where, price, years in prices_in:
+            cap, floor = getattr(price, "cap_krw_per_kwh", None), getattr(price, "floor_krw_per_kwh", None)
+            if cap is not None and cap < 0:
+                raise ValueError(f"{where}.cap_krw_per_kwh: {cap:g} makes the price negative (a cap >= 0)")
+            if cap is not None and floor is not None and floor > cap:
+                raise ValueError(f"{where}.floor_krw_per_kwh: floor {floor:g} is above cap {cap:g} (floor <= cap)")
             if price.kind == "smp_indexed" and price.adder_krw_per_kwh < 0 and not (
                 price.floor_krw_per_kwh is not None and price.floor_krw_per_kwh >= 0
             ):
