@@ -776,7 +776,7 @@ class Scenario(_Model):
     def _party_names(self):
         """Every party in the ledger has its own name: tenants (after group expansion), plants, the
         broker and the fixed parties; compared ignoring case, as file systems and readers do."""
-        seen: dict[str, str] = {n.casefold(): f"reserved for {n}" for n in RESERVED_PARTY_NAMES}
+        seen: dict[str, str] = {n.casefold(): f"the name of the ledger's own party {n}" for n in RESERVED_PARTY_NAMES}
         named = [(f"tenants[{gi}].name", n) for gi, t in enumerate(self.tenants)
                  for n in ([t.name] if t.count == 1 else [f"{t.name}-{i + 1:03d}" for i in range(t.count)])]
         named += [(f"generators[{i}].name", g.name) for i, g in enumerate(self.generators)]
@@ -1010,4 +1010,6 @@ def _message(e: dict) -> str:
                 " letters, digits, '_', '.' or '-', at most 64 characters)")
     if msg.startswith("Value error, "):
         return msg.removeprefix("Value error, ")
+    if kind == BOOL_ERROR:
+        return msg
     return f"{msg[:1].lower()}{msg[1:]} (got {shown})"
