@@ -9,6 +9,7 @@ command (:class:`OneLineErrors`, the app's group class): a command raises
 """
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -61,6 +62,12 @@ class OneLineErrors(typer.core.TyperGroup):
             sys.exit(code)
         return code
 
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # Ctrl-C before a run reserved its folder
+            raise RunInterrupted(None, signal.SIGINT) from None
+
 
 def _error_line(text: str) -> None:
     err_console.print(text, markup=False)
@@ -77,6 +84,7 @@ err_console = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def _fail(e: InputError) -> None:
+    """Print ``e`` as the one error line and exit 2 (commands may also just raise ``e``)."""
     _error_line(f"error: {e}")
     raise typer.Exit(EXIT_INPUT_ERROR)
 

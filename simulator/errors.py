@@ -37,4 +37,4 @@ class RunInterrupted(Exception):
 
     def __init__(self, out_dir, signum: int):
         self.out_dir, self.signum = out_dir, signum
-        super().__init__(f"interrupted: nothing written to {out_dir}")
+        super().__init__("interrupted: nothing written" + (f" to {out_dir}" if out_dir is not None else ""))

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import shutil
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +19,7 @@ from re100sim.simulator.engine import KEA, MARKET, ComplexModel
 from re100sim.simulator.errors import InputError, RunInterrupted, dotted_path
 from re100sim.simulator.fields import input_files
 from re100sim.simulator.inputs.load import check_peak
+from re100sim.simulator.inputs.tariffs import TABLE_PACKAGE
 from re100sim.simulator.outputs.reporting import (
     adoption_summary,
     compliance_summary,
@@ -27,6 +30,7 @@ from re100sim.simulator.outputs.reporting import (
 from re100sim.simulator.outputs.results import (
     KWH_PER_MWH,
     OutputDirTaken,
+    check_output_dir,
     discard_output_dir,
     energy_residual_mwh,
     file_sha256,
@@ -60,6 +64,8 @@ def prepare(path: Path, seed: int | None = None) -> tuple[Scenario, list]:
         scenario = scenario.model_copy(update={"seed": seed})
     tenants = expand_tenants(scenario)
     check_tariff_classes(tenants, scenario.tariff.table, str(path))
+    if scenario.output.dir is not None:
+        check_output_dir(scenario.output.dir, str(path), "output.dir")
     for spec in tenants:
         if spec.profile_kw is None and spec.peak_kw is not None:
             try:
@@ -208,6 +214,9 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
             "scenario_sha256": file_sha256(path),
             "seed": scenario.seed,
             "inputs": inputs,
+            # bundled data named, not copied: a different package version may carry another table
+            "tariff_table": {"name": scenario.tariff.table, "sha256": hashlib.sha256(
+                files(TABLE_PACKAGE).joinpath(f"{scenario.tariff.table}.yaml").read_bytes()).hexdigest()},
             "package_versions": package_versions(),
             "git_revision": git_revision(),
             "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),

@@ -252,7 +252,8 @@ def test_duplicate_contract_names_are_named(tmp_path):
 def test_output_dir_problems_name_output_dir(tmp_path):
     (tmp_path / "a-file").write_text("x")
     path = write(tmp_path, mutate(output={"dir": "a-file/out"}))
-    one_error_line(run_cli("run", path), path, "output.dir", "a-file", "not a folder")
+    for cmd in (["validate", path], ["run", path]):
+        one_error_line(run_cli(*cmd), path, "output.dir", "a-file", "not a folder")
 
 
 # --- full-horizon metering files ------------------------------------------------------------
@@ -430,3 +431,13 @@ def test_results_folder_reruns_byte_identical_elsewhere(tmp_path, monkeypatch):
     assert len(data_files) >= 12
     for rel in data_files:
         assert (first / rel).read_bytes() == (tmp_path / "again" / rel).read_bytes(), rel
+
+
+def test_reference_documents_every_kind_and_range():
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "scenario.md").read_text(encoding="utf-8")
+    for kind in ("kind: share", "kind: baseload", "kind: shaped", "kind: fixed", "kind: smp_indexed",
+                 "kind: tariff_indexed"):
+        assert f"`{kind}`" in doc, kind
+    assert "`{distribution: lognormal, ...}`" in doc and "`{distribution: uniform, ...}`" in doc
+    assert "| `contracts[i].volume.block_kw` | float | kW | > 0 and <= 1e+07 kW |" in doc
+    assert "one row per simulated hour (8,760 x years, plus 24 per 29 February)" in doc  # rows a load_file needs

@@ -205,8 +205,8 @@ def remove_stale_partials(parent: Path, name: str) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
-def _make_parents(folder: Path, fail) -> list[Path]:
-    """Create ``folder`` and its missing ancestors; return those created, outermost first."""
+def _missing_parents(folder: Path, fail) -> list[Path]:
+    """The missing ancestors of a results folder, innermost first; the nearest existing one must be a folder."""
     missing = []
     p = folder
     while not p.exists() and not p.is_symlink() and p != p.parent:
@@ -214,6 +214,12 @@ def _make_parents(folder: Path, fail) -> list[Path]:
         p = p.parent
     if not p.is_dir():
         fail(f"{p} is not a folder (a path whose parents are folders)")
+    return missing
+
+
+def _make_parents(folder: Path, fail) -> list[Path]:
+    """Create ``folder`` and its missing ancestors; return those created, outermost first."""
+    missing = _missing_parents(folder, fail)
     created = []
     try:
         for m in reversed(missing):
@@ -233,16 +239,9 @@ def _remove_empty(folders: list[Path]) -> None:
             break
 
 
-def reserve_output_dir(out_dir: Path, source: str | None = None, field: str = "--out") -> Path:
-    """Claim ``out_dir`` for this process; return the temporary sibling to write into.
-
-    The claim is an exclusive ``flock`` on ``.NAME.lock`` beside the folder, which the system
-    releases however the process ends, so two runs never write one folder and a killed run never
-    blocks the next. Stale ``.NAME.partial-PID`` folders of dead processes are removed. Problems
-    raise :class:`InputError` naming ``source``/``field`` (the ``--out`` option by default, or the
-    scenario file and ``output.dir``); :class:`OutputDirTaken` when the folder exists or is being written.
-    """
-    out_dir = Path(out_dir)
+def check_output_dir(out_dir: Path, source: str | None = None, field: str = "--out"):
+    """Raise :class:`InputError` unless ``out_dir`` could be created as a new results folder (a
+    folder name, not existing, under folders); returns the error-raising helper for more checks."""
     src = source or str(out_dir)
     shown = "" if source is None else f"{out_dir}: "
 
@@ -253,6 +252,21 @@ def reserve_output_dir(out_dir: Path, source: str | None = None, field: str = "-
         fail("not a folder name (a new folder, e.g. results/run-1)")
     if out_dir.exists() or out_dir.is_symlink():
         fail("already exists (a new folder: runs are never overwritten)", OutputDirTaken)
+    _missing_parents(out_dir.parent, fail)
+    return fail
+
+
+def reserve_output_dir(out_dir: Path, source: str | None = None, field: str = "--out") -> Path:
+    """Claim ``out_dir`` for this process; return the temporary sibling to write into.
+
+    The claim is an exclusive ``flock`` on ``.NAME.lock`` beside the folder, which the system
+    releases however the process ends, so two runs never write one folder and a killed run never
+    blocks the next. Stale ``.NAME.partial-PID`` folders of dead processes are removed. Problems
+    raise :class:`InputError` naming ``source``/``field`` (the ``--out`` option by default, or the
+    scenario file and ``output.dir``); :class:`OutputDirTaken` when the folder exists or is being written.
+    """
+    out_dir = Path(out_dir)
+    fail = check_output_dir(out_dir, source, field)
     created = _make_parents(out_dir.parent, fail)
     lock_path = out_dir.with_name(f".{out_dir.name}.lock")
     try:
