@@ -117,6 +117,19 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block is done (delivered when it ends)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
 def run(
     path: Path,
     out_dir: Path | None = None,
@@ -126,21 +139,25 @@ def run(
     """Simulate ``path`` and publish its results folder whole, or leave nothing (an error, SIGINT or
     SIGTERM removes what was written and the parent folders the run created)."""
     scenario, tenants = prepare(path, seed)
-    tmp, out_dir = reserve(path, scenario, out_dir)
+    tmp, published = None, False
     try:
         with _sigterm_raises():
+            with _signals_deferred():  # a signal now would strand the folder before `tmp` is known
+                tmp, out_dir = reserve(path, scenario, out_dir)
             model = ComplexModel(scenario, tenants, on_year=on_year)
             ledger = model.run()
             kpis, summary = _write(scenario, model, ledger, path, tmp)
-            publish_output_dir(tmp, out_dir)
-    except KeyboardInterrupt:
-        discard_output_dir(tmp)
-        raise RunInterrupted(out_dir, signal.SIGINT) from None
-    except _Terminated:
-        discard_output_dir(tmp)
-        raise RunInterrupted(out_dir, signal.SIGTERM) from None
+            with _signals_deferred():
+                publish_output_dir(tmp, out_dir)
+                published = True
+    except (KeyboardInterrupt, _Terminated) as e:
+        if tmp is not None and not published:
+            discard_output_dir(tmp)
+        signum = signal.SIGINT if isinstance(e, KeyboardInterrupt) else signal.SIGTERM
+        raise RunInterrupted(out_dir, signum, written=published) from None
     except BaseException:
-        discard_output_dir(tmp)
+        if tmp is not None:
+            discard_output_dir(tmp)
         raise
     return RunOutput(out_dir, summary, kpis)
 

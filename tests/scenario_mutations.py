@@ -92,8 +92,8 @@ def cases(draw) -> tuple[str, str]:
     """``(description, YAML text)`` of one mutated scenario."""
     base = draw(st.sampled_from(sorted(BASES)))
     data = json.loads(json.dumps(BASES[base]))
-    kind = draw(st.sampled_from(["value", "value", "value", "name", "date", "file", "delete", "unknown_key",
-                                 "duplicate_key", "duplicate_item", "reference"]))
+    kind = draw(st.sampled_from(["value", "value", "value", "scale", "scale", "name", "date", "file", "delete",
+                                 "unknown_key", "duplicate_key", "duplicate_item", "reference"]))
     locs = leaves(data)
     if kind == "duplicate_key":
         key = draw(st.sampled_from(["years", "seed", "name", "start_date"]))
@@ -102,6 +102,11 @@ def cases(draw) -> tuple[str, str]:
     if kind == "value":
         loc = draw(st.sampled_from(locs))
         value = draw(st.sampled_from(NUMBERS + OTHER_VALUES))
+    elif kind == "scale":  # a number made extreme but often still in range: runs must survive it
+        numeric = [x for x in locs if type(_get(data, x)) in (int, float)]
+        loc = draw(st.sampled_from(numeric or locs))
+        factor = draw(st.sampled_from([1e-3, 0.1, 10, 1e3, 1e6]))
+        value = _get(data, loc) * factor if numeric else None
     elif kind == "name":
         loc = draw(st.sampled_from([x for x in locs if x[-1] == "name"] or locs))
         value = draw(st.sampled_from(NAMES + _names(data)))
