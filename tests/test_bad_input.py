@@ -175,8 +175,9 @@ def test_paths_resolve_from_the_scenario_folder(tmp_path, monkeypatch):
     ({"generators__0__name": "a"}, "generators[0].name", "already used by tenants[0].name"),
     ({"tenants__1__name": "a-002", "tenants__0__count": 3}, "tenants[1].name", "tenants[0].name"),
     ({"generators__0__name": "complex-pv-2030"}, "generators[0].name", "complex-pv-"),
+    ({"generators__0__name": "b-rooftop"}, "generators[0].name", "rooftop plant b may build"),
 ], ids=["kepco", "kepco_case", "market", "broker_like_tenant", "plant_like_tenant", "group_expansion",
-        "generated_plant"])
+        "generated_plant", "tenant_rooftop"])
 def test_party_names_are_unique(tmp_path, changes, field, words):
     rejected_alike(tmp_path, mutate(**changes), field, words)
 

@@ -859,6 +859,9 @@ class Scenario(_Model):
                  for n in ([t.name] if t.count == 1 else [f"{t.name}-{i + 1:03d}" for i in range(t.count)])]
         named += [(f"generators[{i}].name", g.name) for i, g in enumerate(self.generators)]
         named.append(("broker.name", self.broker.name))
+        for where, name in named[:-1]:  # the rooftop plant a deciding tenant may build (market.round)
+            if where.startswith("tenants"):
+                seen[f"{name}{ROOFTOP_PLANT_SUFFIX}".casefold()] = f"the name of the rooftop plant {name} may build"
         for where, name in named:
             key = name.casefold()
             if key.startswith(GENERATED_PLANT_PREFIX):
@@ -951,6 +954,8 @@ class Scenario(_Model):
 RESERVED_PARTY_NAMES = ("KEPCO", "market", "korea_energy_agency", "rec_market", "rec-market-external")
 #: Plants the complex authority builds are named ``complex-pv-YEAR`` (re100sim.simulator.engine).
 GENERATED_PLANT_PREFIX = "complex-pv-"
+#: A tenant that adopts self-generation builds ``TENANT-rooftop`` (re100sim.simulator.market.round).
+ROOFTOP_PLANT_SUFFIX = "-rooftop"
 #: Highest sensible energy price, KRW/kWh (the unit range of every *_krw_per_kwh field).
 MAX_PRICE_KRW_PER_KWH = unit_of("price_krw_per_kwh")[2]
 #: Highest sensible REC price, KRW/REC.

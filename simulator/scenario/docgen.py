@@ -45,7 +45,7 @@ Rules for every field:
   then letters, digits, `_`, `.`, `-`; at most 64 characters). Party names (tenants after group expansion,
   generators, the broker) are unique ignoring case and differ from the ledger's own parties `KEPCO`, `market`,
   `korea_energy_agency`, `rec_market`, `rec-market-external`; `complex-pv-` starts the names of plants the
-  policy builds.
+  policy builds, and `TENANT-rooftop` is the plant a deciding tenant may build.
 - Paths (`load_file`, `profile_file`, `history_csv`, `output.dir`) are relative to the scenario file's folder.
   A metering file (`load_file`, `profile_file`) is a CSV with one numeric column (optional header) or a column
   named `kw`, or a parquet file, with 8,760 rows (a typical year; 29 February repeats 28 February) or 8,784
