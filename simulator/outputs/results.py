@@ -327,8 +327,12 @@ def _make_parents(folder: Path, fail) -> list[Path]:
     created = []
     try:
         for m in reversed(missing):
-            m.mkdir()
-            created.append(m)
+            try:
+                m.mkdir()
+                created.append(m)
+            except FileExistsError:  # made by a run started at the same time: theirs, not ours
+                if not m.is_dir():
+                    raise
     except OSError as e:
         _remove_empty(created)
         fail(f"cannot create folder {e.filename or folder}: {e.strerror or e} (a writable location)")
