@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from re100sim.simulator.errors import EXIT_INPUT_ERROR, InputError
+from re100sim.simulator.reports_cli import register as register_report_commands
 
 app = typer.Typer(
     add_completion=False,
@@ -47,6 +48,7 @@ def run(
     scenario: ScenarioArg = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="results folder (must not exist)")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="override the scenario's seed")] = None,
+    report: Annotated[bool, typer.Option("--report", help="write DIR/report.html at the end")] = False,
 ) -> None:
     """Simulate a scenario hour by hour and write invoices, KPIs and a summary."""
     from re100sim.simulator.run import prepare
@@ -67,6 +69,10 @@ def run(
         _fail(e)
     _print_summary(result.summary)
     console.print(f"results: {result.out_dir}")
+    if report:
+        from re100sim.simulator.outputs.report import build_report
+
+        console.print(f"report: {build_report([result.out_dir])}")
 
 
 @app.command()
@@ -126,6 +132,9 @@ def _print_summary(s: dict) -> None:
     for r in rows:
         t.add_row(*r)
     console.print(t)
+
+
+register_report_commands(app)
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m re100sim.simulator.cli`

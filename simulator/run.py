@@ -24,12 +24,14 @@ from re100sim.simulator.outputs.results import (
     generator_kpis,
     git_revision,
     money_residual_krw,
+    output_table,
     package_versions,
     party_kpis,
     publish_output_dir,
     reserve_output_dir,
     sale_limit_findings,
     tenant_kpis,
+    tenant_monthly,
     write_json,
 )
 from re100sim.simulator.scenario.config import Scenario, load_scenario
@@ -103,13 +105,13 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     adoption = model.datacollector.get_model_vars_dataframe()
     monthly, yearly = timeseries(invoices, baseline, t_energy, g_energy, certs, adoption, tenants, generators,
                                  model.utility.name, model.broker.name, scenario.emission_factor_t_per_mwh)
-    monthly.to_parquet(tmp / "timeseries_monthly.parquet", index=False)
-    yearly.to_parquet(tmp / "timeseries_yearly.parquet", index=False)
-    compliance_table(model).to_parquet(tmp / "compliance.parquet", index=False)
-    invoices.to_parquet(tmp / "invoices.parquet", index=False)
-    kpis.to_parquet(tmp / "kpis.parquet", index=False)
-    certs.to_parquet(tmp / "certificates.parquet", index=False)
-    findings.to_parquet(tmp / "certificate_findings.parquet", index=False)
+    tables = {
+        "timeseries_monthly": monthly, "timeseries_yearly": yearly, "compliance": compliance_table(model),
+        "invoices": invoices, "kpis": kpis, "tenant_monthly": tenant_monthly(t_energy, baseline),
+        "hourly_complex": ledger.hourly(), "certificates": certs, "certificate_findings": findings,
+    }
+    for name, table in tables.items():
+        output_table(table).to_parquet(tmp / f"{name}.parquet", index=False)
     summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy, float(claimed.sum()), findings)
     write_json(tmp / "summary.json", summary)
     shutil.copyfile(path, tmp / "scenario.yaml")

@@ -37,6 +37,7 @@ class Ledger:
         self._baseline: list[pd.DataFrame] = []
         self._tenant_energy: list[pd.DataFrame] = []
         self._generator_energy: list[pd.DataFrame] = []
+        self._hourly: list[pd.DataFrame] = []
 
     # -- money --
     def add(self, month_key: int, payer: str, payee: str, item: str, quantity: float, unit: str, krw: int):
@@ -78,7 +79,8 @@ class Ledger:
             pd.DataFrame(
                 {"month": month_key, "agent": self.tenants}
                 | {c: getattr(r, f)[m] for c, f in TENANT_ENERGY.items()}
-                | {"green_allocated_kwh": green_allocated_kwh}
+                | {"green_allocated_kwh": green_allocated_kwh,
+                   "load_peak_kw": r.tenant_load_peak_kw[m], "grid_peak_kw": r.tenant_grid_peak_kw[m]}
             )
         )
         if generators:
@@ -89,7 +91,19 @@ class Ledger:
                 )
             )
 
+    def add_hourly(self, hour_start: pd.DatetimeIndex, load_kwh: np.ndarray, grid_kwh: np.ndarray,
+                   gen_kwh: np.ndarray) -> None:
+        """The complex's hours: load, grid and plant output (kWh, summed over tenants / plants)."""
+        self._hourly.append(pd.DataFrame({
+            "hour_start": hour_start, "load_kwh": load_kwh, "grid_kwh": grid_kwh,
+            "re_delivered_kwh": load_kwh - grid_kwh, "gen_kwh": gen_kwh,
+        }))
+
     # -- tables --
+    def hourly(self) -> pd.DataFrame:
+        """``hourly_complex.parquet``: one row per hour, local hour start (Asia/Seoul)."""
+        return pd.concat(self._hourly, ignore_index=True)
+
     def invoices(self) -> pd.DataFrame:
         """All lines in booking order; text columns are categorical (a few names, millions of rows)."""
         cols = ["seq", "month", "payer", "payee", "item", "quantity", "unit", "krw"]

@@ -16,7 +16,7 @@ import pandas as pd
 from re100sim.simulator.market.options import OPTIONS
 from re100sim.simulator.market.procurement import supplies, supply_months
 from re100sim.simulator.outputs.ledger import month_label
-from re100sim.simulator.rules.policy import compliance
+from re100sim.simulator.rules.policy import ComplianceRow, compliance
 
 
 def contracted_mw(model, month_key: int) -> float:
@@ -65,7 +65,7 @@ def assess_year(model, year: int, t_energy: pd.DataFrame, g_energy: pd.DataFrame
 
 def compliance_table(model) -> pd.DataFrame:
     rows = [dataclasses.asdict(r) for r in model.compliance_rows]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=[f.name for f in dataclasses.fields(ComplianceRow)])
 
 
 def compliance_summary(model) -> dict:

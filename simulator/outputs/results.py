@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from re100sim.simulator.errors import InputError
+from re100sim.simulator.outputs.ledger import month_label
 
 KWH_PER_MWH = 1000.0
 # Residuals below these are floating-point noise (reported, never hidden).
@@ -107,6 +108,22 @@ def party_kpis(invoices: pd.DataFrame, parties: list[str], agent_type: str) -> p
     df = pd.DataFrame(rows, columns=["year", "agent", "receipts_krw", "payments_krw"])
     df["net_krw"] = df["receipts_krw"] - df["payments_krw"]
     return df.assign(agent_type=agent_type)
+
+
+def tenant_monthly(energy: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
+    """Per tenant and month: energy (kWh), metered peaks (kW) and the grid-only baseline bill (KRW)."""
+    out = energy.merge(baseline, on=["month", "agent"], how="left")
+    out["baseline_krw"] = out["baseline_krw"].fillna(0).astype(np.int64)
+    return out.assign(month=out["month"].map(month_label))
+
+
+def output_table(df: pd.DataFrame) -> pd.DataFrame:
+    """A table as written: months only as ``YYYY-MM`` (internal ``month_key`` dropped), KRW columns as
+    integers (nullable where a column does not apply to every row, e.g. kpis.parquet)."""
+    df = df.drop(columns=[c for c in df.columns if c == "month_key"])
+    krw = {c: (np.int64 if df[c].notna().all() else "Int64") for c in df.columns
+           if c.endswith("_krw") and pd.api.types.is_numeric_dtype(df[c])}
+    return df.assign(**{c: df[c].round().astype(t) for c, t in krw.items()})
 
 
 def _ratio(a: pd.Series, b: pd.Series) -> pd.Series:
