@@ -63,7 +63,7 @@ def export(
 ) -> None:
     """Write every table of a results folder as CSV (UTF-8 with BOM, for spreadsheets)."""
     from re100sim.simulator.cli import console
-    from re100sim.simulator.outputs.invoice import export_csv
+    from re100sim.simulator.outputs.report import export_csv
 
     if not csv:
         _fail(InputError(str(folder), "--csv", "no format chosen (expected --csv)"))

@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -116,8 +117,13 @@ def _report(*dirs: Path, out: Path | None = None) -> Path:
 # --- without a browser ---------------------------------------------------------------------------------
 
 
-def test_single_run_report_is_self_contained(runs):
-    page = _report(runs["base"]).read_text(encoding="utf-8")
+@pytest.fixture(scope="module")
+def base_page(runs) -> Path:
+    return _report(runs["base"])
+
+
+def test_single_run_report_is_self_contained(runs, base_page):
+    page = base_page.read_text(encoding="utf-8")
     # Nothing to fetch: every src/href is a data URI, and the CSP forbids anything else.
     assert "http://" not in page.replace("http-equiv", "") and "https://" not in page
     for attr in ('src="', "url("):
@@ -134,32 +140,26 @@ def test_single_run_report_is_self_contained(runs):
     assert manifest["scenario_sha256"] in page and f"<code>{s['seed']}</code>" in page
 
 
-def test_hangul_on_the_page_is_in_the_embedded_font(runs):
+def test_hangul_on_the_page_is_in_the_embedded_font(base_page):
     """Every Hangul character of the page has a glyph in the embedded NanumGothic subset (no empty boxes)."""
     from fontTools.ttLib import TTFont
 
-    page = _report(runs["base"]).read_text(encoding="utf-8")
+    page = base_page.read_text(encoding="utf-8")
     b64 = page.split("url(data:font/ttf;base64,")[1].split(")")[0]
     cmap = TTFont(io.BytesIO(base64.b64decode(b64))).getBestCmap()
     hangul = {c for c in page if 0xAC00 <= ord(c) <= 0xD7A3}
     assert hangul and all(ord(c) in cmap for c in hangul)
 
 
-def test_figures_have_no_missing_glyphs(runs, recwarn):
-    """matplotlib warns "Glyph ... missing from font" when it would draw an empty box."""
-    from re100sim.simulator.outputs.report import Folder, run_figures
-
-    run_figures(Folder(runs["base"]))
-    assert not [w for w in recwarn if "missing from" in str(w.message)]
-
-
-def test_figures_and_page_are_deterministic(runs, tmp_path):
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    a = _report(runs["base"], out=tmp_path / "a" / "r.html")
-    b = _report(runs["base"], out=tmp_path / "b" / "r.html")
-    assert a.read_bytes() == b.read_bytes()
-    fa, fb = sorted((tmp_path / "a" / "figures").iterdir()), sorted((tmp_path / "b" / "figures").iterdir())
+def test_figures_and_page_are_deterministic_with_no_missing_glyph(runs, base_page, tmp_path):
+    """A second render gives the same bytes; matplotlib warns "Glyph ... missing from font" when it would
+    draw an empty box, and it does not."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = _report(runs["base"], out=tmp_path / "r.html")
+    assert not [w for w in caught if "missing from" in str(w.message)]
+    assert again.read_bytes() == base_page.read_bytes()
+    fa, fb = sorted((runs["base"] / "figures").iterdir()), sorted((tmp_path / "figures").iterdir())
     assert [p.name for p in fa] == [p.name for p in fb] and len(fa) == 7
     for x, y in zip(fa, fb):
         assert x.read_bytes() == y.read_bytes(), x.name
@@ -300,8 +300,8 @@ def browser(tmp_path_factory):
 
 
 @needs_chromium
-def test_single_run_page_in_chromium(runs, browser):
-    info = _load_and_check(browser, _report(runs["base"]))
+def test_single_run_page_in_chromium(runs, base_page, browser):
+    info = _load_and_check(browser, base_page)
     s = json.loads((runs["base"] / "summary.json").read_text())
     shown = {k["key"]: k for k in info["kpis"]}
     for path in ("cost.savings_krw", "cost.tenant_total_krw", "cost.baseline_grid_only_krw", "re_share_annual",
@@ -343,3 +343,125 @@ def test_three_run_comparison_in_chromium(runs, browser, tmp_path):
     # The cheaper PPA saves more than the base one; the tariff alone saves nothing.
     sav = [json.loads(cells[("cost.savings_krw", str(i))]["value"]) for i in range(3)]
     assert sav[1] > sav[0] > 0 and sav[2] == 0
+
+
+# --- invoices, export, data dictionary ------------------------------------------------------------------
+
+
+def test_invoice_bills_add_up_to_the_yearly_kpis(runs):
+    """The monthly statements of a year sum to kpis.parquet's cost and baseline (computed independently from
+    the invoice lines and the baseline ledger), and each KEPCO bill holds exactly that month's KEPCO lines."""
+    from re100sim.simulator.outputs.invoice import monthly_statement
+
+    d, tenant = runs["base"], "화신하이스틸"
+    kpis = pd.read_parquet(d / "kpis.parquet")
+    row = kpis[(kpis["agent"] == tenant) & (kpis["year"] == 2026)].iloc[0]
+    inv = pd.read_parquet(d / "invoices.parquet")
+    total = base = 0
+    for m in range(1, 13):
+        st = monthly_statement(d, tenant, f"2026-{m:02d}")
+        total += st.total_krw
+        base += st.baseline_krw
+        kepco = inv[(inv["month"] == f"2026-{m:02d}") & (inv["payer"] == tenant) & (inv["payee"] == "KEPCO")]
+        assert st.bills[0].payee == "KEPCO" and len(st.bills[0].lines) == len(kepco)
+        assert st.bills[0].total_krw == int(kepco["krw"].sum())
+        assert st.bills[-1].role == "broker" and set(st.bills[-1].lines["item"]) >= {"ppa_energy", "network_fee"}
+    assert total == row["cost_krw"] and base == row["baseline_krw"]
+
+
+def test_ratchet_month_is_named():
+    """Hand-made peaks: August's 900 kW carries into November (a ratchet month within 11 months); October's own
+    500 kW peak sets October; 450 kW matches no peak (the contract-power floor)."""
+    from re100sim.simulator.outputs.invoice import ratchet_note
+
+    peaks = pd.DataFrame({"month": ["2026-08", "2026-10", "2026-11"], "load_peak_kw": [900.0, 500.0, 480.0],
+                          "grid_peak_kw": [850.0, 450.5, 470.0]})
+    assert "set by the 2026-08 peak" in ratchet_note(peaks, "2026-11", 900.0)
+    assert "this month's peak" in ratchet_note(peaks, "2026-10", 500.0)
+    assert "floor" in ratchet_note(peaks, "2026-10", 450.0)
+    assert "floor" in ratchet_note(peaks, "2027-08", 900.0)  # 12 months back: outside the window
+
+
+def test_invoice_names_the_ratchet_month_of_a_run(runs):
+    """In the run, October 2026's basic charge is billed on July's higher peak (July is a ratchet month)."""
+    from re100sim.simulator.outputs.invoice import monthly_statement
+
+    d, tenant = runs["base"], "화신하이스틸"
+    tm = pd.read_parquet(d / "tenant_monthly.parquet").set_index(["agent", "month"])
+    st = monthly_statement(d, tenant, "2026-10")
+    lines = st.bills[0].lines
+    kw = float(lines.loc[lines["item"] == "basic_charge", "quantity"].iloc[0])
+    summer = max(tm.loc[(tenant, m), "load_peak_kw"] for m in ("2026-07", "2026-08", "2026-09"))
+    assert kw == pytest.approx(summer, rel=1e-9) and kw > tm.loc[(tenant, "2026-10"), "load_peak_kw"]
+    ratchet = next(m for m in ("2026-09", "2026-08", "2026-07") if tm.loc[(tenant, m), "load_peak_kw"] == summer)
+    assert f"set by the {ratchet} peak" in st.billing_note
+
+
+def test_invoice_cli_prints_writes_html_and_rejects_bad_input(runs, tmp_path):
+    d = runs["base"]
+    ok = runner.invoke(app, ["invoice", str(d), "--tenant", "화신하이스틸", "--month", "2026-10",
+                             "--html", str(tmp_path / "bill.html")])
+    assert ok.exit_code == 0, ok.output
+    from re100sim.simulator.outputs.invoice import monthly_statement
+
+    st = monthly_statement(d, "화신하이스틸", "2026-10")
+    assert "KEPCO bill" in ok.output and "PPA energy" in ok.output and "ratchet month" in ok.output
+    assert f"{st.total_krw:,}" in ok.output and f"{st.baseline_krw:,}" in ok.output
+    assert "data-total" in (tmp_path / "bill.html").read_text(encoding="utf-8")
+    for args, words in ((["--tenant", "nobody", "--month", "2026-10"], "--tenant: no tenant 'nobody'"),
+                        (["--tenant", "eos", "--month", "2031-01"], "--month: '2031-01' is not a billed month"),
+                        (["--tenant", "eos", "--month", "26-1"], "--month: '26-1'")):
+        bad = runner.invoke(app, ["invoice", str(d), *args])
+        assert bad.exit_code == 2
+        lines = bad.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {d}: ") and words in lines[0], bad.stderr
+
+
+def test_export_csv_writes_every_table(runs, tmp_path):
+    d = runs["base"]
+    result = runner.invoke(app, ["export", str(d), "--csv", "--out", str(tmp_path / "csv")])
+    assert result.exit_code == 0, result.output
+    tables = sorted(p.stem for p in d.glob("*.parquet"))
+    assert sorted(p.stem for p in (tmp_path / "csv").glob("*.csv")) == tables
+    for name in tables:
+        frame = pd.read_parquet(d / f"{name}.parquet")
+        back = pd.read_csv(tmp_path / "csv" / f"{name}.csv", encoding="utf-8-sig")
+        assert list(back.columns) == list(frame.columns) and len(back) == len(frame), name
+
+
+def test_output_tables_use_month_strings_and_integer_krw(runs):
+    for p in runs["base"].glob("*.parquet"):
+        frame = pd.read_parquet(p)
+        assert "month_key" not in frame.columns, p.name
+        if "month" in frame.columns and len(frame):
+            assert frame["month"].astype(str).str.fullmatch(r"\d{4}-\d{2}").all(), p.name
+        for c in frame.columns:
+            if c.endswith("_krw") and len(frame):
+                assert pd.api.types.is_integer_dtype(frame[c]), (p.name, c)
+
+
+def _documented(doc: str) -> dict[str, set[str]]:
+    """``{file: {columns}}`` from docs/outputs.md: each ``### `file` `` heading, then its table's first column."""
+    out, current = {}, None
+    for line in doc.splitlines():
+        if line.startswith("### `"):
+            current = line.split("`")[1]
+            out[current] = set()
+        elif current and line.startswith("| `"):
+            out[current].add(line.split("`")[1])
+    return out
+
+
+def test_data_dictionary_matches_the_files_a_run_writes(runs):
+    doc = _documented((Path(__file__).resolve().parents[1] / "docs" / "outputs.md").read_text(encoding="utf-8"))
+    d = runs["base"]
+    written = {p.name for p in d.iterdir() if p.is_file() and p.suffix in (".parquet", ".json")}
+    assert written <= set(doc), written - set(doc)
+    for name in sorted(written):
+        if name.endswith(".parquet"):
+            assert set(pd.read_parquet(d / name).columns) == doc[name], name
+    def keys(node, prefix=""):
+        for k, v in node.items():
+            yield from keys(v, f"{prefix}{k}.") if isinstance(v, dict) and k != "package_versions" else [prefix + k]
+    for name in ("summary.json", "manifest.json"):
+        assert set(keys(json.loads((d / name).read_text()))) <= doc[name], name

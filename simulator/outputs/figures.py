@@ -115,6 +115,16 @@ def _month_index(months: pd.Series) -> pd.DatetimeIndex:
     return pd.to_datetime(months.astype(str) + "-01")
 
 
+def display_scale(key: str) -> tuple[float, str]:
+    """(factor, unit) to draw a KPI with: KRW in millions, shares in %, the rest as named."""
+    leaf = key.rsplit(".", 1)[-1]
+    if leaf.endswith("_krw"):
+        return 1 / KRW_PER_MILLION, "KRW million"
+    if "share" in leaf:
+        return 100.0, "%"
+    return 1.0, ""
+
+
 def _mkrw(ax, label: str = "KRW million") -> None:
     ax.set_ylabel(label)
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
@@ -367,7 +377,7 @@ def kpi_distribution_figure(runs: pd.DataFrame, kpis: list[str], labels: dict[st
     plt, sns = _mpl()
     fig, axes = plt.subplots(len(kpis), 2, figsize=(11, 2.4 * len(kpis) + 0.3), squeeze=False)
     for (a_hist, a_ecdf), k in zip(axes, kpis):
-        v = runs[k].dropna().to_numpy(dtype=float)
+        v = runs[k].dropna().to_numpy(dtype=float) * display_scale(k)[0]
         sns.histplot(v, ax=a_hist, bins=min(30, max(5, len(v) // 3)), color="#4c72b0")
         sns.ecdfplot(v, ax=a_ecdf, color="#4c72b0")
         for ax in (a_hist, a_ecdf):
@@ -390,10 +400,10 @@ def fan_chart_figure(yearly: pd.DataFrame, kpis: list[str], labels: dict[str, st
     plt, _ = _mpl()
     fig, axes = plt.subplots(1, len(kpis), figsize=(5.2 * len(kpis), 3.2), squeeze=False)
     for ax, k in zip(axes.flat, kpis):
-        q = yearly.groupby("year")[k].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+        q = yearly.groupby("year")[k].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack() * display_scale(k)[0]
         ax.fill_between(q.index, q[0.05], q[0.95], color="#4c72b0", alpha=0.2, label="P5-P95")
         ax.fill_between(q.index, q[0.25], q[0.75], color="#4c72b0", alpha=0.4, label="P25-P75")
-        ax.plot(q.index, q[0.5], color="#4c72b0", label="median")
+        ax.plot(q.index, q[0.5], color="#4c72b0", marker=".", label="median")
         ax.set_title(labels.get(k, k), fontsize=9)
         ax.xaxis.get_major_locator().set_params(integer=True)
     axes.flat[0].legend(fontsize=7, frameon=False)
@@ -411,8 +421,9 @@ def kpi_vs_inputs_figure(runs: pd.DataFrame, inputs: list[str], kpis: list[str],
         for j, p in enumerate(inputs):
             ax = axes[i, j]
             d = runs[[p, k]].dropna()
+            d = d.assign(**{k: d[k] * display_scale(k)[0]})
             ax.scatter(d[p], d[k], s=8, alpha=0.6, color="#4c72b0")
-            if d[p].nunique() <= 12:  # a swept grid: connect the medians
+            if d[p].nunique() <= min(12, len(d) // 2):  # a swept grid (values repeat): connect the medians
                 med = d.groupby(p)[k].median()
                 ax.plot(med.index, med.to_numpy(), color="#c44e52", marker="o", linewidth=1.2)
             ax.set_xlabel(p, fontsize=7)
@@ -479,7 +490,7 @@ def comparison_yearly_figure(yearlies: dict[str, pd.DataFrame], kpis: list[str],
     for ax, k in zip(axes.flat, kpis):
         for run, y in yearlies.items():
             if k in y:
-                ax.plot(y["year"], y[k] / (KRW_PER_MILLION if k.endswith("_krw") else 1), marker=".", label=run)
+                ax.plot(y["year"], y[k] * display_scale(k)[0], marker=".", label=run)
         ax.set_title(labels.get(k, k), fontsize=9)
         ax.xaxis.get_major_locator().set_params(integer=True)
     axes.flat[0].legend(fontsize=7, frameon=False)
@@ -492,10 +503,14 @@ def comparison_bars_figure(table: pd.DataFrame, labels: dict[str, str]) -> Figur
     """Headline KPIs side by side (one panel per KPI, one bar per run)."""
     plt, sns = _mpl()
     kpis = list(table.columns)
-    fig, axes = plt.subplots(1, len(kpis), figsize=(3.2 * len(kpis), 3.2), squeeze=False)
+    ncol = min(4, len(kpis))
+    nrow = -(-len(kpis) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.0 * ncol, 2.9 * nrow), squeeze=False)
     colors = sns.color_palette("tab10", len(table))
+    for ax in list(axes.flat)[len(kpis):]:
+        ax.set_visible(False)
     for ax, k in zip(axes.flat, kpis):
-        ax.bar(range(len(table)), table[k].to_numpy(dtype=float), color=colors)
+        ax.bar(range(len(table)), table[k].to_numpy(dtype=float) * display_scale(k)[0], color=colors)
         ax.set_xticks(range(len(table)), table.index.tolist(), rotation=30, ha="right", fontsize=7)
         ax.set_title(labels.get(k, k), fontsize=8)
     fig.tight_layout()

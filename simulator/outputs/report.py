@@ -15,7 +15,6 @@ import base64
 import html
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -344,6 +343,11 @@ def write_figures(figs: list[F.Figure], fig_dir: Path) -> None:
 # --- Monte Carlo / sweep set -----------------------------------------------------------------------------
 
 
+def _axis_label(key: str) -> str:
+    unit = F.display_scale(key)[1] or unit_of(key)
+    return f"{LABELS.get(key, key)} ({unit})" if unit else LABELS.get(key, key)
+
+
 def set_figures(f: Folder) -> list[F.Figure]:
     runs = f.table("runs")
     if "status" in runs:
@@ -351,7 +355,7 @@ def set_figures(f: Folder) -> list[F.Figure]:
     stats = set_kpi_stats(f.summary)
     kpis = [k for k in SET_HEADLINE if k in runs and runs[k].notna().any()]
     kpis = kpis or [k for k in stats if k in runs][:4]
-    labels = {k: f"{LABELS.get(k, k)} ({unit_of(k)})" for k in kpis}
+    labels = {k: _axis_label(k) for k in kpis}
     figs: list[F.Figure | None] = []
     if kpis:
         figs.append(F.kpi_distribution_figure(runs, kpis, labels))
@@ -359,12 +363,13 @@ def set_figures(f: Folder) -> list[F.Figure]:
     if yearly is not None:
         series = [k for k in YEARLY_SERIES if k in yearly]
         if series:
-            figs.append(F.fan_chart_figure(yearly, series, {k: f"{LABELS.get(k, k)} ({unit_of(k)})" for k in series}))
+            figs.append(F.fan_chart_figure(yearly, series, {k: _axis_label(k) for k in series}))
     inputs = set_inputs(runs, set(stats) | {c for c in runs.columns if "." in c and c in stats})
     inputs = [c for c in inputs if c not in kpis and c not in stats]
-    if inputs and kpis:
-        shown = [k for k in kpis if "savings" in k][:1] + [k for k in kpis if k.startswith("adoption.")][:1]
-        figs.append(F.kpi_vs_inputs_figure(runs, inputs[:6], shown or kpis[:1], labels))
+    varying = [k for k in kpis if runs[k].nunique() > 1]
+    if inputs and varying:
+        shown = [k for k in varying if "savings" in k][:1] + [k for k in varying if k.startswith("adoption.")][:1]
+        figs.append(F.kpi_vs_inputs_figure(runs, inputs[:6], shown or varying[:1], labels))
     terms, indices = f.table("terms"), f.table("indices")
     if terms is not None:
         figs.append(F.term_grid_figure(terms))
@@ -433,11 +438,11 @@ def comparison_report(folders: list[Folder], fig_dir: Path | None) -> str:
     table = pd.DataFrame([[fl.get(k, np.nan) for k in keys[:8]] for fl in flats], index=labels, columns=keys[:8])
     table = table.dropna(axis=1, how="all")
     if not table.empty:
-        figs.append(F.comparison_bars_figure(table, {k: f"{LABELS.get(k, k)} ({unit_of(k)})" for k in table}))
+        figs.append(F.comparison_bars_figure(table, {k: _axis_label(k) for k in table}))
     yearlies = {n: y for n, x in zip(labels, folders) if (y := x.table("timeseries_yearly")) is not None}
     series = [k for k in ("savings_krw", "re_share_annual", "contracted_mw") if any(k in y for y in yearlies.values())]
     if yearlies and series:
-        figs.append(F.comparison_yearly_figure(yearlies, series, {k: f"{LABELS.get(k, k)} ({unit_of(k)})" for k in series}))
+        figs.append(F.comparison_yearly_figure(yearlies, series, {k: _axis_label(k) for k in series}))
     if fig_dir is not None:
         write_figures(figs, fig_dir)
     per_run = [run_figures(x) if x.kind == "run" else set_figures(x) for x in folders]
@@ -482,3 +487,20 @@ def build_report(dirs: list[Path], out: Path | None = None) -> Path:
     tmp.replace(out)
     return out
 
+
+
+def export_csv(folder: Path, out: Path | None = None) -> list[Path]:
+    """Every ``*.parquet`` table of a results folder as ``<out>/<name>.csv`` (UTF-8 with BOM so spreadsheet
+    programs read Hangul; default ``out``: ``DIR/csv``). Returns the files written, sorted by name."""
+    folder = Path(folder)
+    tables = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    if not tables:
+        raise InputError(str(folder), "", "no tables to export (expected a results folder with *.parquet)")
+    out = Path(out) if out is not None else folder / "csv"
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for p in tables:
+        target = out / f"{p.stem}.csv"
+        pd.read_parquet(p).to_csv(target, index=False, encoding="utf-8-sig")
+        written.append(target)
+    return written
