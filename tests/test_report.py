@@ -24,12 +24,12 @@ from re100sim.simulator.outputs.report import fmt
 
 runner = CliRunner()
 
-# Two years, a Korean-named tenant on a direct PPA and one on the tariff alone.
+# One year, a Korean-named tenant on a direct PPA and one on the tariff alone.
 SCENARIO = {
     "name": "report-test",
     "description": "보고서 시험: two tenants, one direct PPA",
     "start_date": "2026-01-01",
-    "years": 2,
+    "years": 1,
     "seed": 7,
     "tenants": [
         {"name": "화신하이스틸", "archetype": "two_shift", "annual_use_mwh": 3000, "peak_kw": 700},
@@ -83,7 +83,7 @@ def mc_set(tmp_path_factory) -> Path:
         pct = float(rng.uniform(0, 6))
         contracts = json.loads(json.dumps(SCENARIO["contracts"]))
         contracts[0]["price"]["price_krw_per_kwh"] = price
-        d = _run(tmp, f"run{i}", contracts=contracts, seed=100 + i, years=1, tariff_path={"yearly_pct": pct})
+        d = _run(tmp, f"run{i}", contracts=contracts, seed=100 + i, tariff_path={"yearly_pct": pct})
         s = json.loads((d / "summary.json").read_text())
         flat = {"cost.savings_krw": s["cost"]["savings_krw"], "cost.tenant_total_krw": s["cost"]["tenant_total_krw"],
                 "re_share_annual": s["re_share_annual"], "re_share_hourly": s["re_share_hourly"], "co2_t": s["co2_t"],
@@ -167,7 +167,7 @@ def test_figures_and_page_are_deterministic_with_no_missing_glyph(runs, base_pag
 
 def test_run_with_report_flag_writes_the_page(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump(SCENARIO | {"years": 1}, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.safe_dump(SCENARIO, allow_unicode=True), encoding="utf-8")
     result = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "o"), "--report"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "o" / "report.html").stat().st_size > 10_000
