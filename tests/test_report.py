@@ -104,6 +104,14 @@ def mc_set(tmp_path_factory) -> Path:
     (out / "manifest.json").write_text(json.dumps({"scenario": "report-test", "scenario_sha256": "ab" * 32,
                                                    "sampler": "mc", "root_seed": 11}))
     shutil.copyfile(tmp / "run0.yaml", out / "scenario.yaml")
+    # The stress test's term table and sensitivity indices, as the mc/sensitivity commands write them.
+    grid = [(p, t) for p in (90.0, 105.0, 120.0) for t in (5, 10)]
+    pd.DataFrame({"point_id": range(6), "price_krw_per_kwh": [p for p, _ in grid], "term_years": [t for _, t in grid],
+                  "p_all_tenants_save": [0.9, 0.95, 0.6, 0.7, 0.2, 0.3],
+                  "generator_p10_revenue_krw": [8e7, 9e7, 9.5e7, 1e8, 1.1e8, 1.2e8]}).to_parquet(out / "terms.parquet")
+    pd.DataFrame({"kpi": "cost.savings_krw", "input": ["contracts[ppa-a].price.price_krw_per_kwh",
+                                                      "tariff_path.yearly_pct"],
+                  "S1": [0.7, 0.2], "ST": [0.75, 0.25]}).to_parquet(out / "indices.parquet")
     return out
 
 
@@ -326,7 +334,8 @@ def test_mc_set_page_in_chromium(mc_set, browser):
             assert json.loads(cells[(kpi, stat)]["value"]) == stats[stat], (kpi, stat)
             assert cells[(kpi, stat)]["text"] == (str(stats[stat]) if stat == "n" else fmt(kpi, stats[stat]))
     names = {f["name"] for f in info["figures"]}
-    assert {"mc_kpi_distributions", "mc_fan_yearly", "mc_kpi_vs_inputs"} <= names
+    assert names == {"mc_kpi_distributions", "mc_fan_yearly", "mc_kpi_vs_inputs", "mc_term_grid",
+                     "mc_sensitivity_indices"}
     assert {k["key"]: k["value"] for k in info["kpis"] if not k.get("stat")}["runs.ok"] == "4"
 
 

@@ -125,6 +125,16 @@ def display_scale(key: str) -> tuple[float, str]:
     return 1.0, ""
 
 
+def _year_axis(ax, years) -> None:
+    """Integer year ticks; a short series gets one tick per year and half a year of margin."""
+    years = list(years)
+    if len(years) <= 12:
+        ax.set_xticks(years)
+        ax.set_xlim(min(years) - 0.5, max(years) + 0.5)
+    else:
+        ax.xaxis.get_major_locator().set_params(integer=True)
+
+
 def _mkrw(ax, label: str = "KRW million") -> None:
     ax.set_ylabel(label)
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
@@ -265,7 +275,7 @@ def re_share_figure(yearly: pd.DataFrame) -> Figure:
     ax.plot(yearly["year"], 100 * yearly["re_share_hourly"], marker="s", label="hourly match (RE delivered in the hour)")
     ax.set_ylabel("% of load")
     ax.set_xlabel("year")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    _year_axis(ax, yearly["year"])
     ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return Figure("re_share_by_year", "RE share by year: annual vs hourly matching",
@@ -284,7 +294,7 @@ def adoption_figure(monthly: pd.DataFrame) -> Figure:
     a1.stackplot(x, *[monthly[c].to_numpy() for c in cols], labels=labels,
                  colors=sns.color_palette("Set2", len(cols)))
     a1.set_ylabel("tenants")
-    a1.legend(fontsize=7, frameon=False, loc="upper left")
+    a1.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     for c, label in (("contracted_mw", "contracted (direct PPA)"), ("rooftop_mw", "rooftop (self-generation)")):
         if c in monthly:
             a2.plot(x, monthly[c].to_numpy(), label=label)
@@ -320,7 +330,7 @@ def certificate_flows_figure(certs: pd.DataFrame, tenants: list[str], findings: 
         bottom += t[c].to_numpy()
     ax.set_ylabel("MWh of certificates")
     ax.set_xlabel("vintage year (month generated)")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    _year_axis(ax, t.index)
     ax.legend(fontsize=7, frameon=False, ncol=2)
     ax.set_title(f"double-claim / over-issuance findings: {findings}", fontsize=8)
     fig.tight_layout()
@@ -339,7 +349,7 @@ def generator_broker_figure(yearly: pd.DataFrame) -> Figure:
     a2.set_title("broker margin (fees kept)", fontsize=9)
     _mkrw(a2)
     for ax in (a1, a2):
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        _year_axis(ax, yearly["year"])
     fig.tight_layout()
     return Figure("generator_revenue_broker_margin", "Generator revenue and broker margin by year",
                   "Left: everything plants received (PPA energy, SMP exports, REC sales), KRW million. Right: the broker's "
@@ -357,7 +367,7 @@ def compliance_figure(compliance: pd.DataFrame) -> Figure | None:
         ax.bar(compliance["year"], compliance["shortfall_mw"], bottom=compliance["credited_mw"], color="#c44e52",
                alpha=0.6, label="shortfall MW")
     ax.set_ylabel("MW")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    _year_axis(ax, compliance["year"])
     ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return Figure("policy_compliance", "Policy compliance: required vs credited MW",
@@ -405,7 +415,7 @@ def fan_chart_figure(yearly: pd.DataFrame, kpis: list[str], labels: dict[str, st
         ax.fill_between(q.index, q[0.25], q[0.75], color="#4c72b0", alpha=0.4, label="P25-P75")
         ax.plot(q.index, q[0.5], color="#4c72b0", marker=".", label="median")
         ax.set_title(labels.get(k, k), fontsize=9)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        _year_axis(ax, q.index)
     axes.flat[0].legend(fontsize=7, frameon=False)
     fig.tight_layout()
     return Figure("mc_fan_yearly", "Yearly series across runs (fan charts)",
@@ -446,9 +456,10 @@ def term_grid_figure(terms: pd.DataFrame) -> Figure | None:
     metrics = metrics[:4]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.6), squeeze=False)
     for ax, m in zip(axes.flat, metrics):
-        grid = terms.pivot_table(index=a, columns=b, values=m, aggfunc="mean")
-        sns.heatmap(grid, ax=ax, annot=grid.size <= 64, fmt=".2g", cmap="RdYlGn", cbar=True)
-        ax.set_title(m, fontsize=9)
+        factor, unit = display_scale(m)
+        grid = terms.pivot_table(index=a, columns=b, values=m, aggfunc="mean") * factor
+        sns.heatmap(grid, ax=ax, annot=grid.size <= 64, fmt=",.3g", cmap="RdYlGn", cbar=True)
+        ax.set_title(f"{m} ({unit})" if unit else m, fontsize=9)
     fig.tight_layout()
     return Figure("mc_term_grid", "Contract stress test: term grid",
                   f"Each cell is one term set ({a} x {b}, means over the other terms); green is better for the "
@@ -492,7 +503,7 @@ def comparison_yearly_figure(yearlies: dict[str, pd.DataFrame], kpis: list[str],
             if k in y:
                 ax.plot(y["year"], y[k] * display_scale(k)[0], marker=".", label=run)
         ax.set_title(labels.get(k, k), fontsize=9)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        _year_axis(ax, sorted({int(v) for y in yearlies.values() for v in y["year"]}))
     axes.flat[0].legend(fontsize=7, frameon=False)
     fig.tight_layout()
     return Figure("compare_yearly", "Yearly series, run by run",
