@@ -176,6 +176,7 @@ def monthly_cost_figure(invoices: pd.DataFrame, baseline: pd.DataFrame, tenants:
     sav = base_m.reindex(months, fill_value=0).to_numpy() - cost.sum(axis=1).groupby(level="month").sum().reindex(months).to_numpy()
     window = savings_window(months, sav, window_months)
     cost = cost[cost.index.get_level_values("month").isin(window)]
+    cost = cost.loc[:, (cost != 0).any()]  # e.g. net-metering credit lines (kWh, 0 KRW) draw nothing
     base = baseline.assign(month=baseline["month"].astype(str)).set_index(["month", "agent"])["baseline_krw"]
     total = cost.sum(axis=1).groupby(level="tenant").sum().sort_values(ascending=False)
     shown = list(total.index[: max_panels - 1])
