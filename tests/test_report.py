@@ -336,7 +336,11 @@ def test_mc_set_page_in_chromium(mc_set, browser):
     names = {f["name"] for f in info["figures"]}
     assert names == {"mc_kpi_distributions", "mc_fan_yearly", "mc_kpi_vs_inputs", "mc_term_grid",
                      "mc_sensitivity_indices"}
-    assert {k["key"]: k["value"] for k in info["kpis"] if not k.get("stat")}["runs.ok"] == "4"
+    plain = {k["key"]: k for k in info["kpis"] if not k.get("stat")}
+    assert plain["runs.ok"]["value"] == "4"
+    runs = pd.read_parquet(mc_set / "runs.parquet")
+    p = float((runs["cost.savings_krw"] > 0).mean())
+    assert json.loads(plain["P(cost.savings_krw>0)"]["value"]) == p
 
 
 @needs_chromium

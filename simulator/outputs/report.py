@@ -392,6 +392,13 @@ def set_report(f: Folder, fig_dir: Path | None) -> str:
         + "".join(f'<td class="num" data-kpi="{_esc(k)}" data-stat="{c}" data-value="{_esc(repr(stats[k].get(c)))}">'
                   f"{_esc(str(stats[k].get(c)) if c == 'n' else fmt(k, stats[k].get(c)))}</td>" for c in cols)
         + "</tr>" for k in order)
+    ok_runs = f.table("runs")
+    if "status" in ok_runs:
+        ok_runs = ok_runs[ok_runs["status"].astype(str) == "ok"]
+    p_save = "".join(
+        f"<li>P({_esc(k)} &gt; 0) = <b data-kpi=\"P({_esc(k)}>0)\" data-value=\"{float((ok_runs[k] > 0).mean())!r}\">"
+        f"{float((ok_runs[k] > 0).mean()):.0%}</b> of {int(ok_runs[k].notna().sum())} runs</li>"
+        for k in ok_runs.columns if k.endswith("savings_krw") and ok_runs[k].notna().any())
     m = f.manifest
     extra = "".join(f"<tr><th>{_esc(k)}</th><td><code>{_esc(m[k])}</code></td></tr>"
                     for k in ("sampler", "root_seed", "runs", "points", "ray_version", "cluster_size") if k in m)
@@ -400,6 +407,7 @@ def set_report(f: Folder, fig_dir: Path | None) -> str:
             + f"<p class=\"meta\">runs ok: <b data-kpi=\"runs.ok\" data-value=\"{_esc(repr(runs.get('ok')))}\">"
             f"{_esc(runs.get('ok', '–'))}</b>, failed: <b data-kpi=\"runs.error\" "
             f"data-value=\"{_esc(repr(runs.get('error')))}\">{_esc(runs.get('error', '–'))}</b></p>"
+            + (f"<h2>Probability that tenants save</h2><ul>{p_save}</ul>" if p_save else "")
             + "<h2>KPI distributions</h2><table>" + head + rows + "</table><h2>Figures</h2>"
             + "".join(_figure_html(x) for x in figs))
     return page(f"re100sim set: {f.name}", body)
