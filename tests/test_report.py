@@ -410,6 +410,14 @@ def test_invoice_names_the_ratchet_month_of_a_run(runs):
     assert kw == pytest.approx(summer, rel=1e-9) and kw > tm.loc[(tenant, "2026-10"), "load_peak_kw"]
     ratchet = next(m for m in ("2026-09", "2026-08", "2026-07") if tm.loc[(tenant, m), "load_peak_kw"] == summer)
     assert f"set by the {ratchet} peak" in st.billing_note
+    # The accountant's check of the same bill: fund and VAT are levied on the electricity charge
+    # (energy + basic + climate + fuel lines; 2026-10 in this run: 7,755,520 + 6,701,243 + 8,130,006 + 5,679,565
+    # + 1,540,197 + 855,665 = 30,662,196 KRW), VAT at 10 % (3,066,220 KRW, won-rounded).
+    by = lines.set_index("item")
+    charge = int(by.loc[["energy_light", "energy_mid", "energy_peak", "basic_charge", "climate_environment",
+                         "fuel_cost_adjustment"], "krw"].sum())
+    assert by.loc["vat", "quantity"] == by.loc["power_industry_fund", "quantity"] == charge
+    assert abs(by.loc["vat", "krw"] - 0.10 * charge) <= 1 and by.loc["vat", "rate_krw_per_unit"] == pytest.approx(0.1, abs=1e-7)
 
 
 def test_invoice_cli_prints_writes_html_and_rejects_bad_input(runs, tmp_path):

@@ -114,9 +114,16 @@ def _lines(rows: pd.DataFrame) -> pd.DataFrame:
         "krw": rows["krw"].to_numpy().astype("int64"), "order": order.to_numpy(),
     })
     d = d.sort_values("order", kind="stable").drop(columns="order").reset_index(drop=True)
-    q = d["quantity"].where(d["unit"] != "KRW")
-    d["rate_krw_per_unit"] = (d["krw"] / q.where(q > 0)).round(4)
+    q = d["quantity"]
+    d["rate_krw_per_unit"] = (d["krw"] / q.where(q > 0)).round(6)  # a charge on KRW (fund, VAT): a fraction
     return d
+
+
+def rate_text(unit: str, rate: float) -> str:
+    """The rate column: KRW per kWh / kW, or a percentage for a charge levied on KRW (fund, VAT)."""
+    if pd.isna(rate):
+        return ""
+    return f"{rate:.2%}" if unit == "KRW" else f"{rate:,.2f}"
 
 
 def monthly_statement(folder: Path, tenant: str, month: str) -> Statement:
@@ -168,12 +175,11 @@ def statement_tables(st: Statement) -> list:
     for b in st.bills:
         who = {"utility": "KEPCO bill", "broker": "PPA bill (via the broker)"}.get(b.role, "bill")
         t = Table(title=f"{who}: {b.payee} -> {st.tenant}, {st.month}", title_justify="left")
-        for c, j in (("line", "left"), ("quantity", "right"), ("unit", "left"), ("rate, KRW/unit", "right"),
+        for c, j in (("line", "left"), ("quantity", "right"), ("unit", "left"), ("rate, KRW/unit or %", "right"),
                      ("KRW", "right")):
             t.add_column(c, justify=j)
         for r in b.lines.itertuples():
-            rate = "" if pd.isna(r.rate_krw_per_unit) else f"{r.rate_krw_per_unit:,.2f}"
-            t.add_row(r.description, f"{r.quantity:,.1f}", r.unit, rate, f"{r.krw:,}")
+            t.add_row(r.description, f"{r.quantity:,.1f}", r.unit, rate_text(r.unit, r.rate_krw_per_unit), f"{r.krw:,}")
         t.add_row("[bold]total[/bold]", "", "", "", f"[bold]{b.total_krw:,}[/bold]")
         if b.role == "utility" and st.billing_note:
             t.caption = st.billing_note
@@ -215,11 +221,11 @@ def statement_html(st: Statement) -> str:
         who = {"utility": "KEPCO bill", "broker": "PPA bill (via the broker)"}.get(b.role, "bill")
         rows = "".join(
             f"<tr><td>{_esc(r.description)}</td><td class=\"num\">{r.quantity:,.1f}</td><td>{_esc(r.unit)}</td>"
-            f"<td class=\"num\">{'' if pd.isna(r.rate_krw_per_unit) else f'{r.rate_krw_per_unit:,.2f}'}</td>"
+            f"<td class=\"num\">{rate_text(r.unit, r.rate_krw_per_unit)}</td>"
             f"<td class=\"num\" data-item=\"{_esc(r.item)}\">{r.krw:,}</td></tr>" for r in b.lines.itertuples())
         note = f"<p class=\"meta\">{_esc(st.billing_note)}</p>" if b.role == "utility" and st.billing_note else ""
         parts.append(f"<h2>{who}: {_esc(b.payee)}</h2><table><tr><th>line</th><th>quantity</th><th>unit</th>"
-                     f"<th>rate, KRW/unit</th><th>KRW</th></tr>{rows}<tr><th>total</th><td></td><td></td><td></td>"
+                     f"<th>rate, KRW/unit or %</th><th>KRW</th></tr>{rows}<tr><th>total</th><td></td><td></td><td></td>"
                      f"<td class=\"num\"><b>{b.total_krw:,}</b></td></tr></table>{note}")
     certs = "".join(f"<tr><td>{_esc(r.kind)}</td><td>{_esc(r.source)}</td><td>{_esc(r.status)}</td>"
                     f"<td class=\"num\">{r.mwh:,.3f}</td></tr>" for r in st.certificates.itertuples())
