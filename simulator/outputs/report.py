@@ -53,7 +53,7 @@ SET_HEADLINE = ("cost.savings_krw", "cost.savings_ex_vat_krw", "re_share_annual"
                 "adoption.direct_ppa", "adoption.contracted_mw")
 YEARLY_SERIES = ("savings_krw", "re_share_annual", "re_share_hourly", "contracted_mw", "co2_market_t")
 SET_META = {"run_id", "point_id", "status", "error", "seed", "entropy", "spawn_key", "seed_entropy", "worker",
-            "node", "elapsed_s", "started", "finished", "duration_s"}
+            "node", "elapsed_s", "started", "finished", "duration_s", "wall_s", "pid"}
 QUANTILES = ("p5", "p10", "p50", "p90", "p95")
 
 
@@ -364,8 +364,12 @@ def set_figures(f: Folder) -> list[F.Figure]:
         series = [k for k in YEARLY_SERIES if k in yearly]
         if series:
             figs.append(F.fan_chart_figure(yearly, series, {k: _axis_label(k) for k in series}))
-    inputs = set_inputs(runs, set(stats) | {c for c in runs.columns if "." in c and c in stats})
-    inputs = [c for c in inputs if c not in kpis and c not in stats]
+    declared = next((f.manifest[k] for k in ("inputs", "uncertain_inputs", "swept") if isinstance(f.manifest.get(k), list)),
+                    None)
+    if declared is not None:  # the manifest names the sampled / swept paths: use exactly those
+        inputs = [c for c in declared if isinstance(c, str) and c in runs and runs[c].nunique() > 1]
+    else:
+        inputs = [c for c in set_inputs(runs, set(stats)) if c not in kpis]
     varying = [k for k in kpis if runs[k].nunique() > 1]
     if inputs and varying:
         shown = [k for k in varying if "savings" in k][:1] + [k for k in varying if k.startswith("adoption.")][:1]
