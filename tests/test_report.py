@@ -375,8 +375,9 @@ def test_invoice_bills_add_up_to_the_yearly_kpis(runs):
     total = base = 0
     for m in range(1, 13):
         st = monthly_statement(d, tenant, f"2026-{m:02d}")
-        total += st.total_krw
+        total += st.net_cost_krw
         base += st.baseline_krw
+        assert st.net_cost_krw == st.total_krw - st.received_krw + st.own_plants_krw
         kepco = inv[(inv["month"] == f"2026-{m:02d}") & (inv["payer"] == tenant) & (inv["payee"] == "KEPCO")]
         assert st.bills[0].payee == "KEPCO" and len(st.bills[0].lines) == len(kepco)
         assert st.bills[0].total_krw == int(kepco["krw"].sum())

@@ -32,7 +32,7 @@ ITEM_GROUPS: tuple[tuple[str, str], ...] = (
     (r"^broker_fee", "broker fee"),
     (r"^green_(tariff|premium)", "green tariff / premium"),
     (r"rec_(purchase|buy)", "REC purchases"),
-    (r"(capex|capital|annuity|loan|o_?m|own_plant|maintenance)", "own plant capital & O&M"),
+    (r"(capex|capital|annuity|loan|o_and_m|own_plant|maintenance)", "own plant capital & O&M"),
 )
 GROUP_ORDER = [g for _, g in ITEM_GROUPS if g != "VAT"] + ["other", "VAT"]
 OPTION_LABELS = {
@@ -180,13 +180,17 @@ def monthly_cost_figure(invoices: pd.DataFrame, baseline: pd.DataFrame, tenants:
     base = baseline.assign(month=baseline["month"].astype(str)).set_index(["month", "agent"])["baseline_krw"]
     total = cost.sum(axis=1).groupby(level="tenant").sum().sort_values(ascending=False)
     shown = list(total.index[: max_panels - 1])
-    panels = [("complex (all tenants)", cost.groupby(level="month").sum(), base.groupby(level="month").sum())]
-    panels += [(t, cost.xs(t, level="tenant"), base.xs(t, level="agent")) for t in shown]
+    net = (baseline.assign(month=baseline["month"].astype(str)).set_index(["month", "agent"])["cost_krw"]
+           if "cost_krw" in baseline else None)
+    panels = [("complex (all tenants)", cost.groupby(level="month").sum(), base.groupby(level="month").sum(),
+               None if net is None else net.groupby(level="month").sum())]
+    panels += [(t, cost.xs(t, level="tenant"), base.xs(t, level="agent"),
+                None if net is None else net.xs(t, level="agent")) for t in shown]
     palette = dict(zip(GROUP_ORDER, sns.color_palette("tab20", len(GROUP_ORDER))))
     ncol = 2 if len(panels) > 1 else 1
     nrow = -(-len(panels) // ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(11, 2.6 * nrow + 0.6), squeeze=False, sharex=True)
-    for ax, (label, c, b) in zip(axes.flat, panels):
+    for ax, (label, c, b, n) in zip(axes.flat, panels):
         x = _month_index(pd.Series(c.index))
         bottom = np.zeros(len(c))
         for g in c.columns:
@@ -195,6 +199,9 @@ def monthly_cost_figure(invoices: pd.DataFrame, baseline: pd.DataFrame, tenants:
             bottom += v
         bb = b.reindex(c.index).to_numpy() / KRW_PER_MILLION
         ax.step(x, bb, where="mid", color="black", linewidth=1.0, label="grid-only baseline")
+        if n is not None:
+            ax.step(x, n.reindex(c.index).to_numpy() / KRW_PER_MILLION, where="mid", color="#c00000",
+                    linewidth=1.0, linestyle="--", label="net cost (own plants and receipts included)")
         ax.set_title(label, fontsize=9)
         _mkrw(ax)
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
@@ -210,17 +217,22 @@ def monthly_cost_figure(invoices: pd.DataFrame, baseline: pd.DataFrame, tenants:
     return Figure("cost_monthly_by_item",
                   f"Monthly cost by item vs grid-only baseline, {window[0]} to {window[-1]}{note}",
                   "Each month's bills (KRW million, VAT included) stacked by item; the black line is what the same load "
-                  "would have cost on the KEPCO tariff alone. A stack below the line is a saving. The months shown are the "
+                  "would have cost on the KEPCO tariff alone; the dashed red line is the net cost (own plants' capital and O&M in, "
+                  "sales and receipts out). Below the black line is a saving. The months shown are the "
                   f"{len(window)} in a row in which the complex saved most.", _render(fig, "png"), "png")
 
 
 def cumulative_savings_figure(invoices: pd.DataFrame, baseline: pd.DataFrame, tenants: list[str],
                               max_labels: int = 8) -> Figure:
-    """Cumulative (baseline - cost) per tenant over the months."""
+    """Cumulative (baseline - cost) per tenant over the months; the net cost (``cost_krw`` of
+    tenant_monthly: own plants in, receipts out) where the table has it, else the payments."""
     plt, sns = _mpl()
-    cost = tenant_cost_by_group(invoices, tenants).sum(axis=1).unstack("tenant", fill_value=0)
-    base = baseline.assign(month=baseline["month"].astype(str)).pivot_table(
-        index="month", columns="agent", values="baseline_krw", aggfunc="sum").reindex(index=cost.index)
+    tm = baseline.assign(month=baseline["month"].astype(str))
+    if "cost_krw" in tm:
+        cost = tm.pivot_table(index="month", columns="agent", values="cost_krw", aggfunc="sum")
+    else:
+        cost = tenant_cost_by_group(invoices, tenants).sum(axis=1).unstack("tenant", fill_value=0)
+    base = tm.pivot_table(index="month", columns="agent", values="baseline_krw", aggfunc="sum").reindex(index=cost.index)
     sav = (base[cost.columns] - cost).cumsum() / KRW_PER_MILLION
     x = _month_index(pd.Series(sav.index))
     order = sav.iloc[-1].abs().sort_values(ascending=False).index

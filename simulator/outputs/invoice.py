@@ -65,6 +65,7 @@ class Statement:
     receipts: pd.DataFrame  # lines paid to the tenant
     certificates: pd.DataFrame  # kind, source, status, mwh
     baseline_krw: int
+    net_cost_krw: int  # tenant_monthly.cost_krw: payments - receipts, own plants' accounts included
     billing_note: str
     notes: list[str] = field(default_factory=list)
 
@@ -73,8 +74,17 @@ class Statement:
         return sum(b.total_krw for b in self.bills)
 
     @property
+    def received_krw(self) -> int:
+        return int(self.receipts["krw"].sum()) if len(self.receipts) else 0
+
+    @property
+    def own_plants_krw(self) -> int:
+        """Own plants' capital, O&M and VAT net of their sales: what the net cost adds to the tenant's own account."""
+        return self.net_cost_krw - (self.total_krw - self.received_krw)
+
+    @property
     def savings_krw(self) -> int:
-        return self.baseline_krw - self.total_krw
+        return self.baseline_krw - self.net_cost_krw
 
 
 def _table(folder: Path, name: str) -> pd.DataFrame:
@@ -150,7 +160,9 @@ def monthly_statement(folder: Path, tenant: str, month: str) -> Statement:
     receipts = _lines(got).assign(payer=got["payer"].astype(str).to_numpy()) if len(got) else _lines(got)
     tm = _table(folder, "tenant_monthly")
     tm = tm[tm["agent"].astype(str) == tenant]
-    base = tm.loc[tm["month"].astype(str) == month, "baseline_krw"]
+    row = tm[tm["month"].astype(str) == month]
+    paid_net = int(paid["krw"].sum()) - int(got["krw"].sum())
+    net = int(row["cost_krw"].sum()) if "cost_krw" in row else paid_net
     basic = next((b.lines for b in bills if "basic_charge" in set(b.lines["item"])), None)
     note = ""
     if basic is not None:
@@ -161,10 +173,21 @@ def monthly_statement(folder: Path, tenant: str, month: str) -> Statement:
                 & ((certs["owner"].astype(str) == tenant) | (certs["claimant"].astype(str) == tenant))]
     cert = (own.groupby([own["kind"].astype(str), own["source"].astype(str), own["status"].astype(str)])["mwh"].sum()
             .rename_axis(["kind", "source", "status"]).reset_index())
-    return Statement(folder, tenant, month, bills, receipts, cert, int(base.sum()), note)
+    return Statement(folder, tenant, month, bills, receipts, cert, int(row["baseline_krw"].sum()), net, note)
 
 
 # --- presentation ------------------------------------------------------------------------------------------
+
+
+def _net_rows(st: Statement) -> list[tuple[str, int]]:
+    """From the bills paid to the net cost and the saving (docs/outputs.md, tenant_monthly.cost_krw)."""
+    rows = []
+    if st.received_krw:
+        rows.append(("received by the tenant (deducted)", -st.received_krw))
+    if st.own_plants_krw:
+        rows.append(("own plants: capital, O&M and VAT net of their sales", st.own_plants_krw))
+    return rows + [("net cost", st.net_cost_krw), ("grid-only KEPCO bill for the same load", st.baseline_krw),
+                   ("savings (grid-only - net cost)", st.savings_krw)]
 
 
 def statement_tables(st: Statement) -> list:
@@ -205,8 +228,8 @@ def statement_tables(st: Statement) -> list:
     for b in st.bills:
         t.add_row(f"{b.payee} ({b.role})", f"{b.total_krw:,}")
     t.add_row("[bold]total paid[/bold]", f"[bold]{st.total_krw:,}[/bold]")
-    t.add_row("grid-only KEPCO bill for the same load", f"{st.baseline_krw:,}")
-    t.add_row("savings", f"{st.savings_krw:,}")
+    for label, krw in _net_rows(st):
+        t.add_row(label, f"{krw:,}")
     out.append(t)
     return out
 
@@ -231,7 +254,7 @@ def statement_html(st: Statement) -> str:
                     f"<td class=\"num\">{r.mwh:,.3f}</td></tr>" for r in st.certificates.itertuples())
     parts.append("<h2>Certificates</h2><table><tr><th>kind</th><th>source</th><th>status</th><th>MWh</th></tr>"
                  + (certs or "<tr><td colspan=4>none</td></tr>") + "</table>")
+    rows = "".join(f"<tr><td>{_esc(label)}</td><td class=\"num\">{krw:,}</td></tr>" for label, krw in _net_rows(st))
     parts.append(f"<h2>Total against grid-only</h2><table><tr><td>total paid</td><td class=\"num\" data-total>"
-                 f"{st.total_krw:,}</td></tr><tr><td>grid-only KEPCO bill</td><td class=\"num\">{st.baseline_krw:,}"
-                 f"</td></tr><tr><td>savings</td><td class=\"num\">{st.savings_krw:,}</td></tr></table>")
+                 f"{st.total_krw:,}</td></tr>{rows}</table>")
     return page(f"{st.tenant} {st.month}", "".join(parts))

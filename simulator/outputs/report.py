@@ -278,7 +278,7 @@ def run_figures(f: Folder) -> list[F.Figure]:
     hourly, certs, comp = f.table("hourly_complex"), f.table("certificates"), f.table("compliance")
     figs: list[F.Figure | None] = []
     if inv is not None and tm is not None:
-        base = tm[["month", "agent", "baseline_krw"]]
+        base = tm[[c for c in ("month", "agent", "baseline_krw", "cost_krw") if c in tm]]
         figs += [F.monthly_cost_figure(inv, base, f.tenants), F.cumulative_savings_figure(inv, base, f.tenants)]
     if hourly is not None:
         figs.append(F.coverage_heatmap_figure(hourly))
