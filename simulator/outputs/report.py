@@ -28,15 +28,19 @@ from re100sim.simulator.outputs import figures as F
 
 # Headline KPIs of a run (flattened summary.json keys) in page order; others present are listed after them.
 HEADLINE = (
-    "cost.tenant_total_krw", "cost.baseline_grid_only_krw", "cost.savings_krw", "cost.savings_ex_vat_krw",
+    "cost.tenant_total_krw", "cost.baseline_grid_only_krw", "cost.savings_krw", "cost.tenant_total_ex_vat_krw",
+    "cost.baseline_grid_only_ex_vat_krw", "cost.savings_ex_vat_krw", "cost.own_plant_capital_krw", "cost.own_plant_om_krw",
     "energy.load_mwh", "energy.grid_mwh", "energy.re_delivered_mwh", "energy.surplus_mwh",
     "re_share_annual", "re_share_hourly", "co2_t", "co2_location_t",
     "certificates.issued_mwh", "certificates.retired_by_tenants_mwh", "certificates.double_counting_findings",
     "certificates.over_issuance_findings", "adoption.contracted_mw", "adoption.rooftop_mw",
 )
 LABELS = {
-    "cost.tenant_total_krw": "tenants' total cost", "cost.baseline_grid_only_krw": "grid-only baseline cost",
+    "cost.tenant_total_krw": "tenants' net cost", "cost.baseline_grid_only_krw": "grid-only baseline cost",
     "cost.savings_krw": "savings vs grid-only", "cost.savings_ex_vat_krw": "savings vs grid-only, ex VAT",
+    "cost.tenant_total_ex_vat_krw": "tenants' total cost, ex VAT",
+    "cost.baseline_grid_only_ex_vat_krw": "grid-only baseline cost, ex VAT",
+    "cost.own_plant_capital_krw": "tenants' own plants: capital", "cost.own_plant_om_krw": "tenants' own plants: O&M",
     "energy.load_mwh": "load", "energy.grid_mwh": "bought from the grid", "energy.re_delivered_mwh": "RE delivered",
     "energy.surplus_mwh": "plant surplus (exported or curtailed)",
     "re_share_annual": "RE share, annual match", "re_share_hourly": "RE share, hourly match",
