@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from re100sim.simulator.engine import KEA, MARKET, ComplexModel
+from re100sim.simulator.errors import InputError
 from re100sim.simulator.outputs.reporting import (
     adoption_summary,
     compliance_summary,
@@ -34,6 +35,7 @@ from re100sim.simulator.outputs.results import (
 )
 from re100sim.simulator.scenario.config import Scenario, load_scenario
 from re100sim.simulator.scenario.population import check_tariff_classes, expand_tenants
+from re100sim.simulator.scenario.uncertainty import check_inputs
 
 
 @dataclass
@@ -48,9 +50,36 @@ def prepare(path: Path, seed: int | None = None) -> tuple[Scenario, list]:
     scenario = load_scenario(path)
     if seed is not None:
         scenario = scenario.model_copy(update={"seed": seed})
+    if scenario.uncertainty is not None:
+        for field, problem in check_inputs(scenario, revalidator(path)):
+            raise InputError(str(path), field, problem)
     tenants = expand_tenants(scenario)
     check_tariff_classes(tenants, scenario.tariff.table, str(path))
     return scenario, tenants
+
+
+def revalidator(path: Path) -> Callable[[dict], Scenario]:
+    """Validate a changed scenario dump as if it were the file at ``path`` (profile paths resolve alike)."""
+    return lambda dump: Scenario.model_validate(dump, context={"base_dir": Path(path).parent})
+
+
+@dataclass
+class Evaluation:
+    """Everything a run reports, in memory: summary.json, per-agent yearly KPIs, series and tables."""
+
+    summary: dict
+    kpis: pd.DataFrame
+    monthly: pd.DataFrame
+    yearly: pd.DataFrame
+    tables: dict[str, pd.DataFrame]  # file stem -> frame (invoices, certificates, ...)
+    ledger: object  # the run's Ledger (monthly invoices, baseline, energy), for derived KPIs
+
+
+def simulate(scenario: Scenario, tenants: list | None = None) -> Evaluation:
+    """Simulate a validated scenario in memory and evaluate it, writing nothing (Monte Carlo runs)."""
+    tenants = expand_tenants(scenario) if tenants is None else tenants
+    model = ComplexModel(scenario, tenants)
+    return evaluate(scenario, model, model.run())
 
 
 def default_out_dir(scenario: Scenario) -> Path:
@@ -79,6 +108,35 @@ def run(
 
 
 def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Path):
+    ev = evaluate(scenario, model, ledger)
+    write_tables(ev, tmp)
+    shutil.copyfile(path, tmp / "scenario.yaml")
+    write_json(
+        tmp / "manifest.json",
+        {
+            "scenario_file": str(path),
+            "scenario_copy": "scenario.yaml",
+            "scenario_sha256": file_sha256(path),
+            "seed": scenario.seed,
+            "package_versions": package_versions(),
+            "git_revision": git_revision(),
+            "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        },
+    )
+    return ev.kpis, ev.summary
+
+
+def write_tables(ev: Evaluation, folder: Path) -> None:
+    """A run's parquet tables and summary.json into ``folder``."""
+    ev.monthly.to_parquet(folder / "timeseries_monthly.parquet", index=False)
+    ev.yearly.to_parquet(folder / "timeseries_yearly.parquet", index=False)
+    for stem, frame in ev.tables.items():
+        frame.to_parquet(folder / f"{stem}.parquet", index=False)
+    ev.kpis.to_parquet(folder / "kpis.parquet", index=False)
+    write_json(folder / "summary.json", ev.summary)
+
+
+def evaluate(scenario: Scenario, model: ComplexModel, ledger) -> Evaluation:
     invoices = ledger.invoices()
     baseline = ledger.baseline()
     t_energy = ledger.tenant_energy()
@@ -103,29 +161,10 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     adoption = model.datacollector.get_model_vars_dataframe()
     monthly, yearly = timeseries(invoices, baseline, t_energy, g_energy, certs, adoption, tenants, generators,
                                  model.utility.name, model.broker.name, scenario.emission_factor_t_per_mwh)
-    monthly.to_parquet(tmp / "timeseries_monthly.parquet", index=False)
-    yearly.to_parquet(tmp / "timeseries_yearly.parquet", index=False)
-    compliance_table(model).to_parquet(tmp / "compliance.parquet", index=False)
-    invoices.to_parquet(tmp / "invoices.parquet", index=False)
-    kpis.to_parquet(tmp / "kpis.parquet", index=False)
-    certs.to_parquet(tmp / "certificates.parquet", index=False)
-    findings.to_parquet(tmp / "certificate_findings.parquet", index=False)
     summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy, float(claimed.sum()), findings)
-    write_json(tmp / "summary.json", summary)
-    shutil.copyfile(path, tmp / "scenario.yaml")
-    write_json(
-        tmp / "manifest.json",
-        {
-            "scenario_file": str(path),
-            "scenario_copy": "scenario.yaml",
-            "scenario_sha256": file_sha256(path),
-            "seed": scenario.seed,
-            "package_versions": package_versions(),
-            "git_revision": git_revision(),
-            "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        },
-    )
-    return kpis, summary
+    tables = {"compliance": compliance_table(model), "invoices": invoices, "certificates": certs,
+              "certificate_findings": findings}
+    return Evaluation(summary, kpis, monthly, yearly, tables, ledger)
 
 
 def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, re_claimed: float, findings) -> dict:
