@@ -55,11 +55,14 @@ class RayCluster:
         import ray
 
         t0 = time.perf_counter()
-        common = {"log_to_driver": False, "configure_logging": False, "ignore_reinit_error": False}
+        common = {"log_to_driver": False, "configure_logging": False}
         if address:
-            ray.init(address=address, **common)
+            # a cluster on this machine's loopback: the driver is a loopback node too
+            local = address.split(":")[0] in ("127.0.0.1", "localhost")
+            ray.init(address=address, **common, **({"_node_ip_address": "127.0.0.1"} if local else {}))
         else:
-            ray.init(address="local", num_cpus=workers or os.cpu_count(), include_dashboard=False, **common)
+            ray.init(address="local", num_cpus=workers or os.cpu_count(), include_dashboard=False,
+                     _node_ip_address="127.0.0.1", **common)
         self.init_s = time.perf_counter() - t0
         self.ray = ray
         self.runs_per_task = runs_per_task

@@ -101,7 +101,7 @@ def record_session(out: Path, session: dict) -> None:
 class PartWriter:
     """Buffers finished runs and writes them as atomic part files."""
 
-    def __init__(self, out: Path, flush_rows: int = 200, flush_seconds: float = 10.0):
+    def __init__(self, out: Path, flush_rows: int = 200, flush_seconds: float = 2.0):
         self.parts = out / "parts"
         self.flush_rows, self.flush_seconds = flush_rows, flush_seconds
         self.rows: list[dict] = []
