@@ -121,5 +121,5 @@ def test_latin_hypercube_uses_every_stratum_once_and_mc_rows_do_not_depend_on_n(
         assert sorted(np.floor(u[:, j] * 50).astype(int).tolist()) == list(range(50))
     assert np.array_equal(SAMPLERS["mc"](11, 10, 3)(7), SAMPLERS["mc"](11, 1000, 3)(7))
     # run seeds: the child SeedSequence(root, spawn_key=(i, 1)), independent of anything else
-    assert run_seed(11, 7) == int(np.random.SeedSequence(11, spawn_key=(7, 1)).generate_state(1, np.uint64)[0])
+    assert run_seed(11, 7) == int(np.random.SeedSequence(11, spawn_key=(7, 1)).generate_state(1, np.uint64)[0] >> np.uint64(1))
     assert len({run_seed(11, i) for i in range(1000)}) == 1000

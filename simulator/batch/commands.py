@@ -127,7 +127,7 @@ def _job(command, scenario, points, labels, runs, sampler, seed, out, keep_runs,
     from re100sim.simulator.batch.worker import Job
     from re100sim.simulator.run import revalidator
     from re100sim.simulator.scenario.config import validation_to_input_error
-    from re100sim.simulator.scenario.uncertainty import apply, check_inputs
+    from re100sim.simulator.scenario.uncertainty import apply, check_inputs, expand_path
 
     if sampler not in SAMPLERS and command != "sensitivity":
         raise InputError(command, "--sampler", f"unknown sampler '{sampler}' (one of: {', '.join(SAMPLERS)})")
@@ -147,8 +147,10 @@ def _job(command, scenario, points, labels, runs, sampler, seed, out, keep_runs,
                 raise validation_to_input_error(str(path), e) from None
             except ValueError as e:
                 raise InputError(str(path), "--set", str(e)) from None
-    set_paths = {k for p in points for k in p}
-    sampled = [p for p in (sc.uncertainty.paths if sc.uncertainty else []) if p not in set_paths]
+    # a path a point sets (also through [*]) is not drawn: the sweep's value holds
+    set_paths = {c for p in points for k in p for c in expand_path(sc, k)}
+    sampled = [p for p in (sc.uncertainty.paths if sc.uncertainty else [])
+               if not set_paths & set(expand_path(sc, p))]
     root = sc.seed if seed is None else seed
     scenario_sha = sha256_json(sc.model_dump(mode="json"))
     plan = {"command": command, "scenario_file": str(path), "scenario_sha256": scenario_sha,
@@ -214,7 +216,7 @@ def _print_indices(table, method: str) -> None:
     cols = ["S1", "S1_conf", "ST", "ST_conf"] if method == "sobol" else ["mu_star", "mu_star_conf", "sigma"]
     t = Table(title=f"{method} sensitivity indices (rank 1 = most influential)")
     for c in ["KPI", "rank", "input", *cols]:
-        t.add_column(c, justify="left" if c in ("KPI", "input") else "right")
+        t.add_column(c, justify="left" if c in ("KPI", "input") else "right", no_wrap=c in ("KPI", "input"))
     for _, r in table.sort_values(["kpi", "rank"]).iterrows():
         t.add_row(r["kpi"], str(r["rank"]), r["input"], *(f"{r[c]:.3g}" for c in cols))
     console.print(t)
@@ -227,13 +229,16 @@ def _terms(out: Path, term_columns: list[str]) -> None:
 
     table = terms_table(pd.read_parquet(out / "runs.parquet"), term_columns)
     table.to_parquet(out / "terms.parquet", index=False)
-    t = Table(title="direct-PPA terms: P(save over the contract), generator and broker")
-    shown = [c for c in table.columns if c.startswith(("p_save.", "p10_revenue", "p50_npv", "p50_broker",
-                                                        "break_even"))]
-    for c in ["point", *term_columns, *shown]:
-        t.add_column(c.replace("contracts[*].", "").replace("_krw_per_kwh", ""), justify="right", overflow="fold")
+    t = Table(title="direct-PPA terms: P(pays less than grid-only over the contract); money in million KRW",
+              caption="full table: terms.parquet")
+    short = {c: c.removeprefix("contracts[*].").split(".")[-1].removesuffix("_krw_per_kwh") for c in term_columns}
+    metrics = [(c, c.replace("p_save.", "P ").replace("p10_revenue_krw.", "P10 rev ").replace("p50_npv_krw.", "P50 NPV ")
+                .replace("p50_broker_margin_krw", "broker P50").replace("break_even_price_krw_per_kwh.", "break-even "))
+               for c in table.columns if c.startswith(("p_save.", "p10_revenue", "p50_npv", "p50_broker", "break_even"))]
+    for label in ["point", *short.values(), *(m for _, m in metrics)]:
+        t.add_column(label, justify="right")
     for _, r in table.iterrows():
-        t.add_row(str(r["point_id"]), *(str(r[c]) for c in term_columns),
-                  *(f"{r[c]:.2f}" if c.startswith("p_save") else f"{r[c]:,.0f}" for c in shown))
-    console.print(t)
-
+        cells = [f"{r[c]:.2f}" if c.startswith("p_save") else f"{r[c]:.1f}" if c.startswith("break_even")
+                 else f"{r[c] / 1e6:,.1f}" for c, _ in metrics]
+        t.add_row(str(r["point_id"]), *(str(r[c]) for c in term_columns), *cells)
+    Console(width=max(console.width, 40 + 11 * (len(term_columns) + len(metrics)))).print(t)

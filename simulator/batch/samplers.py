@@ -20,8 +20,9 @@ Design = Callable[[int], np.ndarray]
 
 
 def run_seed(root: int, replicate: int) -> int:
-    """The model seed of run ``replicate``: 64 bits from ``SeedSequence(root, spawn_key=(replicate, 1))``."""
-    return int(np.random.SeedSequence(root, spawn_key=(replicate, 1)).generate_state(1, np.uint64)[0])
+    """The model seed of run ``replicate``: the top 63 bits of one word of ``SeedSequence(root,
+    spawn_key=(replicate, 1))`` (63: it fits a signed 64-bit parquet column)."""
+    return int(np.random.SeedSequence(root, spawn_key=(replicate, 1)).generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
 def monte_carlo(root: int, n: int, d: int) -> Design:
