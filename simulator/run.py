@@ -75,11 +75,12 @@ class Evaluation:
     ledger: object  # the run's Ledger (monthly invoices, baseline, energy), for derived KPIs
 
 
-def simulate(scenario: Scenario, tenants: list | None = None) -> Evaluation:
-    """Simulate a validated scenario in memory and evaluate it, writing nothing (Monte Carlo runs)."""
+def simulate(scenario: Scenario, tenants: list | None = None, tables: bool = False) -> Evaluation:
+    """Simulate a validated scenario in memory and evaluate it, writing nothing (Monte Carlo runs).
+    ``tables``: also the per-agent KPIs and the invoice/certificate tables (as ``run`` writes them)."""
     tenants = expand_tenants(scenario) if tenants is None else tenants
     model = ComplexModel(scenario, tenants)
-    return evaluate(scenario, model, model.run())
+    return evaluate(scenario, model, model.run(), tables)
 
 
 def default_out_dir(scenario: Scenario) -> Path:
@@ -136,7 +137,7 @@ def write_tables(ev: Evaluation, folder: Path) -> None:
     write_json(folder / "summary.json", ev.summary)
 
 
-def evaluate(scenario: Scenario, model: ComplexModel, ledger) -> Evaluation:
+def evaluate(scenario: Scenario, model: ComplexModel, ledger, tables: bool = True) -> Evaluation:
     invoices = ledger.invoices()
     baseline = ledger.baseline()
     t_energy = ledger.tenant_energy()
@@ -157,14 +158,14 @@ def evaluate(scenario: Scenario, model: ComplexModel, ledger) -> Evaluation:
             party_kpis(invoices, [model.broker.name], "broker"),
         ],
         ignore_index=True,
-    )
+    ) if tables else pd.DataFrame()
     adoption = model.datacollector.get_model_vars_dataframe()
     monthly, yearly = timeseries(invoices, baseline, t_energy, g_energy, certs, adoption, tenants, generators,
                                  model.utility.name, model.broker.name, scenario.emission_factor_t_per_mwh)
     summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy, float(claimed.sum()), findings)
-    tables = {"compliance": compliance_table(model), "invoices": invoices, "certificates": certs,
-              "certificate_findings": findings}
-    return Evaluation(summary, kpis, monthly, yearly, tables, ledger)
+    frames = {"compliance": compliance_table(model), "invoices": invoices, "certificates": certs,
+              "certificate_findings": findings} if tables else {}
+    return Evaluation(summary, kpis, monthly, yearly, frames, ledger)
 
 
 def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, re_claimed: float, findings) -> dict:

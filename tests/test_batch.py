@@ -65,10 +65,10 @@ def test_a_run_that_raises_is_an_error_row(namdong_mc, tmp_path, monkeypatch):
 
     real = worker.simulate
 
-    def flaky(scenario, tenants=None):
+    def flaky(scenario, tenants=None, tables=False):
         if scenario.contracts[3].price.price_krw_per_kwh > 120:
             raise RuntimeError("solver diverged")
-        return real(scenario, tenants)
+        return real(scenario, tenants, tables)
 
     monkeypatch.setattr(worker, "simulate", flaky)
     out = tmp_path / "mc"

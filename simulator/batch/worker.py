@@ -99,7 +99,7 @@ def run_one(job: Job, run_id: int) -> tuple[dict, pd.DataFrame | None]:
         values = run_inputs(job, run_id)
         row |= values | (job.labels[point_id] if job.labels else {})
         scenario = apply(job.scenario, values | {"seed": seed}, revalidator(Path(job.scenario_path)))
-        ev = simulate(scenario)
+        ev = simulate(scenario, tables=bool(job.keep_runs_dir))
         row |= flatten(ev.summary)
         for name in job.extras:
             row |= EXTRA_KPIS[name](scenario, ev)

@@ -67,26 +67,26 @@ class Ledger:
 
     def add_baseline_many(self, month_key: int, tenants: np.ndarray, krw: np.ndarray) -> None:
         """Each tenant's grid-only counterfactual bill for the month (not a payment)."""
-        self._baseline.append(pd.DataFrame({"month": month_key, "agent": tenants, "baseline_krw": np.asarray(krw, np.int64)}))
+        krw = np.asarray(krw, np.int64)
+        self._baseline.append({"month": np.full(len(krw), month_key), "agent": np.asarray(tenants, dtype=object),
+                               "baseline_krw": krw})
 
     # -- energy --
     def add_energy(self, month_key: int, r: BlockResult, m: int, green_allocated_kwh: np.ndarray,
                    generators: list[str]) -> None:
         """Record a month's energy; ``green_allocated_kwh``: green-tariff kWh allocated monthly
         (an accounting share of the tenant's grid kWh, not an hourly flow)."""
+        # columns of arrays; frames are built when read (a DataFrame per month costs more than the month's maths)
+        n = len(self.tenants)
         self._tenant_energy.append(
-            pd.DataFrame(
-                {"month": month_key, "agent": self.tenants}
-                | {c: getattr(r, f)[m] for c, f in TENANT_ENERGY.items()}
-                | {"green_allocated_kwh": green_allocated_kwh}
-            )
+            {"month": np.full(n, month_key), "agent": np.asarray(self.tenants, dtype=object)}
+            | {c: np.asarray(getattr(r, f)[m], float) for c, f in TENANT_ENERGY.items()}
+            | {"green_allocated_kwh": np.asarray(green_allocated_kwh, float)}
         )
         if generators:
             self._generator_energy.append(
-                pd.DataFrame(
-                    {"month": month_key, "agent": generators}
-                    | {c: getattr(r, f)[m] for c, f in GENERATOR_ENERGY.items()}
-                )
+                {"month": np.full(len(generators), month_key), "agent": np.asarray(generators, dtype=object)}
+                | {c: np.asarray(getattr(r, f)[m], float) for c, f in GENERATOR_ENERGY.items()}
             )
 
     # -- tables --
@@ -111,12 +111,17 @@ class Ledger:
         return df.astype({"krw": np.int64, "quantity": np.float64})
 
     def baseline(self) -> pd.DataFrame:
-        cols = ["month", "agent", "baseline_krw"]
-        return pd.concat(self._baseline, ignore_index=True) if self._baseline else pd.DataFrame(columns=cols)
+        return _frame(self._baseline, ["month", "agent", "baseline_krw"])
 
     def tenant_energy(self) -> pd.DataFrame:
-        return pd.concat(self._tenant_energy, ignore_index=True)
+        return _frame(self._tenant_energy, ["month", "agent", *TENANT_ENERGY, "green_allocated_kwh"])
 
     def generator_energy(self) -> pd.DataFrame:
-        cols = ["month", "agent", *GENERATOR_ENERGY]
-        return pd.concat(self._generator_energy, ignore_index=True) if self._generator_energy else pd.DataFrame(columns=cols)
+        return _frame(self._generator_energy, ["month", "agent", *GENERATOR_ENERGY])
+
+
+def _frame(parts: list[dict], cols: list[str]) -> pd.DataFrame:
+    """One frame from monthly column blocks (empty with the columns when there are none)."""
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    return pd.DataFrame({c: np.concatenate([p[c] for p in parts]) for c in cols})
