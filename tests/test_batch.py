@@ -119,6 +119,7 @@ def test_existing_out_without_resume_is_refused(namdong_mc, tmp_path):
     assert r.returncode == 2 and r.stderr.strip().startswith(f"error: {out}: --out: already exists"), r.stderr
 
 
+@pytest.mark.slow
 def test_one_and_two_local_ray_workers_give_identical_runs(namdong_mc, tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     assert cli("mc", namdong_mc, "--runs", 6, "--out", one, "--workers", 1, "--sampler", "lhs").returncode == 0
@@ -131,6 +132,7 @@ def test_one_and_two_local_ray_workers_give_identical_runs(namdong_mc, tmp_path)
     assert m["cluster"]["cpus"] == 2 and m["ray_version"]
 
 
+@pytest.mark.slow
 def test_cluster_on_two_nodes_with_a_killed_worker(namdong_mc, tmp_path, ray_cluster):
     address, env, marker = ray_cluster
     out = tmp_path / "cluster"

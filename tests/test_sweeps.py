@@ -20,6 +20,7 @@ def cli(*args):
     return res
 
 
+@pytest.mark.slow
 def test_tariff_increase_sweep_raises_savings_and_adoption(tmp_path):
     # The bundled smart-green complex, 3 years (increases apply from 2027-01-01, the year after the
     # bundled tariff history), a fifth of its tenants to keep the test short.
