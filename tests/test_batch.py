@@ -11,9 +11,19 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import cli, cli_popen, marked_pids
+from typer.testing import CliRunner
 
 from re100sim.simulator.batch import worker
 from re100sim.simulator.batch.worker import TIMING_COLUMNS
+
+
+def inproc(*args):
+    """The command in this process (no interpreter start-up); returncode/stderr like ``cli``."""
+    from re100sim.simulator.cli import app
+
+    res = CliRunner().invoke(app, [str(a) for a in args])
+    res.returncode = res.exit_code
+    return res
 
 
 def runs_of(out) -> pd.DataFrame:
@@ -26,7 +36,7 @@ def without_timing(df: pd.DataFrame) -> pd.DataFrame:
 
 def test_mc_in_process_rows_seeds_and_summary(namdong_mc, tmp_path):
     out = tmp_path / "mc"
-    r = cli("mc", namdong_mc, "--runs", 5, "--out", out, "--workers", 1, "--seed", 42)
+    r = inproc("mc", namdong_mc, "--runs", 5, "--out", out, "--workers", 1, "--seed", 42)
     assert r.returncode == 0, r.stderr
     runs = runs_of(out)
     assert runs["run_id"].tolist() == [0, 1, 2, 3, 4]
@@ -86,9 +96,9 @@ def test_a_run_that_raises_is_an_error_row(namdong_mc, tmp_path, monkeypatch):
 
 def test_driver_sigkill_then_resume_completes_exactly_once(namdong_mc, tmp_path):
     full = tmp_path / "full"
-    assert cli("mc", namdong_mc, "--runs", 8, "--out", full, "--workers", 1).returncode == 0
+    assert inproc("mc", namdong_mc, "--runs", 6, "--out", full, "--workers", 1).returncode == 0
     out = tmp_path / "killed"
-    proc = cli_popen("mc", namdong_mc, "--runs", 8, "--out", out, "--workers", 1)
+    proc = cli_popen("mc", namdong_mc, "--runs", 6, "--out", out, "--workers", 1)
     deadline = time.time() + 120
     while time.time() < deadline and not list((out / "parts").glob("runs-*.parquet")):
         time.sleep(0.05)
@@ -97,32 +107,32 @@ def test_driver_sigkill_then_resume_completes_exactly_once(namdong_mc, tmp_path)
     assert proc.returncode == -signal.SIGKILL
     assert not (out / "runs.parquet").exists()  # killed before the end
     partial = pd.concat([pd.read_parquet(f) for f in (out / "parts").glob("runs-*.parquet")])
-    assert 0 < len(partial) < 8
+    assert 0 < len(partial) < 6
     # a different sampler is refused: one line, exit 2, nothing touched
-    r = cli("mc", namdong_mc, "--runs", 8, "--out", out, "--workers", 1, "--resume", "--sampler", "lhs")
+    r = inproc("mc", namdong_mc, "--runs", 6, "--out", out, "--workers", 1, "--resume", "--sampler", "lhs")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "sampler" in r.stderr, r.stderr
-    r = cli("mc", namdong_mc, "--runs", 8, "--out", out, "--workers", 1, "--resume")
+    r = inproc("mc", namdong_mc, "--runs", 6, "--out", out, "--workers", 1, "--resume")
     assert r.returncode == 0, r.stderr
     resumed, whole = runs_of(out), runs_of(full)
-    assert resumed["run_id"].tolist() == list(range(8))  # no duplicate, none missing
+    assert resumed["run_id"].tolist() == list(range(6))  # no duplicate, none missing
     pd.testing.assert_frame_equal(without_timing(resumed), without_timing(whole))
     assert len(pd.read_parquet(out / "yearly.parquet")) == len(pd.read_parquet(full / "yearly.parquet"))
     # the resumed session ran only the missing ids
     sessions = json.loads((out / "manifest.json").read_text())["sessions"]
-    assert sessions[-1]["runs_todo"] == 8 - len(partial)
+    assert sessions[-1]["runs_todo"] == 6 - len(partial)
 
 
 def test_existing_out_without_resume_is_refused(namdong_mc, tmp_path):
     out = tmp_path / "o"
     out.mkdir()
-    r = cli("mc", namdong_mc, "--runs", 2, "--out", out, "--workers", 1)
+    r = inproc("mc", namdong_mc, "--runs", 2, "--out", out, "--workers", 1)
     assert r.returncode == 2 and r.stderr.strip().startswith(f"error: {out}: --out: already exists"), r.stderr
 
 
 @pytest.mark.slow
 def test_one_and_two_local_ray_workers_give_identical_runs(namdong_mc, tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
-    assert cli("mc", namdong_mc, "--runs", 6, "--out", one, "--workers", 1, "--sampler", "lhs").returncode == 0
+    assert inproc("mc", namdong_mc, "--runs", 6, "--out", one, "--workers", 1, "--sampler", "lhs").returncode == 0
     r = cli("mc", namdong_mc, "--runs", 6, "--out", two, "--workers", 2, "--sampler", "lhs")
     assert r.returncode == 0, r.stderr
     a, b = runs_of(one), runs_of(two)
@@ -155,5 +165,22 @@ def test_cluster_on_two_nodes_with_a_killed_worker(namdong_mc, tmp_path, ray_clu
     assert m["cluster"] == {"mode": "address", "nodes": 2, "cpus": 2}
     # same runs as in process
     ref = tmp_path / "ref"
-    assert cli("mc", namdong_mc, "--runs", 12, "--out", ref, "--workers", 1).returncode == 0
+    assert inproc("mc", namdong_mc, "--runs", 12, "--out", ref, "--workers", 1).returncode == 0
     pd.testing.assert_frame_equal(without_timing(runs), without_timing(runs_of(ref)))
+
+
+def test_root_seed_and_keep_runs(namdong_mc, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert inproc("mc", namdong_mc, "--runs", 1, "--out", a, "--workers", 1, "--seed", 1, "--keep-runs").returncode == 0
+    assert inproc("mc", namdong_mc, "--runs", 1, "--out", b, "--workers", 1, "--seed", 2).returncode == 0
+    # another root seed in the same worker process: other inputs and another model seed (no stale cache)
+    ra, rb = runs_of(a), runs_of(b)
+    assert ra["markets.smp.base_level_krw_per_kwh"][0] != rb["markets.smp.base_level_krw_per_kwh"][0]
+    assert ra["run_seed"][0] != rb["run_seed"][0]
+    kept = a / "runs" / "run-000000"
+    inv = pd.read_parquet(kept / "invoices.parquet")
+    # the kept invoices are the run's: tenants' payments add up to its cost in runs.parquet
+    tenants = {"hwashin-histeel", "bosung-metal", "hankook-materials", "eos"}
+    assert inv.loc[inv["payer"].isin(tenants), "krw"].sum() == ra["cost.tenant_total_krw"][0]
+    assert json.loads((kept / "summary.json").read_text())["cost"]["tenant_total_krw"] == ra["cost.tenant_total_krw"][0]
+    assert not (b / "runs").exists()

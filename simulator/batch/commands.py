@@ -158,7 +158,9 @@ def _job(command, scenario, points, labels, runs, sampler, seed, out, keep_runs,
             "inputs": sampled, "extras": list(extras)} | (plan_extra or {})
     if grid is not None:
         plan["grid"] = grid
-    plan["plan_sha256"] = sha256_json({"points": points, "labels": labels, "sampled": sampled, "extras": list(extras)})
+    # everything that decides the runs' inputs and seeds (also the workers' cache key)
+    plan["plan_sha256"] = sha256_json({"points": points, "labels": labels, "sampled": sampled, "extras": list(extras),
+                                       "sampler": sampler, "root_seed": root, "runs_per_point": runs})
     job = Job(key=plan["plan_sha256"] + scenario_sha, scenario=sc, scenario_path=str(path), points=points,
               runs_per_point=runs, sampler=sampler if command != "sensitivity" else "mc", root_seed=root,
               sampled=sampled, labels=labels if any(labels) else [], extras=tuple(extras),
