@@ -116,3 +116,27 @@ def test_sobol_ranks_the_uncertain_inputs(tmp_path):
     assert {"S1", "S1_conf", "ST_conf"} <= set(s.columns)
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 8 * (3 + 2) and runs["run_seed"].nunique() == 1  # Saltelli N(D+2); one model seed
+
+
+def test_morris_screens_out_an_input_without_effect(tmp_path):
+    scn = bundled_with("namdong", tmp_path, years=1, uncertainty={"inputs": [
+        {"path": "decisions.bass_q", "distribution": "uniform", "low": 0.1, "high": 0.6},
+        {"path": "contracts[*].price.price_krw_per_kwh", "distribution": "uniform", "low": 80, "high": 140}]})
+    out = tmp_path / "morris"
+    r = cli("sensitivity", scn, "--method", "morris", "--samples", 4, "--out", out, "--workers", 1)
+    assert r.returncode == 0, r.stderr
+    s = pd.read_parquet(out / "indices.parquet").query("kpi == 'cost.savings_krw'").set_index("input")
+    assert len(pd.read_parquet(out / "runs.parquet")) == 4 * (2 + 1)  # N (D + 1) runs
+    assert s.loc["decisions.bass_q", "mu_star"] == 0 and s.loc["decisions.bass_q", "sigma"] == 0
+    assert s.loc["contracts[*].price.price_krw_per_kwh", "mu_star"] > 0
+    assert s.loc["contracts[*].price.price_krw_per_kwh", "rank"] == 1
+
+
+def test_batch_commands_keep_the_cli_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, re100sim.simulator.cli; "
+            "print(sorted(m for m in ('pandas', 'ray', 'SALib', 'scipy', 'pyarrow') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
