@@ -184,3 +184,37 @@ def test_root_seed_and_keep_runs(namdong_mc, tmp_path):
     assert inv.loc[inv["payer"].isin(tenants), "krw"].sum() == ra["cost.tenant_total_krw"][0]
     assert json.loads((kept / "summary.json").read_text())["cost"]["tenant_total_krw"] == ra["cost.tenant_total_krw"][0]
     assert not (b / "runs").exists()
+
+
+def _fake_rows(writer, ids):
+    for i in ids:
+        writer.add({"run_id": i, "point_id": 0, "status": "ok", "error": None, "cost.savings_krw": float(10 * i)},
+                   pd.DataFrame({"run_id": [i, i], "year": [2025, 2026], "savings_krw": [1.0, 2.0]}))
+    writer.flush()
+
+
+def test_resume_after_a_cut_short_compaction_or_an_orphan_yearly_part(tmp_path):
+    from re100sim.simulator.batch.store import PartWriter, compact, open_dir
+
+    plan = {"command": "mc", "scenario_sha256": "x", "sampler": "mc", "root_seed": 1, "runs": 6, "plan_sha256": "y"}
+    out = tmp_path / "b"
+    assert open_dir(out, plan, resume=False) == set()
+    _fake_rows(PartWriter(out), [0, 1, 2])
+    # a compaction cut short: runs.parquet written, the parts not yet deleted
+    compact(out)
+    (out / "parts").mkdir()
+    _fake_rows(PartWriter(out), [0, 1, 2])
+    # an orphan yearly part (driver killed between a part's two files): its runs are not done
+    w = PartWriter(out)
+    pd.DataFrame({"run_id": [3], "year": [2025], "savings_krw": [9.0]}).to_parquet(out / "parts" / f"yearly-{w.tag}-000000.parquet")
+    assert open_dir(out, plan, resume=True) == {0, 1, 2}
+    assert not (out / "runs.parquet").exists() and not (out / "parts" / f"yearly-{w.tag}-000000.parquet").exists()
+    _fake_rows(PartWriter(out), [3, 4, 5])
+    compact(out)
+    runs, yearly = pd.read_parquet(out / "runs.parquet"), pd.read_parquet(out / "yearly.parquet")
+    assert runs["run_id"].tolist() == [0, 1, 2, 3, 4, 5]
+    assert yearly["run_id"].tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    # a finished folder resumed again: its compacted files are the parts, nothing to run
+    assert open_dir(out, plan, resume=True) == set(range(6))
+    compact(out)
+    assert pd.read_parquet(out / "runs.parquet")["run_id"].tolist() == list(range(6))

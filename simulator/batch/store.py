@@ -75,10 +75,18 @@ def open_dir(out: Path, plan: dict, resume: bool) -> set[int]:
             raise InputError(str(manifest), k, f"is {old.get(k)!r}, this command has {plan.get(k)!r}"
                              " (--resume needs the same scenario, sampler, seed and runs)")
     (out / "parts").mkdir(exist_ok=True)
-    for stem in ("runs", "yearly"):  # a finished batch's compacted files become parts again
+    # a driver killed between a part's two files leaves yearly rows of runs not marked done: drop them
+    for f in (out / "parts").glob("yearly-*.parquet"):
+        if not f.with_name("runs-" + f.name.removeprefix("yearly-")).exists():
+            f.unlink()
+    tag = time.time_ns()
+    unfinished = any((out / "parts").glob("runs-*.parquet"))
+    for stem in ("runs", "yearly"):
         f = out / f"{stem}.parquet"
-        if f.exists():
-            os.replace(f, out / "parts" / f"{stem}-compacted-{time.time_ns()}.parquet")
+        if f.exists() and unfinished:  # a compaction cut short: the parts still hold every row
+            f.unlink()
+        elif f.exists():  # a finished batch's compacted files become parts again
+            os.replace(f, out / "parts" / f"{stem}-compacted-{tag}.parquet")
     return done_ids(out)
 
 
@@ -176,6 +184,7 @@ def compact(out: Path) -> None:
                 keys = [("run_id", "ascending")] + ([("year", "ascending")] if "year" in schema.names else [])
                 w.write_table(data.to_table(filter=f).sort_by(keys))
         os.replace(tmp, target)
+    # parts go only once both compacted files are in place (resume relies on it)
     shutil.rmtree(out / "parts", ignore_errors=True)
 
 
