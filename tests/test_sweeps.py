@@ -140,3 +140,11 @@ def test_batch_commands_keep_the_cli_light():
             "print(sorted(m for m in ('pandas', 'ray', 'SALib', 'scipy', 'pyarrow') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_sensitivity_needs_uncertain_inputs_and_a_known_method(tmp_path):
+    out = tmp_path / "s"
+    r = cli("sensitivity", "namdong", "--samples", 4, "--out", out, "--workers", 1)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and ": uncertainty: missing" in r.stderr, r.stderr
+    r = cli("sensitivity", "namdong", "--method", "fast", "--samples", 4, "--out", out, "--workers", 1)
+    assert r.returncode == 2 and "unknown method 'fast'" in r.stderr and not out.exists()
