@@ -292,15 +292,24 @@ def resolve(model: BaseModel, path: str) -> tuple[BaseModel, str, list]:
     raise ValueError(f"{path}: the path ends at a list item, not a field (a numeric field)")
 
 
+def _members(owner: BaseModel, name: str) -> tuple:
+    ann = type(owner).model_fields[name].annotation
+    union = typing.get_origin(ann) in (typing.Union, types.UnionType)
+    return typing.get_args(ann) if union else (ann,)
+
+
+def numeric_field(owner: BaseModel, name: str) -> bool:
+    """Whether the field takes a number (int or float, possibly constrained, optional or in a union)."""
+    bases = [typing.get_args(m)[0] if typing.get_origin(m) is Annotated else m for m in _members(owner, name)]
+    return any(b in (int, float) for b in bases)
+
+
 def field_bounds(owner: BaseModel, name: str) -> tuple[float, bool, float, bool, bool]:
     """``(low, low_inclusive, high, high_inclusive, is_int)`` from the pydantic field's constraints
     (``gt``/``ge``/``lt``/``le``, also inside an ``Annotated`` member of a union)."""
-    info = type(owner).model_fields[name]
-    metas = list(info.metadata)
-    ann = info.annotation
-    members = typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else (ann,)
+    metas = list(type(owner).model_fields[name].metadata)
     is_int = False
-    for m in members:
+    for m in _members(owner, name):
         if typing.get_origin(m) is Annotated:
             base, *extra = typing.get_args(m)
             if base in (int, float):
@@ -358,17 +367,19 @@ def check_inputs(scenario: BaseModel, revalidate) -> list[tuple[str, str]]:
             problems.append((where, f"{inp.path}: {e}"))
             continue
         for owner, name, keys in targets:
-            problem = _check_target(scenario, inp, owner, name, keys, revalidate)
+            current = getattr(owner, name)
+            if not numeric_field(owner, name):
+                problems.append((where, f"{inp.path} is {type(current).__name__} {current!r}, not a number (a numeric field)"))
+                break
+            problem = _check_range(scenario, inp, owner, name, keys, revalidate)
             if problem:
-                problems.append((where if "not a number" in problem else f"uncertainty.inputs[{j}]", problem))
+                problems.append((f"uncertainty.inputs[{j}]", problem))
                 break
     return problems
 
 
-def _check_target(scenario, inp, owner, name, keys, revalidate) -> str | None:
-    current = getattr(owner, name)
-    if isinstance(current, bool) or not isinstance(current, (int, float)):
-        return f"{inp.path} is {type(current).__name__} {current!r}, not a number (a numeric field)"
+def _check_range(scenario, inp, owner, name, keys, revalidate) -> str | None:
+    """Why ``inp`` can leave the valid range of the field, or None."""
     lo, lo_inc, hi, hi_inc, is_int = field_bounds(owner, name)
     s_lo, s_hi = inp.support()
     if s_lo < lo or (s_lo == lo and not lo_inc and not inp.open_low()) or s_hi > hi or (s_hi == hi and not hi_inc):
