@@ -70,6 +70,40 @@ def marked_pids(marker: str, title: str = "") -> list[int]:
     return pids
 
 
+def with_descendants(pids: list[int]) -> set[int]:
+    """``pids`` and every process below them (Ray's agents do not all carry the marker)."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d.name))
+    out, todo = set(), list(pids)
+    while todo:
+        p = todo.pop()
+        if p not in out:
+            out.add(p)
+            todo += children.get(p, [])
+    return out
+
+
+def _identity(pid: int) -> tuple[str, str] | None:
+    """(state, start time) of a process, or None when it is gone: a pid is only signalled again
+    while its start time is the one recorded (never a new process that reused the number)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return fields[0], fields[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    ident = _identity(pid)
+    return ident is not None and ident[0] != "Z"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -102,12 +136,16 @@ def ray_cluster(tmp_path_factory):
             assert r.returncode == 0, r.stdout + r.stderr
         yield address, env, marker
     finally:
+        ours = {p: _identity(p) for p in with_descendants(marked_pids(marker))}
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            for pid in marked_pids(marker):
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
+            for pid, ident in ours.items():
+                now = _identity(pid)
+                if now is not None and ident is not None and now[1] == ident[1]:
+                    try:
+                        os.kill(pid, sig)
+                    except ProcessLookupError:  # ended in between
+                        pass
             time.sleep(2)
+        assert not [p for p, ident in ours.items() if _alive(p) and _identity(p)[1] == ident[1]]
         assert not marked_pids(marker)
         subprocess.run(["rm", "-rf", str(temp_dir)])
