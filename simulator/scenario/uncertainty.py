@@ -85,8 +85,8 @@ class NormalInput(_Bounded):
     """Normal with mean and standard deviation, optionally truncated to [low, high]."""
 
     distribution: Literal["normal"]
-    mean: float
-    sd: float = Field(gt=0)
+    mean: float = Field(description="mean, in the field's unit")
+    sd: float = Field(gt=0, description="standard deviation, in the field's unit")
 
     def _frozen(self):
         return stats.norm(self.mean, self.sd)
@@ -183,7 +183,12 @@ UncertainInput = Annotated[
 class Uncertainty(_Model):
     """Uncertain inputs of a scenario and, optionally, their correlation (Gaussian copula)."""
 
-    inputs: list[UncertainInput] = Field(min_length=1, description="uncertain inputs, one per field path")
+    inputs: list[UncertainInput] = Field(
+        min_length=1,
+        description="uncertain inputs, one per field path; distribution: normal (mean, sd), lognormal (mean, cv),"
+        " uniform (low, high), triangular (low, mode, high) or choice (values, weights); normal and lognormal"
+        " take low/high truncation bounds (README: Monte Carlo, sweeps and sensitivity on Ray)",
+    )
     correlation: list[list[float]] | None = Field(
         None, description="correlation matrix between the inputs, in their order (symmetric, unit diagonal, PSD)"
     )
