@@ -23,7 +23,34 @@ from rich.table import Table
 from re100sim.simulator.batch import commands as batch_commands
 from re100sim.simulator.errors import EXIT_INPUT_ERROR, InputError
 
+
+class _FlagsShowNoType:
+    """``--help`` takes no value: show no ``<bool>`` type beside it."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class _Group(_FlagsShowNoType, typer.core.TyperGroup):
+    pass
+
+
+class _Command(_FlagsShowNoType, typer.core.TyperCommand):
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        # "re100sim validate [OPTIONS] SCENARIO", not "{scenario}" (typer's mark for a required argument)
+        return [piece.strip("{}") for piece in super().collect_usage_pieces(ctx)]
+
+
+def _plural(n: int, noun: str) -> str:
+    """``1 generator``, ``2 generators``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
     no_args_is_help=True,
     help="re100sim: renewable-electricity procurement in Korean industrial complexes.",
@@ -39,11 +66,13 @@ def _fail(e: InputError) -> None:
 
 ScenarioArg = Annotated[
     Optional[str],
-    typer.Argument(help="scenario file, or the name of a bundled scenario (default: namdong)", show_default=False),
+    typer.Argument(
+        help="scenario file, or the name of a bundled scenario (default: namdong)", show_default=False, metavar="SCENARIO"
+    ),
 ]
 
 
-@app.command()
+@app.command(cls=_Command)
 def run(
     scenario: ScenarioArg = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="results folder (must not exist)")] = None,
@@ -59,7 +88,7 @@ def run(
         sc, _ = prepare(path, seed)
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("years"), TimeElapsedColumn(), console=console, transient=True,
+            TextColumn("year" if sc.years == 1 else "years"), TimeElapsedColumn(), console=console, transient=True,
         ) as bar:
             task = bar.add_task(f"simulating {sc.name}", total=sc.years)
             result = run_scenario(path, out, seed, on_year=lambda k: bar.update(task, completed=k))
@@ -70,11 +99,11 @@ def run(
     console.print(f"results: {result.out_dir}")
 
 
-@app.command()
-def validate(scenario: Annotated[str, typer.Argument(help="scenario file or bundled name")]) -> None:
+@app.command(cls=_Command)
+def validate(scenario: Annotated[str, typer.Argument(help="scenario file or bundled name", metavar="SCENARIO")]) -> None:
     """Check a scenario file; print one error line and exit 2 if it is invalid."""
-    from re100sim.simulator.run import prepare
     from re100sim.simulator.scenario.config import resolve_scenario_path
+    from re100sim.simulator.scenario.population import prepare  # not run.py: validation imports no engine
 
     try:
         path = resolve_scenario_path(scenario)
@@ -82,12 +111,12 @@ def validate(scenario: Annotated[str, typer.Argument(help="scenario file or bund
     except InputError as e:
         _fail(e)
     console.print(
-        f"ok: {path}: scenario {sc.name}, {sc.years} years from {sc.start_date}, "
-        f"{len(tenants)} tenants, {len(sc.generators)} generators"
+        f"ok: {path}: scenario {sc.name}, {_plural(sc.years, 'year')} from {sc.start_date}, "
+        f"{_plural(len(tenants), 'tenant')}, {_plural(len(sc.generators), 'generator')}"
     )
 
 
-@app.command()
+@app.command(cls=_Command)
 def scenarios() -> None:
     """List the bundled scenarios."""
     import yaml
@@ -104,11 +133,12 @@ def scenarios() -> None:
 
 # Batches (Monte Carlo, sweeps, sensitivity): the commands live in re100sim.simulator.batch.commands.
 for _command in (batch_commands.mc, batch_commands.sweep, batch_commands.sensitivity):
-    app.command()(_command)
+    app.command(cls=_Command)(_command)
 
 
 def _print_summary(s: dict) -> None:
-    t = Table(title=f"{s['scenario']}: {s['years']} years, {s['tenants']} tenants, {s['generators']} generators")
+    t = Table(title=f"{s['scenario']}: {_plural(s['years'], 'year')}, {_plural(s['tenants'], 'tenant')}, "
+                    f"{_plural(s['generators'], 'generator')}")
     t.add_column("result")
     t.add_column("value", justify="right")
     e, c, inv = s["energy"], s["cost"], s["invariants"]
@@ -119,12 +149,14 @@ def _print_summary(s: dict) -> None:
         ("plant surplus (exported/curtailed), MWh", f"{e['surplus_mwh']:,.1f}"),
         ("tenant cost, KRW", f"{c['tenant_total_krw']:,}"),
         ("grid-only baseline, KRW", f"{c['baseline_grid_only_krw']:,}"),
-        ("savings, KRW", f"{c['savings_krw']:,}"),
+        ("savings, KRW (incl. VAT)", f"{c['savings_krw']:,}"),
+        ("savings ex VAT, KRW", f"{c['savings_ex_vat_krw']:,}"),
         ("RE share (annual match)", f"{s['re_share_annual']:.1%}"),
         ("RE share (hourly match)", f"{s['re_share_hourly']:.1%}"),
         ("CO2, t", f"{s['co2_t']:,.1f}"),
         ("certificates retired by tenants, MWh", f"{s['certificates']['retired_by_tenants_mwh']:,.1f}"),
         ("double-counting findings", f"{s['certificates']['double_counting_findings']}"),
+        ("issued-twice findings", f"{s['certificates']['issued_twice_findings']}"),
         ("energy residual, MWh", f"{inv['energy_residual_mwh']:.2e}"),
         ("certificate residual", f"{inv['certificate_residual']:.2e}"),
         ("money residual, KRW", f"{inv['money_residual_krw']:.2e}"),

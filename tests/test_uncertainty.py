@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from re100sim.scenarios import bundled_scenarios
 from re100sim.simulator.batch.samplers import SAMPLERS, run_seed
 from re100sim.simulator.cli import app
-from re100sim.simulator.run import prepare, revalidator
+from re100sim.simulator.scenario.population import prepare, revalidator
 from re100sim.simulator.scenario.uncertainty import (
     ChoiceInput,
     TriangularInput,

@@ -25,7 +25,7 @@ HEADLINE = ["cost.savings_krw", "cost.savings_ex_vat_krw", "cost.tenant_total_kr
             "adoption.contracted_mw", "adoption.rooftop_mw"]
 
 # A sensitivity design has thousands of points: per-point statistics only for sweeps of this size.
-MAX_POINTS_IN_SUMMARY = 1000
+MAX_POINTS_IN_SUMMARY = 1000  # [E] a summary.json of a few MB at most
 
 Scenario = Annotated[str, typer.Argument(help="scenario file or bundled name")]
 Out = Annotated[Path, typer.Option("--out", help="results folder (new, or an interrupted one with --resume)")]
@@ -112,8 +112,8 @@ def sensitivity(scenario: Scenario, out: Out,
 
 
 def _prepared(scenario: str):
-    from re100sim.simulator.run import prepare
     from re100sim.simulator.scenario.config import resolve_scenario_path
+    from re100sim.simulator.scenario.population import prepare
 
     path = resolve_scenario_path(scenario)
     return prepare(path)[0], path
@@ -125,8 +125,8 @@ def _job(command, scenario, points, labels, runs, sampler, seed, out, keep_runs,
     from re100sim.simulator.batch.samplers import SAMPLERS
     from re100sim.simulator.batch.store import sha256_json
     from re100sim.simulator.batch.worker import Job
-    from re100sim.simulator.run import revalidator
     from re100sim.simulator.scenario.config import validation_to_input_error
+    from re100sim.simulator.scenario.population import revalidator
     from re100sim.simulator.scenario.uncertainty import apply, check_inputs, expand_path
 
     if sampler not in SAMPLERS and command != "sensitivity":

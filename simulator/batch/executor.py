@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator
 from re100sim.simulator.batch.worker import Job, run_many
 
 # Ray retries a task whose worker process died this many times (Ray "Task fault tolerance").
-MAX_RETRIES = 4
-TASKS_IN_FLIGHT_PER_CPU = 2
+MAX_RETRIES = 4  # [E] a worker lost more often than this is not a transient failure
+TASKS_IN_FLIGHT_PER_CPU = 2  # [E] one running, one queued: no idle gap, bounded memory
 
 
 def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:

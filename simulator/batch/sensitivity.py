@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-EPS = 1e-4
-MORRIS_LEVELS = 4
+EPS = 1e-4  # [E] the 0.01 % and 99.99 % quantiles bound an unbounded margin
+MORRIS_LEVELS = 4  # [E] p = 4 levels, as Campolongo, Cariboni and Saltelli (2007) recommend
 
 
 def _problem(paths: list[str]) -> dict:

@@ -32,11 +32,11 @@ import pyarrow.parquet as pq
 from re100sim.simulator.errors import InputError
 from re100sim.simulator.outputs.results import git_revision, package_versions, write_json
 
-QUANTILES = {"p5": 0.05, "p10": 0.10, "p50": 0.50, "p90": 0.90, "p95": 0.95}
+QUANTILES = {"p5": 0.05, "p10": 0.10, "p50": 0.50, "p90": 0.90, "p95": 0.95}  # [D] the percentiles issue 10 asks for
 # Columns of runs.parquet that are not KPIs (ids, seeds, status, timing).
 ID_COLUMNS = ("run_id", "point_id", "seed_entropy", "spawn_key", "run_seed", "status", "error",
               "duration_s", "worker", "node")
-COMPACT_WINDOW_RUNS = 20_000
+COMPACT_WINDOW_RUNS = 20_000  # [E] rows sorted in memory at once during compaction
 # manifest keys that must match for --resume
 PLAN_KEYS = ("command", "scenario_sha256", "sampler", "root_seed", "runs", "plan_sha256")
 

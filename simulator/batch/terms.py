@@ -3,10 +3,12 @@
 Per run (:func:`ppa_terms_kpis`, columns prefixed ``ppa.``), over each party's contract months
 (the supply months of its direct PPAs, docs/domain.md#direct-ppa; within the simulated horizon):
 
-- ``ppa.tenant.<name>.savings_krw``: grid-only baseline bill minus everything the tenant paid
-  (grid, PPA energy, network and broker fees, VAT...); ``ppa.all_tenants.savings_krw`` their sum and
-  ``ppa.all_tenants.min_savings_krw`` the smallest (all tenants save when it is > 0);
-- ``ppa.generator.<name>.revenue_krw``: every receipt of the plant (PPA energy, SMP sales, RECs);
+- ``ppa.tenant.<name>.savings_krw``: grid-only baseline bill minus what the tenant paid less what it
+  received (grid, PPA energy, network and broker fees; its own plants' accounts included), both ex
+  VAT: a business recovers its input VAT (docs/domain.md#bill-structure), so VAT is no saving;
+  ``ppa.all_tenants.savings_krw`` their sum and ``ppa.all_tenants.min_savings_krw`` the smallest (all
+  tenants save when it is > 0);
+- ``ppa.generator.<name>.revenue_krw``: every receipt of the plant ex VAT (PPA energy, SMP sales, RECs);
 - ``ppa.generator.<name>.npv_krw``: -capex + sum of monthly (revenue - opex/12) discounted at the
   plant's ``hurdle_rate_pct`` from the contract start (end-of-month flows, no terminal value;
   the standard discounted-cash-flow definition, e.g. Brealey, Myers and Allen, *Principles of
@@ -25,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from re100sim.simulator.market.procurement import supply_months
+from re100sim.simulator.outputs.results import vat_mask
 
 PRICE_PATH = "contracts[*].price.price_krw_per_kwh"
 
@@ -36,8 +39,11 @@ def _month_key(labels: pd.Series) -> pd.Series:
 def ppa_terms_kpis(scenario, ev) -> dict[str, float]:
     """Per-run contract KPIs (module docstring) of a scenario's direct PPAs."""
     inv = ev.ledger.invoices()
-    inv = inv.assign(month_key=_month_key(inv["month"].astype(str)))
+    inv = inv[~vat_mask(inv)]
+    inv = inv.assign(month_key=_month_key(inv["month"].astype(str)), payer=inv["payer"].astype(str),
+                     payee=inv["payee"].astype(str), item=inv["item"].astype(str))
     base = ev.ledger.baseline()
+    owners = {g.name: g.host_tenant for g in scenario.generators if g.owner == "tenant" and g.host_tenant}
     broker = scenario.broker.name
     spans: dict[tuple[str, str], tuple[int, int]] = {}
     for c in scenario.contracts:
@@ -51,8 +57,10 @@ def ppa_terms_kpis(scenario, ev) -> dict[str, float]:
     for (kind, name), (a, b) in spans.items():
         months = inv[(inv["month_key"] >= a) & (inv["month_key"] < b)]
         if kind == "tenant":
-            paid = months.loc[months["payer"] == name, "krw"].sum()
-            grid_only = base.loc[(base["agent"] == name) & (base["month"] >= a) & (base["month"] < b), "baseline_krw"].sum()
+            accounts = {name} | {p for p, o in owners.items() if o == name}
+            paid = months.loc[months["payer"].isin(accounts), "krw"].sum() - months.loc[months["payee"].isin(accounts), "krw"].sum()
+            grid_only = base.loc[(base["agent"] == name) & (base["month"] >= a) & (base["month"] < b),
+                                 "baseline_ex_vat_krw"].sum()
             savings.append(float(grid_only - paid))
             out[f"ppa.tenant.{name}.savings_krw"] = savings[-1]
         elif kind == "generator":

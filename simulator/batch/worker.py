@@ -26,8 +26,9 @@ from pydantic import ValidationError
 from re100sim.simulator.batch.samplers import SAMPLERS, Design, run_seed
 from re100sim.simulator.batch.terms import ppa_terms_kpis
 from re100sim.simulator.errors import InputError
-from re100sim.simulator.run import revalidator, simulate, write_tables
+from re100sim.simulator.run import simulate, write_tables
 from re100sim.simulator.scenario.config import Scenario, validation_to_input_error
+from re100sim.simulator.scenario.population import revalidator
 from re100sim.simulator.scenario.uncertainty import apply
 
 # summary.json keys that describe the run rather than measure it (not KPI columns).

@@ -5,7 +5,9 @@ group never changes the tenants drawn for another.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -18,7 +20,9 @@ from re100sim.simulator.scenario.config import (
     TenantBehaviour,
     TenantGroup,
     draw,
+    load_scenario,
 )
+from re100sim.simulator.scenario.uncertainty import check_inputs
 
 # docs/domain.md#bill-structure "Contract classes": 산업용(갑) < 300 kW <= 산업용(을).
 LARGE_CONTRACT_KW = 300.0
@@ -109,3 +113,21 @@ def check_tariff_classes(specs: list[TenantSpec], table_name: str, source: str) 
                 f"{s.tariff_option} does not fit {s.name}'s contract power {s.contract_kw:.0f} kW"
                 f" (an option of class {need})",
             )
+
+
+def prepare(path: Path, seed: int | None = None) -> tuple[Scenario, list[TenantSpec]]:
+    """Validate a scenario file completely (what ``re100sim validate`` checks)."""
+    scenario = load_scenario(path)
+    if seed is not None:
+        scenario = scenario.model_copy(update={"seed": seed})
+    if scenario.uncertainty is not None:
+        for field, problem in check_inputs(scenario, revalidator(path)):
+            raise InputError(str(path), field, problem)
+    tenants = expand_tenants(scenario)
+    check_tariff_classes(tenants, scenario.tariff.table, str(path))
+    return scenario, tenants
+
+
+def revalidator(path: Path) -> Callable[[dict], Scenario]:
+    """Validate a changed scenario dump as if it were the file at ``path`` (profile paths resolve alike)."""
+    return lambda dump: Scenario.model_validate(dump, context={"base_dir": Path(path).parent})

@@ -28,7 +28,6 @@ from typing import Annotated, Literal
 import annotated_types as at
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from scipy import stats
 
 from re100sim.simulator.errors import dotted_path
 
@@ -89,6 +88,8 @@ class NormalInput(_Bounded):
     sd: float = Field(gt=0, description="standard deviation, in the field's unit")
 
     def _frozen(self):
+        from scipy import stats
+
         return stats.norm(self.mean, self.sd)
 
 
@@ -103,6 +104,8 @@ class LognormalInput(_Bounded):
         return self.low is None
 
     def _frozen(self):
+        from scipy import stats
+
         sigma2 = math.log1p(self.cv**2)
         return stats.lognorm(s=math.sqrt(sigma2), scale=self.mean * math.exp(-sigma2 / 2))
 
@@ -145,6 +148,8 @@ class TriangularInput(_Input):
         return self.low, self.high
 
     def ppf(self, u):
+        from scipy import stats
+
         c = (self.mode - self.low) / (self.high - self.low)
         return stats.triang(c, loc=self.low, scale=self.high - self.low).ppf(u)
 
@@ -238,6 +243,8 @@ def gaussian_copula(u: np.ndarray, corr: np.ndarray) -> np.ndarray:
     """Independent uniforms -> uniforms with Gaussian-copula dependence ``corr``.
 
     z = Phi^-1(u) L^T with L L^T = corr (symmetric square root, so PSD matrices work), then Phi(z)."""
+    from scipy import stats
+
     w, v = np.linalg.eigh(corr)
     root = v @ np.diag(np.sqrt(np.clip(w, 0, None))) @ v.T
     eps = np.finfo(float).eps
@@ -354,7 +361,7 @@ def set_value(scenario_dump: dict, keys: list, value) -> dict:
 
 # Probe for distributions with unbounded support: a field that rejects this magnitude
 # (e.g. an after-validator "> -100 %") is one the distribution can leave.
-_PROBE = 1e15
+_PROBE = 1e15  # [E] beyond any physical value of a scenario field
 
 
 def check_inputs(scenario: BaseModel, revalidate) -> list[tuple[str, str]]:
