@@ -25,6 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from re100sim.simulator.batch import commands as batch_commands
 from re100sim.simulator.errors import EXIT_INPUT_ERROR, InputError, RunInterrupted
 
 try:  # typer >= 0.22 carries its own copy of click
@@ -185,6 +186,11 @@ def scenarios() -> None:
         label = name + (" (default)" if name == DEFAULT_SCENARIO else "")
         table.add_row(label, str(data.get("description", "")).strip().splitlines()[0])
     console.print(table)
+
+
+# Batches (Monte Carlo, sweeps, sensitivity): the commands live in re100sim.simulator.batch.commands.
+for _command in (batch_commands.mc, batch_commands.sweep, batch_commands.sensitivity):
+    app.command(cls=_Command)(_command)
 
 
 def _print_summary(s: dict) -> None:

@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.console import Console
 
-from re100sim.simulator.errors import EXIT_INPUT_ERROR, InputError
+from re100sim.simulator.errors import InputError
+
+console = Console()
 
 
 def _fail(e: InputError) -> None:
-    from re100sim.simulator.cli import err_console
-
-    err_console.print(f"error: {e}", markup=False)
-    raise typer.Exit(EXIT_INPUT_ERROR)
+    raise e  # the app's command group prints it as one `error:` line, exit 2
 
 
 def report(
@@ -25,7 +25,6 @@ def report(
                                                 "DIR1/comparison.html for several)")] = None,
 ) -> None:
     """Write one self-contained HTML page: a run, a Monte Carlo / sweep set, or a side-by-side comparison."""
-    from re100sim.simulator.cli import console
     from re100sim.simulator.outputs.report import build_report
 
     try:
@@ -42,7 +41,6 @@ def invoice(
     html_out: Annotated[Optional[Path], typer.Option("--html", help="also write the bills as an HTML page")] = None,
 ) -> None:
     """Print one tenant's bills for one month as an accountant reads them (KEPCO, PPA, certificates)."""
-    from re100sim.simulator.cli import console
     from re100sim.simulator.outputs.invoice import monthly_statement, statement_html, statement_tables
 
     try:
@@ -62,7 +60,6 @@ def export(
     out: Annotated[Optional[Path], typer.Option("--out", help="folder for the CSV files (default DIR/csv)")] = None,
 ) -> None:
     """Write every table of a results folder as CSV (UTF-8 with BOM, for spreadsheets)."""
-    from re100sim.simulator.cli import console
     from re100sim.simulator.outputs.report import export_csv
 
     if not csv:

@@ -53,7 +53,7 @@ from re100sim.simulator.outputs.results import (
 )
 from re100sim.simulator.rules.certification import RPS_MARKET
 from re100sim.simulator.scenario.config import Scenario, load_scenario_data
-from re100sim.simulator.scenario.population import prepare
+from re100sim.simulator.scenario.population import expand_tenants, prepare
 
 
 @dataclass
@@ -177,6 +177,59 @@ def copy_inputs(path: Path, scenario: Scenario, tmp: Path) -> list[dict]:
 
 
 def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Path):
+    ev = evaluate(scenario, model, ledger)
+    write_tables(ev, tmp)
+    inputs = copy_inputs(path, scenario, tmp)
+    write_json(
+        tmp / "manifest.json",
+        {
+            "scenario_file": str(path),
+            "scenario_copy": "scenario.yaml",
+            "scenario_sha256": file_sha256(path),
+            "seed": scenario.seed,
+            "inputs": inputs,
+            # bundled data named, not copied: a different package version may carry another table
+            "tariff_table": {"name": scenario.tariff.table, "sha256": hashlib.sha256(
+                files(TABLE_PACKAGE).joinpath(f"{scenario.tariff.table}.yaml").read_bytes()).hexdigest()},
+            "package_versions": package_versions(),
+            "git_revision": git_revision(),
+            "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        },
+    )
+    return ev.kpis, ev.summary
+
+
+@dataclass
+class Evaluation:
+    """Everything a run reports, in memory: summary.json, per-agent yearly KPIs, series and tables."""
+
+    summary: dict
+    kpis: dict[str, pd.DataFrame]  # "tenants", "generators", "parties" (empty without tables)
+    monthly: pd.DataFrame
+    yearly: pd.DataFrame
+    tables: dict[str, pd.DataFrame]  # file stem -> frame (invoices, certificates, ...; empty without tables)
+    ledger: object  # the run's Ledger (monthly invoices, baseline, energy), for derived KPIs
+
+
+def simulate(scenario: Scenario, tenants: list | None = None, tables: bool = False) -> Evaluation:
+    """Simulate a validated scenario in memory and evaluate it, writing nothing (Monte Carlo runs).
+    ``tables``: also the per-agent KPIs and the invoice/certificate tables (as ``run`` writes them)."""
+    tenants = expand_tenants(scenario) if tenants is None else tenants
+    model = ComplexModel(scenario, tenants)
+    return evaluate(scenario, model, model.run(), tables)
+
+
+def write_tables(ev: Evaluation, folder: Path) -> None:
+    """A run's parquet tables and summary.json into ``folder``."""
+    frames = {"timeseries_monthly": ev.monthly, "timeseries_yearly": ev.yearly, **ev.tables,
+              **{f"kpis_{name}": table for name, table in ev.kpis.items()}}
+    for stem, frame in frames.items():
+        output_table(frame).to_parquet(folder / f"{stem}.parquet", index=False)
+    write_json(folder / "summary.json", ev.summary)
+
+
+def evaluate(scenario: Scenario, model: ComplexModel, ledger, tables: bool = True) -> Evaluation:
+    """A finished run's summary and series (and, with ``tables``, its per-agent KPIs and tables)."""
     invoices = ledger.invoices()
     baseline = ledger.baseline()
     t_energy = ledger.tenant_energy()
@@ -201,42 +254,21 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
             ],
             ignore_index=True,
         ),
-    }
+    } if tables else {}
     adoption = model.datacollector.get_model_vars_dataframe()
     monthly, yearly = timeseries(invoices, baseline, t_energy, claims_by_tenant(certs, findings, tenants, ("month_key",)),
                                  adoption, {t: t for t in tenants} | owned_plants(model), generators,
                                  model.utility.name, model.broker.name, scenario.emission_factor_t_per_mwh)
-    tables = {
-        "timeseries_monthly": monthly, "timeseries_yearly": yearly, "compliance": compliance_table(model),
-        "invoices": invoices, **{f"kpis_{name}": table for name, table in kpis.items()},
+    summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claimed, findings)
+    summary["ppa_prices_signed_krw_per_kwh"] = signed_price_summary(model.signings)
+    frames = {
+        "compliance": compliance_table(model), "invoices": invoices,
         "tenant_monthly": tenant_monthly(
             t_energy, baseline, net_cost_by_month(invoices, {t: t for t in tenants} | owned_plants(model))),
         "hourly_complex": ledger.hourly(), "certificates": certs, "certificate_findings": findings,
         "signings": signings_frame(model.signings),  # docs/decisions.md#prices
-    }
-    for name, table in tables.items():
-        output_table(table).to_parquet(tmp / f"{name}.parquet", index=False)
-    summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claimed, findings)
-    summary["ppa_prices_signed_krw_per_kwh"] = signed_price_summary(model.signings)
-    write_json(tmp / "summary.json", summary)
-    inputs = copy_inputs(path, scenario, tmp)
-    write_json(
-        tmp / "manifest.json",
-        {
-            "scenario_file": str(path),
-            "scenario_copy": "scenario.yaml",
-            "scenario_sha256": file_sha256(path),
-            "seed": scenario.seed,
-            "inputs": inputs,
-            # bundled data named, not copied: a different package version may carry another table
-            "tariff_table": {"name": scenario.tariff.table, "sha256": hashlib.sha256(
-                files(TABLE_PACKAGE).joinpath(f"{scenario.tariff.table}.yaml").read_bytes()).hexdigest()},
-            "package_versions": package_versions(),
-            "git_revision": git_revision(),
-            "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        },
-    )
-    return kpis, summary
+    } if tables else {}
+    return Evaluation(summary, kpis, monthly, yearly, frames, ledger)
 
 
 def owned_plants(model) -> dict[str, str]:

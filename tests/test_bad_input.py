@@ -182,7 +182,7 @@ def test_party_names_are_unique(tmp_path, changes, field, words):
     rejected_alike(tmp_path, mutate(**changes), field, words)
 
 
-@pytest.mark.parametrize("name", [" ", "", "a/b", "..", "x y", "ÄÖ"])
+@pytest.mark.parametrize("name", [" ", "", "a/b", "..", "x y", "_x", "a\tb"])  # letters of any script are fine (Hangul names)
 def test_unsafe_names(tmp_path, name):
     line = rejected_alike(tmp_path, mutate(tenants__0__name=name), "tenants[0].name", "not an allowed name")
     assert "^[^\\W_][\\w.\\-]{0,63}$" in line  # the pattern as it is, not lower-cased

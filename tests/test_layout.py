@@ -22,8 +22,9 @@ STAGES = {
     "re100sim.simulator.outputs": 6,
     "re100sim.simulator.engine": 7,
     "re100sim.simulator.run": 8,
-    "re100sim.simulator.cli": 9,
+    "re100sim.simulator.batch": 9,
     "re100sim.simulator.reports_cli": 9,
+    "re100sim.simulator.cli": 10,
 }
 
 

@@ -15,6 +15,7 @@ Sources
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
@@ -88,8 +89,11 @@ class HourlyCalendar:
         return [(int(keys[s]), int(s), int(e)) for s, e in zip(starts, ends)]
 
 
+@lru_cache(maxsize=128)
 def build_calendar(start: dt.date, end: dt.date) -> HourlyCalendar:
-    """Calendar of every hour from ``start`` 00:00 up to (not including) ``end`` 00:00."""
+    """Calendar of every hour from ``start`` 00:00 up to (not including) ``end`` 00:00.
+
+    Cached (a pure function of the dates; Monte Carlo runs reuse it) and read-only."""
     if end <= start:
         raise ValueError(f"end {end} must be after start {start}")
     import pandas as pd  # imported here: validating a scenario needs no pandas
@@ -108,7 +112,7 @@ def build_calendar(start: dt.date, end: dt.date) -> HourlyCalendar:
     day_type = np.full(len(ts), DAY_WEEKDAY, dtype=np.int8)
     day_type[weekday == 5] = DAY_SATURDAY
     day_type[(weekday == 6) | is_holiday] = DAY_SUNDAY_HOLIDAY
-    return HourlyCalendar(
+    cal = HourlyCalendar(
         timestamps=ts,
         year=year,
         month=month,
@@ -120,6 +124,9 @@ def build_calendar(start: dt.date, end: dt.date) -> HourlyCalendar:
         season=season_of_month(month),
         month_key=(year * 12 + (month.astype(np.int32) - 1)).astype(np.int32),
     )
+    for a in dataclasses.astuple(cal)[1:]:
+        a.setflags(write=False)
+    return cal
 
 
 def year_blocks(start: dt.date, years: int) -> list[tuple[dt.date, dt.date]]:

@@ -49,6 +49,7 @@ from re100sim.simulator.inputs.tariffs import (
     available_tables,
     load_table,
 )
+from re100sim.simulator.scenario.uncertainty import Uncertainty
 
 # The bundled tariff history starts on 2022-01-01 (docs/domain.md#tariff-increases); holidays and
 # tariffs are not defined far into the future, so the horizon is bounded too.
@@ -758,6 +759,9 @@ class Scenario(_Model):
     decisions: Decisions = Decisions()
     policy: PolicyConfig = PolicyConfig()
     output: OutputOptions = OutputOptions()
+    uncertainty: Uncertainty | None = Field(
+        None, description="uncertain inputs for mc, sweep and sensitivity (re100sim.simulator.scenario.uncertainty)"
+    )
 
     @model_validator(mode="after")
     def _start_in_range(self):
@@ -1086,7 +1090,8 @@ def _is_union_tag(part) -> bool:
     """pydantic names union members in error locations (``float``, ``constrained-float``,
     ``lognormal``...); our field names are snake_case identifiers, never those."""
     return isinstance(part, str) and (
-        not part.isidentifier() or part in {"float", "int", "str", "lognormal", "uniform", "none", "function-after"}
+        not part.isidentifier() or part in {"float", "int", "str", "lognormal", "uniform", "none", "function-after",
+                                            "normal", "triangular", "choice"}
     )
 _TOP_LEVEL_FIELDS = set(Scenario.model_fields)
 

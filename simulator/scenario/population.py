@@ -5,6 +5,7 @@ group never changes the tenants drawn for another.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from re100sim.simulator.scenario.config import (
     draw,
     load_scenario,
 )
+from re100sim.simulator.scenario.uncertainty import check_inputs
 
 # docs/domain.md#bill-structure "Contract classes": 산업용(갑) < 300 kW <= 산업용(을).
 LARGE_CONTRACT_KW = 300.0
@@ -120,6 +122,9 @@ def prepare(path: Path, seed: int | None = None) -> tuple[Scenario, list[TenantS
     scenario = load_scenario(path)
     if seed is not None:
         scenario = scenario.model_copy(update={"seed": seed})
+    if scenario.uncertainty is not None:
+        for field, problem in check_inputs(scenario, revalidator(path)):
+            raise InputError(str(path), field, problem)
     tenants = expand_tenants(scenario)
     check_tariff_classes(tenants, scenario.tariff.table, str(path))
     if scenario.output.dir is not None:
@@ -131,3 +136,8 @@ def prepare(path: Path, seed: int | None = None) -> tuple[Scenario, list[TenantS
             except ValueError as e:
                 raise InputError(str(path), f"tenants[{spec.group_index}].peak_kw", f"{spec.name}: {e}") from None
     return scenario, tenants
+
+
+def revalidator(path: Path) -> Callable[[dict], Scenario]:
+    """Validate a changed scenario dump as if it were the file at ``path`` (profile paths resolve alike)."""
+    return lambda dump: Scenario.model_validate(dump, context={"base_dir": Path(path).parent})

@@ -38,7 +38,7 @@ class YearInputs:
 
 def year_inputs(sc: Scenario, k: int, cal: HourlyCalendar, tenants: list[TenantSpec],
                 plants: list[GeneratorSpec], options: list[str], table) -> YearInputs:
-    rates = [hourly_rates(cal, table, opt, sc.tariff_path) for opt in options]
+    rates = [cached_rates(cal, table, opt, sc.tariff_path) for opt in options]
     load = np.empty((cal.n_hours, len(tenants)))
     for t, spec in enumerate(tenants):
         load[:, t] = tenant_block_load_kw(sc, spec, t, k, cal)
@@ -79,6 +79,20 @@ def plant_block_output_kw(sc: Scenario, spec: GeneratorSpec, g: int, k: int, cal
     if spec.technology == "solar_pv":
         return spec.capacity_kw * solar_kw_per_kw(sc.seed, k, sc.site.latitude_deg, sc.site.longitude_deg, spec.solar, cal)
     return fuel_cell_kw(cal, spec.capacity_kw, spec.availability, stream(sc.seed, "fuel_cell", g, k))
+
+
+_RATES: dict = {}
+
+
+def cached_rates(cal: HourlyCalendar, table, option: str, path) -> HourlyRates:
+    """:func:`hourly_rates`, cached per (block, table, option, tariff path): the same for every run
+    of a Monte Carlo batch that does not vary the tariff path."""
+    key = (cal.timestamps[0], cal.n_hours, table.name, option, path.model_dump_json())
+    if key not in _RATES:
+        if len(_RATES) > 256:
+            _RATES.clear()
+        _RATES[key] = hourly_rates(cal, table, option, path)
+    return _RATES[key]
 
 
 _UNIT_SOLAR: dict = {}

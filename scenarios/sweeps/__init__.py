@@ -1,0 +1,1 @@
+"""Bundled sweep specs (``re100sim sweep --spec NAME``)."""
