@@ -23,7 +23,7 @@ from re100sim.simulator.market.options import (
     SELF,
     evaluate,
 )
-from re100sim.simulator.market.procurement import month_key_of, supplies
+from re100sim.simulator.market.procurement import month_key_of, supplies, supply_months
 from re100sim.simulator.rng import stream
 from re100sim.simulator.scenario.config import (
     FixedPrice,
@@ -114,8 +114,8 @@ def _offers(model, year: YearInputs, month_key: int) -> tuple[list[Order], dict[
     rec_price = float(np.mean(year.rec_price_krw_per_rec))
     taken = np.zeros(len(model.generators))
     index = {g.name: i for i, g in enumerate(model.generators)}
-    for c in model.contracts:
-        if supplies(c, month_key) and c.volume.kind == "share":
+    for c in model.contracts:  # shares signed for any month from now on (a contract may start later this year)
+        if supply_months(c)[1] > month_key and c.volume.kind == "share":
             taken[index[c.generator]] += c.volume.share
     offers, expected = [], {}
     for g, plant in enumerate(model.generators):
