@@ -81,6 +81,24 @@ def test_generator_offer_price():
     assert g.offer(1400.0, 0.5, 110.0, 72_800.0) == (700.0, pytest.approx(96.3455, abs=1e-4))
 
 
+def test_generator_offers_nothing_it_cannot_sell():
+    """No offer (0 MWh, no price) from a plant that does not offer PPAs, sells into the green pool,
+    sits behind a tenant's meter, has nothing uncontracted left or expects no output; a small
+    plant with something to sell does offer."""
+    g = Generator.__new__(Generator)
+    base = GeneratorSpec(name="pv", capacity_kw=1000, owner="public")
+    for update, free, mwh in [({"offers_ppa": False}, 1.0, 1400.0), ({"green_pool": True}, 1.0, 1400.0),
+                              ({"host_tenant": "t"}, 1.0, 1400.0), ({}, 0.0, 1400.0), ({}, 1.0, 0.0)]:
+        g.spec = base.model_copy(update=update)
+        q, price = g.offer(mwh, free, 110.0, 72_800.0)
+        assert q == 0.0 and np.isnan(price), update
+    g.spec = base.model_copy(update={"capacity_kw": 1.0})  # 1 kW, 0.5 MWh/yr: 500 kWh/kW
+    q, price = g.offer(0.5, 0.2, 110.0, 72_800.0)
+    assert q == pytest.approx(0.1)  # 0.5 x 0.2
+    # LCOE (1,200,000 x 0.087185 + 18,000) / 500 = 245.24; x 1.1 = 269.77
+    assert price == pytest.approx(269.77, abs=0.01)
+
+
 def test_levelisation_factor():
     # No growth: 1. With 5 %/yr growth over 2 years at 0 % discount: (1.05 + 1.1025) / 2 = 1.07625.
     assert levelisation_factor(0.0, 8.0, 20) == pytest.approx(1.0)
