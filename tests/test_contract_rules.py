@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from re100sim.simulator.rules.billing import MonthUsage
 from re100sim.simulator.rules.settlement import (
     curtailment_compensation_krw,
+    net_metering,
     pool_allocation_kwh,
+    scale_usage,
     standard_price_krw_per_kwh,
+    weighted_price,
 )
 from re100sim.simulator.scenario.config import SmpIndexedPrice
 
@@ -36,3 +40,24 @@ def test_green_tariff_standard_price_floor_and_cap():
     assert standard_price_krw_per_kwh(p, 110.0) == 155.0  # 110 + 45
     assert standard_price_krw_per_kwh(p, 140.0) == 170.0  # 185, above the cap
     assert standard_price_krw_per_kwh(SmpIndexedPrice(kind="smp_indexed", adder_krw_per_kwh=45.0), 10.0) == 55.0
+
+
+def test_net_metering_credits_no_more_than_the_grid_kwh():
+    # Bank 10 kWh, nothing exported, 0.5 kWh of grid use: 0.5 credited, 9.5 carried forward.
+    assert net_metering(10.0, 0.0, 0.5) == (pytest.approx(0.5), pytest.approx(9.5))
+    assert net_metering(10.0, 0.0, 0.0) == (0.0, 10.0)  # no grid use, nothing credited
+
+
+def test_weighted_price_of_nothing_is_zero():
+    assert weighted_price(500.0, 5.0) == 100.0
+    assert weighted_price(0.0, 0.0) == 0.0
+
+
+def test_scale_usage_never_bills_more_than_the_month():
+    u = MonthUsage(month_key=0, kwh_by_period=np.array([100.0, 50.0, 10.0]),
+                   energy_krw_by_period=np.array([10_000.0, 8_000.0, 2_000.0]), climate_charge_krw=1_440.0,
+                   fuel_adj_charge_krw=800.0, peak_kw=20.0, basic_krw_per_kw_month=8_320.0, fund_rate=0.027,
+                   vat_rate=0.1)
+    s = scale_usage(u, 1.5)  # a keep fraction above 1 is clipped to the whole month
+    np.testing.assert_allclose(s.kwh_by_period, u.kwh_by_period)
+    assert s.climate_charge_krw == 1_440.0
