@@ -97,6 +97,8 @@ def test_generator_offers_nothing_it_cannot_sell():
     assert q == pytest.approx(0.1)  # 0.5 x 0.2
     # LCOE (1,200,000 x 0.087185 + 18,000) / 500 = 245.24; x 1.1 = 269.77
     assert price == pytest.approx(269.77, abs=0.01)
+    g.spec = base.model_copy(update={"owner": "private"})  # a private seller offers its free share too
+    assert g.offer(1400.0, 0.5, 110.0, 72_800.0) == (700.0, pytest.approx(153.44))  # 1,400 x 0.5
 
 
 def test_levelisation_factor():
