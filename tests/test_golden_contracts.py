@@ -261,3 +261,13 @@ def test_gyeonggi_option_1_corrects_off_site_output(tmp_path):
     assert row.required_mw == pytest.approx(0.1)  # 876 / 8,760
     assert row.credited_mw == pytest.approx(0.12)  # 1,051.2 / 8,760
     assert row.compliant and row.shortfall_mwh == 0.0
+
+
+def test_shaped_volume_network_fee_per_kw_of_profile_peak(tmp_path):
+    """A shaped volume of a flat 150 kW from the 300 kW fuel cell to the 200 kW tenant: 150 kWh an
+    hour contracted and applied, January 150 x 744 = 111,600 kWh. The per-kW network fee applies
+    to the profile's peak, 150 kW."""
+    data = ppa_complex(tmp_path, volume={"kind": "shaped", "profile_file": flat_csv(tmp_path / "shape.csv", 150.0)})
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 11_160_000  # 111,600 x 100
+    assert line(inv, "2026-01", "t", "KT", "network_fee").krw == 4_614_000  # 111,600 x 40 + 150 x 1,000
