@@ -152,6 +152,7 @@ def test_random_complexes_balance(data):
     assert (payer != payee).all()
     assert set(payer) <= parties and set(payee) <= parties
     assert (inv["krw"] >= 0).all()
+    assert set(inv["unit"].astype(str)) <= {"kWh", "kW", "KRW", "REC"}  # quantities in named units
     assert money_residual_krw(inv, {MARKET: (), model.broker.name: ("broker_fee",)}) == 0
     net = inv.groupby(payee)["krw"].sum().sub(inv.groupby(payer)["krw"].sum(), fill_value=0)
     assert net.sum() == 0  # what every party receives, every other party paid
