@@ -12,8 +12,16 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, settings
 
 from re100sim.scenarios import bundled_scenarios
+
+# Hypothesis profiles. ``ci`` (the default): derandomised, so every run draws the same examples, 100 per
+# property; ``slow``: 1,000 examples, still derandomised. Choose with ``HYPOTHESIS_PROFILE=slow pytest ...``.
+_COMMON = {"derandomize": True, "deadline": None, "suppress_health_check": [HealthCheck.too_slow], "print_blob": True}
+settings.register_profile("ci", max_examples=100, **_COMMON)
+settings.register_profile("slow", max_examples=1_000, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # SMP, REC and the eos PPA price uncertain; SMP and REC correlated (Gaussian copula).
 NAMDONG_UNCERTAINTY = {

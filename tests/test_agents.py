@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from re100sim.agents.broker import Order, double_auction
-from re100sim.agents.generator import CERTAINTY_DISCOUNT, Generator
+from re100sim.agents.generator import Generator
 from re100sim.agents.tenant import Tenant
 from re100sim.simulator.cli import app
 from re100sim.simulator.rules.finance import crf, levelisation_factor
@@ -73,11 +73,32 @@ def test_generator_offer_price():
     g.spec = spec
     lcoe = (1_200_000 * float(crf(6.0, 20)) + 18_000) / 1400
     assert lcoe == pytest.approx(87.59, abs=0.01)
-    # Private: max(LCOE 87.59, (SMP 110 + REC 72,800 x 1.5 / 1,000) x (1 - 0.3)) = max(87.59, 153.44)
+    # Private: max(LCOE 87.59, (SMP 110 + REC 72,800 x 1.5 / 1,000) x (1 - 0.3))
+    # = max(87.59, (110 + 109.2) x 0.7 = 153.44) = 153.44
     mwh, price = g.offer(1400.0, 1.0, 110.0, 72_800.0)
-    assert mwh == 1400.0 and price == pytest.approx((110 + 109.2) * (1 - CERTAINTY_DISCOUNT))
-    g.spec = spec.model_copy(update={"owner": "public"})  # public owner: its LCOE at its hurdle rate
-    assert g.offer(1400.0, 0.5, 110.0, 72_800.0) == (700.0, pytest.approx(lcoe))
+    assert mwh == 1400.0 and price == pytest.approx(153.44)
+    g.spec = spec.model_copy(update={"owner": "public"})  # public owner: its LCOE at its hurdle rate, 87.587
+    assert g.offer(1400.0, 0.5, 110.0, 72_800.0) == (700.0, pytest.approx(87.587, abs=1e-3))
+
+
+def test_generator_offers_nothing_it_cannot_sell():
+    """No offer (0 MWh, no price) from a plant that does not offer PPAs, sells into the green pool,
+    sits behind a tenant's meter, has nothing uncontracted left or expects no output; a small
+    plant with something to sell does offer."""
+    g = Generator.__new__(Generator)
+    base = GeneratorSpec(name="pv", capacity_kw=1000, owner="public")
+    for update, free, mwh in [({"offers_ppa": False}, 1.0, 1400.0), ({"green_pool": True}, 1.0, 1400.0),
+                              ({"host_tenant": "t"}, 1.0, 1400.0), ({}, 0.0, 1400.0), ({}, 1.0, 0.0)]:
+        g.spec = base.model_copy(update=update)
+        q, price = g.offer(mwh, free, 110.0, 72_800.0)
+        assert q == 0.0 and np.isnan(price), update
+    g.spec = base.model_copy(update={"capacity_kw": 1.0})  # 1 kW, 0.5 MWh/yr: 500 kWh/kW
+    q, price = g.offer(0.5, 0.2, 110.0, 72_800.0)
+    assert q == pytest.approx(0.1)  # 0.5 x 0.2
+    # a public seller asks its LCOE: (1,200,000 x 0.087185 + 18,000) / 500 = 245.24
+    assert price == pytest.approx(245.24, abs=0.01)
+    g.spec = base.model_copy(update={"owner": "private"})  # a private seller offers its free share too
+    assert g.offer(1400.0, 0.5, 110.0, 72_800.0) == (700.0, pytest.approx(153.44))  # 1,400 x 0.5
 
 
 def test_levelisation_factor():

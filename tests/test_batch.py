@@ -95,7 +95,7 @@ def test_a_run_that_raises_is_an_error_row(namdong_mc, tmp_path, monkeypatch):
 
 
 def test_driver_sigkill_then_resume_completes_exactly_once(namdong_mc, tmp_path):
-    N = 20  # parts are flushed every 2 s: enough runs that the driver is killed mid-set
+    N = 60  # parts are flushed every 2 s: enough runs (about 0.1 s each) that the driver is killed mid-set
     full = tmp_path / "full"
     assert inproc("mc", namdong_mc, "--runs", N, "--out", full, "--workers", 1).returncode == 0
     out = tmp_path / "killed"

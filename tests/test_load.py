@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import numpy as np
@@ -170,14 +169,6 @@ def test_determinism_and_noise(cal2025):
     quiet = tenant_load_kw(cal2025, "two_shift", 500.0, None, LoadParams(noise_cv=0, daily_cv=0), rng(9))
     cv = np.std(a / quiet)
     assert 0.02 < cv < 0.09  # noise_cv 0.04 hourly + daily_cv 0.03
-
-
-def test_fast(cal2025):
-    tenant_load_kw(cal2025, "one_shift", 500.0, 200.0, LoadParams(), rng(0))
-    t = time.perf_counter()
-    for s in range(10):
-        tenant_load_kw(cal2025, "one_shift", 500.0, 200.0, LoadParams(), rng(s))
-    assert (time.perf_counter() - t) / 10 < 0.05
 
 
 def test_params_validation():

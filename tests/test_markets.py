@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import numpy as np
 import pandas as pd
@@ -131,15 +130,6 @@ def test_smp_block_starts_stationary():
     p = SmpParams(midday_dip_sd=0.0)
     first = np.array([smp_krw_per_kwh(cal, p, np.random.default_rng(s))[0] for s in range(400)])
     assert np.std(np.log(first)) == pytest.approx(p.noise_sd, rel=0.15)
-
-
-def test_smp_fast():
-    cal = build_calendar(dt.date(2030, 1, 1), dt.date(2031, 1, 1))
-    smp_krw_per_kwh(cal, SmpParams(), np.random.default_rng(0))
-    t = time.perf_counter()
-    for s in range(10):
-        smp_krw_per_kwh(cal, SmpParams(), np.random.default_rng(s))
-    assert (time.perf_counter() - t) / 10 < 0.05
 
 
 def test_smp_params_validation():

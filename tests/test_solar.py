@@ -3,7 +3,6 @@ docs/domain.md#solar-yield, physical bounds, determinism, fuel-cell availability
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import numpy as np
 import pytest
@@ -135,15 +134,6 @@ def test_block_spanning_years_and_leap_day():
     assert 1150 < ac.sum() < 1600
     feb29 = (cal.month == 2) & (cal.day == 29)
     assert ac[feb29].sum() > 0
-
-
-def test_fast_enough_after_cache(cal2025):
-    p = SolarParams()
-    solar_ac_kw(cal2025, 1.0, LAT, LON, p, np.random.default_rng(0))
-    t = time.perf_counter()
-    for s in range(5):
-        solar_ac_kw(cal2025, 1.0, LAT, LON, p, np.random.default_rng(s))
-    assert (time.perf_counter() - t) / 5 < 0.05
 
 
 def test_validation_messages(cal2025):

@@ -3,7 +3,6 @@
 Expected values are copied from docs/domain.md#tariff-tables or worked by hand in the comment beside them.
 """
 import datetime as dt
-import time
 
 import numpy as np
 import pytest
@@ -292,19 +291,6 @@ def test_hourly_rates_arrays(table):
     with pytest.raises(ValueError):
         r.energy_krw_per_kwh[0] = 0.0  # read-only
     assert set(r.basic_krw_per_kw_month) == {8320.0}
-
-
-def test_one_year_block_is_fast(table):
-    cal = build_calendar(dt.date(2030, 1, 1), dt.date(2031, 1, 1))
-    path = TariffPath(yearly_pct=2.0, increases=[TariffIncrease(date=dt.date(2030, 6, 1), pct=3.0)])
-    best = min(_timed(lambda: hourly_rates(cal, table, "eul_high_a_ii", path)) for _ in range(5))
-    assert best < 0.1
-
-
-def _timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 # --- tariff path ----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from re100sim.simulator.market.options import (
     Evaluation,
     evaluate,
 )
-from re100sim.simulator.market.procurement import month_key_of, supplies
+from re100sim.simulator.market.procurement import month_key_of, supplies, supply_months
 from re100sim.simulator.rng import stream
 from re100sim.simulator.scenario.config import (
     FixedPrice,
@@ -119,8 +119,8 @@ def _offers(model, fc: Forecast, month_key: int) -> tuple[list[Order], dict[int,
     dec = model.scenario.decisions
     taken = np.zeros(len(model.generators))
     index = {g.name: i for i, g in enumerate(model.generators)}
-    for c in model.contracts:
-        if supplies(c, month_key) and c.volume.kind == "share":
+    for c in model.contracts:  # shares signed for any month from now on (a contract may start later this year)
+        if supply_months(c)[1] > month_key and c.volume.kind == "share":
             taken[index[c.generator]] += c.volume.share
     offers, expected = [], {}
     for g, plant in enumerate(model.generators):

@@ -1,0 +1,57 @@
+"""Edge cases of the month-level contract rules (simulator/rules/settlement.py) that the golden
+invoices do not reach: found by the mutation score (docs/testing.md)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from re100sim.simulator.rules.billing import MonthUsage
+from re100sim.simulator.rules.settlement import (
+    curtailment_compensation_krw,
+    net_metering,
+    pool_allocation_kwh,
+    scale_usage,
+    standard_price_krw_per_kwh,
+)
+from re100sim.simulator.scenario.config import SmpIndexedPrice
+
+
+def test_curtailment_compensation_only_under_pay_as_consumed():
+    # 1,000 of 10,000 contracted kWh curtailed; contract energy worth 1,000,000 KRW (100 KRW/kWh); 50 %.
+    assert curtailment_compensation_krw(1_000, 10_000, 1_000_000, 50, "pay_as_consumed") == 50_000  # 1,000 x 100 x 0.5
+    # Under pay-as-produced the curtailed energy is already paid for: nothing more.
+    assert curtailment_compensation_krw(1_000, 10_000, 1_000_000, 50, "pay_as_produced") == 0.0
+    # A month with under 1 kWh contracted is still priced: 0.5 kWh x 100 x 0.5 = 25.
+    assert curtailment_compensation_krw(0.5, 0.5, 50.0, 50, "pay_as_consumed") == pytest.approx(25.0)
+    assert curtailment_compensation_krw(0.0, 0.0, 0.0, 50, "pay_as_consumed") == 0.0
+
+
+def test_pool_allocation_of_small_pools_and_subscriptions():
+    # A 0.5 kWh pool against two 1 kWh subscriptions: pro rata, 0.25 kWh each.
+    np.testing.assert_allclose(pool_allocation_kwh(0.5, np.array([1.0, 1.0]), np.array([10.0, 10.0])), [0.25, 0.25])
+    # Subscriptions totalling 0.5 kWh, pool 10 kWh: each in full.
+    np.testing.assert_allclose(pool_allocation_kwh(10.0, np.array([0.2, 0.3]), np.array([10.0, 10.0])), [0.2, 0.3])
+
+
+def test_green_tariff_standard_price_floor_and_cap():
+    p = SmpIndexedPrice(kind="smp_indexed", adder_krw_per_kwh=45.0, floor_krw_per_kwh=150.0, cap_krw_per_kwh=170.0)
+    assert standard_price_krw_per_kwh(p, 80.0) == 150.0  # 80 + 45 = 125, below the floor
+    assert standard_price_krw_per_kwh(p, 110.0) == 155.0  # 110 + 45
+    assert standard_price_krw_per_kwh(p, 140.0) == 170.0  # 185, above the cap
+    assert standard_price_krw_per_kwh(SmpIndexedPrice(kind="smp_indexed", adder_krw_per_kwh=45.0), 10.0) == 55.0
+
+
+def test_net_metering_credits_no_more_than_the_grid_kwh():
+    # Bank 10 kWh, nothing exported, 0.5 kWh of grid use: 0.5 credited, 9.5 carried forward.
+    assert net_metering(10.0, 0.0, 0.5) == (pytest.approx(0.5), pytest.approx(9.5))
+    assert net_metering(10.0, 0.0, 0.0) == (0.0, 10.0)  # no grid use, nothing credited
+
+
+def test_scale_usage_never_bills_more_than_the_month():
+    u = MonthUsage(month_key=0, kwh_by_period=np.array([100.0, 50.0, 10.0]),
+                   energy_krw_by_period=np.array([10_000.0, 8_000.0, 2_000.0]), climate_charge_krw=1_440.0,
+                   fuel_adj_charge_krw=800.0, peak_kw=20.0, basic_krw_per_kw_month=8_320.0, fund_rate=0.027,
+                   vat_rate=0.1)
+    s = scale_usage(u, 1.5)  # a keep fraction above 1 is clipped to the whole month
+    np.testing.assert_allclose(s.kwh_by_period, u.kwh_by_period)
+    assert s.climate_charge_krw == 1_440.0

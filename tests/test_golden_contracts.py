@@ -1,0 +1,273 @@
+"""Golden invoices for every PPA clause, the REC market and the policy path, through the whole engine.
+
+Each test runs a tiny complex (flat loads from metering files, fuel cells at availability 1, so
+every hour is alike) through ``re100sim.simulator.run.run`` and checks lines worked by hand. The
+markets are flattened: SMP 80 KRW/kWh in every hour (no hourly shape, no midday dip, no noise)
+and the REC price 50,000 KRW/REC in every month (no volatility).
+
+Lines are picked one at a time by (month, payer, payee, item), so lines added beside them (VAT
+on PPA invoices, for example) do not disturb these checks.
+
+Hours: January, March, July 2026/2027 have 744 h (31 days), February 2026 672 h; a year 8,760 h.
+
+The base contract (:func:`ppa_complex`): tenant ``t`` at a flat 200 kW buys the whole output of a
+300 kW fuel cell ``fc`` (share 1.0) at a fixed 100 KRW/kWh; network fee 40 KRW/kWh plus 1,000
+KRW per contracted kW a month; broker fee 1 KRW/kWh. Each hour the plant makes 300 kWh, 200 are
+applied to the load, 100 are surplus exported at SMP. January: contracted 300 x 744 = 223,200 kWh,
+applied 200 x 744 = 148,800 kWh, surplus 100 x 744 = 74,400 kWh.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+
+from re100sim.simulator.run import run
+
+SMP_KRW_PER_KWH = 80.0
+REC_KRW_PER_REC = 50_000.0
+FLAT_MARKETS = {
+    "smp": {"level_override_krw_per_kwh": SMP_KRW_PER_KWH, "hourly_shape": [1.0] * 24, "noise_sd": 0.0,
+            "midday_dip_weekday": 0.0, "midday_dip_saturday": 0.0, "midday_dip_sunday_holiday": 0.0},
+    "rec": {"level_override_krw_per_rec": REC_KRW_PER_REC, "volatility": 0.0},
+}
+
+
+def flat_csv(path, kw: float) -> str:
+    path.write_text("kw\n" + f"{kw}\n" * 8760, encoding="utf-8")
+    return str(path)
+
+
+def fuel_cell(name: str, kw: float, **more) -> dict:
+    return {"name": name, "technology": "fuel_cell", "capacity_kw": kw, "availability": 1.0} | more
+
+
+def run_scenario(tmp_path, data: dict, years: int = 1) -> dict[str, pd.DataFrame]:
+    base = {"name": "golden", "start_date": "2026-01-01", "years": years, "seed": 1, "markets": FLAT_MARKETS}
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(base | data), encoding="utf-8")
+    out = run(p, tmp_path / "out").out_dir
+    return {name: pd.read_parquet(out / f"{name}.parquet") for name in ("invoices", "certificates", "compliance")}
+
+
+def line(inv: pd.DataFrame, month: str, payer: str, payee: str, item: str) -> pd.Series:
+    """The one invoice line of ``item`` from ``payer`` to ``payee`` in ``month``."""
+    rows = inv[(inv.month == month) & (inv.payer == payer) & (inv.payee == payee) & (inv.item == item)]
+    assert len(rows) == 1, f"{len(rows)} lines {month} {payer}->{payee} {item}"
+    return rows.iloc[0]
+
+
+def no_line(inv: pd.DataFrame, month: str, payee: str, item: str) -> bool:
+    return inv[(inv.month == month) & (inv.payee == payee) & (inv.item == item)].empty
+
+
+def ppa_complex(tmp_path, load_kw: float = 200.0, plant: dict | None = None, **contract) -> dict:
+    c = {"name": "c", "generator": "fc", "tenant": "t", "volume": {"kind": "share", "share": 1.0},
+         "price": {"kind": "fixed", "price_krw_per_kwh": 100.0},
+         "network_fee_krw_per_kwh": 40.0, "network_fee_krw_per_kw_month": 1_000.0} | contract
+    return {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", load_kw)}],
+        "generators": [plant or fuel_cell("fc", 300.0)],
+        "broker": {"name": "KT", "fee_krw_per_kwh": 1.0},
+        "contracts": [c],
+    }
+
+
+# --- a surplus month under each settlement mode -------------------------------------------------
+
+
+def test_pay_as_consumed_surplus_month_surplus_revenue_to_generator(tmp_path):
+    """Pay-as-consumed: the tenant pays for the 148,800 kWh applied; the plant sells the surplus."""
+    inv = run_scenario(tmp_path, ppa_complex(tmp_path, settlement="pay_as_consumed"))["invoices"]
+    energy = line(inv, "2026-01", "t", "KT", "ppa_energy")
+    assert energy.quantity == pytest.approx(148_800.0)  # applied kWh only
+    assert energy.krw == 14_880_000  # 148,800 x 100
+    assert line(inv, "2026-01", "KT", "fc", "ppa_energy").krw == 14_880_000  # passed through to the plant
+    # Network fee: per kWh applied plus per kW of contracted capacity (share 1.0 x 300 kW):
+    assert line(inv, "2026-01", "t", "KT", "network_fee").krw == 6_252_000  # 148,800 x 40 + 300 x 1,000
+    assert line(inv, "2026-01", "KT", "KEPCO", "network_fee").krw == 6_252_000  # passed through to KEPCO
+    assert line(inv, "2026-01", "t", "KT", "broker_fee").krw == 148_800  # 148,800 x 1
+    # The surplus is the generator's: 74,400 kWh x SMP 80 = 5,952,000, from the market, bought by KEPCO.
+    surplus = line(inv, "2026-01", "market", "fc", "ppa_surplus_smp")
+    assert surplus.quantity == pytest.approx(74_400.0) and surplus.krw == 5_952_000
+    assert no_line(inv, "2026-01", "t", "ppa_surplus_smp")
+    # February (672 h): 200 x 672 = 134,400 kWh applied; the per-kW fee is per month, not per hour.
+    assert line(inv, "2026-02", "t", "KT", "ppa_energy").krw == 13_440_000  # 134,400 x 100
+    assert line(inv, "2026-02", "t", "KT", "network_fee").krw == 5_676_000  # 134,400 x 40 + 300,000
+
+
+def test_pay_as_produced_surplus_month_surplus_revenue_to_tenant(tmp_path):
+    """Pay-as-produced: the tenant pays for all 223,200 kWh contracted and, as agreed, receives the
+    SMP revenue of the 74,400 kWh it paid for but could not use."""
+    data = ppa_complex(tmp_path, settlement="pay_as_produced", surplus_revenue_to="tenant")
+    inv = run_scenario(tmp_path, data)["invoices"]
+    energy = line(inv, "2026-01", "t", "KT", "ppa_energy")
+    assert energy.quantity == pytest.approx(223_200.0)
+    assert energy.krw == 22_320_000  # 223,200 x 100 (vs 14,880,000 pay-as-consumed)
+    assert line(inv, "2026-01", "KT", "fc", "ppa_energy").krw == 22_320_000
+    assert line(inv, "2026-01", "t", "KT", "network_fee").krw == 6_252_000  # on applied kWh: 148,800 x 40 + 300,000
+    assert line(inv, "2026-01", "t", "KT", "broker_fee").krw == 223_200  # on billed kWh: 223,200 x 1
+    surplus = line(inv, "2026-01", "market", "t", "ppa_surplus_smp")
+    assert surplus.quantity == pytest.approx(74_400.0) and surplus.krw == 5_952_000  # 74,400 x 80
+    assert no_line(inv, "2026-01", "fc", "ppa_surplus_smp")
+
+
+def test_take_or_pay_at_80_pct(tmp_path):
+    """Pay-as-consumed with an 80 % take-or-pay: applied 148,800 kWh is 66.7 % of 223,200, so the
+    tenant pays for 0.8 x 223,200 = 178,560 kWh: the 148,800 applied at 100 plus 29,760 of the
+    surplus at the surplus's average contract price 100."""
+    data = ppa_complex(tmp_path, settlement="pay_as_consumed", min_take_pct=80.0, surplus_revenue_to="tenant")
+    inv = run_scenario(tmp_path, data)["invoices"]
+    energy = line(inv, "2026-01", "t", "KT", "ppa_energy")
+    assert energy.quantity == pytest.approx(178_560.0)
+    assert energy.krw == 17_856_000  # 14,880,000 + 29,760 x 100
+    assert line(inv, "2026-01", "KT", "fc", "ppa_energy").krw == 17_856_000
+    assert line(inv, "2026-01", "t", "KT", "broker_fee").krw == 178_560  # 178,560 x 1
+
+
+def test_take_or_pay_does_not_bind_above_the_minimum(tmp_path):
+    """A 400 kW tenant uses all 223,200 kWh (> 80 %): the minimum does not bind."""
+    data = ppa_complex(tmp_path, load_kw=400.0, settlement="pay_as_consumed", min_take_pct=80.0,
+                       surplus_revenue_to="tenant")
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 22_320_000  # 223,200 x 100
+    assert line(inv, "2026-01", "t", "KT", "network_fee").krw == 9_228_000  # 223,200 x 40 + 300,000
+
+
+def test_fixed_price_escalates_at_the_contract_anniversary(tmp_path):
+    """A contract from 1 July 2026 at 100 KRW/kWh escalating 3 %/yr: January 2027 is still in the
+    first contract year (100), July 2027 starts the second (103)."""
+    data = ppa_complex(tmp_path, start_date="2026-07-01",
+                       price={"kind": "fixed", "price_krw_per_kwh": 100.0, "escalation_pct_per_year": 3.0})
+    inv = run_scenario(tmp_path, data, years=2)["invoices"]
+    assert inv[(inv.month == "2026-06") & (inv.item == "ppa_energy")].empty  # before the start
+    assert line(inv, "2026-07", "t", "KT", "ppa_energy").krw == 14_880_000  # 148,800 x 100
+    assert line(inv, "2027-01", "t", "KT", "ppa_energy").krw == 14_880_000  # 148,800 x 100
+    assert line(inv, "2027-07", "t", "KT", "ppa_energy").krw == 15_326_400  # 148,800 x 103
+    assert line(inv, "2027-07", "KT", "fc", "ppa_energy").krw == 15_326_400
+
+
+# --- export limit, curtailment compensation, RECs ----------------------------------------------
+
+
+def test_export_limit_curtailment_compensation_and_recs(tmp_path):
+    """The plant may export at most 50 kW: of each hour's 100 kWh surplus 50 are exported and 50
+    curtailed. January: 37,200 kWh exported, 37,200 curtailed. Pay-as-consumed with 50 %
+    curtailment compensation: the tenant pays half the contract price on curtailed energy."""
+    data = ppa_complex(tmp_path, plant=fuel_cell("fc", 300.0, export_limit_kw=50.0),
+                       settlement="pay_as_consumed", curtailment_compensation_pct=50.0)
+    out = run_scenario(tmp_path, data)
+    inv, certs = out["invoices"], out["certificates"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 14_880_000  # 148,800 x 100
+    comp = line(inv, "2026-01", "t", "KT", "curtailment_compensation")
+    assert comp.quantity == pytest.approx(37_200.0)
+    assert comp.krw == 1_860_000  # 37,200 x 100 x 50 %
+    assert line(inv, "2026-01", "KT", "fc", "curtailment_compensation").krw == 1_860_000
+    assert line(inv, "2026-01", "market", "fc", "ppa_surplus_smp").krw == 2_976_000  # 37,200 x 80
+    # RECs only on metered output (generation - curtailment): 223,200 - 37,200 = 186,000 kWh = 186.0 MWh,
+    # x 1.9 (fuel cell, docs/domain.md#rec-weights) = 353.4 RECs.
+    jan = certs[(certs.month == "2026-01") & (certs.kind == "rec")]
+    assert jan["mwh"].sum() == pytest.approx(186.0)
+    assert jan["certificates"].sum() == pytest.approx(353.4)
+    # The year: metered (300 - 50) x 8,760 = 2,190 MWh; the tenant claims what was applied,
+    # 200 x 8,760 = 1,752 MWh; the plant sells the rest, 438 MWh x 1.9 = 832.2 RECs x 50,000.
+    recs = certs[certs.kind == "rec"]
+    assert recs["mwh"].sum() == pytest.approx(2_190.0)
+    assert recs[(recs.status == "retired") & (recs.claimant == "t")]["mwh"].sum() == pytest.approx(1_752.0)
+    sales = inv[inv.item == "rec_sale"]
+    assert sales.quantity.sum() == pytest.approx(832.2) and sales.krw.sum() == 41_610_000
+    # Quarter end (March): the plant sells the RECs it still holds, per REC: exported surplus
+    # 37.2 (Jan) + 50 x 672 h = 33.6 (Feb) + 37.2 (Mar) = 108.0 MWh x 1.9 = 205.2 RECs x 50,000.
+    sale = line(inv, "2026-03", "rec_market", "fc", "rec_sale")
+    assert sale.quantity == pytest.approx(205.2)
+    assert sale.krw == 10_260_000  # 205.2 x 50,000 (108.0 MWh x 50,000 would be 5,400,000)
+    assert inv[(inv.month.isin(["2026-01", "2026-02"])) & (inv.item == "rec_sale")].empty  # only at quarter end
+
+
+def test_year_end_rec_purchase_net_of_claims(tmp_path):
+    """A 500 kW tenant takes a 300 kW fuel cell's whole output by PPA and targets 80 % RE. 2026:
+    use 500 x 8,760 = 4,380 MWh, target 0.8 x 4,380 = 3,504 MWh; the PPA's bundled RECs already
+    claimed 300 x 8,760 = 2,628 MWh; so in December it buys 3,504 - 2,628 = 876 MWh of unbundled
+    RECs. The market holds none (no surplus), so they come from plants outside the complex at
+    weight 1: 876 RECs x 50,000 KRW."""
+    data = ppa_complex(tmp_path, load_kw=500.0) | {"rec_purchases": [{"tenant": "t", "target_pct": 80}]}
+    out = run_scenario(tmp_path, data)
+    inv, certs = out["invoices"], out["certificates"]
+    buy = line(inv, "2026-12", "t", "rec_market", "rec_purchase")
+    assert buy.quantity == pytest.approx(876.0)
+    assert buy.krw == 43_800_000  # 876 x 50,000 (ignoring the claims: 3,504 x 50,000 = 175,200,000)
+    assert inv[(inv.item == "rec_purchase") & (inv.month != "2026-12")].empty  # only at year end
+    claims = certs[(certs.status == "retired") & (certs.claimant == "t")]
+    assert claims["mwh"].sum() == pytest.approx(3_504.0)  # 2,628 bundled + 876 bought = 80 % of 4,380
+
+
+# --- the policy path --------------------------------------------------------------------------
+
+
+def test_two_year_dea_run_with_authority_installation(tmp_path):
+    """DEA obligation (docs/domain.md#policy-rules) on a 1,000 kW flat tenant: use 8,760 MWh/yr;
+    project area 2,000,000 m² (>= 1,000,000: the Act applies); capital region, plan year 2026:
+    ratio 1.0 x 0.02. Direct trade: a 10 kW off-site fuel cell's whole output by PPA, 87.6 MWh/yr.
+    Design capacity factor 0.2.
+    Required = (8,760 x 0.02 - 87.6) / (0.2 x 8,760) = 87.6 / 1,752 = 0.05 MW.
+    Credited: in-complex capacity only, the 20 kW fuel cell = 0.02 MW (the off-site 0.01 MW is not).
+    2026: shortfall 0.03 MW, penalty 1.5 x 0.03 x 1,000 x 1,300,000 = 58,500,000 KRW.
+    The authority builds the 0.03 MW shortfall as public rooftop PV at the start of 2027, so 2027
+    credits 0.02 + 0.03 = 0.05 MW: compliant."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 1_000.0)}],
+        "generators": [fuel_cell("inside", 20.0), fuel_cell("outside", 10.0, in_complex=False)],
+        "contracts": [{"name": "c", "generator": "outside", "tenant": "t", "volume": {"kind": "share", "share": 1.0},
+                       "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}}],
+        "policy": {"rule": "dea", "project_area_m2": 2_000_000, "design_capacity_factor": 0.2},
+    }
+    out = run_scenario(tmp_path, data, years=2)
+    rows = out["compliance"].set_index("year")
+    assert list(rows.index) == [2026, 2027]
+    y1, y2 = rows.loc[2026], rows.loc[2027]
+    assert y1.ratio == pytest.approx(0.02)
+    assert y1.required_mwh == pytest.approx(87.6)  # 175.2 - 87.6
+    assert y1.required_mw == pytest.approx(0.05)
+    assert y1.credited_mw == pytest.approx(0.02)
+    assert y1.credited_mwh == pytest.approx(35.04)  # 0.02 x 0.2 x 8,760
+    assert y1.shortfall_mw == pytest.approx(0.03) and not y1.compliant
+    assert y1.shortfall_mwh == pytest.approx(52.56)  # 87.6 - 35.04
+    assert y1.penalty_krw == pytest.approx(58_500_000.0)
+    assert y2.required_mw == pytest.approx(0.05)  # same use and direct trade in 2027
+    assert y2.credited_mw == pytest.approx(0.05)  # 0.02 + the authority's 0.03
+    assert y2.compliant and y2.shortfall_mw == 0.0 and y2.penalty_krw == 0.0
+    # What the authority installed: a public in-complex plant of 30 kW, producing from 2027 on.
+    inv = out["invoices"]
+    pv = inv[(inv.payee == "complex-pv-2027") & (inv.item == "energy_export_smp")]
+    assert sorted(pv.month.unique()) == [f"2027-{m:02d}" for m in range(1, 13)]
+    assert pv.krw.sum() > 0
+
+
+def test_gyeonggi_option_1_corrects_off_site_output(tmp_path):
+    """Gyeonggi option 1 (docs/domain.md#policy-rules) in 2026: required = 8,760 MWh x 0.10 = 876 MWh.
+    In-complex 50 kW fuel cell: 438 MWh; off-site 100 kW: 876 MWh. In-complex rate 438 / 8,760 =
+    0.05 (< 0.10) -> correction factor 0.7 on off-site output: credited 438 + 0.7 x 876 = 1,051.2 MWh.
+    Capacity factor (438 + 876) / (0.15 MW x 8,760) = 1.0, so MW = MWh / 8,760."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 1_000.0)}],
+        "generators": [fuel_cell("inside", 50.0), fuel_cell("outside", 100.0, in_complex=False)],
+        "policy": {"rule": "gyeonggi_option_1"},
+    }
+    row = run_scenario(tmp_path, data)["compliance"].set_index("year").loc[2026]
+    assert row.required_mwh == pytest.approx(876.0)
+    assert row.correction_factor == pytest.approx(0.7)
+    assert row.credited_mwh == pytest.approx(1_051.2)  # swapped in/off-site: 876 + 0.8 x 438 = 1,226.4
+    assert row.capacity_factor == pytest.approx(1.0)
+    assert row.required_mw == pytest.approx(0.1)  # 876 / 8,760
+    assert row.credited_mw == pytest.approx(0.12)  # 1,051.2 / 8,760
+    assert row.compliant and row.shortfall_mwh == 0.0
+
+
+def test_shaped_volume_network_fee_per_kw_of_profile_peak(tmp_path):
+    """A shaped volume of a flat 150 kW from the 300 kW fuel cell to the 200 kW tenant: 150 kWh an
+    hour contracted and applied, January 150 x 744 = 111,600 kWh. The per-kW network fee applies
+    to the profile's peak, 150 kW."""
+    data = ppa_complex(tmp_path, volume={"kind": "shaped", "profile_file": flat_csv(tmp_path / "shape.csv", 150.0)})
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 11_160_000  # 111,600 x 100
+    assert line(inv, "2026-01", "t", "KT", "network_fee").krw == 4_614_000  # 111,600 x 40 + 150 x 1,000
