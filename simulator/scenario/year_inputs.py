@@ -90,7 +90,8 @@ def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyC
     for (archetype, params), members in groups.items():
         for i in range(0, len(members), LOAD_CHUNK_TENANTS):
             ts = members[i:i + LOAD_CHUNK_TENANTS]
-            load[:, ts] = tenants_load_kw(cal, archetype, [tenants[t].annual_use_mwh for t in ts],
+            cols = slice(ts[0], ts[-1] + 1) if ts[-1] - ts[0] == len(ts) - 1 else ts  # a block copy when adjacent
+            load[:, cols] = tenants_load_kw(cal, archetype, [tenants[t].annual_use_mwh for t in ts],
                                           [tenants[t].peak_kw for t in ts], params, [rng_of(t) for t in ts]).T
     return load
 
