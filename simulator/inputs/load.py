@@ -46,11 +46,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from scipy.signal import lfilter
+from pydantic import Field, field_validator
 
+from re100sim.simulator.fields import StrictModel
 from re100sim.simulator.inputs.calendar import HourlyCalendar, build_calendar
+from re100sim.simulator.rng import ar1_stationary
 
 __all__ = [
     "ARCHETYPES",
@@ -62,6 +62,7 @@ __all__ = [
     "load_factor_range",
     "tenant_load_kw",
     "tenants_load_kw",
+    "check_peak",
     "read_profile_file",
     "profile_for_block",
     "example_profile",
@@ -120,7 +121,7 @@ _MONTHLY_FACTOR = (1.06, 1.04, 0.98, 0.95, 0.97, 1.04, 1.12, 1.14, 1.03, 0.96, 1
 _SEASONAL_WEIGHT = {"continuous": 0.5, "one_shift": 1.0, "two_shift": 0.8}
 
 GAMMA_BOUNDS = (1.0 / 3.0, 3.0)
-"""Allowed range of the shape exponent when ``peak_kw`` is given (outside it the shape no
+"""[E] Allowed range of the shape exponent when ``peak_kw`` is given (outside it the shape no
 longer resembles the archetype)."""
 
 PEAK_NOISE_Z = 2.7
@@ -131,10 +132,8 @@ an AR(1) Gaussian); checked by ``tests/test_load.py``."""
 _REFERENCE_YEAR = 2025  # non-leap year used to solve gamma, so gamma does not depend on the block
 
 
-class LoadParams(BaseModel):
+class LoadParams(StrictModel):
     """Noise and seasonality of tenant loads (all [E]; docs/domain.md#load-shapes has no numbers)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     noise_cv: float = Field(
         0.04, ge=0.0, le=0.5,
@@ -261,19 +260,31 @@ def _solve_gamma(archetype: str, target_lf: float, monthly: tuple[float, ...]) -
     return float(np.exp(0.5 * (lo + hi)))
 
 
-def _ar1_stationary(n: int, phi: float, sd: float, rng: np.random.Generator) -> np.ndarray:
-    """AR(1) path with stationary s.d. ``sd``, started from the stationary distribution."""
-    z = rng.standard_normal(n)
-    if n == 0 or sd == 0.0:
-        return np.zeros(n)
-    e = z * sd * np.sqrt(1.0 - phi * phi)
-    e[0] = z[0] * sd
-    return lfilter([1.0], [1.0, -phi], e)
-
-
 # --------------------------------------------------------------------------------------
 # Public load generator
 # --------------------------------------------------------------------------------------
+
+
+def check_peak(archetype: Archetype, annual_use_mwh: float, peak_kw: float, params: LoadParams) -> float:
+    """The deterministic load factor the shape must reach for this peak, or ``ValueError`` when the
+    archetype cannot reach it (a peak below the average load, or far above it)."""
+    if not peak_kw > 0:
+        raise ValueError(f"peak_kw is {peak_kw} (expected > 0 kW, or None for the natural load factor)")
+    annual_kwh = float(annual_use_mwh) * 1000.0
+    noise_factor = 1.0 + PEAK_NOISE_Z * params.total_log_sd
+    target_lf = annual_kwh / (8760.0 * float(peak_kw)) * noise_factor
+    lf_lo, lf_hi = _deterministic_lf_range(archetype, params)
+    if not lf_lo <= target_lf <= lf_hi:
+        pk_lo = annual_kwh / (8760.0 * lf_hi) * noise_factor
+        pk_hi = annual_kwh / (8760.0 * lf_lo) * noise_factor
+        raise ValueError(
+            f"peak_kw={peak_kw:g} with annual_use_mwh={annual_use_mwh:g} implies load factor "
+            f"{annual_kwh / (8760.0 * peak_kw):.3f}, which archetype {archetype!r} cannot reach "
+            f"(expected peak_kw between {pk_lo:,.0f} and {pk_hi:,.0f} kW, i.e. load factor "
+            f"{lf_lo / noise_factor:.2f}-{lf_hi / noise_factor:.2f}; or peak_kw=None for the "
+            f"natural load factor {archetype_load_factor(archetype, params) / noise_factor:.2f})"
+        )
+    return target_lf
 
 
 def tenant_load_kw(
@@ -300,28 +311,13 @@ def tenant_load_kw(
     return tenants_load_kw(calendar, archetype, [annual_use_mwh], [peak_kw], params, [rng])[0]
 
 
-def _gamma(archetype: str, annual_use_mwh: float, peak_kw: float | None, params: LoadParams) -> float:
+def _gamma(archetype: Archetype, annual_use_mwh: float, peak_kw: float | None, params: LoadParams) -> float:
     """Shape exponent that gives ``peak_kw`` (1 for the natural load factor); ValueError if unreachable."""
     if not annual_use_mwh > 0:
         raise ValueError(f"annual_use_mwh is {annual_use_mwh} (expected > 0 MWh)")
     if peak_kw is None:
         return 1.0
-    if not peak_kw > 0:
-        raise ValueError(f"peak_kw is {peak_kw} (expected > 0 kW, or None for the natural load factor)")
-    annual_kwh = float(annual_use_mwh) * 1000.0
-    noise_factor = 1.0 + PEAK_NOISE_Z * params.total_log_sd
-    target_lf = annual_kwh / (8760.0 * float(peak_kw)) * noise_factor
-    lf_lo, lf_hi = _deterministic_lf_range(archetype, params)
-    if not lf_lo <= target_lf <= lf_hi:
-        pk_lo = annual_kwh / (8760.0 * lf_hi) * noise_factor
-        pk_hi = annual_kwh / (8760.0 * lf_lo) * noise_factor
-        raise ValueError(
-            f"peak_kw={peak_kw:g} with annual_use_mwh={annual_use_mwh:g} implies load factor "
-            f"{annual_kwh / (8760.0 * peak_kw):.3f}, which archetype {archetype!r} cannot reach "
-            f"(expected peak_kw between {pk_lo:,.0f} and {pk_hi:,.0f} kW, i.e. load factor "
-            f"{lf_lo / noise_factor:.2f}-{lf_hi / noise_factor:.2f}; or peak_kw=None for the "
-            f"natural load factor {archetype_load_factor(archetype, params) / noise_factor:.2f})"
-        )
+    target_lf = check_peak(archetype, annual_use_mwh, peak_kw, params)
     return _solve_gamma(archetype, round(target_lf, 12), params.monthly_factor)
 
 
@@ -344,7 +340,6 @@ def tenants_load_kw(
     d_idx, h_idx = calendar.day_type.astype(np.int64), calendar.hour.astype(np.int64)
     years = calendar.year
     uniq = np.unique(years)
-    sels = [years == y for y in uniq] if len(uniq) > 1 else []
     n = calendar.n_hours
     n_days = -(-n // 24)
     day_of_hour = np.arange(n) // 24
@@ -364,14 +359,14 @@ def tenants_load_kw(
     if len(uniq) == 1:
         base = base * scale[:, :1]
     else:
-        for j, sel in enumerate(sels):
-            base[:, sel] *= scale[:, j:j + 1]
+        for j, y in enumerate(uniq):
+            base[:, years == y] *= scale[:, j:j + 1]
 
     # Seeded log-normal noise, renormalised so each tenant's block total is unchanged.
     x = np.empty_like(base)
     for i, rng in enumerate(rngs):
-        x[i] = _ar1_stationary(n_days, params.daily_autocorr, sd_d, rng)[day_of_hour]
-        x[i] += _ar1_stationary(n, params.noise_autocorr, sd_h, rng)
+        x[i] = ar1_stationary(n_days, params.daily_autocorr, sd_d, rng)[day_of_hour]
+        x[i] += ar1_stationary(n, params.noise_autocorr, sd_h, rng)
     load = base * np.exp(x, out=x)
     total = load.sum(axis=1)
     pos = total > 0
@@ -476,6 +471,8 @@ def read_profile_file(path: str | Path, horizon_hours: int | None = None) -> np.
         File missing, unreadable, wrong number of columns or rows, non-numeric value,
         NaN or negative value (with the row number).
     """
+    import pandas as pd  # imported here: validating a scenario without profile files needs no pandas
+
     path = Path(path)
     if not path.exists():
         raise ProfileFileError(f"profile file missing (not found): {path} (expected an existing .csv or .parquet file)")

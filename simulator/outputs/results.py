@@ -6,18 +6,9 @@ existing run is never overwritten.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-import subprocess
-from importlib import metadata
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from re100sim.simulator.errors import InputError
 from re100sim.simulator.market.monthly import CAPITAL_ITEMS, OM_ITEM, VAT_REMITTANCE
 
 KWH_PER_MWH = 1000.0
@@ -107,7 +98,7 @@ def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataF
     out["re_share_hourly"] = _ratio(out["re_delivered_mwh"], out["load_mwh"])
     out["co2_location_t"] = (out["load_mwh"] - g["self_kwh"] / KWH_PER_MWH) * emission_factor_t_per_mwh
     out["co2_market_t"] = (out["load_mwh"] - cl["co2_mwh"]) * emission_factor_t_per_mwh
-    return out.reset_index().assign(agent_type="tenant")
+    return out.reset_index()
 
 
 # Certificate kinds whose retirement counts toward GHG reduction (market-based CO2): RECs (bought, bundled
@@ -149,7 +140,10 @@ def generator_kpis(invoices: pd.DataFrame, energy: pd.DataFrame, generators: lis
     re100sim.simulator.market.monthly), ``cost_krw`` (all it paid) and ``net_revenue_krw`` = revenue - cost,
     the yearly cash flow a lender discounts (bankability)."""
     if energy.empty:
-        return pd.DataFrame(columns=["year", "agent", "agent_type"])
+        return pd.DataFrame({"year": pd.Series(dtype=np.int64), "agent": pd.Series(dtype=str)}
+                            | {c: pd.Series(dtype=float) for c in ("gen_mwh", "export_mwh", "curtailed_mwh")}
+                            | {c: pd.Series(dtype=np.int64)
+                               for c in ("revenue_krw", "capital_krw", "om_krw", "cost_krw", "net_revenue_krw")})
     e = energy.assign(year=energy["month"] // 12)
     g = e.groupby(["year", "agent"], sort=True)[["gen_kwh", "export_kwh", "curtailed_kwh"]].sum() / KWH_PER_MWH
     g.columns = ["gen_mwh", "export_mwh", "curtailed_mwh"]
@@ -168,7 +162,7 @@ def generator_kpis(invoices: pd.DataFrame, energy: pd.DataFrame, generators: lis
     g["om_krw"] = by("payer", inv["item"] == OM_ITEM)
     g["cost_krw"] = by("payer", every)
     g["net_revenue_krw"] = g["revenue_krw"] - g["cost_krw"]
-    return g.reset_index().assign(agent_type="generator")
+    return g.reset_index()
 
 
 def sale_limit_findings(generator_energy: pd.DataFrame, specs) -> list[dict]:
@@ -248,45 +242,3 @@ def energy_residual_mwh(tenant_energy: pd.DataFrame, generator_energy: pd.DataFr
         r += (g["gen_kwh"] - g["self_kwh"] - g["ppa_kwh"] - g["ppa_surplus_export_kwh"]
               - g["pool_applied_kwh"] - g["export_kwh"] - g["curtailed_kwh"]).abs().sum()
     return float(r) / KWH_PER_MWH
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def package_versions() -> dict[str, str]:
-    names = ["re100sim", "numpy", "pandas", "pyarrow", "mesa", "simpy", "pvlib", "holidays", "pydantic", "Cython"]
-    out = {}
-    for n in names:
-        try:
-            out[n] = metadata.version(n)
-        except metadata.PackageNotFoundError:
-            out[n] = "not installed"
-    return out
-
-
-def git_revision() -> str | None:
-    here = Path(__file__).resolve().parent.parent
-    try:
-        rev = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return rev.stdout.strip() or None if rev.returncode == 0 else None
-
-
-def reserve_output_dir(out_dir: Path) -> Path:
-    """Check the destination is new; return the temporary folder to write into."""
-    if out_dir.exists():
-        raise InputError(str(out_dir), "--out", "already exists (a new folder: runs are never overwritten)")
-    tmp = out_dir.with_name(f".{out_dir.name}.partial-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    return tmp
-
-
-def publish_output_dir(tmp: Path, out_dir: Path) -> None:
-    os.rename(tmp, out_dir)
-
-
-def write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
