@@ -72,14 +72,12 @@ def tenant_block_load_kw(sc: Scenario, spec: TenantSpec, t: int, k: int, cal: Ho
     return tenant_load_kw(cal, spec.archetype, spec.annual_use_mwh, spec.peak_kw, spec.load_params, rng)
 
 
-LOAD_CHUNK_TENANTS = 64  # tenants generated together: bounds the (tenants, hours) work arrays (4.5 MB at 8,760 h)
-
-
 def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyCalendar, rng_of,
-                   offset_hours: int | None = None) -> np.ndarray:
+                   offset_hours: int | None = None, chunk: int = 64) -> np.ndarray:
     """(H, T) hourly loads of all tenants in year block ``k``: column ``t`` is
     :func:`tenant_block_load_kw` with ``rng_of(t)``, number for number; modelled tenants of one
-    archetype and load parameters are generated together (:func:`tenants_load_kw`)."""
+    archetype and load parameters are generated together (:func:`tenants_load_kw`), ``chunk`` at
+    a time (64 x 8,760 h: 4.5 MB work arrays, cache-sized)."""
     load = np.empty((cal.n_hours, len(tenants)))
     groups: dict[tuple, list[int]] = {}
     for t, spec in enumerate(tenants):
@@ -88,8 +86,8 @@ def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyC
         else:
             groups.setdefault((spec.archetype, spec.load_params), []).append(t)
     for (archetype, params), members in groups.items():
-        for i in range(0, len(members), LOAD_CHUNK_TENANTS):
-            ts = members[i:i + LOAD_CHUNK_TENANTS]
+        for i in range(0, len(members), chunk):
+            ts = members[i:i + chunk]
             cols = slice(ts[0], ts[-1] + 1) if ts[-1] - ts[0] == len(ts) - 1 else ts  # a block copy when adjacent
             load[:, cols] = tenants_load_kw(cal, archetype, [tenants[t].annual_use_mwh for t in ts],
                                           [tenants[t].peak_kw for t in ts], params, [rng_of(t) for t in ts]).T
