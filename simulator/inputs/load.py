@@ -61,6 +61,7 @@ __all__ = [
     "natural_load_factor",
     "load_factor_range",
     "tenant_load_kw",
+    "tenants_load_kw",
     "check_peak",
     "read_profile_file",
     "profile_for_block",
@@ -307,43 +308,69 @@ def tenant_load_kw(
     params : :class:`LoadParams`.
     rng : generator; same seed -> identical output.
     """
-    if archetype not in _SHAPES:
-        raise ValueError(f"unknown load archetype {archetype!r} (expected one of {', '.join(ARCHETYPES)})")
+    return tenants_load_kw(calendar, archetype, [annual_use_mwh], [peak_kw], params, [rng])[0]
+
+
+def _gamma(archetype: Archetype, annual_use_mwh: float, peak_kw: float | None, params: LoadParams) -> float:
+    """Shape exponent that gives ``peak_kw`` (1 for the natural load factor); ValueError if unreachable."""
     if not annual_use_mwh > 0:
         raise ValueError(f"annual_use_mwh is {annual_use_mwh} (expected > 0 MWh)")
-    annual_kwh = float(annual_use_mwh) * 1000.0
-    gamma = 1.0
-    if peak_kw is not None:
-        target_lf = check_peak(archetype, annual_use_mwh, peak_kw, params)
-        gamma = _solve_gamma(archetype, round(target_lf, 12), params.monthly_factor)
+    if peak_kw is None:
+        return 1.0
+    target_lf = check_peak(archetype, annual_use_mwh, peak_kw, params)
+    return _solve_gamma(archetype, round(target_lf, 12), params.monthly_factor)
 
-    shape = _shape(archetype, gamma)
+
+def tenants_load_kw(
+    calendar: HourlyCalendar,
+    archetype: Archetype,
+    annual_use_mwh,
+    peak_kw,
+    params: LoadParams,
+    rngs,
+) -> np.ndarray:
+    """Hourly mean loads of several tenants of one archetype and :class:`LoadParams`, kW, shape
+    (tenants, hours): row ``i`` is :func:`tenant_load_kw` of ``annual_use_mwh[i]``, ``peak_kw[i]``
+    and ``rngs[i]``, number for number (each tenant draws its noise from its own generator, so a
+    tenant's load does not depend on which others are generated with it)."""
+    if archetype not in _SHAPES:
+        raise ValueError(f"unknown load archetype {archetype!r} (expected one of {', '.join(ARCHETYPES)})")
     monthly = _monthly(archetype, params.monthly_factor)
     m_idx = calendar.month.astype(np.int64) - 1
-    base = monthly[m_idx] * shape[calendar.day_type.astype(np.int64), calendar.hour.astype(np.int64)]
-
-    # Per-calendar-year scaling: year y without 29 Feb sums to annual_kwh.
-    profile3 = monthly[:, None, None] * shape[None, :, :]
+    d_idx, h_idx = calendar.day_type.astype(np.int64), calendar.hour.astype(np.int64)
     years = calendar.year
     uniq = np.unique(years)
-    if len(uniq) == 1:
-        base = base * (annual_kwh / float((_year_counts(int(uniq[0])) * profile3).sum()))
-    else:
-        for y in uniq:
-            sel = years == y
-            base[sel] *= annual_kwh / float((_year_counts(int(y)) * profile3).sum())
-
-    # Seeded log-normal noise, renormalised so the block total is unchanged.
     n = calendar.n_hours
     n_days = -(-n // 24)
+    day_of_hour = np.arange(n) // 24
     sd_d = float(np.sqrt(np.log1p(params.daily_cv**2)))
     sd_h = float(np.sqrt(np.log1p(params.noise_cv**2)))
-    x = ar1_stationary(n_days, params.daily_autocorr, sd_d, rng)[np.arange(n) // 24]
-    x = x + ar1_stationary(n, params.noise_autocorr, sd_h, rng)
-    load = base * np.exp(x)
-    total = load.sum()
-    if total > 0:
-        load *= base.sum() / total
+    gammas = [_gamma(archetype, a, p, params) for a, p in zip(annual_use_mwh, peak_kw)]
+    shapes = np.stack([_shape(archetype, g) for g in gammas]) if gammas else np.zeros((0, 3, 24))
+
+    # Per-calendar-year scaling: year y without 29 Feb sums to annual_kwh.
+    scale = np.empty((len(gammas), len(uniq)))
+    for i, a in enumerate(annual_use_mwh):
+        profile3 = monthly[:, None, None] * shapes[i][None, :, :]
+        for j, y in enumerate(uniq):
+            scale[i, j] = float(a) * 1000.0 / float((_year_counts(int(y)) * profile3).sum())
+    # C order, so each tenant's sums below add its hours in the same order as a 1-d array would
+    base = monthly[m_idx][None, :] * np.ascontiguousarray(shapes[:, d_idx, h_idx])
+    if len(uniq) == 1:
+        base = base * scale[:, :1]
+    else:
+        for j, y in enumerate(uniq):
+            base[:, years == y] *= scale[:, j:j + 1]
+
+    # Seeded log-normal noise, renormalised so each tenant's block total is unchanged.
+    x = np.empty_like(base)
+    for i, rng in enumerate(rngs):
+        x[i] = ar1_stationary(n_days, params.daily_autocorr, sd_d, rng)[day_of_hour]
+        x[i] += ar1_stationary(n, params.noise_autocorr, sd_h, rng)
+    load = base * np.exp(x, out=x)
+    total = load.sum(axis=1)
+    pos = total > 0
+    load[pos] *= (base.sum(axis=1)[pos] / total[pos])[:, None]
     return load
 
 

@@ -37,7 +37,7 @@ from re100sim.simulator.inputs.tariffs import (
 )
 from re100sim.simulator.rng import stream
 from re100sim.simulator.scenario.config import GeneratorSpec, Scenario
-from re100sim.simulator.scenario.year_inputs import YearInputs, hours_before, tenant_block_load_kw
+from re100sim.simulator.scenario.year_inputs import YearInputs, block_loads_kw, hours_before
 
 # Ten draws put the mean yield within about 1.5 % of the model's long-run mean (year-to-year
 # s.d. of the model's annual yield is about 4-5 %, docs/domain.md#solar-yield).
@@ -114,11 +114,8 @@ def build_forecast(model, k: int, cal: HourlyCalendar) -> Forecast:
     flat_smp = sc.markets.smp.model_copy(update={"level_override_krw_per_kwh": smp_level, "yearly_drift_pct": 0.0,
                                                  "noise_sd": 0.0, "midday_dip_sd": 0.0})
     offset = hours_before(sc, cal)
-    load = np.column_stack([
-        tenant_block_load_kw(sc, t.spec, i, k, cal, rng=stream(sc.seed, "forecast_load", i),
-                             offset_hours=max(0, offset - cal.n_hours))
-        for i, t in enumerate(model.tenants)
-    ])
+    load = block_loads_kw(sc, [t.spec for t in model.tenants], k, cal, lambda i: stream(sc.seed, "forecast_load", i),
+                          offset_hours=max(0, offset - cal.n_hours))
     pv = expected_solar_kw_per_kw(sc.seed, sc.site.latitude_deg, sc.site.longitude_deg, SolarParams(), cal)
     plants = np.column_stack([expected_plant_kw(sc, g.spec, cal) for g in model.generators]) \
         if model.generators else np.zeros((cal.n_hours, 0))

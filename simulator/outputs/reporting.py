@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from re100sim.simulator.market.options import OPTIONS
+from re100sim.simulator.market.options import GREEN, GRID, OPTIONS, PPA, PREMIUM, REC, SELF
 from re100sim.simulator.market.procurement import supplies, supply_months
 from re100sim.simulator.outputs.ledger import month_label
 from re100sim.simulator.outputs.results import net_cost_by_month, vat_mask
@@ -31,31 +31,26 @@ def contracted_mw(model, month_key: int) -> float:
     return total_kw / 1000.0
 
 
-def options_held(model, month_key: int) -> list[set[str]]:
-    """Per tenant, the procurement options it actually has in ``month_key``, whoever decided them (the
-    scenario file or the tenant): a live direct PPA, its own plant, a green-tariff subscription, a
-    green-premium purchase, an unbundled-REC target. Empty: grid only."""
+def options_held(model, month_key: int) -> np.ndarray:
+    """(options, tenants) bool: which procurement options each tenant actually has in ``month_key``,
+    whoever decided them (the scenario file or the tenant), rows in :data:`OPTIONS` order: a live
+    direct PPA, its own plant, a green-tariff subscription, a green-premium purchase, an
+    unbundled-REC target; the ``grid`` row is true for a tenant with none of them."""
     index = {t.name: i for i, t in enumerate(model.tenants)}
-    held: list[set[str]] = [set() for _ in model.tenants]
-    for c in model.contracts:
-        if supplies(c, month_key):
-            held[index[c.tenant]].add("direct_ppa")
-    for g in model.generators:
-        if g.spec.owner == "tenant" and g.spec.host_tenant:
-            held[index[g.spec.host_tenant]].add("self_generation")
-    for name in model.subscriptions:
-        held[index[name]].add("green_tariff")
-    for gp in model.premiums:
-        held[index[gp.tenant]].add("green_premium")
-    for rp in model.rec_targets:
-        held[index[rp.tenant]].add("rec")
+    held = np.zeros((len(OPTIONS), len(model.tenants)), dtype=bool)
+    held[PPA, [index[c.tenant] for c in model.contracts if supplies(c, month_key)]] = True
+    held[SELF, [index[g.spec.host_tenant] for g in model.generators if g.spec.owner == "tenant" and g.spec.host_tenant]] = True
+    held[GREEN, [index[name] for name in model.subscriptions]] = True
+    held[PREMIUM, [index[gp.tenant] for gp in model.premiums]] = True
+    held[REC, [index[rp.tenant] for rp in model.rec_targets]] = True
+    held[GRID] = ~held.any(axis=0)
     return held
 
 
 def adopters(model, month_key: int) -> dict[str, int]:
     """Tenants holding each option (a tenant with two options counts under both); ``grid``: tenants with none."""
-    held = options_held(model, month_key)
-    return {o: sum((o in h) if o != "grid" else not h for h in held) for o in OPTIONS}
+    counts = options_held(model, month_key).sum(axis=1)
+    return {o: int(n) for o, n in zip(OPTIONS, counts)}
 
 
 def adoption_collector() -> mesa.DataCollector:
