@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from re100sim.simulator.errors import EXIT_INPUT_ERROR, InputError
+from re100sim.simulator.reproduce import register as register_reproduce
 
 app = typer.Typer(
     add_completion=False,
@@ -128,6 +129,10 @@ def _print_summary(s: dict) -> None:
     for r in rows:
         t.add_row(*r)
     console.print(t)
+
+
+# Reproductions of the source documents' numbers: the command lives in re100sim.simulator.reproduce.
+register_reproduce(app)
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m re100sim.simulator.cli`

@@ -1,0 +1,116 @@
+"""Reproductions (re100sim reproduce): the framework and one test per experiment.
+
+Each experiment test states the published numbers and tolerances itself (hand-worked arithmetic beside
+them), so loosening the experiment file cannot make a test pass. Fast variants run here; the full-size
+runs are marked slow.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from re100sim.simulator.cli import app
+from re100sim.simulator.reproduce import EXPERIMENTS, format_number, load_experiment_file, run_experiment
+
+
+def _table(folder: Path) -> dict[str, dict[str, str]]:
+    with (folder / "table.csv").open(encoding="utf-8") as f:
+        return {r["id"]: r for r in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="module")
+def obligations(tmp_path_factory) -> Path:
+    return run_experiment("obligations-gyeonggi", tmp_path_factory.mktemp("rep") / "ob", fast=True)
+
+
+# --- framework --------------------------------------------------------------------------------
+
+
+def test_format_number_six_significant_digits():
+    assert format_number(6.21) == "6.21"
+    assert format_number(680340.0) == "680340"
+    assert format_number(3.1212552) == "3.12126"  # 680,340 / 21,797,000 x 100
+    assert format_number(0.1 + 0.2) == "0.3"  # float noise does not reach the table
+    assert format_number(-0.0) == "0"
+    assert format_number(158_960_000.4) == "158960000"
+
+
+def test_every_experiment_file_is_well_formed():
+    for name in EXPERIMENTS:
+        spec = load_experiment_file(name)
+        assert isinstance(spec["version"], int) and spec["rows"], name
+
+
+def test_list_shows_the_experiments():
+    res = CliRunner().invoke(app, ["reproduce", "--list"])
+    assert res.exit_code == 0, res.output
+    for name in EXPERIMENTS:
+        assert name in res.output
+
+
+def test_unknown_experiment_and_existing_folder_are_one_line_errors(tmp_path):
+    res = CliRunner().invoke(app, ["reproduce", "no-such-thing", "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "no such experiment" in res.output
+    assert not (tmp_path / "x").exists()
+    res = CliRunner().invoke(app, ["reproduce", "obligations-gyeonggi", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "already exists" in res.output
+
+
+def test_outputs_and_manifest(obligations):
+    assert {p.name for p in obligations.iterdir()} == {"table.csv", "table.md", "figure.svg", "manifest.json",
+                                                       "data_grid.csv"}
+    m = json.loads((obligations / "manifest.json").read_text(encoding="utf-8"))
+    assert m["experiment_file"]["version"] == 1 and len(m["experiment_file"]["sha256"]) == 64
+    assert m["packages"]["numpy"] and "git_commit" in m["code"]
+    assert m["report_page"] == "pending"
+    svg = (obligations / "figure.svg").read_text(encoding="utf-8")
+    assert "<dc:date>" not in svg  # no date in the figure's metadata
+
+
+def test_running_twice_gives_byte_identical_tables_and_figure(obligations, tmp_path):
+    again = run_experiment("obligations-gyeonggi", tmp_path / "again", fast=True)
+    for name in ("table.csv", "table.md", "data_grid.csv", "figure.svg"):
+        assert (again / name).read_bytes() == (obligations / name).read_bytes(), name
+
+
+# --- obligations-gyeonggi ---------------------------------------------------------------------
+
+
+def test_obligations_gyeonggi_published_numbers(obligations):
+    t = _table(obligations)
+
+    def value(i):
+        return float(t[i]["value"])
+
+    # Option 3 worked example: 414,000 m² x 0.5 x 0.30 / 10,000 m²/MW = 6.21 MW (published 6.2, rounded to 0.1 MW);
+    # x 0.70 -> 14.49 MW (published 14.5). Tolerance: half the last published digit, 0.05 MW.
+    assert abs(value("option3_30pct_mw") - 6.2) <= 0.05 and value("option3_30pct_mw") == pytest.approx(6.21)
+    assert abs(value("option3_70pct_mw") - 14.5) <= 0.05 and value("option3_70pct_mw") == pytest.approx(14.49)
+    # 102 MW x 1000 kW/MW x 6.67 m²/kW = 680,340 m² (published 680,000, within 0.5 %) = 3.121 % of 21,797,000 m²
+    assert abs(value("gyeonggi_solar_area_m2") / 680_000 - 1) <= 0.005
+    assert abs(value("gyeonggi_roof_share_pct") - 3.1) <= 0.05
+    # Correction factors: < 10 % -> 0.7, [10, 15) -> 0.8, [15, 20) -> 0.9, >= 20 % -> 1.0 (exact)
+    for i, f in (("cf_rate_5pct", 0.7), ("cf_rate_10pct", 0.8), ("cf_rate_14_9pct", 0.8), ("cf_rate_15pct", 0.9),
+                 ("cf_rate_20pct", 1.0), ("cf_rate_35pct", 1.0)):
+        assert value(i) == f, i
+    assert value("option1_credit_example_mwh") == 10_800  # 8,000 + 0.7 x 4,000
+    # [별표 1]: 351,303 MWh x 0.02 / (0.15 x 8760 h) = 7,026.06 / 1,314 = 5.347 MW; 2040 ratio 0.20 -> 53.47 MW
+    assert value("yangju_dea_2026_mw") == pytest.approx(5.34708, abs=1e-5)
+    assert value("yangju_dea_2040_mw") == pytest.approx(53.4708, abs=1e-4)
+    assert value("yangju_outside_capital_dea_2040_mw") == 0  # regional ratio 0 outside 수도권
+    # H-Technovalley: 239,295 / 22 = 10,877 m²/MW (rule 10,000, within 10 %); 239,295 / 478,589 = 50.0 %
+    assert value("hw_rooftop_m2_per_mw") == pytest.approx(10877.0, abs=0.05)
+    assert abs(value("hw_rooftop_share_pct") - 50) <= 0.5
+    # 42 MW / 30 MW = 1.4 in capacity; energy (22 x 0.15 + 20 x 0.9) x 8760 / (30 x 8760) = 21.3 / 30 = 0.71
+    assert value("hw_capacity_to_demand") == pytest.approx(1.4)
+    assert value("hw_energy_to_demand") == pytest.approx(0.71)
+    verdicts = {i: r["verdict"] for i, r in t.items()}
+    assert verdicts["hw_capacity_to_demand"] == "supported" and verdicts["hw_energy_to_demand"] == "not supported"
+    # 6,600 m² / 20 MW = 330 m²/MW vs the study's own 180 m²/MW: a finding the table must show as a failure
+    assert verdicts["hw_fuel_cell_m2_per_mw"] == "fail"
+    others = {v for i, v in verdicts.items() if i not in ("hw_fuel_cell_m2_per_mw", "hw_energy_to_demand")}
+    assert others <= {"pass", "info", "supported"}
