@@ -114,3 +114,38 @@ def test_obligations_gyeonggi_published_numbers(obligations):
     assert verdicts["hw_fuel_cell_m2_per_mw"] == "fail"
     others = {v for i, v in verdicts.items() if i not in ("hw_fuel_cell_m2_per_mw", "hw_energy_to_demand")}
     assert others <= {"pass", "info", "supported"}
+
+
+# --- public-pv-yangju -------------------------------------------------------------------------
+
+
+def _check_yangju(t: dict, rel_tol: float) -> None:
+    def value(i):
+        return float(t[i]["value"])
+
+    # Published (the Gyeonggi new-complex study, Yangju roadmap): 1,020 kW -> 1,470; 2,436 kW -> 3,200;
+    # 633.6 kW -> 830 MWh/yr; together 5,500 MWh/yr.
+    for i, pub in (("reservoir_mwh", 1470), ("parks_mwh", 3200), ("parking_mwh", 830), ("public_total_mwh", 5500)):
+        assert abs(value(i) / pub - 1) <= rel_tol, (i, value(i))
+    for plant, pub in (("reservoir", 1470), ("parks", 3200), ("parking", 830)):
+        assert value(f"{plant}_p05_mwh") < pub < value(f"{plant}_p95_mwh")  # a typical weather year
+        assert 0.05 <= value(f"{plant}_published_quantile") <= 0.95
+    # 5,500 / 351,303 = 1.566 % ("public 2 %", rounded to whole %)
+    assert abs(value("public_share_pct") - 2) <= 0.5
+    # Daewol: 5,758 + 3,643 = 9,401 t; 5,758 / 0.4594 = 12,534 MWh of power; 1.2 MW at ~1,380 kWh/kWp = ~1,650 MWh
+    # -> ~13 % (published 12 %, ±1.5 points); implied factor 5,758 / (1,650 / 0.12) = ~0.42 t/MWh
+    assert value("daewol_co2_total_t") == 9401
+    assert abs(value("daewol_solar_share_pct") - 12) <= 1.5
+    assert 0.4173 * 0.95 <= value("daewol_implied_ef") <= 0.4594 * 1.05
+    assert {r["verdict"] for r in t.values()} <= {"pass", "info", "supported"}
+
+
+def test_public_pv_yangju_fast(tmp_path):
+    """24 weather years: each plant's mean within 3 % (the s.e. of a 24-year mean is ~0.8 %)."""
+    _check_yangju(_table(run_experiment("public-pv-yangju", tmp_path / "yj", fast=True)), 0.03)
+
+
+@pytest.mark.slow
+def test_public_pv_yangju_full(tmp_path):
+    """200 weather years: each plant's mean within 1 % of its published yield."""
+    _check_yangju(_table(run_experiment("public-pv-yangju", tmp_path / "yj")), 0.01)
