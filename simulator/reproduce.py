@@ -66,6 +66,7 @@ __all__ = [
 EXPERIMENTS: dict[str, str] = {
     "obligations-gyeonggi": "obligations_gyeonggi",
     "public-pv-yangju": "public_pv_yangju",
+    "green-tariff-kiee2020": "green_tariff_kiee2020",
 }
 
 #: Packages whose versions go into the manifest (they can change a number).

@@ -149,3 +149,38 @@ def test_public_pv_yangju_fast(tmp_path):
 def test_public_pv_yangju_full(tmp_path):
     """200 weather years: each plant's mean within 1 % of its published yield."""
     _check_yangju(_table(run_experiment("public-pv-yangju", tmp_path / "yj")), 0.01)
+
+
+# --- green-tariff-kiee2020 --------------------------------------------------------------------
+
+
+def test_green_tariff_price_build_up_and_fixed_reset():
+    from re100sim.reproductions.green_tariff_kiee2020 import fixed_yearly_price, standard_price_krw_per_kwh
+
+    # 116.8 KRW/kWh SMP (2026-06) x 1.05 margin + 40 network + 0.5 certificates = 122.64 + 40.5 = 163.14
+    assert standard_price_krw_per_kwh(116.8, 40.0, 0.05, 0.5) == pytest.approx(163.14)
+    # months Nov..Feb (keys 11..14, January = key 12): before = twelve 100s; Jan resets to the mean of the
+    # 12 months ending December: (10 x 100 + 110 + 120) / 12 = 102.5
+    before = [100.0] * 12
+    out = fixed_yearly_price([10, 11, 12, 13], [110.0, 120.0, 200.0, 210.0], before)
+    assert list(out[:2]) == [100.0, 100.0] and list(out[2:]) == pytest.approx([102.5, 102.5])
+
+
+def test_green_tariff_kiee2020_claims(tmp_path):
+    folder = run_experiment("green-tariff-kiee2020", tmp_path / "gt", fast=True)
+    t = _table(folder)
+    with (folder / "data_monthly.csv").open(encoding="utf-8") as f:
+        monthly = {r["month"]: r for r in csv.DictReader(f)}
+    # 2022-12 SMP record 267.63 -> 267.63 x 1.05 + 40.5 = 321.5115; 2026-06: 163.14
+    assert float(monthly["2022-12"]["standard_indexed_krw_per_kwh"]) == pytest.approx(321.512, abs=1e-3)
+    assert float(monthly["2026-06"]["standard_indexed_krw_per_kwh"]) == pytest.approx(163.14, abs=1e-3)
+    verdict = {i: r["verdict"] for i, r in t.items()}
+    # ② "close to the tariff": refuted over 2022-2026 (the 2022 SMP spike), supported after the 2024-10 increase
+    assert float(t["premium_share_all"]["value"]) > 0.15 and verdict["premium_share_all"] == "not supported"
+    assert abs(float(t["premium_share_recent"]["value"])) <= 0.15 and verdict["premium_share_recent"] == "supported"
+    # ① little advantage; conclusion: an advantage needs a purchase below SMP; ④ indexed less stable than the tariff
+    assert float(t["months_with_advantage_share"]["value"]) <= 0.5
+    assert float(t["purchase_discount_needed_recent"]["value"]) > 0
+    assert float(t["volatility_ratio_indexed_to_tariff"]["value"]) > 1
+    # a fixed price signed in January 2022 on 2021's SMP left the utility short in 2022
+    assert float(t["utility_loss_fixed_2022"]["value"]) > 0
