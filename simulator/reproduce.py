@@ -67,6 +67,7 @@ EXPERIMENTS: dict[str, str] = {
     "obligations-gyeonggi": "obligations_gyeonggi",
     "public-pv-yangju": "public_pv_yangju",
     "green-tariff-kiee2020": "green_tariff_kiee2020",
+    "tariff-shock-2022": "tariff_shock_2022",
 }
 
 #: Packages whose versions go into the manifest (they can change a number).

@@ -184,3 +184,32 @@ def test_green_tariff_kiee2020_claims(tmp_path):
     assert float(t["volatility_ratio_indexed_to_tariff"]["value"]) > 1
     # a fixed price signed in January 2022 on 2021's SMP left the utility short in 2022
     assert float(t["utility_loss_fixed_2022"]["value"]) > 0
+
+
+# --- tariff-shock-2022 ------------------------------------------------------------------------
+
+
+def _check_tariff_shock(t: dict) -> None:
+    def value(i):
+        return float(t[i]["value"])
+
+    # The published direction (the Gyeonggi new-complex study): few adopters in 2022, more with each increase, and
+    # more than on a flat tariff with the same seeds.
+    assert value("shock_adopters_first_year") < value("shock_adopters_last_year")
+    assert value("reluctance_first_share") <= 0.5 and value("growth_with_increases") > 1
+    assert value("shock_minus_flat_adopters") > 0 and value("shock_mw_last_year") > value("flat_mw_last_year")
+    assert value("shock_adopters_last_p10") <= value("shock_adopters_last_year") <= value("shock_adopters_last_p90")
+    # 1,679 / 913 = 1.839: shown as the scale reference, never asserted against
+    assert t["simulated_ppa_growth_2024"]["published"] == "1.83899" and t["simulated_ppa_growth_2024"]["verdict"] == "info"
+    assert {r["verdict"] for r in t.values()} <= {"info", "supported"}
+
+
+def test_tariff_shock_2022_fast(tmp_path):
+    """One seed, 2022-2024 (the years of the increases), tariff history vs flat."""
+    _check_tariff_shock(_table(run_experiment("tariff-shock-2022", tmp_path / "ts", fast=True)))
+
+
+@pytest.mark.slow
+def test_tariff_shock_2022_full(tmp_path):
+    """Eight seeds, 2022-2026."""
+    _check_tariff_shock(_table(run_experiment("tariff-shock-2022", tmp_path / "ts")))
