@@ -40,10 +40,11 @@ import platform
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any, Callable, Iterator, Optional
 
 import typer
 
@@ -58,6 +59,7 @@ __all__ = [
     "run_experiment",
     "report_page",
     "format_number",
+    "scenario_run",
     "reproduce",
     "register",
 ]
@@ -68,6 +70,7 @@ EXPERIMENTS: dict[str, str] = {
     "public-pv-yangju": "public_pv_yangju",
     "green-tariff-kiee2020": "green_tariff_kiee2020",
     "tariff-shock-2022": "tariff_shock_2022",
+    "namdong-direct-ppa": "namdong_direct_ppa",
 }
 
 #: Packages whose versions go into the manifest (they can change a number).
@@ -347,6 +350,28 @@ def run_experiment(name: str, out: Path | None = None, *, fast: bool = False) ->
         manifest["report_page"] = page.name
         (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
+
+
+# --- helpers for experiments that run whole scenarios ----------------------------------------
+
+
+@contextmanager
+def scenario_run(scenario: str, seed: int, years: int) -> Iterator[Path]:
+    """Run bundled ``scenario`` for ``years`` years with ``seed`` in a temporary folder; yield the results folder.
+
+    The scenario file is copied with ``years`` replaced (nothing else changes); the folder is deleted on exit.
+    """
+    import yaml
+
+    from re100sim.scenarios import bundled_scenarios
+    from re100sim.simulator.run import run
+
+    data = yaml.safe_load(bundled_scenarios()[scenario].read_text(encoding="utf-8"))
+    data["years"] = int(years)
+    with tempfile.TemporaryDirectory(prefix="re100sim-reproduce-") as tmp:
+        path = Path(tmp) / f"{scenario}.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        yield run(path, Path(tmp) / "run", seed).out_dir
 
 
 # --- the command ------------------------------------------------------------------------------

@@ -213,3 +213,37 @@ def test_tariff_shock_2022_fast(tmp_path):
 def test_tariff_shock_2022_full(tmp_path):
     """Eight seeds, 2022-2026."""
     _check_tariff_shock(_table(run_experiment("tariff-shock-2022", tmp_path / "ts")))
+
+
+# --- namdong-direct-ppa -----------------------------------------------------------------------
+
+
+def _check_namdong(t: dict) -> None:
+    def value(i):
+        return float(t[i]["value"])
+
+    tenants = ("hwashin_histeel", "bosung_metal", "hankook_materials", "eos")
+    # The published claim (the Namdong direct-PPA platform proposal): the supply price is below the tenants' tariff,
+    # so every tenant saves at the scenario's (estimated) 105 KRW/kWh, and its break-even price lies above 105.
+    assert value("ppa_price") == 105
+    assert value("tenants_saving_share_of_runs") == 1.0 and t["tenants_saving_share_of_runs"]["verdict"] == "supported"
+    for k in tenants:
+        assert 0 < value(f"saving_share_{k}") < 0.2
+        assert value(f"break_even_{k}") > 105
+    # the broker's fee is 1 KRW/kWh [E]: its margin over the term is about the PPA kWh (1.2 MW x ~1,380 h x 10 years
+    # = ~16.6 GWh -> ~16.6 million KRW)
+    assert 12e6 < value("broker_margin_krw") < 20e6
+    # the plant sells at 105 KRW/kWh without its RECs: well below SMP + 1.5 RECs (~117 + 1.5 x 72.8 KRW/kWh)
+    assert value("plant_revenue_to_market") < 1
+    assert value("complex_saving_after_term_krw_per_yr") == 0  # no renewal: back on the tariff after the term
+
+
+def test_namdong_direct_ppa_fast(tmp_path):
+    """One seed: the 10-year term, and two years after it."""
+    _check_namdong(_table(run_experiment("namdong-direct-ppa", tmp_path / "nd", fast=True)))
+
+
+@pytest.mark.slow
+def test_namdong_direct_ppa_full(tmp_path):
+    """Four seeds over the term; twenty years for the first."""
+    _check_namdong(_table(run_experiment("namdong-direct-ppa", tmp_path / "nd")))

@@ -8,29 +8,19 @@ docs/domain.md#tariff-increases; docs/domain.md#direct-ppa.
 """
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-import yaml
 
 from re100sim.scenarios import bundled_scenarios
-from re100sim.simulator.reproduce import Outcome
-from re100sim.simulator.run import run as run_scenario
+from re100sim.simulator.reproduce import Outcome, scenario_run
 
 _ADOPTER_COLUMNS = ("adopters_direct_ppa", "adopters_self_generation")
 
 
 def yearly_series(scenario: str, seed: int, years: int) -> pd.DataFrame:
     """One run of a bundled scenario for ``years`` years with ``seed``: its yearly time series."""
-    data = yaml.safe_load(bundled_scenarios()[scenario].read_text(encoding="utf-8"))
-    data["years"] = int(years)
-    with tempfile.TemporaryDirectory(prefix="re100sim-reproduce-") as tmp:
-        path = Path(tmp) / f"{scenario}.yaml"
-        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        result = run_scenario(path, Path(tmp) / "run", seed)
-        ts = pd.read_parquet(result.out_dir / "timeseries_yearly.parquet")
+    with scenario_run(scenario, seed, years) as folder:
+        ts = pd.read_parquet(folder / "timeseries_yearly.parquet")
     ts["adopters"] = ts[list(_ADOPTER_COLUMNS)].sum(axis=1)
     ts["re_mw"] = ts["contracted_mw"] + ts["rooftop_mw"]
     return ts[["year", "adopters", "contracted_mw", "re_mw"]].assign(scenario=scenario, seed=seed)
