@@ -356,10 +356,11 @@ def run_experiment(name: str, out: Path | None = None, *, fast: bool = False) ->
 
 
 @contextmanager
-def scenario_run(scenario: str, seed: int, years: int) -> Iterator[Path]:
-    """Run bundled ``scenario`` for ``years`` years with ``seed`` in a temporary folder; yield the results folder.
+def scenario_run(scenario: str, seed: int, overrides: dict[str, Any]) -> Iterator[Path]:
+    """Run bundled ``scenario`` with ``seed`` in a temporary folder; yield the results folder.
 
-    The scenario file is copied with ``years`` replaced (nothing else changes); the folder is deleted on exit.
+    The scenario file is copied with its top-level keys replaced by ``overrides`` (e.g. ``{"years": 3}``);
+    the copy is validated like any scenario file, and the folder is deleted on exit.
     """
     import yaml
 
@@ -367,7 +368,7 @@ def scenario_run(scenario: str, seed: int, years: int) -> Iterator[Path]:
     from re100sim.simulator.run import run
 
     data = yaml.safe_load(bundled_scenarios()[scenario].read_text(encoding="utf-8"))
-    data["years"] = int(years)
+    data.update(overrides)
     with tempfile.TemporaryDirectory(prefix="re100sim-reproduce-") as tmp:
         path = Path(tmp) / f"{scenario}.yaml"
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")

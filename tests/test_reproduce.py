@@ -184,6 +184,11 @@ def test_green_tariff_kiee2020_claims(tmp_path):
     assert float(t["volatility_ratio_indexed_to_tariff"]["value"]) > 1
     # a fixed price signed in January 2022 on 2021's SMP left the utility short in 2022
     assert float(t["utility_loss_fixed_2022"]["value"]) > 0
+    # uptake: subscribers among the six tenants, each price form (the decision round; no published number)
+    for form in ("uptake_indexed", "uptake_fixed"):
+        assert 0 <= float(t[form]["value"]) <= 6 and t[form]["verdict"] == "info"
+    with (folder / "data_uptake.csv").open(encoding="utf-8") as f:
+        assert {r["price_form"] for r in csv.DictReader(f)} == {"smp_indexed", "fixed"}
 
 
 # --- tariff-shock-2022 ------------------------------------------------------------------------

@@ -16,12 +16,14 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import yaml
 
+from re100sim.scenarios import bundled_scenarios
 from re100sim.simulator.inputs.calendar import build_calendar
 from re100sim.simulator.inputs.markets import SMP_HISTORY_CSV, SmpParams, smp_level_krw_per_kwh
 from re100sim.simulator.inputs.solar import SolarParams, solar_ac_kw
 from re100sim.simulator.inputs.tariffs import hourly_rates, load_table
-from re100sim.simulator.reproduce import Outcome
+from re100sim.simulator.reproduce import Outcome, scenario_run
 
 
 def _month_key(text: str) -> int:
@@ -69,7 +71,37 @@ def solar_weighted_tariff(inp: dict, first: int, last: int) -> pd.Series:
     return pd.Series(out).sort_index()
 
 
-def run(spec: dict, *, fast: bool = False) -> Outcome:  # noqa: ARG001 - deterministic history: fast = full
+def uptake(inp: dict, build: dict, seeds: list[int], years: int) -> pd.DataFrame:
+    """Green-tariff subscribers at the end of each year when tenants choose between grid and green tariff.
+
+    The bundled scenario ``inp["uptake_scenario"]`` with its fixed subscribers removed and decisions on
+    (options grid and green_tariff), once with the SMP-indexed price and once with a fixed one, both set
+    from the 12 months of SMP before the start (what the utility knows when it offers the one-year
+    contracts): fixed = the mean standard price then; indexed = hourly SMP + network + certificates +
+    the margin on that mean SMP (the simulator's indexed price is SMP + an adder).
+    """
+    data = yaml.safe_load(bundled_scenarios()[inp["uptake_scenario"]].read_text(encoding="utf-8"))
+    start = pd.Timestamp(str(data["start_date"]))
+    key = start.year * 12 + start.month - 1
+    smp_before = smp_level_krw_per_kwh(np.arange(key - 12, key), SmpParams())
+    fixed = float(np.mean(standard_price_krw_per_kwh(smp_before, **build)))
+    adder = build["network_krw_per_kwh"] + build["certificate_krw_per_kwh"] + build["margin_share"] * float(
+        np.mean(smp_before))
+    prices = {"smp_indexed": {"kind": "smp_indexed", "adder_krw_per_kwh": adder},
+              "fixed": {"kind": "fixed", "price_krw_per_kwh": fixed}}
+    rows = []
+    for form, price in prices.items():
+        for seed in seeds:
+            overrides = {"years": years, "decisions": {"enabled": True, "options": ["grid", "green_tariff"]},
+                         "green_tariff": {**data["green_tariff"], "subscribers": [], "price": price}}
+            with scenario_run(inp["uptake_scenario"], seed, overrides) as folder:
+                ts = pd.read_parquet(folder / "timeseries_yearly.parquet")
+            rows += [{"price_form": form, "seed": seed, "year": int(y), "subscribers": int(n)}
+                     for y, n in zip(ts["year"], ts["adopters_green_tariff"])]
+    return pd.DataFrame(rows)
+
+
+def run(spec: dict, *, fast: bool = False) -> Outcome:
     inp = spec["inputs"]
     first, last = _month_key(inp["first_month"]), _month_key(inp["last_month"])
     recent = _month_key(inp["recent_first_month"])
@@ -107,6 +139,11 @@ def run(spec: dict, *, fast: bool = False) -> Outcome:  # noqa: ARG001 - determi
                                                     / np.std(tariff[12:] - tariff[:-12])),
         "utility_loss_fixed_2022": float(np.mean(indexed[in_2022] - fixed[in_2022])),
     }
+    subs = uptake(inp, build, list(inp["fast_uptake_seeds"] if fast else inp["uptake_seeds"]),
+                  int(inp["fast_uptake_years"] if fast else inp["uptake_years"]))
+    end = subs[subs["year"] == subs["year"].max()].groupby("price_form")["subscribers"].mean()
+    values["uptake_indexed"] = float(end["smp_indexed"])
+    values["uptake_fixed"] = float(end["fixed"])
     labels = [f"{m // 12}-{m % 12 + 1:02d}" for m in months]
     data = pd.DataFrame({"month": labels, "smp_krw_per_kwh": smp, "standard_indexed_krw_per_kwh": indexed,
                          "standard_fixed_krw_per_kwh": fixed, "tariff_solar_hours_krw_per_kwh": tariff})
@@ -125,4 +162,6 @@ def run(spec: dict, *, fast: bool = False) -> Outcome:  # noqa: ARG001 - determi
         ax.legend(fontsize=7)
         fig.tight_layout()
 
-    return Outcome(values=values, figure=figure, inputs=(SMP_HISTORY_CSV,), extra_tables={"monthly": data})
+    return Outcome(values=values, figure=figure, seeds=tuple(sorted(set(subs["seed"]))),
+                   inputs=(SMP_HISTORY_CSV, bundled_scenarios()[inp["uptake_scenario"]]),
+                   extra_tables={"monthly": data, "uptake": subs})

@@ -52,7 +52,7 @@ def run(spec: dict, *, fast: bool = False) -> Outcome:
     (price,) = prices  # one price for the four PPAs
     per_seed, brokers, revenue, alternative = [], [], [], []
     for seed in seeds:
-        with scenario_run(inp["scenario"], seed, inp["term_years"]) as folder:
+        with scenario_run(inp["scenario"], seed, {"years": int(inp["term_years"])}) as folder:
             t = _tenant_term(folder, price).assign(seed=seed)
             per_seed.append(t.reset_index())
             yearly = pd.read_parquet(folder / "timeseries_yearly.parquet")
@@ -61,7 +61,7 @@ def run(spec: dict, *, fast: bool = False) -> Outcome:
             alternative.append(_market_alternative_krw(folder, inp["rec_weight"]))
     tenants = pd.concat(per_seed, ignore_index=True)
     after_years = int(inp["fast_after_years"] if fast else inp["after_years"])
-    with scenario_run(inp["scenario"], seeds[0], after_years) as folder:
+    with scenario_run(inp["scenario"], seeds[0], {"years": after_years}) as folder:
         monthly = pd.read_parquet(folder / "timeseries_monthly.parquet")
     start = pd.Timestamp(str(data["start_date"]))
     term_end = start.year * 12 + start.month - 1 + 12 * int(inp["term_years"])  # month key of the first month after

@@ -19,7 +19,7 @@ _ADOPTER_COLUMNS = ("adopters_direct_ppa", "adopters_self_generation")
 
 def yearly_series(scenario: str, seed: int, years: int) -> pd.DataFrame:
     """One run of a bundled scenario for ``years`` years with ``seed``: its yearly time series."""
-    with scenario_run(scenario, seed, years) as folder:
+    with scenario_run(scenario, seed, {"years": int(years)}) as folder:
         ts = pd.read_parquet(folder / "timeseries_yearly.parquet")
     ts["adopters"] = ts[list(_ADOPTER_COLUMNS)].sum(axis=1)
     ts["re_mw"] = ts["contracted_mw"] + ts["rooftop_mw"]
