@@ -48,16 +48,18 @@ def test_every_experiment_file_is_well_formed():
 def test_list_shows_the_experiments():
     res = CliRunner().invoke(app, ["reproduce", "--list"])
     assert res.exit_code == 0, res.output
+    assert list(EXPERIMENTS) == ["obligations-gyeonggi", "public-pv-yangju", "green-tariff-kiee2020",
+                                 "tariff-shock-2022", "namdong-direct-ppa"]
     for name in EXPERIMENTS:
         assert name in res.output
 
 
 def test_unknown_experiment_and_existing_folder_are_one_line_errors(tmp_path):
     res = CliRunner().invoke(app, ["reproduce", "no-such-thing", "--out", str(tmp_path / "x")])
-    assert res.exit_code == 2 and "no such experiment" in res.output
-    assert not (tmp_path / "x").exists()
+    assert res.exit_code == 2 and res.output.startswith("error: no-such-thing: no such experiment")
+    assert res.output.count("\n") == 1 and not (tmp_path / "x").exists()
     res = CliRunner().invoke(app, ["reproduce", "obligations-gyeonggi", "--out", str(tmp_path)])
-    assert res.exit_code == 2 and "already exists" in res.output
+    assert res.exit_code == 2 and "already exists" in res.output and res.output.count("\n") == 1
 
 
 def test_outputs_and_manifest(obligations):
