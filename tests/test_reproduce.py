@@ -168,8 +168,10 @@ def test_green_tariff_price_build_up_and_fixed_reset():
     assert list(out[:2]) == [100.0, 100.0] and list(out[2:]) == pytest.approx([102.5, 102.5])
 
 
-def test_green_tariff_kiee2020_claims(tmp_path):
-    folder = run_experiment("green-tariff-kiee2020", tmp_path / "gt", fast=True)
+@pytest.mark.parametrize("fast", [True, pytest.param(False, marks=pytest.mark.slow)], ids=["fast", "full"])
+def test_green_tariff_kiee2020_claims(tmp_path, fast):
+    """The price history is the same in both variants; the uptake runs use 1 seed x 2 years (fast) or 4 x 5."""
+    folder = run_experiment("green-tariff-kiee2020", tmp_path / "gt", fast=fast)
     t = _table(folder)
     with (folder / "data_monthly.csv").open(encoding="utf-8") as f:
         monthly = {r["month"]: r for r in csv.DictReader(f)}
