@@ -34,9 +34,10 @@ class Ledger:
         self._lines: dict[str, list] = defaultdict(list)  # one value per scalar line
         self._blocks: list[dict] = []  # vectorised lines: one dict of arrays per call
         self._seq = 0  # insertion order across both, so invoices keep the order they were booked
-        self._baseline: list[pd.DataFrame] = []
-        self._tenant_energy: list[pd.DataFrame] = []
-        self._generator_energy: list[pd.DataFrame] = []
+        # one dict of columns per month; made a table once at the end (a DataFrame a month costs seconds)
+        self._baseline: list[dict] = []
+        self._tenant_energy: list[dict] = []
+        self._generator_energy: list[dict] = []
 
     # -- money --
     def add(self, month_key: int, payer: str, payee: str, item: str, quantity: float, unit: str, krw: int):
@@ -68,8 +69,8 @@ class Ledger:
     def add_baseline_many(self, month_key: int, tenants: np.ndarray, krw: np.ndarray, vat_krw: np.ndarray) -> None:
         """Each tenant's grid-only counterfactual bill for the month (not a payment), with and without its VAT."""
         krw = np.asarray(krw, np.int64)
-        self._baseline.append(pd.DataFrame({"month": month_key, "agent": tenants, "baseline_krw": krw,
-                                            "baseline_ex_vat_krw": krw - np.asarray(vat_krw, np.int64)}))
+        self._baseline.append({"month": month_key, "agent": tenants, "baseline_krw": krw,
+                               "baseline_ex_vat_krw": krw - np.asarray(vat_krw, np.int64)})
 
     # -- energy --
     def add_energy(self, month_key: int, r: BlockResult, m: int, green_allocated_kwh: np.ndarray,
@@ -77,18 +78,13 @@ class Ledger:
         """Record a month's energy; ``green_allocated_kwh``: green-tariff kWh allocated monthly
         (an accounting share of the tenant's grid kWh, not an hourly flow)."""
         self._tenant_energy.append(
-            pd.DataFrame(
-                {"month": month_key, "agent": self.tenants}
-                | {c: getattr(r, f)[m] for c, f in TENANT_ENERGY.items()}
-                | {"green_allocated_kwh": green_allocated_kwh}
-            )
+            {"month": month_key, "agent": self.tenants}
+            | {c: getattr(r, f)[m] for c, f in TENANT_ENERGY.items()}
+            | {"green_allocated_kwh": green_allocated_kwh}
         )
         if generators:
             self._generator_energy.append(
-                pd.DataFrame(
-                    {"month": month_key, "agent": generators}
-                    | {c: getattr(r, f)[m] for c, f in GENERATOR_ENERGY.items()}
-                )
+                {"month": month_key, "agent": generators} | {c: getattr(r, f)[m] for c, f in GENERATOR_ENERGY.items()}
             )
 
     # -- tables --
@@ -113,12 +109,21 @@ class Ledger:
         return df.astype({"krw": np.int64, "quantity": np.float64})
 
     def baseline(self) -> pd.DataFrame:
-        cols = ["month", "agent", "baseline_krw", "baseline_ex_vat_krw"]
-        return pd.concat(self._baseline, ignore_index=True) if self._baseline else pd.DataFrame(columns=cols)
+        return _stack(self._baseline, ["month", "agent", "baseline_krw", "baseline_ex_vat_krw"])
 
     def tenant_energy(self) -> pd.DataFrame:
-        return pd.concat(self._tenant_energy, ignore_index=True)
+        return _stack(self._tenant_energy, ["month", "agent", *TENANT_ENERGY, "green_allocated_kwh"])
 
     def generator_energy(self) -> pd.DataFrame:
-        cols = ["month", "agent", *GENERATOR_ENERGY]
-        return pd.concat(self._generator_energy, ignore_index=True) if self._generator_energy else pd.DataFrame(columns=cols)
+        return _stack(self._generator_energy, ["month", "agent", *GENERATOR_ENERGY])
+
+
+def _stack(parts: list[dict], cols: list[str]) -> pd.DataFrame:
+    """One table from monthly dicts of columns (``month`` a scalar, the others one value per agent)."""
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    n = [len(p["agent"]) for p in parts]
+    out = {"month": np.repeat([p["month"] for p in parts], n)}
+    for c in cols[1:]:
+        out[c] = np.concatenate([np.asarray(p[c], dtype=object if c == "agent" else None) for p in parts])
+    return pd.DataFrame(out)
