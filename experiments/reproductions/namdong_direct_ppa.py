@@ -20,8 +20,8 @@ from re100sim.simulator.reproduce import Outcome, scenario_run
 
 
 def _tenant_term(folder, price_krw_per_kwh: float) -> pd.DataFrame:
-    kpis = pd.read_parquet(folder / "kpis.parquet")
-    tenants = kpis[kpis["agent_type"] == "tenant"].groupby("agent")[["savings_ex_vat_krw", "baseline_ex_vat_krw"]].sum()
+    kpis = pd.read_parquet(folder / "kpis_tenants.parquet")
+    tenants = kpis.groupby("agent")[["savings_ex_vat_krw", "baseline_ex_vat_krw"]].sum()
     inv = pd.read_parquet(folder / "invoices.parquet")
     ppa = inv[inv["item"].astype(str) == "ppa_energy"]
     kwh = ppa.groupby(ppa["payer"].astype(str))["quantity"].sum()
@@ -35,8 +35,8 @@ def _market_alternative_krw(folder, rec_weight: float) -> float:
     """Plant output x (expected SMP + expected REC price x weight), month by month."""
     monthly = pd.read_parquet(folder / "timeseries_monthly.parquet")
     keys = monthly["month_key"].to_numpy()
-    kpis = pd.read_parquet(folder / "kpis.parquet")
-    gen_mwh_by_year = kpis[kpis["agent_type"] == "generator"].groupby("year")["gen_mwh"].sum()
+    kpis = pd.read_parquet(folder / "kpis_generators.parquet")
+    gen_mwh_by_year = kpis.groupby("year")["gen_mwh"].sum()
     # spread each year's output over its months in proportion to the RE delivered that month
     share = monthly["re_delivered_mwh"] / monthly.groupby("year")["re_delivered_mwh"].transform("sum")
     gen_mwh = share.to_numpy() * gen_mwh_by_year.reindex(monthly["year"]).to_numpy()
