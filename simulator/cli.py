@@ -37,13 +37,20 @@ except ImportError:  # pragma: no cover - older typer on click
 
 
 class _FlagsShowNoType:
-    """``--help`` takes no value: show no ``<bool>`` type beside it."""
+    """Flags (``--help``, ``--report``, ``--resume`` ...) take no value: show no ``<bool>`` type beside them."""
 
     def get_help_option(self, ctx):
         option = super().get_help_option(ctx)
         if option is not None:
             option.metavar = ""
         return option
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for p in params:
+            if getattr(p, "is_flag", False):
+                p.metavar = ""
+        return params
 
 
 class OneLineErrors(_FlagsShowNoType, typer.core.TyperGroup):
@@ -95,6 +102,7 @@ def _plural(n: int, noun: str) -> str:
     """``1 generator``, ``2 generators``."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
+from re100sim.simulator.reports_cli import register as register_report_commands
 
 app = typer.Typer(
     cls=OneLineErrors,
@@ -127,6 +135,7 @@ def run(
     seed: Annotated[
         Optional[int], typer.Option("--seed", min=0, max=2**63 - 1, help="override the scenario's seed")
     ] = None,
+    report: Annotated[bool, typer.Option("--report", help="write DIR/report.html at the end")] = False,
 ) -> None:
     """Simulate a scenario hour by hour and write invoices, KPIs and a summary."""
     from re100sim.simulator.run import prepare
@@ -144,6 +153,10 @@ def run(
         bar.update(task, completed=sc.years)
     _print_summary(result.summary)
     console.print(f"results: {result.out_dir}")
+    if report:
+        from re100sim.simulator.outputs.report import build_report
+
+        console.print(f"report: {build_report([result.out_dir])}")
 
 
 @app.command(cls=_Command)
@@ -205,8 +218,9 @@ def _print_summary(s: dict) -> None:
     console.print(t)
 
 
+register_report_commands(app, _Command)
 # Reproductions of the source documents' numbers: the command lives in re100sim.simulator.reproduce.
-register_reproduce(app)
+register_reproduce(app, _Command)
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m re100sim.simulator.cli`

@@ -294,8 +294,9 @@ def input_files(model: BaseModel, loc: tuple = ()) -> list[tuple[tuple, Path]]:
 
 # --- names ---------------------------------------------------------------------------------
 
-#: Allowed names: a letter or digit, then letters, digits, '_', '.', '-'; at most 64 characters.
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+#: Allowed names: a letter or digit (any script: Hangul tenant names are common), then letters, digits, '_',
+#: '.', '-'; at most 64 characters. No spaces, slashes or control characters: names become file names.
+NAME_PATTERN = r"^[^\W_][\w.\-]{0,63}$"
 
 #: A name that is safe in file names, tables and reports.
 SafeName = Annotated[str, Field(pattern=NAME_PATTERN)]

@@ -9,7 +9,8 @@
   in the metadata, text kept as text);
 * ``manifest.json``: code revision, the experiment file's SHA-256 and those of every data file
   it read, seeds, package versions and the SHA-256 of ``table.csv``;
-* any extra CSV the experiment produces (``data_*.csv``).
+* any extra CSV the experiment produces (``data_*.csv``);
+* ``report.html``: the page of the experiment (:func:`report_page`).
 
 Running the same experiment twice (same code, same experiment file) gives byte-identical
 tables: numbers are rounded to six significant digits before they are written, so last-bit
@@ -24,10 +25,8 @@ for the YAML), so ``re100sim reproduce`` works from a fresh install while the ex
 beside the benchmarks, where readers look for them. :data:`EXPERIMENTS` is the one registry:
 it maps a name to its module.
 
-The report page: :func:`report_page` is the hook where the HTML page of an experiment folder
-is built. It uses ``re100sim.simulator.outputs.report.build_reproduction_page`` when that
-function exists (the reports work); until then it writes nothing and the manifest says
-``"report_page": "pending"``.
+The report page: :func:`report_page` writes ``report.html`` (table, figure, manifest) with the
+run reports' page builder (``re100sim.simulator.outputs.report.page``).
 """
 from __future__ import annotations
 
@@ -278,18 +277,42 @@ def _save_figure(draw: Callable[[Any], None], path: Path) -> None:
             plt.close(fig)
 
 
-def report_page(out_dir: Path) -> Path | None:
-    """Hook for the HTML report page of an experiment folder.
+def report_page(out_dir: Path) -> Path:
+    """The experiment folder's HTML page, ``report.html``: title, sources, the table, the figure, the manifest.
 
-    Calls ``re100sim.simulator.outputs.report.build_reproduction_page(out_dir)`` where it exists and
-    returns its path; returns None (page pending) otherwise.
+    Self-contained like the run reports (``re100sim.simulator.outputs.report.page``: inline styles,
+    the figure as a data URI, the Hangul glyphs it uses embedded).
     """
-    try:
-        report = importlib.import_module("re100sim.simulator.outputs.report")
-    except ImportError:
-        return None
-    build = getattr(report, "build_reproduction_page", None)
-    return None if build is None else Path(build(out_dir))
+    import base64
+    import csv
+    import html
+
+    from re100sim.simulator.outputs.report import page
+
+    def esc(x) -> str:
+        return html.escape(str(x), quote=True)
+
+    manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+    spec = load_experiment_file(manifest["experiment"])
+    with (out_dir / "table.csv").open(encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    head = "".join(f"<th>{esc(c)}</th>" for c in rows[0])
+    body_rows = "".join(
+        f'<tr data-verdict="{esc(r[_COLUMNS.index("verdict")])}">' + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>"
+        for r in rows[1:]
+    )
+    svg = base64.b64encode((out_dir / "figure.svg").read_bytes()).decode("ascii")
+    facts = {k: manifest[k] for k in ("fast", "seeds", "verdicts", "code", "packages")}
+    body = (
+        f"<h1>{esc(spec['title'])}</h1>"
+        f"<p>Sources: {esc('; '.join(spec['sources']))}.</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body_rows}</tbody></table>"
+        f'<figure><img alt="figure" src="data:image/svg+xml;base64,{svg}"></figure>'
+        f"<h2>Manifest</h2><pre>{esc(json.dumps(facts, indent=1, ensure_ascii=False))}</pre>"
+    )
+    path = out_dir / "report.html"
+    path.write_text(page(spec["title"], body), encoding="utf-8")
+    return path
 
 
 def _frame_rows(df) -> list[list[str]]:
@@ -338,17 +361,14 @@ def run_experiment(name: str, out: Path | None = None, *, fast: bool = False) ->
             "platform": platform.platform(),
             "table_csv_sha256": _sha256(tmp / "table.csv"),
             "verdicts": {v: sum(r.verdict == v for r in rows) for v in sorted({r.verdict for r in rows})},
-            "report_page": "pending",
+            "report_page": "report.html",
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        report_page(tmp)
         tmp.rename(out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    page = report_page(out)
-    if page is not None:
-        manifest["report_page"] = page.name
-        (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
 
 
@@ -412,5 +432,6 @@ def reproduce(
     console.print(f"results: {folder} (table.csv, table.md, figure.svg, manifest.json)")
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(reproduce)
+def register(app: typer.Typer, command_cls=None) -> None:
+    """Add ``reproduce`` to the app (``command_cls``: the app's command class, for uniform help)."""
+    app.command(cls=command_cls)(reproduce)

@@ -45,9 +45,11 @@ from re100sim.simulator.outputs.results import (
     generator_kpis,
     money_residual_krw,
     net_cost_by_month,
+    output_table,
     party_kpis,
     sale_limit_findings,
     tenant_kpis,
+    tenant_monthly,
 )
 from re100sim.simulator.rules.certification import RPS_MARKET
 from re100sim.simulator.scenario.config import Scenario, load_scenario_data
@@ -204,16 +206,17 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     monthly, yearly = timeseries(invoices, baseline, t_energy, claims_by_tenant(certs, findings, tenants, ("month_key",)),
                                  adoption, {t: t for t in tenants} | owned_plants(model), generators,
                                  model.utility.name, model.broker.name, scenario.emission_factor_t_per_mwh)
-    monthly.to_parquet(tmp / "timeseries_monthly.parquet", index=False)
-    yearly.to_parquet(tmp / "timeseries_yearly.parquet", index=False)
-    compliance_table(model).to_parquet(tmp / "compliance.parquet", index=False)
-    invoices.to_parquet(tmp / "invoices.parquet", index=False)
-    for name, table in kpis.items():
-        table.to_parquet(tmp / f"kpis_{name}.parquet", index=False)
-    certs.to_parquet(tmp / "certificates.parquet", index=False)
-    findings.to_parquet(tmp / "certificate_findings.parquet", index=False)
+    tables = {
+        "timeseries_monthly": monthly, "timeseries_yearly": yearly, "compliance": compliance_table(model),
+        "invoices": invoices, **{f"kpis_{name}": table for name, table in kpis.items()},
+        "tenant_monthly": tenant_monthly(
+            t_energy, baseline, net_cost_by_month(invoices, {t: t for t in tenants} | owned_plants(model))),
+        "hourly_complex": ledger.hourly(), "certificates": certs, "certificate_findings": findings,
+        "signings": signings_frame(model.signings),  # docs/decisions.md#prices
+    }
+    for name, table in tables.items():
+        output_table(table).to_parquet(tmp / f"{name}.parquet", index=False)
     summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claimed, findings)
-    signings_frame(model.signings).to_parquet(tmp / "signings.parquet", index=False)  # docs/decisions.md#prices
     summary["ppa_prices_signed_krw_per_kwh"] = signed_price_summary(model.signings)
     write_json(tmp / "summary.json", summary)
     inputs = copy_inputs(path, scenario, tmp)

@@ -147,6 +147,7 @@ def test_run_writes_outputs_and_same_seed_is_identical(tmp_path):
             "summary.json", "manifest.json", "scenario.yaml",
             "certificates.parquet", "certificate_findings.parquet", "timeseries_monthly.parquet",
             "timeseries_yearly.parquet", "compliance.parquet", "signings.parquet", "inputs",
+            "tenant_monthly.parquet", "hourly_complex.parquet",
         }
         # the history CSVs the run read, copied so the folder re-runs anywhere
         assert {p.name for p in (out / "inputs").iterdir()} == {"smp_monthly.csv", "rec_monthly.csv"}

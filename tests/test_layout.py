@@ -23,6 +23,7 @@ STAGES = {
     "re100sim.simulator.engine": 7,
     "re100sim.simulator.run": 8,
     "re100sim.simulator.cli": 9,
+    "re100sim.simulator.reports_cli": 9,
     "re100sim.simulator.reproduce": 9,  # the reproduce command (registered by cli.py)
 }
 

@@ -64,18 +64,21 @@ def test_unknown_experiment_and_existing_folder_are_one_line_errors(tmp_path):
 
 def test_outputs_and_manifest(obligations):
     assert {p.name for p in obligations.iterdir()} == {"table.csv", "table.md", "figure.svg", "manifest.json",
-                                                       "data_grid.csv"}
+                                                       "data_grid.csv", "report.html"}
     m = json.loads((obligations / "manifest.json").read_text(encoding="utf-8"))
     assert m["experiment_file"]["version"] == 1 and len(m["experiment_file"]["sha256"]) == 64
     assert m["packages"]["numpy"] and "git_commit" in m["code"]
-    assert m["report_page"] == "pending"
+    assert m["report_page"] == "report.html"
+    page = (obligations / "report.html").read_text(encoding="utf-8")
+    assert page.count('data-verdict="pass"') == 27 and 'data-verdict="fail"' in page  # every table row on the page
+    assert "data:image/svg+xml;base64," in page and "option3_30pct_mw" in page
     svg = (obligations / "figure.svg").read_text(encoding="utf-8")
     assert "<dc:date>" not in svg  # no date in the figure's metadata
 
 
 def test_running_twice_gives_byte_identical_tables_and_figure(obligations, tmp_path):
     again = run_experiment("obligations-gyeonggi", tmp_path / "again", fast=True)
-    for name in ("table.csv", "table.md", "data_grid.csv", "figure.svg"):
+    for name in ("table.csv", "table.md", "data_grid.csv", "figure.svg", "report.html"):
         assert (again / name).read_bytes() == (obligations / name).read_bytes(), name
 
 

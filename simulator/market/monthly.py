@@ -54,7 +54,11 @@ def settle_month(model, year: YearInputs, month_key: int, hours: slice) -> None:
         month_key, active, year.load_kw[hours], gen, year.tariff_price[hours], year.tariff_tou[hours],
         year.smp_krw_per_kwh[hours], model.tenant_tariff, year.hours_from_start + hours.start,
     )
-    bill_month(model, year, settle_block(inputs), active, month_key, hours)
+    r = settle_block(inputs, hourly=True)
+    # Complex-level hourly series for the coverage heat map: RE delivered = load - grid (docs/settlement-kernel.md).
+    model.ledger.add_hourly(year.calendar.timestamps[hours], inputs.load_kwh.sum(axis=1),
+                            r.hourly_grid_kwh.sum(axis=1), gen.sum(axis=1))
+    bill_month(model, year, r, active, month_key, hours)
 
 
 def month_usage(year: YearInputs, hours: slice, month_key: int, tariff_index: np.ndarray, kwh_by_tou, krw_by_tou,

@@ -38,6 +38,7 @@ class Ledger:
         self._baseline: list[dict] = []
         self._tenant_energy: list[dict] = []
         self._generator_energy: list[dict] = []
+        self._hourly: list[pd.DataFrame] = []  # a frame a month: one row per hour of the complex
 
     # -- money --
     def add(self, month_key: int, payer: str, payee: str, item: str, quantity: float, unit: str, krw: int):
@@ -80,14 +81,27 @@ class Ledger:
         self._tenant_energy.append(
             {"month": month_key, "agent": self.tenants}
             | {c: getattr(r, f)[m] for c, f in TENANT_ENERGY.items()}
-            | {"green_allocated_kwh": green_allocated_kwh}
+            | {"green_allocated_kwh": green_allocated_kwh,
+               "load_peak_kw": r.tenant_load_peak_kw[m], "grid_peak_kw": r.tenant_grid_peak_kw[m]}
         )
         if generators:
             self._generator_energy.append(
                 {"month": month_key, "agent": generators} | {c: getattr(r, f)[m] for c, f in GENERATOR_ENERGY.items()}
             )
 
+    def add_hourly(self, hour_start: pd.DatetimeIndex, load_kwh: np.ndarray, grid_kwh: np.ndarray,
+                   gen_kwh: np.ndarray) -> None:
+        """The complex's hours: load, grid and plant output (kWh, summed over tenants / plants)."""
+        self._hourly.append(pd.DataFrame({
+            "hour_start": hour_start, "load_kwh": load_kwh, "grid_kwh": grid_kwh,
+            "re_delivered_kwh": load_kwh - grid_kwh, "gen_kwh": gen_kwh,
+        }))
+
     # -- tables --
+    def hourly(self) -> pd.DataFrame:
+        """``hourly_complex.parquet``: one row per hour, local hour start (Asia/Seoul)."""
+        return pd.concat(self._hourly, ignore_index=True)
+
     def invoices(self) -> pd.DataFrame:
         """All lines in booking order; text columns are categorical (a few names, millions of rows)."""
         cols = ["seq", "month", "payer", "payee", "item", "quantity", "unit", "krw"]
@@ -112,7 +126,8 @@ class Ledger:
         return _stack(self._baseline, ["month", "agent", "baseline_krw", "baseline_ex_vat_krw"])
 
     def tenant_energy(self) -> pd.DataFrame:
-        return _stack(self._tenant_energy, ["month", "agent", *TENANT_ENERGY, "green_allocated_kwh"])
+        return _stack(self._tenant_energy, ["month", "agent", *TENANT_ENERGY, "green_allocated_kwh", "load_peak_kw",
+                                            "grid_peak_kw"])
 
     def generator_energy(self) -> pd.DataFrame:
         return _stack(self._generator_energy, ["month", "agent", *GENERATOR_ENERGY])

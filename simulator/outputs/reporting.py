@@ -114,7 +114,7 @@ def compliance_summary(model) -> dict:
         "final_required_mw": round(last.required_mw, 6),
         "final_credited_mw": round(last.credited_mw, 6),
         "final_shortfall_mw": round(last.shortfall_mw, 6),
-        "penalty_krw_total": float(sum(r.penalty_krw for r in rows)),
+        "penalty_krw_total": int(round(sum(r.penalty_krw for r in rows))),
     }
 
 
@@ -168,7 +168,7 @@ def counterparty_risk(model, g_energy: pd.DataFrame) -> dict:
     instead: max(0, price - market) x the contract's share of last year's output x remaining years."""
     year = model.year
     if year is None or g_energy.empty:
-        return {"live_contracts": 0, "exposure_krw": 0.0}
+        return {"live_contracts": 0, "exposure_krw": 0}
     last = g_energy[g_energy["month"] > model.current_month_key - 12].groupby("agent")["gen_kwh"].sum()
     smp, rec = float(year.smp_krw_per_kwh.mean()), float(np.mean(year.rec_price_krw_per_rec))
     plants = {g.name: g.spec for g in model.generators}
@@ -181,4 +181,4 @@ def counterparty_risk(model, g_energy: pd.DataFrame) -> dict:
         market = smp + rec * plants[c.generator].effective_rec_weight() / 1000.0
         kwh = c.volume.share * float(last.get(c.generator, 0.0))
         exposure += max(0.0, c.price.price_krw_per_kwh - market) * kwh * (end - model.current_month_key - 1) / 12.0
-    return {"live_contracts": live, "exposure_krw": round(exposure, 0)}
+    return {"live_contracts": live, "exposure_krw": int(round(exposure))}

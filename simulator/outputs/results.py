@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from re100sim.simulator.market.monthly import CAPITAL_ITEMS, OM_ITEM, VAT_REMITTANCE
+from re100sim.simulator.outputs.ledger import month_label
 
 KWH_PER_MWH = 1000.0
 # Residuals below these are floating-point noise (reported, never hidden).
@@ -200,6 +201,24 @@ def party_kpis(invoices: pd.DataFrame, parties: list[str], agent_type: str) -> p
     return df.assign(agent_type=agent_type)
 
 
+def tenant_monthly(energy: pd.DataFrame, baseline: pd.DataFrame, net_cost: pd.DataFrame) -> pd.DataFrame:
+    """Per tenant and month: energy (kWh), metered peaks (kW), the grid-only baseline bill and the net cost
+    (KRW, :func:`net_cost_by_month`: own plants included, receipts deducted), with and without VAT."""
+    out = energy.merge(baseline, on=["month", "agent"], how="left").assign(month=lambda d: d["month"].map(month_label))
+    out = out.merge(net_cost.reset_index(), on=["month", "agent"], how="left")
+    krw = ["baseline_krw", "baseline_ex_vat_krw", "cost_krw", "cost_ex_vat_krw"]
+    return out.assign(**{c: out[c].fillna(0).astype(np.int64) for c in krw if c in out})
+
+
+def output_table(df: pd.DataFrame) -> pd.DataFrame:
+    """A table as written: months only as ``YYYY-MM`` (internal ``month_key`` dropped), KRW columns as
+    integers (nullable where a column does not apply to every row)."""
+    df = df.drop(columns=[c for c in df.columns if c == "month_key"])
+    krw = {c: (np.int64 if df[c].notna().all() else "Int64") for c in df.columns
+           if c.endswith("_krw") and pd.api.types.is_numeric_dtype(df[c])}
+    return df.assign(**{c: df[c].round().astype(t) for c, t in krw.items()})
+
+
 def _ratio(a: pd.Series, b: pd.Series) -> pd.Series:
     return (a / b.where(b > 0)).fillna(0.0)
 
@@ -242,3 +261,25 @@ def energy_residual_mwh(tenant_energy: pd.DataFrame, generator_energy: pd.DataFr
         r += (g["gen_kwh"] - g["self_kwh"] - g["ppa_kwh"] - g["ppa_surplus_export_kwh"]
               - g["pool_applied_kwh"] - g["export_kwh"] - g["curtailed_kwh"]).abs().sum()
     return float(r) / KWH_PER_MWH
+
+
+KPI_TABLES = {"tenants": "tenant", "generators": "generator"}  # kpis_<name>.parquet -> agent type
+
+
+def agent_roles(folder) -> dict[str, str]:
+    """``{agent: type}`` of a run folder from its ``kpis_*.parquet`` tables (tenant, generator, utility,
+    market, broker); empty when the folder has none."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    roles: dict[str, str] = {}
+    for name, kind in KPI_TABLES.items():
+        p = folder / f"kpis_{name}.parquet"
+        if p.exists():
+            roles |= {str(a): kind for a in pd.read_parquet(p, columns=["agent"])["agent"].unique()}
+    p = folder / "kpis_parties.parquet"
+    if p.exists():
+        parties = pd.read_parquet(p, columns=["agent", "agent_type"])
+        roles |= dict(zip(parties["agent"].astype(str), parties["agent_type"].astype(str)))
+    return roles
+

@@ -59,6 +59,7 @@ _DATE = re.compile(r"\b(?:19|20)\d\d(?:-\d\d(?:-\d\d)?)?\b")
 #: Numbers that are definitions, unit conversions, tolerances or software limits, not assumptions about
 #: the world: listed in their own table, without a source. A new constant must be sourced or listed here.
 DEFINITIONS = {
+    "KRW_PER_MILLION": "unit conversion",
     "FALLBACK_MAGNITUDE": "validation bound for a number with no unit and no bound of its own",
     "EXIT_INPUT_ERROR": "exit code of bad input (the command-line contract)",
     "MAX_YEARS": "software limit on the horizon",
