@@ -31,9 +31,16 @@ def _tenant_term(folder, price_krw_per_kwh: float) -> pd.DataFrame:
     return tenants
 
 
+def _monthly(folder) -> pd.DataFrame:
+    """The run's monthly series with ``month_key`` (``year*12 + month-1``) from its ``month`` (YYYY-MM)."""
+    monthly = pd.read_parquet(folder / "timeseries_monthly.parquet")
+    ym = monthly["month"].astype(str).str.split("-", expand=True).astype(int)
+    return monthly.assign(month_key=ym[0] * 12 + ym[1] - 1)
+
+
 def _market_alternative_krw(folder, rec_weight: float) -> float:
     """Plant output x (expected SMP + expected REC price x weight), month by month."""
-    monthly = pd.read_parquet(folder / "timeseries_monthly.parquet")
+    monthly = _monthly(folder)
     keys = monthly["month_key"].to_numpy()
     kpis = pd.read_parquet(folder / "kpis_generators.parquet")
     gen_mwh_by_year = kpis.groupby("year")["gen_mwh"].sum()
@@ -62,7 +69,7 @@ def run(spec: dict, *, fast: bool = False) -> Outcome:
     tenants = pd.concat(per_seed, ignore_index=True)
     after_years = int(inp["fast_after_years"] if fast else inp["after_years"])
     with scenario_run(inp["scenario"], seeds[0], {"years": after_years}) as folder:
-        monthly = pd.read_parquet(folder / "timeseries_monthly.parquet")
+        monthly = _monthly(folder)
     start = pd.Timestamp(str(data["start_date"]))
     term_end = start.year * 12 + start.month - 1 + 12 * int(inp["term_years"])  # month key of the first month after
     after = monthly[monthly["month_key"] >= term_end]
