@@ -27,6 +27,7 @@ from rich.table import Table
 
 from re100sim.simulator.batch import commands as batch_commands
 from re100sim.simulator.errors import EXIT_INPUT_ERROR, InputError, RunInterrupted
+from re100sim.simulator.reproduce import register as register_reproduce
 
 try:  # typer >= 0.22 carries its own copy of click
     from typer import TyperException as CommandLineError
@@ -224,6 +225,8 @@ def _print_summary(s: dict) -> None:
 
 
 register_report_commands(app, _Command)
+# Reproductions of the source documents' numbers: the command lives in re100sim.simulator.reproduce.
+register_reproduce(app, _Command)
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m re100sim.simulator.cli`

@@ -24,6 +24,7 @@ STAGES = {
     "re100sim.simulator.run": 8,
     "re100sim.simulator.batch": 9,
     "re100sim.simulator.reports_cli": 9,
+    "re100sim.simulator.reproduce": 9,  # the reproduce command (registered by cli.py)
     "re100sim.simulator.cli": 10,
 }
 

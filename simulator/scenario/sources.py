@@ -84,6 +84,7 @@ DEFINITIONS = {
     "CERTIFICATES_PER_MWH": "one green or premium certificate per kWh (by definition)",
     "RATCHET_MONTHS": "calendar months (a definition of the tariff rule, sourced in the comment)",
     "CLEARSKY_CACHE_VERSION": "version of the on-disk clear-sky cache format",
+    "_SIGNIFICANT_DIGITS": "digits written in reproduction tables (identical tables across machines)",
 }
 
 
