@@ -192,6 +192,8 @@ ctypedef struct Kern:
     const int* ppa_start     # T+1: contracts of t are ppa_list[ppa_start[t]:ppa_start[t+1]]
     const int* ppa_list
     const char* has_bat      # tenant owns a battery
+    const int* bat_t         # the owners, each once, in tenant order
+    Py_ssize_t n_bat_t
     double* GC               # T x HB grid energy bought to charge batteries
     # accumulators of the current month
     double* cacc             # C x N_CA x VL
@@ -420,36 +422,41 @@ cdef inline void _contract_tile(CParam* cp, double* ca, double* ag, const double
 
 
 cdef void _battery_tile(Kern* k, Py_ssize_t b, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
-    """Step 4b for battery b over the tile's hours, one hour after the other (SOC is carried)."""
+    """Step 4b for battery b over the tile's hours, one hour after the other (SOC is carried).
+
+    The state and the tile's sums live in locals (registers) and are written back at the end.
+    """
     cdef BParam* bp = &k.bpar[b]
-    cdef Py_ssize_t t = bp.t, j, jj, g, c, i, lane
-    cdef double* soc = k.bsoc + b * N_SRC
+    cdef Py_ssize_t t = bp.t, j, jj, g, c, lane
     cdef double* acc = k.bacc + b * N_BA
     cdef double* rr = k.R + t * HB
     cdef double* gc = k.GC + t * HB
+    cdef const signed char* tou_col = k.ttou + h0 * k.K + bp.k
     cdef double* x
+    cdef double s0 = k.bsoc[N_SRC * b], s1 = k.bsoc[N_SRC * b + 1], s2 = k.bsoc[N_SRC * b + 2]
     cdef double cyc = k.bcyc[b], cap = k.bcap[b]
-    cdef double s, cmax, dmx, q, cc, d, d_dc, w
-    cdef double ch[N_SRC]
+    cdef double p = bp.p, etac = bp.etac, etad = bp.etad, smin = bp.smin, smax = bp.smax
+    cdef double c0 = 0.0, c1 = 0.0, c2 = 0.0, u0 = 0.0, u1 = 0.0, u2 = 0.0, l0 = 0.0, l1 = 0.0, l2 = 0.0
+    cdef double s, cmax, dmx, q, cc, ch1, ch2, d, d_dc, w0, w1, w2, r
     cdef int tou, strat = bp.strat
     for j in range(n):
-        lane = j % VL
-        s = soc[0] + soc[1] + soc[2]
-        cmax = dmin(bp.p, dmax(0.0, bp.smax * cap - s) / bp.etac)
-        dmx = dmin(bp.p, dmax(0.0, s - bp.smin * cap) * bp.etad)
-        tou = k.ttou[(h0 + j) * k.K + bp.k]
-        ch[0] = 0.0
-        ch[1] = 0.0
-        ch[2] = 0.0
+        s = s0 + s1 + s2
+        cmax = dmin(p, dmax(0.0, smax * cap - s) / etac)
+        dmx = dmin(p, dmax(0.0, s - smin * cap) * etad)
+        tou = tou_col[j * k.K]
         d = 0.0
+        r = rr[j]
         if strat == S_SELF or strat == S_RE:
+            lane = j % VL
             cc = 0.0
+            ch1 = 0.0
+            ch2 = 0.0
             for jj in range(k.own_start[t], k.own_start[t + 1]):
                 g = k.own_list[jj]
                 x = k.A + g * HB + j
                 q = dmin(x[0], cmax - cc)
                 x[0] -= q
-                ch[1] += q
+                ch1 += q
                 cc += q
                 k.gacc[(g * N_GA + GA_STORED) * VL + lane] += q
             if strat == S_RE:
@@ -459,38 +466,64 @@ cdef void _battery_tile(Kern* k, Py_ssize_t b, Py_ssize_t h0, Py_ssize_t n) noex
                     q = dmin(x[0], cmax - cc)
                     x[0] -= q
                     k.XS[k.cpar[c].g * HB + j] -= q
-                    ch[2] += q
+                    ch2 += q
                     cc += q
                     k.cacc[(c * N_CA + CA_STORED) * VL + lane] += q
                     k.cacc[(c * N_CA + CA_STSMP) * VL + lane] += q * k.smp_v[j]
             if cc == 0.0:
-                d = dmin(dmx, rr[j])
+                d = dmin(dmx, r)
+            else:
+                if ch1 > 0.0:
+                    s1 += ch1 * etac
+                    c1 += ch1
+                    l1 += ch1 - ch1 * etac
+                if ch2 > 0.0:
+                    s2 += ch2 * etac
+                    c2 += ch2
+                    l2 += ch2 - ch2 * etac
         elif tou == 0:      # peak_shaving and tou_arbitrage charge from the grid in light-load hours
-            ch[0] = cmax
-            gc[j] += cmax
+            if cmax > 0.0:
+                gc[j] += cmax
+                s0 += cmax * etac
+                c0 += cmax
+                l0 += cmax - cmax * etac
         elif strat == S_PEAK:
-            d = dmin(dmx, dmax(0.0, rr[j] - bp.target))
+            d = dmin(dmx, dmax(0.0, r - bp.target))
         elif tou == 2:      # tou_arbitrage discharges in peak-load hours
-            d = dmin(dmx, rr[j])
-        for i in range(N_SRC):
-            if ch[i] > 0.0:
-                soc[i] += ch[i] * bp.etac
-                acc[BA_CH + i] += ch[i]
-                acc[BA_LOSS + i] += ch[i] - ch[i] * bp.etac
+            d = dmin(dmx, r)
         if d > 0.0:
-            d_dc = d / bp.etad
-            for i in range(N_SRC):
-                w = soc[i] / s
-                acc[BA_DIS + i] += d * w
-                acc[BA_LOSS + i] += (d_dc - d) * w
-                soc[i] -= d_dc * w
-            rr[j] -= d
+            d_dc = d / etad
+            w0 = s0 / s
+            w1 = s1 / s
+            w2 = s2 / s
+            u0 += d * w0
+            u1 += d * w1
+            u2 += d * w2
+            l0 += (d_dc - d) * w0
+            l1 += (d_dc - d) * w1
+            l2 += (d_dc - d) * w2
+            s0 -= d_dc * w0
+            s1 -= d_dc * w1
+            s2 -= d_dc * w2
+            rr[j] = r - d
             cyc += d_dc / bp.e0
             cap = bp.e0 * dmax(0.0, 1.0 - bp.fade * cyc)
         if k.hbsoc != NULL:
-            k.hbsoc[(h0 + j) * k.NB + b] = soc[0] + soc[1] + soc[2]
+            k.hbsoc[(h0 + j) * k.NB + b] = (s0 + s1) + s2
+    k.bsoc[N_SRC * b] = s0
+    k.bsoc[N_SRC * b + 1] = s1
+    k.bsoc[N_SRC * b + 2] = s2
     k.bcyc[b] = cyc
     k.bcap[b] = cap
+    acc[BA_CH] += c0
+    acc[BA_CH + 1] += c1
+    acc[BA_CH + 2] += c2
+    acc[BA_DIS] += u0
+    acc[BA_DIS + 1] += u1
+    acc[BA_DIS + 2] += u2
+    acc[BA_LOSS] += l0
+    acc[BA_LOSS + 1] += l1
+    acc[BA_LOSS + 2] += l2
 
 
 cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
@@ -645,14 +678,14 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
 
     # 4b. batteries, in battery order (the owners' import peak before them first)
     if k.NB:
-        for i in range(T):
-            if k.has_bat[i]:
-                rr = R + i * HB
-                mk = k.MK + k.tar[i] * N_MK * HB + 3 * HB
-                for j in range(HB):
-                    t0[j] = rr[j] * mk[j]
-                    k.GC[i * HB + j] = 0.0
-                _vmax(k.tacc + (i * N_TA + TA_NPK) * VL, t0)
+        for jj in range(k.n_bat_t):
+            i = k.bat_t[jj]
+            rr = R + i * HB
+            mk = k.MK + k.tar[i] * N_MK * HB + 3 * HB
+            for j in range(HB):
+                t0[j] = rr[j] * mk[j]
+                k.GC[i * HB + j] = 0.0
+            _vmax(k.tacc + (i * N_TA + TA_NPK) * VL, t0)
         for jj in range(k.NB):
             _battery_tile(k, jj, h0, n)
 
@@ -684,11 +717,11 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
     # 6. grid = residual load (+ grid charging of batteries); tenant sums (a passive tenant's
     # grid sums are its load sums)
     if k.NB:
-        for i in range(T):
-            if k.has_bat[i]:
-                rr = R + i * HB
-                for j in range(HB):
-                    rr[j] = rr[j] + k.GC[i * HB + j]
+        for jj in range(k.n_bat_t):
+            i = k.bat_t[jj]
+            rr = R + i * HB
+            for j in range(HB):
+                rr[j] = rr[j] + k.GC[i * HB + j]
     for i in range(T):
         if k.passive[i]:
             continue
@@ -933,6 +966,7 @@ def settle_block(
     bt = np.asarray(b_tenant)
     has_bat = np.zeros(T, dtype=np.int8)
     has_bat[bt] = 1
+    bat_t = np.ascontiguousarray(np.flatnonzero(has_bat), dtype=np.int32)
     re_matching = np.zeros(T, dtype=bool)  # owners that charge from PPA surplus need its contracts' slots
     re_matching[bt[np.asarray(b_strategy) == S_RE]] = True
     if C:
@@ -1041,6 +1075,8 @@ def settle_block(
     k.passive = <const char*> cnp.PyArray_DATA(passive)
     k.NB = B
     k.has_bat = <const char*> cnp.PyArray_DATA(has_bat)
+    k.bat_t = _ip(bat_t)
+    k.n_bat_t = bat_t.shape[0]
     k.own_start = _ip(own_start)
     k.own_list = _ip(own_list)
     k.ppa_start = _ip(ppa_start)
