@@ -32,6 +32,7 @@ from re100sim.simulator.outputs.results import (
     tenant_kpis,
     write_json,
 )
+from re100sim.simulator.outputs.storage import battery_table, owner_demand_table, storage_summary
 from re100sim.simulator.scenario.config import Scenario, load_scenario
 from re100sim.simulator.scenario.population import check_tariff_classes, expand_tenants
 
@@ -110,6 +111,9 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     kpis.to_parquet(tmp / "kpis.parquet", index=False)
     certs.to_parquet(tmp / "certificates.parquet", index=False)
     findings.to_parquet(tmp / "certificate_findings.parquet", index=False)
+    if model.batteries.n:
+        battery_table(model).to_parquet(tmp / "batteries.parquet", index=False)
+        owner_demand_table(model).to_parquet(tmp / "battery_demand.parquet", index=False)
     summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy, float(claimed.sum()), findings)
     write_json(tmp / "summary.json", summary)
     shutil.copyfile(path, tmp / "scenario.yaml")
@@ -170,12 +174,13 @@ def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, re_cl
             "double_counting_findings": int((findings["problem"] == "double_claim").sum()) if len(findings) else 0,
             "over_issuance_findings": int((findings["problem"] == "over_issuance").sum()) if len(findings) else 0,
         },
+        "storage": storage_summary(model),
         "adoption": adoption_summary(model),
         "compliance": compliance_summary(model),
         "broker_counterparty_risk": counterparty_risk(model, g_energy),
         "findings": {"self_use_sale_limit": sale_limit_findings(g_energy, [g.spec for g in model.generators])},
         "invariants": {
-            "energy_residual_mwh": energy_residual_mwh(t_energy, g_energy),
+            "energy_residual_mwh": energy_residual_mwh(t_energy, g_energy, model.ledger.battery_energy()),
             # max |residual| of the ledger's recount: MWh and certificates issued - held - retired,
             # index drift, batches retired twice or without an owner (all 0 when consistent)
             "certificate_residual": max(abs(v) for v in model.certs.check().values()),

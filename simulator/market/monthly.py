@@ -5,6 +5,8 @@ energy goes to the energy ledger; certificates to the certificate ledger.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from re100sim.simulator.rules.billing import (
@@ -45,7 +47,11 @@ def settle_month(model, year: YearInputs, month_key: int, hours: slice) -> None:
         month_key, active, year.load_kw[hours], gen, year.tariff_price[hours], year.tariff_tou[hours],
         year.smp_krw_per_kwh[hours], model.tenant_tariff, year.hours_from_start + hours.start,
     )
-    bill_month(model, year, settle_block(inputs), active, month_key, hours)
+    if model.batteries.n:  # behind-the-meter batteries, their state carried from last month
+        inputs = dataclasses.replace(inputs, **model.batteries.kernel_arrays(month_key, model.contract_kw))
+    r = settle_block(inputs)
+    model.batteries.advance(month_key, r)
+    bill_month(model, year, r, active, month_key, hours)
 
 
 def month_usage(year: YearInputs, hours: slice, month_key: int, tariff_index: np.ndarray, kwh_by_tou, krw_by_tou,
@@ -109,6 +115,8 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
     names = np.array([t.name for t in model.tenants], dtype=object)
     actual = actual.scaled(keep)
     billing_kw = model.demand_actual.billing_kw(month_key, peak, model.contract_kw)
+    model.batteries.book_demand(month_key, np.where(is_ppa, r.tenant_load_peak_kw[0], r.tenant_prebattery_peak_kw[0]),
+                                billing_kw, model.contract_kw, actual.basic_krw_per_kw_month)
     bill = monthly_bill_arrays(actual, billing_kw, green_krw)
     qty = bill_quantities(actual, billing_kw, bill, green_kwh)
     for item, krw in bill.items():
@@ -149,7 +157,9 @@ def _settle_contracts(model, r: BlockResult, active: np.ndarray, month_key: int)
         plant = model.generators[model.plan.c_gen[c]]
         e, ap = float(r.contract_contracted_kwh[0, j]), float(r.contract_applied_kwh[0, j])
         e_krw, ap_krw = float(r.contract_contracted_krw[0, j]), float(r.contract_applied_krw[0, j])
-        billed = ppa_billed_kwh(e, ap, spec.settlement, spec.min_take_pct)
+        # energy stored in the off-taker's battery is taken like applied energy (paid for at the
+        # surplus's average price, ppa_energy_krw)
+        billed = ppa_billed_kwh(e, ap + float(r.contract_stored_kwh[0, j]), spec.settlement, spec.min_take_pct)
         energy_krw = round_won(ppa_energy_krw(e, ap, e_krw, ap_krw, billed))
         led.add(month_key, tenant, broker, "ppa_energy", billed, "kWh", energy_krw)
         led.add(month_key, broker, plant.name, "ppa_energy", billed, "kWh", energy_krw)

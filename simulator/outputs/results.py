@@ -131,18 +131,25 @@ def money_residual_krw(invoices: pd.DataFrame, pass_through: dict[str, tuple[str
     return res + abs(float(flows.sum()))
 
 
-def energy_residual_mwh(tenant_energy: pd.DataFrame, generator_energy: pd.DataFrame) -> float:
-    """Sum of |imbalance| of every tenant-month and plant-month balance, MWh.
+def energy_residual_mwh(tenant_energy: pd.DataFrame, generator_energy: pd.DataFrame,
+                        battery_energy: pd.DataFrame | None = None) -> float:
+    """Sum of |imbalance| of every tenant-month, plant-month and battery-month balance, MWh.
 
-    Tenant: load = self + PPA + pool + grid. Plant: generation = self + PPA applied +
-    PPA surplus exported + pool applied + exported + curtailed (docs/settlement-kernel.md).
+    Tenant: load + grid bought to charge batteries = self + PPA + pool + battery delivered + grid.
+    Plant: generation = self + PPA applied + PPA surplus exported + pool applied + exported +
+    curtailed + stored. Battery: charged - delivered - losses = change of its state of charge
+    (docs/settlement-kernel.md "Invariants").
     """
     t = tenant_energy
-    r = (t["load_kwh"] - t["self_kwh"] - t["ppa_kwh"] - t["pool_kwh"] - t["grid_kwh"]).abs().sum()
+    r = (t["load_kwh"] + t["battery_grid_charge_kwh"] - t["self_kwh"] - t["ppa_kwh"] - t["pool_kwh"]
+         - t["battery_discharged_kwh"] - t["grid_kwh"]).abs().sum()
     if not generator_energy.empty:
         g = generator_energy
         r += (g["gen_kwh"] - g["self_kwh"] - g["ppa_kwh"] - g["ppa_surplus_export_kwh"]
-              - g["pool_applied_kwh"] - g["export_kwh"] - g["curtailed_kwh"]).abs().sum()
+              - g["pool_applied_kwh"] - g["export_kwh"] - g["curtailed_kwh"] - g["stored_kwh"]).abs().sum()
+    if battery_energy is not None and not battery_energy.empty:
+        b = battery_energy
+        r += (b["charged_kwh"] - b["discharged_kwh"] - b["loss_kwh"] - b["soc_end_kwh"] + b["soc_start_kwh"]).abs().sum()
     return float(r) / KWH_PER_MWH
 
 

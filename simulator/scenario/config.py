@@ -38,6 +38,7 @@ from re100sim.simulator.inputs.tariffs import (
     available_tables,
     load_table,
 )
+from re100sim.simulator.scenario.storage import Battery
 
 # The bundled tariff history starts on 2022-01-01 (docs/domain.md#tariff-increases); holidays and
 # tariffs are not defined far into the future, so the horizon is bounded too.
@@ -662,6 +663,7 @@ class Scenario(_Model):
     green_tariff: GreenTariff | None = None
     green_premium: list[GreenPremium] = []
     rec_purchases: list[RecPurchase] = []
+    batteries: list[Battery] = Field([], description="batteries behind tenants' meters (simulator/scenario/storage.py)")
     decisions: Decisions = Decisions()
     policy: PolicyConfig = PolicyConfig()
     output: OutputOptions = OutputOptions()
@@ -748,6 +750,10 @@ class Scenario(_Model):
             need("tenant", gp.tenant, f"green_premium[{i}].tenant", tenants)
         for i, rp in enumerate(self.rec_purchases):
             need("tenant", rp.tenant, f"rec_purchases[{i}].tenant", tenants)
+        for i, b in enumerate(self.batteries):
+            need("tenant", b.owner, f"batteries[{i}].owner", tenants)
+        if len({b.name for b in self.batteries}) != len(self.batteries):
+            raise ValueError("batteries: battery names must be unique")
         return self
 
     @property

@@ -1,0 +1,121 @@
+"""Batteries in whole runs: scenario -> kernel -> bills, ratchet, PPA invoices, energy books.
+
+January 2026 as in tests/test_golden_invoices.py: 744 h = light 380, mid 238, peak 126; 1 Jan (Thu) is
+a holiday; 5 Jan is a Monday; winter peak bands 09-12 and 16-19; basic charge 8,320 KRW/kW (산업용(을)
+고압A 선택Ⅱ, docs/domain.md#tariff-tables). The billing demand (요금적용전력) is the month's billed-hours
+peak, at least 30 % of contract demand and at least the highest peak of the ratchet months (Dec-Feb,
+Jul-Sep) of the last 12 months (docs/domain.md#bill-structure).
+"""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from re100sim.simulator.cli import app
+
+SPIKE_HOUR = 4 * 24 + 10  # 5 Jan 2026 (Monday) 10:00-11:00, a winter peak hour
+
+
+def run(tmp_path, data: dict) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    base = {"start_date": "2026-01-01", "years": 1, "seed": 1}
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(base | data), encoding="utf-8")
+    res = CliRunner().invoke(app, ["run", str(p), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    inv = pd.read_parquet(tmp_path / "o" / "invoices.parquet")
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
+    return inv, summary, pd.read_parquet(tmp_path / "o" / "batteries.parquet")
+
+
+def kepco_lines(inv, month: str, payer: str = "t") -> tuple[dict, dict]:
+    rows = inv[(inv.month == month) & (inv.payer == payer) & (inv.payee == "KEPCO")]
+    return dict(zip(rows["item"], rows["krw"])), dict(zip(rows["item"], rows["quantity"]))
+
+
+def csv(path, kw: list[float]):
+    path.write_text("kw\n" + "".join(f"{v}\n" for v in kw), encoding="utf-8")
+    return path
+
+
+def test_peak_shaving_lowers_the_billing_demand_and_the_ratchet(tmp_path):
+    """A 500 kW tenant (contract 1,000 kW) with one 700 kW hour on 5 January; a lossless 400 kWh / 200 kW
+    battery, peak_shaving at a fixed 550 kW, starting half full (200 kWh)."""
+    load = [500.0] * 8760
+    load[SPIKE_HOUR] = 700.0
+    data = {
+        "name": "shave",
+        "tenants": [{"name": "t", "load_file": str(csv(tmp_path / "t.csv", load)), "contract_kw": 1000}],
+        "batteries": [{"name": "b", "owner": "t", "energy_kwh": 400, "power_kw": 200, "strategy": "peak_shaving",
+                       "peak_target_kw": 550, "round_trip_efficiency_pct": 100, "soc_min_pct": 0,
+                       "soc_max_pct": 100, "initial_soc_pct": 50, "fade_pct_per_cycle": 0}],
+    }
+    inv, summary, bat = run(tmp_path, data)
+    jan, qjan = kepco_lines(inv, "2026-01")
+    # January: the battery fills in the first light hours (1 Jan 00-01: 200 kWh at 200 kW), delivers 150 kWh in
+    # the spike hour (700 - 550) and refills 150 kWh in the next light hours (22:00 on 5 Jan).
+    # Billed peak 550 instead of 700 (floor 300 = 30 % x 1,000 below): basic charge 550 x 8,320 = 4,576,000.
+    assert qjan["basic_charge"] == pytest.approx(550.0)
+    assert jan["basic_charge"] == 4_576_000
+    # energy: light 380 x 500 + 200 + 150 = 190,350 kWh; peak 126 x 500 + 200 - 150 = 63,050 kWh
+    assert qjan["energy_light"] == pytest.approx(190_350.0)
+    assert qjan["energy_peak"] == pytest.approx(63_050.0)
+    # February has no spike, but January is a ratchet month: the billing demand carries January's
+    # shaved 550 kW (700 kW without the battery).
+    _, qfeb = kepco_lines(inv, "2026-02")
+    assert qfeb["basic_charge"] == pytest.approx(550.0)
+    # March is no ratchet month... but the ratchet carries January and February for 12 months: 550 again.
+    _, qmar = kepco_lines(inv, "2026-03")
+    assert qmar["basic_charge"] == pytest.approx(550.0)
+    b = bat[bat.month == "2026-01"].iloc[0]
+    assert b["charged_kwh"] == pytest.approx(350.0)
+    assert b["discharged_kwh"] == pytest.approx(150.0)
+    assert b["loss_kwh"] == pytest.approx(0.0, abs=1e-9)
+    assert (b["soc_start_kwh"], b["soc_end_kwh"]) == pytest.approx((200.0, 400.0))
+    # Saving over the year: 150 kW x 8,320 = 1,248,000 KRW a month while the January peak is in the ratchet
+    # (all 12 months of 2026: the last, December, still carries January), before fund and VAT.
+    assert summary["storage"]["basic_charge_saving_krw"] == 12 * 1_248_000
+    assert summary["storage"]["peak_reduction_kw_mean"] == pytest.approx(150.0)
+    assert summary["storage"]["discharged_mwh"] == pytest.approx(0.150)
+    assert abs(summary["invariants"]["energy_residual_mwh"]) < 1e-9
+
+
+def test_re_matching_raises_the_hourly_re_share_of_a_ppa_tenant(tmp_path):
+    """A tenant using 200 kW in hours 00-12 and 600 kW in hours 12-24 every day buys a flat 400 kW fuel cell's
+    whole output by direct PPA (100 KRW/kWh, pay-as-consumed); a lossless 1,200 kWh / 200 kW re_matching
+    battery, empty at the start (SOC 0-100 %)."""
+    day = [200.0] * 12 + [600.0] * 12
+    data = {
+        "name": "match",
+        "tenants": [{"name": "t", "load_file": str(csv(tmp_path / "t.csv", day * 365))}],
+        "generators": [{"name": "fc", "technology": "fuel_cell", "capacity_kw": 400, "availability": 1.0}],
+        "contracts": [{"name": "c", "generator": "fc", "tenant": "t", "volume": {"kind": "share", "share": 1.0},
+                       "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}, "network_fee_krw_per_kwh": 0.0}],
+        "batteries": [{"name": "b", "owner": "t", "energy_kwh": 1200, "power_kw": 200, "strategy": "re_matching",
+                       "round_trip_efficiency_pct": 100, "soc_min_pct": 0, "soc_max_pct": 100,
+                       "initial_soc_pct": 0, "fade_pct_per_cycle": 0}],
+    }
+    inv, summary, bat = run(tmp_path, data)
+    b = bat[bat.month == "2026-01"].iloc[0]
+    # Each day: hours 0-5 store the 200 kW surplus (6 x 200 = 1,200 kWh, full); hours 6-11 export it;
+    # hours 12-17 deliver 200 kW (empty again at 18:00); hours 18-23 buy 200 kW from the grid.
+    # January: stored = delivered = 31 x 1,200 = 37,200 kWh, all PPA energy.
+    assert b["charged_re_kwh"] == pytest.approx(37_200.0)
+    assert b["discharged_re_kwh"] == pytest.approx(37_200.0)
+    # Hourly RE share of the load: without the battery (12 x 200 + 12 x 400) / 9,600 = 75 %;
+    # with it (7,200 + 1,200) / 9,600 = 87.5 %: up 12.5 points, by the worked amount.
+    load = 31 * 9_600.0
+    ppa_applied = 31 * 7_200.0
+    assert (ppa_applied + b["discharged_re_kwh"]) / load == pytest.approx(0.875)
+    # The stored PPA energy is the tenant's: pay-as-consumed bills applied + stored = 223,200 + 37,200 kWh.
+    rows = inv[(inv.month == "2026-01") & (inv.payer == "t") & (inv.item == "ppa_energy")]
+    assert rows["quantity"].sum() == pytest.approx(260_400.0)
+    assert rows["krw"].sum() == 26_040_000  # 260,400 x 100
+    # KEPCO supplies only hours 18-23: 6 x 200 x 31 = 37,200 kWh (74,400 without the battery).
+    _, q = kepco_lines(inv, "2026-01")
+    assert q["energy_light"] + q["energy_mid"] + q["energy_peak"] == pytest.approx(37_200.0)
+    assert summary["storage"]["stored_re_mwh"] == pytest.approx(365 * 1.2)
+    assert abs(summary["invariants"]["energy_residual_mwh"]) < 1e-9
