@@ -21,6 +21,7 @@ class Generator(mesa.Agent):
         super().__init__(model)
         self.spec = spec
         self.outages: list[list[float]] = []
+        self.in_service_month_key: int | None = None  # first settled month (its capital cost starts then)
 
     @property
     def name(self) -> str:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from re100sim.simulator.engine import KEA, MARKET, ComplexModel
+from re100sim.simulator.engine import ComplexModel
+from re100sim.simulator.market.monthly import CAPITAL, CAPITAL_ITEMS, KEA, MARKET, NTS, OM_CONTRACTOR, OM_ITEM
 from re100sim.simulator.outputs.reporting import (
     adoption_summary,
     compliance_summary,
@@ -19,11 +20,13 @@ from re100sim.simulator.outputs.reporting import (
 )
 from re100sim.simulator.outputs.results import (
     KWH_PER_MWH,
+    claims_by_tenant,
     energy_residual_mwh,
     file_sha256,
     generator_kpis,
     git_revision,
     money_residual_krw,
+    net_cost_by_month,
     package_versions,
     party_kpis,
     publish_output_dir,
@@ -33,6 +36,7 @@ from re100sim.simulator.outputs.results import (
     write_json,
 )
 from re100sim.simulator.outputs.storage import battery_table, owner_demand_table, storage_summary
+from re100sim.simulator.rules.certification import RPS_MARKET
 from re100sim.simulator.scenario.config import Scenario, load_scenario
 from re100sim.simulator.scenario.population import check_tariff_classes, expand_tenants
 
@@ -87,22 +91,24 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     tenants = ledger.tenants
     generators = [g.name for g in model.generators]
     certs = model.certs.batches_frame()
-    claims = certs[(certs["status"] == "retired") & certs["claimant"].isin(tenants)]
-    claimed = claims.groupby(["retired_year", "claimant"])["mwh"].sum()
-    claimed.index.names = ["year", "agent"]
     findings = model.certs.findings_frame()
+    claimed = claims_by_tenant(certs, findings, tenants)
     kpis = pd.concat(
         [
-            tenant_kpis(invoices, baseline, t_energy, tenants, scenario.emission_factor_t_per_mwh, claimed),
+            tenant_kpis(invoices, baseline, t_energy, tenants, scenario.emission_factor_t_per_mwh, claimed,
+                        owned_plants(model)),
             generator_kpis(invoices, g_energy, generators),
             party_kpis(invoices, [model.utility.name], "utility"),
-            party_kpis(invoices, [MARKET, KEA], "market"),
+            party_kpis(invoices, [MARKET, KEA, RPS_MARKET], "market"),
             party_kpis(invoices, [model.broker.name], "broker"),
+            party_kpis(invoices, [NTS], "tax_authority"),
+            party_kpis(invoices, [CAPITAL, OM_CONTRACTOR], "plant_supplier"),
         ],
         ignore_index=True,
     )
     adoption = model.datacollector.get_model_vars_dataframe()
-    monthly, yearly = timeseries(invoices, baseline, t_energy, g_energy, certs, adoption, tenants, generators,
+    monthly, yearly = timeseries(invoices, baseline, t_energy, claims_by_tenant(certs, findings, tenants, ("month_key",)),
+                                 adoption, {t: t for t in tenants} | owned_plants(model), generators,
                                  model.utility.name, model.broker.name, scenario.emission_factor_t_per_mwh)
     monthly.to_parquet(tmp / "timeseries_monthly.parquet", index=False)
     yearly.to_parquet(tmp / "timeseries_yearly.parquet", index=False)
@@ -114,7 +120,7 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     if model.batteries.n:
         battery_table(model).to_parquet(tmp / "batteries.parquet", index=False)
         owner_demand_table(model).to_parquet(tmp / "battery_demand.parquet", index=False)
-    summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy, float(claimed.sum()), findings)
+    summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claimed, findings)
     write_json(tmp / "summary.json", summary)
     shutil.copyfile(path, tmp / "scenario.yaml")
     write_json(
@@ -132,16 +138,24 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     return kpis, summary
 
 
-def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, re_claimed: float, findings) -> dict:
-    tenants = set(model.ledger.tenants)
+def owned_plants(model) -> dict[str, str]:
+    """Plant -> the tenant that owns it (tenant-owned plants behind a tenant's meter, and batteries)."""
+    return {g.name: g.spec.host_tenant for g in model.generators if g.spec.owner == "tenant" and g.spec.host_tenant} \
+        | {b.name: b.owner for b in model.scenario.batteries}
+
+
+def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claimed: pd.DataFrame, findings) -> dict:
+    tenants = model.ledger.tenants
+    re_claimed = float(claimed["counted_mwh"].sum())
     load = t_energy["load_kwh"].sum() / KWH_PER_MWH
     re_delivered = (t_energy["self_kwh"] + t_energy["ppa_kwh"] + t_energy["pool_kwh"]).sum() / KWH_PER_MWH
     surplus = (
         (g_energy["export_kwh"] + g_energy["ppa_surplus_export_kwh"] + g_energy["curtailed_kwh"]).sum() / KWH_PER_MWH
         if not g_energy.empty else 0.0
     )
-    tenant_cost = int(invoices.loc[invoices["payer"].isin(tenants), "krw"].sum())
-    base_cost = int(baseline["baseline_krw"].sum())
+    cost = net_cost_by_month(invoices, {t: t for t in tenants} | owned_plants(model)).sum()
+    own = invoices[invoices["payer"].isin(list(owned_plants(model)))]
+    base = baseline[["baseline_krw", "baseline_ex_vat_krw"]].sum()
     grid = t_energy["grid_kwh"].sum() / KWH_PER_MWH
     ef = scenario.emission_factor_t_per_mwh
     return {
@@ -158,23 +172,34 @@ def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, re_cl
             "re_delivered_mwh": round(re_delivered, 6),
             "surplus_mwh": round(surplus, 6),
         },
+        # Tenants' net cost (paid less received, own plants' capital cost and O&M included), with and
+        # without VAT; ex VAT is the economic figure (factories reclaim input VAT).
         "cost": {
-            "tenant_total_krw": tenant_cost,
-            "baseline_grid_only_krw": base_cost,
-            "savings_krw": base_cost - tenant_cost,
+            "tenant_total_krw": int(cost["cost_krw"]),
+            "baseline_grid_only_krw": int(base["baseline_krw"]),
+            "savings_krw": int(base["baseline_krw"] - cost["cost_krw"]),
+            "tenant_total_ex_vat_krw": int(cost["cost_ex_vat_krw"]),
+            "baseline_grid_only_ex_vat_krw": int(base["baseline_ex_vat_krw"]),
+            "savings_ex_vat_krw": int(base["baseline_ex_vat_krw"] - cost["cost_ex_vat_krw"]),
+            "own_plant_capital_krw": int(own.loc[own["item"].isin(CAPITAL_ITEMS), "krw"].sum()),
+            "own_plant_om_krw": int(own.loc[own["item"] == OM_ITEM, "krw"].sum()),
         },
         "re_share_annual": round(re_claimed / load, 9) if load else 0.0,
         "re_claimed_mwh": round(re_claimed, 6),
         "re_share_hourly": round(re_delivered / load, 9) if load else 0.0,
-        "co2_t": round((load - re_claimed) * ef, 6),  # market-based: claimed RE counts as zero-emission
+        # market-based: only RE that counts toward GHG reduction is zero-emission (docs/domain.md#procurement-routes)
+        "co2_t": round((load - float(claimed["co2_mwh"].sum())) * ef, 6),
         "co2_location_t": round((load - t_energy["self_kwh"].sum() / KWH_PER_MWH) * ef, 6),
         "certificates": {
             "issued_mwh": round(model.certs.issued(), 6),
-            "retired_by_tenants_mwh": round(re_claimed, 6),
+            "retired_by_tenants_mwh": round(float(claimed["mwh"].sum()), 6),
             "double_counting_findings": int((findings["problem"] == "double_claim").sum()) if len(findings) else 0,
             "over_issuance_findings": int((findings["problem"] == "over_issuance").sum()) if len(findings) else 0,
+            "issued_twice_findings": int((findings["problem"] == "issued_twice").sum()) if len(findings) else 0,
+            "issued_twice_mwh": round(float(findings.loc[findings["problem"] == "issued_twice", "excess_mwh"].sum()), 6)
+            if len(findings) else 0.0,
         },
-        "storage": storage_summary(model),
+        "storage": storage_summary(model, invoices),
         "adoption": adoption_summary(model),
         "compliance": compliance_summary(model),
         "broker_counterparty_risk": counterparty_risk(model, g_energy),

@@ -234,9 +234,12 @@ def seed003_ledger() -> CertificateLedger:
 def test_seed003_double_counting_found():
     led = seed003_ledger()
     led.retire("T1", "green", 100.0, "T1", 2025)
-    assert led.findings() == []  # only the green claim so far: 100 <= 100
+    # only the green claim so far (100 <= 100 generated), but T2 holds live RECs on the same MWh: issued twice
+    (t,) = led.findings()
+    assert t.problem == "issued_twice" and t.excess_mwh == 100.0  # 100 green + 100 REC - 100 generated
+    assert t.claimants == ("T1",) and "issued twice" in t.message
     led.retire("T2", "rec", 100.0, "T2", 2025)
-    (f,) = led.findings()
+    (f,) = led.findings()  # now a double claim; the same MWh are not reported as issued twice as well
     assert isinstance(f, Finding) and f.problem == "double_claim"
     assert (f.source, f.month_key) == ("pool_pv", AUG)
     assert f.claimed_mwh == 200.0  # 100 green (T1) + 100 REC (T2)
@@ -253,10 +256,12 @@ def test_no_finding_when_claims_within_generation():
     led = seed003_ledger()
     led.retire("T1", "green", 60.0, "T1", 2025)
     led.retire("T2", "rec", 40.0, "T2", 2025)
-    assert led.findings() == []  # 60 + 40 = 100 <= 100 generated
+    # 60 + 40 = 100 <= 100 generated: no double claim; but the 60 green MWh carry RECs T2 still holds
+    assert [(f.problem, f.excess_mwh) for f in led.findings()] == [("issued_twice", pytest.approx(60.0))]
     led.retire("T2", "rec", 0.001, "T2", 2025)
-    (f,) = led.findings()  # 100.001 > 100: one kWh too many
-    assert f.claimed_mwh == pytest.approx(100.001)
+    f, t = led.findings()  # 100.001 > 100: one kWh too many
+    assert f.problem == "double_claim" and f.claimed_mwh == pytest.approx(100.001)
+    assert t.problem == "issued_twice" and t.excess_mwh == pytest.approx(59.999)  # 60 + 100 - 100 - 0.001
 
 
 def test_over_issuance_finding():

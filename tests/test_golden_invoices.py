@@ -63,6 +63,17 @@ def test_direct_ppa_month(tmp_path):
     assert ppa["broker_fee"] == 223_200  # 223,200 x 1
     assert lines(inv, "KT", "fc")[0]["ppa_energy"] == 22_320_000  # passed through to the plant
     assert lines(inv, "KT", "KEPCO")[0]["network_fee"] == 8_928_000  # passed through to KEPCO
+    # VAT, 10 % rounded to the won, as a line of its own on each invoice (docs/domain.md#direct-ppa):
+    assert ppa["ppa_energy_vat"] == 2_232_000  # 22,320,000 x 0.1
+    assert ppa["network_fee_vat"] == 892_800  # 8,928,000 x 0.1
+    assert ppa["broker_fee_vat"] == 22_320  # 223,200 x 0.1
+    assert lines(inv, "KT", "fc")[0]["ppa_energy_vat"] == 2_232_000  # passed on with the energy
+    assert lines(inv, "KT", "KEPCO")[0]["network_fee_vat"] == 892_800  # passed on with the network fee
+    # each seller remits what it collected: the plant the energy VAT, the broker its fee's VAT, KEPCO its
+    # bill's VAT (below, 2,859,180) plus the network fee's: 2,859,180 + 892,800 = 3,751,980
+    assert lines(inv, "fc", "nts")[0]["vat_remittance"] == 2_232_000
+    assert lines(inv, "KT", "nts")[0]["vat_remittance"] == 22_320
+    assert lines(inv, "KEPCO", "nts")[0]["vat_remittance"] == 3_751_980
     # KEPCO backup supply: the residual 200 kW -> light 76,000, mid 47,600, peak 25,200 kWh.
     kepco, q = lines(inv, "t", "KEPCO")
     assert q["energy_light"] == pytest.approx(76_000.0)

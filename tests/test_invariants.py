@@ -53,13 +53,15 @@ def scenarios(draw):
             {"kind": "smp_indexed", "adder_krw_per_kwh": 20.0, "floor_krw_per_kwh": 90.0, "cap_krw_per_kwh": 170.0},
             {"kind": "tariff_indexed", "discount_pct": 15.0},
         ]))
+        settlement = draw(st.sampled_from(["pay_as_produced", "pay_as_consumed"]))
+        min_take = draw(st.sampled_from([0.0, 80.0]))
+        # the plant keeps surplus revenue only where the tenant does not pay for the surplus (config validation)
+        pays_surplus = settlement == "pay_as_produced" or min_take > 0
         contracts.append({
             "name": f"c{c}", "generator": g["name"], "tenant": f"t{draw(st.integers(0, n_t - 1))}",
-            "volume": volume, "price": price,
-            "settlement": draw(st.sampled_from(["pay_as_produced", "pay_as_consumed"])),
-            "min_take_pct": draw(st.sampled_from([0.0, 80.0])),
+            "volume": volume, "price": price, "settlement": settlement, "min_take_pct": min_take,
             "curtailment_compensation_pct": draw(st.sampled_from([0.0, 50.0])),
-            "surplus_revenue_to": draw(st.sampled_from(["generator", "tenant"])),
+            "surplus_revenue_to": draw(st.sampled_from([None, "tenant"] + ([] if pays_surplus else ["generator"]))),
             "start_date": "2026-0%d-01" % draw(st.integers(1, 6)), "term_years": 1,
         })
     data = {"name": "random", "start_date": "2026-01-01", "years": 1, "seed": draw(st.integers(0, 10**6)),

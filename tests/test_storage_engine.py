@@ -81,6 +81,12 @@ def test_peak_shaving_lowers_the_billing_demand_and_the_ratchet(tmp_path):
     assert summary["storage"]["peak_reduction_kw_mean"] == pytest.approx(150.0)
     assert summary["storage"]["discharged_mwh"] == pytest.approx(0.150)
     assert abs(summary["invariants"]["energy_residual_mwh"]) < 1e-9
+    # The battery's own account (consolidated into its owner's cost): capex 400 kWh x 500,000 = 200,000,000 KRW
+    # as an annuity at 6 %/yr over 15 years: crf = 0.06 / (1 - 1.06^-15) = 0.1029628, / 12 ->
+    # 1,716,046 KRW a month; O&M 1.5 % x 200,000,000 / 12 = 250,000 KRW a month.
+    own = inv[(inv.month == "2026-01") & (inv.payer == "b")]
+    assert dict(zip(own["item"], own["krw"])) == {"capital_annuity": 1_716_046, "o_and_m": 250_000}
+    assert summary["storage"]["capital_and_om_krw"] == 12 * (1_716_046 + 250_000)
 
 
 def test_re_matching_raises_the_hourly_re_share_of_a_ppa_tenant(tmp_path):

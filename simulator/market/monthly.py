@@ -15,20 +15,23 @@ from re100sim.simulator.rules.billing import (
     bill_quantities,
     monthly_bill_arrays,
     round_won,
+    truncate_ten_won,
     truncate_won_array,
 )
 from re100sim.simulator.rules.certification import certify_month
+from re100sim.simulator.rules.finance import crf
 from re100sim.simulator.rules.kernel import settle_block
 from re100sim.simulator.rules.settlement import (
     contract_capacity_kw,
     curtailment_compensation_krw,
+    market_monthly_smp_krw_per_kwh,
     net_metering,
     network_fee_krw,
     pool_allocation_kwh,
     ppa_billed_kwh,
     ppa_energy_krw,
     standard_price_krw_per_kwh,
-    weighted_price,
+    surplus_paid_fraction,
 )
 from re100sim.simulator.rules.settlement_reference import BlockResult
 from re100sim.simulator.scenario.year_inputs import YearInputs
@@ -36,6 +39,12 @@ from re100sim.simulator.scenario.year_inputs import YearInputs
 MARKET = "market"  # KPX power pool: the explicit counterparty of exports
 HOURS_PER_YEAR = 8760.0  # a yearly subscription spread over a month pro rata to its hours
 KEA = "korea_energy_agency"  # receives green-premium proceeds (docs/domain.md#procurement-routes)
+NTS = "nts"  # National Tax Service: receives the VAT each seller collects (docs/domain.md#bill-structure)
+VAT_REMITTANCE = "vat_remittance"
+CAPITAL = "capital"  # lenders and equity: paid the plant's capital cost (docs/domain.md#self-generation)
+OM_CONTRACTOR = "om_contractor"  # paid the plant's operation and maintenance
+CAPITAL_ANNUITY, CAPITAL_EXPENDITURE, OM_ITEM = "capital_annuity", "capital_expenditure", "o_and_m"
+CAPITAL_ITEMS = (CAPITAL_ANNUITY, CAPITAL_EXPENDITURE)
 
 
 def settle_month(model, year: YearInputs, month_key: int, hours: slice) -> None:
@@ -84,12 +93,11 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
     sc = model.scenario
     led = model.ledger
     kepco = model.utility.name
-    smp_avg = float(year.smp_krw_per_kwh[hours].mean())
+    smp_avg = market_monthly_smp_krw_per_kwh(year.smp_krw_per_kwh[hours])
     # -- green tariff: the pool's kWh allocated to subscribers (the KIEE 2020 green-tariff paper, docs/domain.md#procurement-routes) --
     grid_kwh = r.tenant_grid_kwh[0]
     if sc.green_tariff is not None:
-        pool_smp = weighted_price(float(r.pool_smp_krw[0]), float(r.pool_kwh[0])) or smp_avg
-        green_price = standard_price_krw_per_kwh(sc.green_tariff.price, pool_smp)
+        green_price = standard_price_krw_per_kwh(sc.green_tariff.price, smp_avg)
         if model.plan.pool_hourly:
             green_kwh = r.tenant_pool_kwh[0]  # applied hour by hour by the kernel
         else:  # the pool's delivered (not curtailed) kWh, against the month's subscriptions
@@ -128,12 +136,16 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
         led.add_many(month_key, names[has_credit], kepco, "net_metering_credit_kwh", credit[has_credit], "kWh",
                      np.zeros(int(has_credit.sum()), np.int64))
     base_bill = monthly_bill_arrays(baseline, model.demand_baseline.billing_kw(month_key, baseline.peak_kw, model.contract_kw))
-    led.add_baseline_many(month_key, names, sum(base_bill.values()))
-    _settle_contracts(model, r, active, month_key)
-    _pay_plants(model, r, month_key, net_metered)
+    led.add_baseline_many(month_key, names, sum(base_bill.values()), base_bill["vat"])
+    vat_due = {kepco: int(bill["vat"].sum())}
+    _settle_contracts(model, r, active, month_key, float(year.rates[0].vat_rate[hours.start]), vat_due)
+    _pay_plants(model, r, month_key, net_metered, smp_avg)
     for gp in model.premiums:  # docs/domain.md#procurement-routes: proceeds go to the Korea Energy Agency
         kwh = gp.volume_mwh_per_year * 1000.0 / 12.0
         led.add(month_key, gp.tenant, KEA, "green_premium", kwh, "kWh", round_won(kwh * gp.premium_krw_per_kwh))
+    remit_vat(led, month_key, vat_due)
+    _plant_costs(model, month_key)
+    model.batteries.book_costs(led, month_key)
     led.add_energy(month_key, r, 0, monthly_green, [g.name for g in model.generators])
     model.year_load_kwh += r.tenant_load_kwh[0]
     certify_month(model, r, active, month_key, green_kwh)
@@ -148,9 +160,23 @@ def _net_metered_export_kwh(model, r: BlockResult) -> np.ndarray:
     return out
 
 
-def _settle_contracts(model, r: BlockResult, active: np.ndarray, month_key: int) -> None:
-    """Direct-PPA lines for the month (docs/domain.md#procurement-routes; the Namdong direct-PPA proposal: the broker bills, passes network fees through)."""
+def _settle_contracts(model, r: BlockResult, active: np.ndarray, month_key: int, vat_rate: float,
+                      vat_due: dict[str, int]) -> None:
+    """Direct-PPA lines for the month (docs/domain.md#procurement-routes; the Namdong direct-PPA proposal: the broker bills,
+    passes network fees through). Energy, compensation, network and broker fees each carry VAT as a line of
+    their own (``<item>_vat``, :func:`vat_line`); the broker passes the energy and network VAT through with
+    the charge, so the plant and KEPCO collect it, and the broker collects the VAT on its own fee."""
     led, broker, fees = model.ledger, model.broker.name, model.scenario.broker
+
+    def taxed(payer, payee, item, qty, krw, pass_to=None):
+        v = vat_line(krw, vat_rate)
+        for a, b in ((payer, payee), (payee, pass_to)) if pass_to else ((payer, payee),):
+            led.add(month_key, a, b, item, qty, "kWh", krw)
+            if v:
+                led.add(month_key, a, b, f"{item}_vat", krw, "KRW", v)
+        seller = pass_to or payee
+        vat_due[seller] = vat_due.get(seller, 0) + v
+
     for j, c in enumerate(active):
         spec = model.plan.contracts[c]
         tenant = model.tenants[model.plan.c_tenant[c]].name
@@ -161,40 +187,92 @@ def _settle_contracts(model, r: BlockResult, active: np.ndarray, month_key: int)
         # surplus's average price, ppa_energy_krw)
         billed = ppa_billed_kwh(e, ap + float(r.contract_stored_kwh[0, j]), spec.settlement, spec.min_take_pct)
         energy_krw = round_won(ppa_energy_krw(e, ap, e_krw, ap_krw, billed))
-        led.add(month_key, tenant, broker, "ppa_energy", billed, "kWh", energy_krw)
-        led.add(month_key, broker, plant.name, "ppa_energy", billed, "kWh", energy_krw)
-        comp = round_won(curtailment_compensation_krw(float(r.contract_surplus_curtailed_kwh[0, j]), e, e_krw,
-                                                      spec.curtailment_compensation_pct, spec.settlement))
+        taxed(tenant, broker, "ppa_energy", billed, energy_krw, pass_to=plant.name)
+        curtailed = float(r.contract_surplus_curtailed_kwh[0, j])
+        comp = round_won(curtailment_compensation_krw(curtailed, e, e_krw, spec.curtailment_compensation_pct,
+                                                      spec.settlement))
         if comp:
-            led.add(month_key, tenant, broker, "curtailment_compensation", float(r.contract_surplus_curtailed_kwh[0, j]), "kWh", comp)
-            led.add(month_key, broker, plant.name, "curtailment_compensation", float(r.contract_surplus_curtailed_kwh[0, j]), "kWh", comp)
+            taxed(tenant, broker, "curtailment_compensation", curtailed, comp, pass_to=plant.name)
         cap_kw = contract_capacity_kw(spec.volume, plant.spec.capacity_kw,
                                       float(model.plan.profiles_kw[model.plan.c_profile[c]].max()) if spec.volume.kind == "shaped" else 0.0)
         net = round_won(network_fee_krw(ap, spec.network_fee_krw_per_kwh, cap_kw, spec.network_fee_krw_per_kw_month))
-        led.add(month_key, tenant, broker, "network_fee", ap, "kWh", net)
-        led.add(month_key, broker, model.utility.name, "network_fee", ap, "kWh", net)
-        fee = round_won(billed * fees.fee_krw_per_kwh + fees.fee_krw_per_contract_month)
-        led.add(month_key, tenant, broker, "broker_fee", billed, "kWh", fee)
+        taxed(tenant, broker, "network_fee", ap, net, pass_to=model.utility.name)
+        if fees.ppa_fund_pct > 0:  # no VAT on the fund (as on KEPCO bills, docs/domain.md#bill-structure)
+            fund = truncate_ten_won(energy_krw * fees.ppa_fund_pct / 100.0)
+            led.add(month_key, tenant, broker, "ppa_power_industry_fund", energy_krw, "KRW", fund)
+            led.add(month_key, broker, model.utility.name, "ppa_power_industry_fund", energy_krw, "KRW", fund)
+        taxed(tenant, broker, "broker_fee", billed, round_won(billed * fees.fee_krw_per_kwh + fees.fee_krw_per_contract_month))
         surplus_kwh, surplus_krw = float(r.contract_surplus_export_kwh[0, j]), round_won(float(r.contract_surplus_smp_krw[0, j]))
         if surplus_kwh > 0:
-            to = tenant if spec.surplus_revenue_to == "tenant" else plant.name
-            led.add(month_key, MARKET, to, "ppa_surplus_smp", surplus_kwh, "kWh", surplus_krw)
+            f = surplus_paid_fraction(e, ap, billed, spec.surplus_revenue_to)
+            to_tenant = round_won(surplus_krw * f)
+            for to, kwh, krw in ((tenant, surplus_kwh * f, to_tenant), (plant.name, surplus_kwh * (1 - f), surplus_krw - to_tenant)):
+                if kwh > 0:
+                    led.add(month_key, MARKET, to, "ppa_surplus_smp", kwh, "kWh", krw)
             led.add(month_key, model.utility.name, MARKET, "market_purchase_smp", surplus_kwh, "kWh", surplus_krw)
 
 
-def _pay_plants(model, r: BlockResult, month_key: int, net_metered: np.ndarray) -> None:
-    """Plants' own (uncontracted) output: pool plants sell to KEPCO at their monthly weighted
-    SMP (the KIEE 2020 green-tariff paper step 1); net-metered self-generation is credited in kWh, not paid; the
-    rest is sold to the market at SMP and KEPCO buys it from the market."""
+def vat_line(krw: int, vat_rate: float) -> int:
+    """VAT on one invoice line: ``krw`` x rate, rounded to the won, as on KEPCO bills (docs/domain.md#bill-structure:
+    10 % of the charge). Electricity supply, network use and brokerage are taxable supplies, settled with the
+    energy in one bill through the supplier (docs/domain.md#direct-ppa, "Settlement simplification")."""
+    return round_won(krw * vat_rate)
+
+
+def remit_vat(led, month_key: int, vat_due: dict[str, int]) -> None:
+    """Each seller pays the VAT it collected in the month to the tax authority (:data:`NTS`), so VAT leaves the
+    buyer and reaches the state through the seller, never stays as the seller's revenue."""
+    for party, krw in sorted(vat_due.items()):
+        if krw:
+            led.add(month_key, party, NTS, VAT_REMITTANCE, krw, "KRW", krw)
+
+
+def _pay_plants(model, r: BlockResult, month_key: int, net_metered: np.ndarray, smp_avg: float) -> None:
+    """Plants' own (uncontracted) output: pool plants sell to KEPCO at the market's monthly weighted-average
+    SMP (the KIEE 2020 green-tariff paper step 1, docs/domain.md#green-tariff), the figure the green-tariff
+    standard price and the tenants' decisions use; net-metered self-generation is credited in kWh, not paid;
+    the rest is sold to the market at SMP and KEPCO buys it from the market."""
     led, kepco = model.ledger, model.utility.name
     for g, plant in enumerate(model.generators):
         if plant.spec.uses_net_metering():
             continue
         if plant.spec.green_pool:
             kwh = float(r.gen_kwh[0, g] - r.gen_curtailed_kwh[0, g])
-            krw = round_won(kwh * weighted_price(float(r.gen_smp_krw[0, g]), float(r.gen_kwh[0, g])))
-            led.add(month_key, kepco, plant.name, "green_pool_purchase", kwh, "kWh", krw)
+            led.add(month_key, kepco, plant.name, "green_pool_purchase", kwh, "kWh", round_won(kwh * smp_avg))
             continue
         kwh, krw = float(r.gen_export_kwh[0, g]), round_won(float(r.gen_export_smp_krw[0, g]))
         led.add(month_key, MARKET, plant.name, "energy_export_smp", kwh, "kWh", krw)
         led.add(month_key, kepco, MARKET, "market_purchase_smp", kwh, "kWh", krw)
+
+
+def _plant_costs(model, month_key: int) -> None:
+    """Every plant's owner pays its capital cost and O&M each month (the plant's account: a tenant-owned
+    plant's account is consolidated into its owner's cost, re100sim.simulator.outputs.results), so own
+    generation is not free and plants' net revenue can be read off their accounts."""
+    led = model.ledger
+    for plant in model.generators:
+        s = plant.spec
+        if plant.in_service_month_key is None:
+            plant.in_service_month_key = month_key
+        age = month_key - plant.in_service_month_key
+        item, krw = capital_cost_krw(s.capex_krw_per_kw * s.capacity_kw, s.hurdle_rate_pct, s.lifetime_years,
+                                     s.capital_cost, age)
+        if krw:
+            led.add(month_key, plant.name, CAPITAL, item, s.capacity_kw, "kW", krw)
+        om = round_won(s.opex_krw_per_kw_year * s.capacity_kw / 12.0)
+        if om:
+            led.add(month_key, plant.name, OM_CONTRACTOR, OM_ITEM, s.capacity_kw, "kW", om)
+
+
+def capital_cost_krw(capex_krw: float, rate_pct: float, lifetime_years: int, booking: str,
+                     age_months: int) -> tuple[str, int]:
+    """(item, KRW) of a plant's capital cost in the month ``age_months`` after it entered service.
+
+    ``annuity``: capex x capital recovery factor (re100sim.simulator.rules.finance.crf) / 12 in each of the
+    first ``lifetime_years`` x 12 months, 0 after; ``upfront``: all capex in the first month.
+    """
+    if booking == "upfront":
+        return CAPITAL_EXPENDITURE, round_won(capex_krw) if age_months == 0 else 0
+    if age_months >= lifetime_years * 12:
+        return CAPITAL_ANNUITY, 0
+    return CAPITAL_ANNUITY, round_won(capex_krw * float(crf(rate_pct, lifetime_years)) / 12.0)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from re100sim.simulator.rules.billing import BillingDemand
+from re100sim.simulator.market.monthly import CAPITAL, OM_CONTRACTOR, OM_ITEM, capital_cost_krw
+from re100sim.simulator.rules.billing import BillingDemand, round_won
 from re100sim.simulator.rules.settlement_reference import N_SRC, STRATEGY, BlockResult
 from re100sim.simulator.scenario.storage import Battery, split_round_trip_efficiency
 
@@ -34,6 +35,7 @@ class BatteryFleet:
     # the owners' billing demand had they no battery (the same ratchet, fed the pre-battery peaks)
     demand_without: BillingDemand | None = None
     demand_rows: list[dict] = field(default_factory=list)
+    first_month_key: int | None = None  # in service from the first settled month
 
     @classmethod
     def build(cls, specs: list[Battery], tenant_names: list[str]) -> "BatteryFleet":
@@ -76,6 +78,21 @@ class BatteryFleet:
             "b_fade_per_cycle": np.array([b.fade_pct_per_cycle / 100.0 for b in s]),
             "b_target_kw": self.peak_target_kw(month_key, contract_kw),
         }
+
+    def book_costs(self, ledger, month_key: int) -> None:
+        """Each battery's capital cost and O&M for the month, on its own account (consolidated into its
+        owner's cost like a tenant-owned plant's, re100sim.simulator.outputs.results), booked as plants'
+        are (market.monthly.capital_cost_krw)."""
+        if self.first_month_key is None:
+            self.first_month_key = month_key
+        for b in self.specs:
+            item, krw = capital_cost_krw(b.capex_krw, b.hurdle_rate_pct, b.lifetime_years, b.capital_cost,
+                                         month_key - self.first_month_key)
+            if krw:
+                ledger.add(month_key, b.name, CAPITAL, item, b.energy_kwh, "kWh", krw)
+            om = round_won(b.om_krw_per_year / 12.0)
+            if om:
+                ledger.add(month_key, b.name, OM_CONTRACTOR, OM_ITEM, b.energy_kwh, "kWh", om)
 
     def advance(self, month_key: int, r: BlockResult) -> None:
         """After a one-month block: carry the end state on and remember the owners' pre-battery peaks."""

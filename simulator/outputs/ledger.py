@@ -72,9 +72,11 @@ class Ledger:
         })
         self._seq += n
 
-    def add_baseline_many(self, month_key: int, tenants: np.ndarray, krw: np.ndarray) -> None:
-        """Each tenant's grid-only counterfactual bill for the month (not a payment)."""
-        self._baseline.append(pd.DataFrame({"month": month_key, "agent": tenants, "baseline_krw": np.asarray(krw, np.int64)}))
+    def add_baseline_many(self, month_key: int, tenants: np.ndarray, krw: np.ndarray, vat_krw: np.ndarray) -> None:
+        """Each tenant's grid-only counterfactual bill for the month (not a payment), with and without its VAT."""
+        krw = np.asarray(krw, np.int64)
+        self._baseline.append(pd.DataFrame({"month": month_key, "agent": tenants, "baseline_krw": krw,
+                                            "baseline_ex_vat_krw": krw - np.asarray(vat_krw, np.int64)}))
 
     # -- energy --
     def add_energy(self, month_key: int, r: BlockResult, m: int, green_allocated_kwh: np.ndarray,
@@ -125,7 +127,7 @@ class Ledger:
         return df.astype({"krw": np.int64, "quantity": np.float64})
 
     def baseline(self) -> pd.DataFrame:
-        cols = ["month", "agent", "baseline_krw"]
+        cols = ["month", "agent", "baseline_krw", "baseline_ex_vat_krw"]
         return pd.concat(self._baseline, ignore_index=True) if self._baseline else pd.DataFrame(columns=cols)
 
     def tenant_energy(self) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import pandas as pd
 from re100sim.simulator.market.options import OPTIONS
 from re100sim.simulator.market.procurement import supplies, supply_months
 from re100sim.simulator.outputs.ledger import month_label
+from re100sim.simulator.outputs.results import net_cost_by_month, vat_mask
 from re100sim.simulator.rules.policy import compliance
 
 
@@ -30,8 +31,35 @@ def contracted_mw(model, month_key: int) -> float:
     return total_kw / 1000.0
 
 
+def options_held(model, month_key: int) -> list[set[str]]:
+    """Per tenant, the procurement options it actually has in ``month_key``, whoever decided them (the
+    scenario file or the tenant): a live direct PPA, its own plant, a green-tariff subscription, a
+    green-premium purchase, an unbundled-REC target. Empty: grid only."""
+    index = {t.name: i for i, t in enumerate(model.tenants)}
+    held: list[set[str]] = [set() for _ in model.tenants]
+    for c in model.contracts:
+        if supplies(c, month_key):
+            held[index[c.tenant]].add("direct_ppa")
+    for g in model.generators:
+        if g.spec.owner == "tenant" and g.spec.host_tenant:
+            held[index[g.spec.host_tenant]].add("self_generation")
+    for name in model.subscriptions:
+        held[index[name]].add("green_tariff")
+    for gp in model.premiums:
+        held[index[gp.tenant]].add("green_premium")
+    for rp in model.rec_targets:
+        held[index[rp.tenant]].add("rec")
+    return held
+
+
+def adopters(model, month_key: int) -> dict[str, int]:
+    """Tenants holding each option (a tenant with two options counts under both); ``grid``: tenants with none."""
+    held = options_held(model, month_key)
+    return {o: sum((o in h) if o != "grid" else not h for h in held) for o in OPTIONS}
+
+
 def adoption_collector() -> mesa.DataCollector:
-    reporters = {f"adopters_{o}": (lambda o: lambda m: sum(t.option == o for t in m.tenants))(o) for o in OPTIONS}
+    reporters = {f"adopters_{o}": (lambda o: lambda m: adopters(m, m.current_month_key)[o])(o) for o in OPTIONS}
     reporters |= {
         "aware_tenants": lambda m: sum(t.aware for t in m.tenants),
         "contracted_mw": lambda m: contracted_mw(m, m.current_month_key),
@@ -42,8 +70,9 @@ def adoption_collector() -> mesa.DataCollector:
 
 
 def adoption_summary(model) -> dict:
-    """Final-year count of tenants per option and the contracted MW (summary.json ``adoption``)."""
-    out = {o: sum(t.option == o for t in model.tenants) for o in OPTIONS}
+    """Final month's count of tenants per option held (:func:`adopters`) and the contracted MW
+    (summary.json ``adoption``)."""
+    out = adopters(model, model.current_month_key)
     out["contracted_mw"] = round(contracted_mw(model, model.current_month_key), 6)
     out["rooftop_mw"] = round(sum(g.spec.capacity_kw for g in model.generators if g.spec.host_tenant) / 1000.0, 6)
     return out
@@ -84,26 +113,35 @@ def compliance_summary(model) -> dict:
     }
 
 
-def timeseries(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.DataFrame, g_energy: pd.DataFrame,
-               certs: pd.DataFrame, adoption: pd.DataFrame, tenants: list[str], generators: list[str],
-               utility: str, broker: str, ef_t_per_mwh: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Monthly and yearly series: energy, RE shares, costs vs baseline, revenues, CO2, adoption."""
+def timeseries(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.DataFrame, claims: pd.DataFrame,
+               adoption: pd.DataFrame, accounts: dict[str, str], generators: list[str], utility: str, broker: str,
+               ef_t_per_mwh: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Monthly and yearly series: energy, RE shares, costs vs baseline, revenues, CO2, adoption.
+
+    ``claims``: tenants' claims by certificate month (re100sim.simulator.outputs.results.claims_by_tenant);
+    ``accounts``: party -> tenant, for the tenants' net cost (own plants consolidated)."""
     e = t_energy.groupby("month")[["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh"]].sum() / 1000.0
     m = pd.DataFrame(index=e.index)
     m["load_mwh"] = e["load_kwh"]
     m["grid_mwh"] = e["grid_kwh"]
     m["re_delivered_mwh"] = e["self_kwh"] + e["ppa_kwh"] + e["pool_kwh"]
-    claims = certs[(certs["status"] == "retired") & certs["claimant"].isin(tenants)]
-    m["re_claimed_mwh"] = claims.groupby("month_key")["mwh"].sum().reindex(m.index, fill_value=0.0)
+    c = claims.reset_index().set_index("month_key") if len(claims) else claims
+    m["re_claimed_mwh"] = c["counted_mwh"].reindex(m.index, fill_value=0.0) if len(c) else 0.0
     inv = invoices.assign(month_key=invoices["month"].map(lambda s: int(s[:4]) * 12 + int(s[5:]) - 1))
     by = lambda mask: inv[mask].groupby("month_key")["krw"].sum().reindex(m.index, fill_value=0)  # noqa: E731
-    m["tenant_cost_krw"] = by(inv["payer"].isin(tenants))
-    m["baseline_krw"] = baseline.groupby("month")["baseline_krw"].sum().reindex(m.index, fill_value=0)
+    net = net_cost_by_month(invoices, accounts).groupby("month").sum()
+    net.index = [int(s[:4]) * 12 + int(s[5:]) - 1 for s in net.index]
+    base = baseline.groupby("month")[["baseline_krw", "baseline_ex_vat_krw"]].sum()
+    for col, frame in (("tenant_cost_krw", net["cost_krw"]), ("tenant_cost_ex_vat_krw", net["cost_ex_vat_krw"]),
+                       ("baseline_krw", base["baseline_krw"]), ("baseline_ex_vat_krw", base["baseline_ex_vat_krw"])):
+        m[col] = frame.reindex(m.index, fill_value=0).astype(np.int64)
     m["savings_krw"] = m["baseline_krw"] - m["tenant_cost_krw"]
-    m["generator_revenue_krw"] = by(inv["payee"].isin(generators))
+    m["savings_ex_vat_krw"] = m["baseline_ex_vat_krw"] - m["tenant_cost_ex_vat_krw"]
+    m["generator_revenue_krw"] = by(inv["payee"].isin(generators) & ~vat_mask(inv))  # VAT is the state's
     m["broker_margin_krw"] = by((inv["payee"] == broker) & (inv["item"] == "broker_fee"))
     m["utility_net_krw"] = by(inv["payee"] == utility) - by(inv["payer"] == utility)
-    m["co2_market_t"] = (m["load_mwh"] - m["re_claimed_mwh"]) * ef_t_per_mwh
+    co2_mwh = c["co2_mwh"].reindex(m.index, fill_value=0.0) if len(c) else 0.0
+    m["co2_market_t"] = (m["load_mwh"] - co2_mwh) * ef_t_per_mwh
     m = m.reset_index().rename(columns={"month": "month_key"})
     m["year"] = m["month_key"] // 12
     m["month"] = m["month_key"].map(month_label)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from re100sim.simulator.errors import InputError
+from re100sim.simulator.market.monthly import CAPITAL_ITEMS, OM_ITEM, VAT_REMITTANCE
 
 KWH_PER_MWH = 1000.0
 # Residuals below these are floating-point noise (reported, never hidden).
@@ -29,48 +30,144 @@ def _year(month: pd.Series) -> pd.Series:
     return month.str.slice(0, 4).astype(int)
 
 
+def is_vat_item(item) -> bool:
+    """VAT lines (``vat`` on KEPCO bills, ``<item>_vat`` on PPA, network and broker invoices) and remittances."""
+    item = str(item)
+    return item == "vat" or item.endswith("_vat") or item == VAT_REMITTANCE
+
+
+def vat_mask(invoices: pd.DataFrame) -> pd.Series:
+    cats = invoices["item"].astype("category")
+    vat = {c for c in cats.cat.categories if is_vat_item(c)}
+    return invoices["item"].isin(vat)
+
+
+def net_cost_by_month(invoices: pd.DataFrame, accounts: dict[str, str]) -> pd.DataFrame:
+    """Per (month, owner): what the owner paid less what it received, over its own account and those of the
+    plants it owns (``accounts``: party -> owner), with VAT (``cost_krw``) and without (``cost_ex_vat_krw``)."""
+    vat = vat_mask(invoices)
+    parts = []
+    for col, sign in (("payer", 1), ("payee", -1)):
+        mine = invoices[col].isin(list(accounts))
+        d = invoices.loc[mine, ["month", col, "krw"]].assign(
+            owner=lambda x: x[col].astype(str).map(accounts), krw=lambda x: sign * x["krw"].astype(np.int64),
+            ex_vat=lambda x: np.where(vat[mine].to_numpy(), 0, x["krw"]))
+        parts.append(d[["month", "owner", "krw", "ex_vat"]])
+    d = pd.concat(parts, ignore_index=True)
+    d["month"] = d["month"].astype(str)
+    out = d.groupby(["month", "owner"], sort=True)[["krw", "ex_vat"]].sum()
+    out.columns = ["cost_krw", "cost_ex_vat_krw"]
+    out.index.names = ["month", "agent"]
+    return out
+
+
 def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataFrame, tenants: list[str],
-                emission_factor_t_per_mwh: float, claimed_mwh: pd.Series) -> pd.DataFrame:
+                emission_factor_t_per_mwh: float, claimed: pd.DataFrame, owned_plants: dict[str, str]) -> pd.DataFrame:
     """Per tenant and calendar year: energy, cost vs grid-only baseline, RE shares, CO2.
 
+    - cost: what the tenant paid less what it received, its own plants' accounts included
+      (``owned_plants``: plant -> owning tenant), so a plant's capital cost and O&M and any SMP or REC
+      revenue count; ``cost_krw`` with VAT, ``cost_ex_vat_krw`` without. Savings = baseline - cost; the
+      ex-VAT figure is the economic one (factories reclaim input VAT).
     - ``re_share_hourly`` = sum over hours of min(load, RE delivered) / load (the 24/7 measure);
       RE delivered (self + PPA + pool applied) never exceeds the hour's load, so it is their sum.
-    - ``re_share_annual`` = RE claimed (certificates retired, MWh, from the certificate ledger;
-      ``claimed_mwh`` indexed by (year, agent)) / use.
-    - CO2: location-based = (load - self-generation) x grid factor; market-based = (load - RE
-      claimed) x grid factor (docs/domain.md#emissions).
+    - ``re_share_annual`` = RE claimed (certificates retired, MWh, less MWh claimed twice or whose
+      certificate was issued twice) / use; ``claimed`` indexed by (year, agent) with columns ``mwh``
+      (all retirements), ``counted_mwh`` (after the exclusions) and ``co2_mwh`` (what counts for GHG).
+    - CO2: location-based = (load - self-generation) x grid factor; market-based = (load - RE that counts
+      toward GHG reduction) x grid factor (docs/domain.md#emissions, docs/domain.md#procurement-routes).
     """
     e = energy.assign(year=energy["month"] // 12)
     g = e.groupby(["year", "agent"], sort=True)[["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh"]].sum()
-    paid = invoices[invoices["payer"].isin(tenants)]
-    cost = paid.assign(year=_year(paid["month"])).groupby(["year", "payer"])["krw"].sum()
-    cost.index.names = ["year", "agent"]
-    base = baseline.assign(year=baseline["month"] // 12).groupby(["year", "agent"])["baseline_krw"].sum()
+    accounts = {t: t for t in tenants} | owned_plants
+    net = net_cost_by_month(invoices, accounts).reset_index()
+    cost = net.assign(year=net["month"].str.slice(0, 4).astype(int)).groupby(["year", "agent"])[
+        ["cost_krw", "cost_ex_vat_krw"]].sum()
+    base = baseline.assign(year=baseline["month"] // 12).groupby(["year", "agent"])[
+        ["baseline_krw", "baseline_ex_vat_krw"]].sum()
+    own = invoices[invoices["payer"].isin(list(owned_plants))]
+    own = own.assign(year=_year(own["month"].astype(str)), agent=own["payer"].astype(str).map(owned_plants))
     out = pd.DataFrame(index=g.index)
     out["load_mwh"] = g["load_kwh"] / KWH_PER_MWH
     out["grid_mwh"] = g["grid_kwh"] / KWH_PER_MWH
     out["re_delivered_mwh"] = (g["self_kwh"] + g["ppa_kwh"] + g["pool_kwh"]) / KWH_PER_MWH
-    out["re_claimed_mwh"] = claimed_mwh.reindex(out.index, fill_value=0.0).astype(float)
-    out["cost_krw"] = cost.reindex(out.index, fill_value=0).astype(np.int64)
-    out["baseline_krw"] = base.reindex(out.index, fill_value=0).astype(np.int64)
+    cl = claimed.reindex(out.index, fill_value=0.0).astype(float)
+    out["re_claimed_mwh"] = cl["counted_mwh"]
+    out["re_claimed_twice_mwh"] = cl["mwh"] - cl["counted_mwh"]
+    for c in ("cost_krw", "cost_ex_vat_krw"):
+        out[c] = cost[c].reindex(out.index, fill_value=0).astype(np.int64)
+    for c in ("baseline_krw", "baseline_ex_vat_krw"):
+        out[c] = base[c].reindex(out.index, fill_value=0).astype(np.int64)
     out["savings_krw"] = out["baseline_krw"] - out["cost_krw"]
+    out["savings_ex_vat_krw"] = out["baseline_ex_vat_krw"] - out["cost_ex_vat_krw"]
+    for col, items in (("own_plant_capital_krw", CAPITAL_ITEMS), ("own_plant_om_krw", (OM_ITEM,))):
+        paid = own[own["item"].isin(items)].groupby(["year", "agent"])["krw"].sum()
+        out[col] = paid.reindex(out.index, fill_value=0).astype(np.int64)
     out["re_share_annual"] = _ratio(out["re_claimed_mwh"], out["load_mwh"])
     out["re_share_hourly"] = _ratio(out["re_delivered_mwh"], out["load_mwh"])
     out["co2_location_t"] = (out["load_mwh"] - g["self_kwh"] / KWH_PER_MWH) * emission_factor_t_per_mwh
-    out["co2_market_t"] = (out["load_mwh"] - out["re_claimed_mwh"]) * emission_factor_t_per_mwh
+    out["co2_market_t"] = (out["load_mwh"] - cl["co2_mwh"]) * emission_factor_t_per_mwh
     return out.reset_index().assign(agent_type="tenant")
 
 
+# Certificate kinds whose retirement counts toward GHG reduction (market-based CO2): RECs (bought, bundled
+# with a PPA or from an own plant; a REC purchase "also counts as GHG reduction", docs/domain.md#procurement-routes)
+# and green-tariff certificates, plant-specific like a REC [E: the green tariff is a proposal]. Green-premium
+# certificates count toward an RE claim but not toward GHG reduction (docs/domain.md#procurement-routes).
+GHG_KINDS = ("rec", "green")
+# Findings whose excess MWh are not counted in RE shares: claimed twice, or claimed while the REC was sold.
+EXCLUDING_FINDINGS = {"double_claim": None, "issued_twice": "green"}
+
+
+def claims_by_tenant(certs: pd.DataFrame, findings: pd.DataFrame, tenants: list[str],
+                     by: tuple[str, ...] = ("year", "agent")) -> pd.DataFrame:
+    """Per (year, tenant) (or per ``by``: e.g. ``("month_key",)``, the certificates' month): MWh retired
+    for tenants' claims (``mwh``), the part that counts (``counted_mwh``: less its pro-rata share of the
+    excess of each ``double_claim`` and ``issued_twice`` finding on the same source-month) and the part that
+    counts toward GHG reduction (``co2_mwh``: counted, of :data:`GHG_KINDS`)."""
+    ret = certs[(certs["status"] == "retired") & certs["claimant"].isin(tenants)]
+    ret = ret.assign(year=ret["retired_year"].astype(int), agent=ret["claimant"], excluded=0.0)
+    if len(findings):
+        for problem, kind in EXCLUDING_FINDINGS.items():
+            for f in findings[findings["problem"] == problem].itertuples():
+                on = (ret["source"] == f.source) & (ret["month_key"] == f.month_key)
+                if kind is not None:
+                    on &= ret["kind"] == kind
+                total = float(ret.loc[on, "mwh"].sum())
+                if total > 0:
+                    ret.loc[on, "excluded"] += ret.loc[on, "mwh"] * min(1.0, f.excess_mwh / total)
+    ret = ret.assign(counted_mwh=ret["mwh"] - ret["excluded"])
+    ret = ret.assign(co2_mwh=ret["counted_mwh"].where(ret["kind"].isin(GHG_KINDS), 0.0))
+    out = ret.groupby(list(by))[["mwh", "counted_mwh", "co2_mwh"]].sum()
+    return out if len(out) else pd.DataFrame(columns=["mwh", "counted_mwh", "co2_mwh"],
+                                             index=pd.MultiIndex.from_tuples([], names=list(by)))
+
+
 def generator_kpis(invoices: pd.DataFrame, energy: pd.DataFrame, generators: list[str]) -> pd.DataFrame:
+    """Per plant and year: energy, and its account ex VAT (VAT collected is the state's): ``revenue_krw``
+    (energy, pool, SMP and REC sales), ``capital_krw`` and ``om_krw`` (its owner's capital cost and O&M,
+    re100sim.simulator.market.monthly), ``cost_krw`` (all it paid) and ``net_revenue_krw`` = revenue - cost,
+    the yearly cash flow a lender discounts (bankability)."""
     if energy.empty:
         return pd.DataFrame(columns=["year", "agent", "agent_type"])
     e = energy.assign(year=energy["month"] // 12)
     g = e.groupby(["year", "agent"], sort=True)[["gen_kwh", "export_kwh", "curtailed_kwh"]].sum() / KWH_PER_MWH
     g.columns = ["gen_mwh", "export_mwh", "curtailed_mwh"]
-    got = invoices[invoices["payee"].isin(generators)]
-    rev = got.assign(year=_year(got["month"])).groupby(["year", "payee"])["krw"].sum()
-    rev.index.names = ["year", "agent"]
-    g["revenue_krw"] = rev.reindex(g.index, fill_value=0).astype(np.int64)
+    inv = invoices[~vat_mask(invoices) & (invoices["payer"].isin(generators) | invoices["payee"].isin(generators))]
+    inv = inv.assign(year=_year(inv["month"].astype(str)), payer=inv["payer"].astype(str),
+                     payee=inv["payee"].astype(str))
+
+    def by(col, mask):
+        s = inv[mask & inv[col].isin(generators)].groupby(["year", col])["krw"].sum()
+        s.index.names = ["year", "agent"]
+        return s.reindex(g.index, fill_value=0).astype(np.int64)
+
+    every = pd.Series(True, index=inv.index)
+    g["revenue_krw"] = by("payee", every)
+    g["capital_krw"] = by("payer", inv["item"].isin(CAPITAL_ITEMS))
+    g["om_krw"] = by("payer", inv["item"] == OM_ITEM)
+    g["cost_krw"] = by("payer", every)
+    g["net_revenue_krw"] = g["revenue_krw"] - g["cost_krw"]
     return g.reset_index().assign(agent_type="generator")
 
 
@@ -117,16 +214,23 @@ def money_residual_krw(invoices: pd.DataFrame, pass_through: dict[str, tuple[str
     """KRW that did not balance, summed over months.
 
     Every line moves money from a payer to a payee, so the sum over all agents of
-    (receipts - payments) is zero by construction (checked too). The test that can
-    fail is that pass-through parties end each month even, apart from their own revenue
-    items: the power market pays plants what KEPCO pays it; the broker passes PPA energy
-    and network fees through and keeps only its fees (the Namdong direct-PPA proposal).
+    (receipts - payments) is zero by construction (checked too). The tests that can
+    fail: pass-through parties end each month even, apart from their own revenue
+    items (the power market pays plants what KEPCO pays it; the broker passes PPA energy
+    and network fees through and keeps only its fees, the Namdong direct-PPA proposal); and every party
+    that collects VAT remits, each month, exactly the VAT it received less the VAT it passed on.
     """
     res = 0.0
     for party, own_items in pass_through.items():
         inn = invoices[(invoices["payee"] == party) & ~invoices["item"].isin(own_items)].groupby("month")["krw"].sum()
         out = invoices[invoices["payer"] == party].groupby("month")["krw"].sum()
         res += float((inn.sub(out, fill_value=0)).abs().sum())
+    vat = invoices[vat_mask(invoices)]
+    remit = vat["item"] == VAT_REMITTANCE
+    for party in set(vat.loc[~remit, "payee"].astype(str)):
+        got = vat[~remit & (vat["payee"] == party)].groupby("month", observed=True)["krw"].sum()
+        passed = vat[vat["payer"] == party].groupby("month", observed=True)["krw"].sum()  # passed on or remitted
+        res += float(got.sub(passed, fill_value=0).abs().sum())
     flows = invoices.groupby("payee")["krw"].sum().sub(invoices.groupby("payer")["krw"].sum(), fill_value=0)
     return res + abs(float(flows.sum()))
 

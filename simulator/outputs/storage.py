@@ -25,9 +25,10 @@ def owner_demand_table(model) -> pd.DataFrame:
     return df.assign(tenant=df["tenant"].map(lambda t: names[t]), month=df["month"].map(month_label))
 
 
-def storage_summary(model) -> dict:
+def storage_summary(model, invoices: pd.DataFrame) -> dict:
     """Stored (charged), delivered and lost MWh; mean monthly billing-demand reduction (kW, summed over
-    owners) and the basic-charge saving it brings (KRW before fund and VAT)."""
+    owners) and the basic-charge saving it brings (KRW before fund and VAT); the batteries' capital cost
+    and O&M booked (KRW)."""
     b = model.ledger.battery_energy()
     d = owner_demand_table(model)
     reduction = (d["billing_without_kw"] - d["billing_kw"]).groupby(d["month"]).sum()
@@ -40,4 +41,6 @@ def storage_summary(model) -> dict:
         "lost_mwh": round(float(b["loss_kwh"].sum()) / KWH_PER_MWH, 6),
         "peak_reduction_kw_mean": round(float(reduction.mean()) if len(reduction) else 0.0, 6),
         "basic_charge_saving_krw": round(float(d["basic_charge_saving_krw"].sum())),
+        "capital_and_om_krw": int(invoices.loc[invoices["payer"].isin([s.name for s in model.batteries.specs]),
+                                               "krw"].sum()),
     }

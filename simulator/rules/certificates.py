@@ -176,9 +176,12 @@ class Finding:
     message: str
     problem: str = "double_claim"
     issued_mwh: float = 0.0
+    twice_mwh: float = 0.0  # issued_twice: green-claimed MWh whose REC was issued too (and not already a double claim)
 
     @property
     def excess_mwh(self) -> float:
+        if self.problem == "issued_twice":
+            return self.twice_mwh
         base = self.claimed_mwh if self.problem == "double_claim" else self.issued_mwh
         return base - self.generated_mwh
 
@@ -406,6 +409,10 @@ class CertificateLedger:
           double counting). A claim on a plant-linked kind (rec, green) with no generation
           registered is reported too (generated 0). Premium-only claims on a programme with no
           registered generation are not plant-linked and are not reported.
+        - ``issued_twice``: MWh whose green certificate is claimed while a REC on the same MWh was
+          issued and sold or kept (the KIEE 2020 green-tariff paper: the plant keeps its RECs and sells them
+          to RPS buyers, who count the same MWh): ``max(0, green claimed + REC issued - generated)``, less
+          what is already a ``double_claim`` (a REC retired for a claim), so no MWh is reported twice.
         - ``over_issuance``: certificates of one kind issued on more MWh than the source-month
           generated (checked where generation is registered or the kind is plant-linked).
         """
@@ -430,6 +437,22 @@ class CertificateLedger:
                 f"({parts}) against {gen / WH_PER_MWH:,.6g} MWh generated{note}",
                 problem="double_claim",
             ))
+        for (source, month), claims in self._claims_sm.items():
+            green = sum(wh for (k, _), wh in claims.items() if k == "green")
+            rec_issued = self._issued_sm.get((source, month), {}).get("rec", 0)
+            if not green or not rec_issued:
+                continue
+            gen = self._generated.get((source, month), 0)
+            double = max(0, sum(claims.values()) - gen)
+            twice = max(0, green + rec_issued - gen) - double
+            if twice > 0:
+                claimants = tuple(sorted({c for (k, c) in claims if k == "green"}))
+                out.append(Finding(
+                    source, month, green / WH_PER_MWH, gen / WH_PER_MWH, ("green", "rec"), claimants,
+                    f"issued twice: {source} {_month_label(month)}: {twice / WH_PER_MWH:,.6g} MWh claimed with green "
+                    f"certificates by {', '.join(claimants)} also carry RECs ({rec_issued / WH_PER_MWH:,.6g} MWh issued)",
+                    problem="issued_twice", issued_mwh=rec_issued / WH_PER_MWH, twice_mwh=twice / WH_PER_MWH,
+                ))
         for (source, month), by_kind in self._issued_sm.items():
             registered = (source, month) in self._generated
             gen = self._generated.get((source, month), 0)

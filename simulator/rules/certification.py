@@ -23,6 +23,7 @@ import numpy as np
 
 from re100sim.simulator.rules.billing import round_won
 from re100sim.simulator.rules.certificates import CertificateLedger
+from re100sim.simulator.rules.settlement import ppa_billed_kwh, surplus_paid_fraction
 
 RPS_MARKET = "rec_market"  # REC spot market (RPS-obligated buyers, KEA platform): an external party
 EXTERNAL_REC_SOURCE = "rec-market-external"  # RECs bought from plants outside the model
@@ -39,29 +40,46 @@ def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> No
     certs: CertificateLedger = model.certs
     year = month_key // 12
     gen_mwh = (r.gen_kwh[0] - r.gen_curtailed_kwh[0]) / 1000.0
+    batch = {}
     for g, plant in enumerate(model.generators):
         certs.register_generation(plant.name, month_key, float(gen_mwh[g]))
         weight = plant.spec.effective_rec_weight()
-        if gen_mwh[g] >= MIN_MWH and weight > 0:
-            certs.issue("rec", plant.name, month_key, float(gen_mwh[g]), owner=rec_owner(plant), weight=weight)
+        mwh = rec_eligible_mwh(float(gen_mwh[g]), float(r.gen_export_kwh[0, g]) / 1000.0, plant.spec.uses_net_metering())
+        if mwh >= MIN_MWH and weight > 0:
+            batch[g] = certs.issue("rec", plant.name, month_key, mwh, owner=rec_owner(plant), weight=weight)
         host = model.plan.gen_host[g]
-        if host >= 0 and rec_owner(plant) != plant.name:
-            _retire(certs, rec_owner(plant), plant.name, r.gen_self_kwh[0, g] / 1000.0, year)
+        if host >= 0 and rec_owner(plant) != plant.name and g in batch:
+            _retire_from(certs, batch[g], rec_owner(plant), r.gen_self_kwh[0, g] / 1000.0, year)
     for j, c in enumerate(active):
         spec = model.plan.contracts[c]
-        if spec.recs != "bundled":
+        g = int(model.plan.c_gen[c])
+        if spec.recs != "bundled" or g not in batch:
             continue
-        plant = model.generators[model.plan.c_gen[c]]
+        plant = model.generators[g]
         tenant = model.tenants[model.plan.c_tenant[c]].name
-        mwh = min(float(r.contract_applied_kwh[0, j]) / 1000.0, certs.held(rec_owner(plant), "rec", plant.name))
-        if mwh >= MIN_MWH:
-            certs.transfer(("rec", plant.name), rec_owner(plant), tenant, mwh)
-            _retire(certs, tenant, plant.name, mwh, year)
+        e, ap = float(r.contract_contracted_kwh[0, j]), float(r.contract_applied_kwh[0, j])
+        paid = surplus_paid_fraction(e, ap, ppa_billed_kwh(e, ap, spec.settlement, spec.min_take_pct), spec.surplus_revenue_to)
+        applied_mwh = ap / 1000.0
+        # bundled: the kWh applied to the tenant's load, retired for its claim, and the surplus it paid
+        # for, exported, whose RECs the tenant holds (and sells) instead of the plant
+        mwh = min(applied_mwh + paid * float(r.contract_surplus_export_kwh[0, j]) / 1000.0, certs.batch(batch[g]).mwh)
+        if mwh >= MIN_MWH and certs.batch(batch[g]).status != "retired":
+            moved = certs.transfer(batch[g], rec_owner(plant), tenant, mwh)[0]
+            _retire_from(certs, moved, tenant, applied_mwh, year)
     _certify_green(model, r, month_key, green_kwh)
     for gp in model.premiums:
         mwh = gp.volume_mwh_per_year / 12.0
         certs.issue("premium", "green_premium", month_key, mwh, owner=gp.tenant)
         certs.retire(gp.tenant, "premium", mwh, gp.tenant, year)
+
+
+def rec_eligible_mwh(metered_mwh: float, exported_mwh: float, net_metered: bool) -> float:
+    """MWh of a plant's month that earn RECs: its metered output, less what net metering credited.
+
+    One payment per kWh: a net-metered kWh is paid by offsetting the host's grid kWh at the tariff
+    (docs/domain.md#self-generation), so it earns no REC to sell on top; the self-consumed kWh keep
+    theirs, for the owner to retire (docs/domain.md#certificates)."""
+    return max(0.0, metered_mwh - exported_mwh) if net_metered else metered_mwh
 
 
 def _certify_green(model, r, month_key: int, green_kwh: np.ndarray) -> None:
@@ -89,16 +107,17 @@ def _certify_green(model, r, month_key: int, green_kwh: np.ndarray) -> None:
                 certs.retire(name, "green", mwh, name, month_key // 12, source=plant.name)
 
 
-def _retire(certs: CertificateLedger, owner: str, source: str, mwh: float, year: int) -> None:
-    mwh = min(float(mwh), certs.held(owner, "rec", source))
-    if mwh >= MIN_MWH:
-        certs.retire(owner, "rec", mwh, owner, year, source=source)
+def _retire_from(certs: CertificateLedger, batch_id: int, owner: str, mwh: float, year: int) -> None:
+    """Retire up to ``mwh`` of one batch (this month's) for its owner's claim."""
+    mwh = min(float(mwh), certs.batch(batch_id).mwh)
+    if mwh >= MIN_MWH and certs.batch(batch_id).status != "retired":
+        certs.retire_batch(batch_id, owner, owner, year, mwh=mwh)
 
 
 def sell_recs_quarterly(model, month_key: int, rec_price_krw_per_rec: float) -> None:
     """Quarter end: plants and tenants sell the RECs they still hold to the RPS market (docs/domain.md#time-and-settlement)."""
     certs, led = model.certs, model.ledger
-    holders = sorted({rec_owner(p) for p in model.generators})
+    holders = sorted({rec_owner(p) for p in model.generators} | {t.name for t in model.tenants})
     for holder in holders:
         held = certs.held(holder, "rec")
         if held < MIN_MWH:

@@ -54,6 +54,35 @@ def ppa_energy_krw(contracted_kwh, applied_kwh, contracted_krw, applied_krw, bil
     return applied_krw + extra * avg_surplus_price
 
 
+def surplus_paid_fraction(contracted_kwh: float, applied_kwh: float, billed_kwh: float,
+                          surplus_revenue_to: str | None) -> float:
+    """Share of a contract's surplus (contracted kWh beyond the tenant's load) that the tenant paid for.
+
+    One payment per kWh: under pay-as-produced or take-or-pay the tenant pays for surplus kWh, so their SMP
+    revenue (and, bundled, their RECs) are the tenant's, not sold a second time by the plant
+    (docs/domain.md#direct-ppa "Surplus generation": surplus is sold to the market and earns RECs). The rest
+    of the surplus stays with the plant, unless the contract gives all surplus revenue to the tenant
+    (``surplus_revenue_to: tenant``).
+    """
+    if surplus_revenue_to == "tenant":
+        return 1.0
+    surplus = contracted_kwh - applied_kwh
+    if surplus <= 0:
+        return 0.0
+    return float(np.clip((billed_kwh - applied_kwh) / surplus, 0.0, 1.0))
+
+
+def market_monthly_smp_krw_per_kwh(smp_hourly_krw_per_kwh: np.ndarray) -> float:
+    """The market's monthly weighted-average SMP, from the month's hourly SMP.
+
+    The KIEE 2020 green-tariff paper prices the pool's purchases at the monthly weighted-average SMP
+    (docs/domain.md#green-tariff). The model's hourly SMP path is built so that its monthly mean is the
+    published monthly average level (re100sim.simulator.inputs.markets), so the mean over the month's
+    hours is that figure, whatever the plants' own output profile.
+    """
+    return float(np.mean(smp_hourly_krw_per_kwh))
+
+
 def curtailment_compensation_krw(
     curtailed_kwh: float, contracted_kwh: float, contracted_krw: float, pct: float, settlement: str
 ) -> float:
@@ -108,6 +137,3 @@ def net_metering(bank_kwh, exported_kwh, grid_kwh):
     used = np.minimum(available, np.maximum(grid_kwh, 0.0))
     return used, available - used
 
-
-def weighted_price(krw: float, kwh: float) -> float:
-    return krw / kwh if kwh > 0 else 0.0

@@ -31,7 +31,7 @@ from re100sim.simulator.inputs.load import (
     read_profile_file,
 )
 from re100sim.simulator.inputs.markets import RecParams, SmpParams
-from re100sim.simulator.inputs.solar import SolarParams
+from re100sim.simulator.inputs.solar import MOUNT_SOLAR_DEFAULTS, Mount, SolarParams
 from re100sim.simulator.inputs.tariffs import (
     TariffPath,
     UnknownTariffError,
@@ -355,6 +355,30 @@ class TenantGroup(_Model):
         return None if v is None else checked_profile_path(v, info)
 
 
+#: Solar REC weights by mount: (upper kW of the band, weight), each applied to the part of the capacity in
+#: its band (docs/domain.md#rec-weights). Building/rooftop 1.5 up to 3 MW, 1.0 above (kept in the 2021-07-28
+#: revision); general land (ground) 1.2 up to 100 kW, 1.0 to 3 MW, 0.7 above (2018 revision; the current
+#: value above 3 MW was not verified); floating 1.6 / 1.4 / 1.2 for small / medium / large (2021-07-28),
+#: with the ground bands' 100 kW and 3 MW limits [E: the band limits are not in the source]; a parking
+#: canopy is a structure on an existing facility, weighted like a building [E].
+SOLAR_REC_WEIGHT_BANDS: dict[str, tuple[tuple[float, float], ...]] = {
+    "rooftop": ((3000.0, 1.5), (float("inf"), 1.0)),
+    "canopy": ((3000.0, 1.5), (float("inf"), 1.0)),
+    "ground": ((100.0, 1.2), (3000.0, 1.0), (float("inf"), 0.7)),
+    "floating": ((100.0, 1.6), (3000.0, 1.4), (float("inf"), 1.2)),
+}
+
+
+def blended_rec_weight(capacity_kw: float, bands: tuple[tuple[float, float], ...]) -> float:
+    """REC weight of a plant whose capacity spans size bands: each band's weight on the kW inside it,
+    averaged over the capacity (docs/domain.md#rec-weights: "first 100 kW at 1.2, the rest at 1.0")."""
+    lower, total = 0.0, 0.0
+    for upper, weight in bands:
+        total += max(0.0, min(capacity_kw, upper) - lower) * weight
+        lower = upper
+    return total / capacity_kw
+
+
 class Outages(_Model):
     """Forced outages: exponential times to failure and to repair (availability = mtbf / (mtbf + mttr))."""
 
@@ -372,7 +396,12 @@ class GeneratorSpec(_Model):
     )
     owner: Literal["public", "private", "tenant"] = "public"
     in_complex: bool = Field(True, description="inside the complex (Gyeonggi off-site correction, docs/domain.md#policy-rules)")
-    solar: SolarParams = SolarParams()
+    mount: Mount = Field(
+        "rooftop",
+        description="solar: how the plant is mounted; sets its REC weight bands (docs/domain.md#rec-weights) and"
+        " the defaults of `solar` (re100sim.simulator.inputs.solar.MOUNT_SOLAR_DEFAULTS)",
+    )
+    solar: SolarParams = Field(SolarParams(), description="PV parameters; keys not given take the mount's defaults")
     # Fuel-cell availability [E]: no sourced value; a typical planning figure.
     availability: float = Field(0.9, gt=0, le=1, description="fuel cell: long-run available fraction")
     host_tenant: str | None = Field(
@@ -394,17 +423,34 @@ class GeneratorSpec(_Model):
     )
     green_pool: bool = Field(False, description="sells into the utility's green-tariff pool (the KIEE 2020 green-tariff paper, docs/domain.md#procurement-routes)")
     outages: Outages | None = Field(None, description="forced outages and repairs (none: only the technology's own availability)")
-    # Plant economics for PPA offers [E]: no sourced cost figures (docs/domain.md#gaps); O&M about 1.5 % of capex a year.
+    # Plant economics [E]: no sourced cost figures (docs/domain.md#gaps); O&M about 1.5 % of capex a year. They set
+    # PPA offers and the owner's monthly capital cost and O&M (docs/accounts.md).
     capex_krw_per_kw: float = Field(PV_CAPEX_KRW_PER_KW, ge=0, description="installed cost, KRW/kW [E]")
     opex_krw_per_kw_year: float = Field(18_000.0, ge=0, description="O&M, KRW/kW per year [E]")
     lifetime_years: int = Field(20, ge=1, le=50, description="economic life, years (docs/domain.md#direct-ppa: 20-year PPAs)")
     hurdle_rate_pct: float = Field(6.0, ge=0, le=50, description="owner's required return, %/yr [E]")
+    capital_cost: Literal["annuity", "upfront"] = Field(
+        "annuity",
+        description="how the owner's books carry the capex: annuity (capex x capital recovery factor at"
+        " hurdle_rate_pct over lifetime_years, in 12 monthly parts from the first month in service; comparable"
+        " year by year with a tariff bill) or upfront (all capex in the first month in service)",
+    )
     offers_ppa: bool = Field(True, description="offers uncontracted output to the broker (decisions on)")
     rec_weight: float | None = Field(
         None, ge=0,
-        description="REC weight (certificates per MWh); default: solar on buildings <= 3 MW 1.5,"
-        " fuel cell 1.9 (docs/domain.md#rec-weights)",
+        description="REC weight (certificates per MWh); default: solar by mount and size band, each band's weight"
+        " on the part of the capacity inside it (rooftop 1.5 to 3 MW, 1.0 above), fuel cell 1.9"
+        " (docs/domain.md#rec-weights)",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mount_solar_defaults(cls, data):
+        """Unset PV parameters default to the mount's (keys given in ``solar`` win)."""
+        if isinstance(data, dict) and isinstance(data.get("solar", {}), dict):
+            mount = data.get("mount", "rooftop")
+            data = dict(data) | {"solar": MOUNT_SOLAR_DEFAULTS.get(mount, {}) | data.get("solar", {})}
+        return data
 
     @property
     def solar_net_metering_default(self) -> bool:
@@ -423,10 +469,10 @@ class GeneratorSpec(_Model):
     def effective_rec_weight(self) -> float:
         if self.rec_weight is not None:
             return self.rec_weight
-        # docs/domain.md#rec-weights: building/rooftop solar 1.5 up to 3 MW, 1.0 above; fuel cell 1.9 (2021-07-28).
+        # docs/domain.md#rec-weights: fuel cell 1.9 (2021-07-28).
         if self.technology == "fuel_cell":
             return 1.9
-        return 1.5 if self.capacity_kw <= 3000 else 1.0
+        return blended_rec_weight(self.capacity_kw, SOLAR_REC_WEIGHT_BANDS[self.mount])
 
 
 # --- procurement: direct PPA, green tariff, green premium, RECs -------------------------------
@@ -517,8 +563,10 @@ class PpaContract(_Model):
     curtailment_compensation_pct: float = Field(
         0.0, ge=0, le=100, description="share of the price the tenant pays for contracted energy curtailed"
     )
-    surplus_revenue_to: Literal["generator", "tenant"] = Field(
-        "generator", description="who receives SMP revenue for PPA energy above the tenant's load"
+    surplus_revenue_to: Literal["generator", "tenant"] | None = Field(
+        None,
+        description="who receives SMP revenue for PPA energy above the tenant's load; default: the tenant for the"
+        " surplus it paid for (pay-as-produced, take-or-pay), the plant for the rest (one payment per kWh)",
     )
     # docs/domain.md#direct-ppa: KEPCO's 2021 simulation put PPA network charges at 40-53 KRW/kWh all-in
     # (solar about 40); tariff-level values were not found (docs/domain.md#gaps).
@@ -534,6 +582,17 @@ class PpaContract(_Model):
     )
     priority: int = Field(0, description="lower settles first among contracts on one plant")
 
+    @model_validator(mode="after")
+    def _surplus_paid_once(self):
+        pays_surplus = self.settlement == "pay_as_produced" or self.min_take_pct > 0
+        if self.surplus_revenue_to == "generator" and pays_surplus:
+            raise ValueError(
+                "surplus_revenue_to: generator, but the tenant pays for surplus energy under "
+                f"{'pay_as_produced' if self.settlement == 'pay_as_produced' else 'take-or-pay (min_take_pct)'}"
+                " (tenant, or omit it: one payment per kWh)"
+            )
+        return self
+
 
 class Broker(_Model):
     """The direct-PPA platform operator (the Namdong direct-PPA proposal: KT)."""
@@ -542,6 +601,14 @@ class Broker(_Model):
     # No published broker fee (docs/domain.md#gaps): [E] small platform fees.
     fee_krw_per_kwh: float = Field(1.0, ge=0, description="fee on PPA energy billed, paid by the tenant")
     fee_krw_per_contract_month: float = Field(0.0, ge=0, description="fixed fee per contract per month")
+    # No sourced rule levies the power-industry fund on direct-PPA energy at a stated rate: the fund is one of
+    # the components of KEPCO's 2021 all-in estimate of PPA network charges (docs/domain.md#direct-ppa), from
+    # which network_fee_krw_per_kwh defaults, so charging it again would count it twice. Off by default.
+    ppa_fund_pct: float = Field(
+        0.0, ge=0, le=10,
+        description="power-industry fund on PPA energy, % of the energy charge, collected with the bill and passed"
+        " to KEPCO; default 0: already inside the default network fee (docs/domain.md#direct-ppa)",
+    )
     matching: Literal["uniform_price", "pay_as_bid"] = Field(
         "uniform_price", description="how the broker clears its book of PPA bids and offers (decisions on)"
     )
@@ -754,6 +821,9 @@ class Scenario(_Model):
             need("tenant", b.owner, f"batteries[{i}].owner", tenants)
         if len({b.name for b in self.batteries}) != len(self.batteries):
             raise ValueError("batteries: battery names must be unique")
+        for i, b in enumerate(self.batteries):
+            if b.name in tenants or b.name in plants:
+                raise ValueError(f"batteries[{i}].name: '{b.name}' is a tenant's or generator's name (a name of its own)")
         return self
 
     @property

@@ -56,6 +56,12 @@ class Battery(_Model):
     capex_krw_per_kwh: float = Field(500_000.0, ge=0, description="installed cost, KRW per kWh of nameplate [E]")
     om_pct_of_capex_per_year: float = Field(1.5, ge=0, le=100, description="O&M, % of capex a year [E]")
     lifetime_years: int = Field(15, ge=1, le=50, description="economic life, years [E]")
+    hurdle_rate_pct: float = Field(6.0, ge=0, le=50, description="owner's required return, %/yr [E] (as for plants)")
+    capital_cost: Literal["annuity", "upfront"] = Field(
+        "annuity",
+        description="how the owner's books carry the capex, as for plants: annuity (capex x capital recovery factor"
+        " at hurdle_rate_pct over lifetime_years, monthly from the start) or upfront (all capex in the first month)",
+    )
 
     @model_validator(mode="after")
     def _soc_window(self):
@@ -67,6 +73,14 @@ class Battery(_Model):
                 "(within soc_min_pct..soc_max_pct)"
             )
         return self
+
+    @property
+    def capex_krw(self) -> float:
+        return self.capex_krw_per_kwh * self.energy_kwh
+
+    @property
+    def om_krw_per_year(self) -> float:
+        return self.capex_krw * self.om_pct_of_capex_per_year / 100.0
 
 
 def split_round_trip_efficiency(round_trip_pct: float) -> tuple[float, float]:
