@@ -124,4 +124,53 @@ def test_re_matching_raises_the_hourly_re_share_of_a_ppa_tenant(tmp_path):
     _, q = kepco_lines(inv, "2026-01")
     assert q["energy_light"] + q["energy_mid"] + q["energy_peak"] == pytest.approx(37_200.0)
     assert summary["storage"]["stored_re_mwh"] == pytest.approx(365 * 1.2)
+    # Certificates (bundled): the tenant retires what reached its load from the plant, directly (223.2 MWh)
+    # or through the battery, net of losses (37.2 MWh): 260.4 MWh for January; the exported 37.2 MWh
+    # (hours 6-11) stay the plant's.
+    certs = pd.read_parquet(tmp_path / "o" / "certificates.parquet")
+    jan = certs[(certs.month == "2026-01") & (certs.kind == "rec")]
+    assert jan.loc[(jan.status == "retired") & (jan.claimant == "t"), "mwh"].sum() == pytest.approx(260.4)
+    assert jan["mwh"].sum() == pytest.approx(297.6)  # 400 kW x 744 h
     assert abs(summary["invariants"]["energy_residual_mwh"]) < 1e-9
+
+
+BASE = {"name": "v", "start_date": "2026-01-01", "years": 1, "seed": 1,
+        "tenants": [{"name": "t", "annual_use_mwh": 1000}]}
+BAT = {"name": "b", "owner": "t", "energy_kwh": 100, "power_kw": 50, "strategy": "peak_shaving"}
+
+
+@pytest.mark.parametrize("over, expected", [
+    ({"owner": "x"}, "batteries[0].owner: unknown tenant 'x' (one of: t)"),
+    ({"name": "t"}, "batteries[0].name: 't' is a tenant's or generator's name (a name of its own)"),
+    ({"soc_min_pct": 95}, "batteries[0].soc_max_pct: 90.0 is below soc_min_pct 95.0 (soc_min_pct <= soc_max_pct)"),
+    ({"initial_soc_pct": 95}, "batteries[0].initial_soc_pct: 95.0 is outside [10.0, 90.0] (within soc_min_pct..soc_max_pct)"),
+    ({"energy_kwh": 0}, "batteries[0].energy_kwh: input should be greater than 0 (got 0)"),
+    ({"strategy": "shave"}, "batteries[0].strategy: input should be"),
+    ({"power": 5}, "batteries[0].power: unknown key"),
+])
+def test_bad_battery_is_one_error_line(tmp_path, over, expected):
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(BASE | {"batteries": [BAT | over]}), encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", str(p)])
+    assert res.exit_code == 2
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {p}: {expected}"), res.output
+
+
+def test_peak_target_is_learned_from_past_pre_battery_peaks():
+    # Two batteries of tenants 0 and 1 (contract 1,000 and 400 kW), 90 % and 80 %; the second has a fixed
+    # 300 kW target. First month (key 100): no history -> 90 % of 1,000 = 900 kW. After months 100 and 101
+    # with pre-battery peaks 700 and 650 kW: 90 % x 700 = 630 kW. Month 100 leaves the 12-month window in
+    # month 113 (months 101-112 are its 12 previous months): then 90 % x 650 = 585 kW.
+    from re100sim.simulator.market.storage import BatteryFleet
+    from re100sim.simulator.scenario.storage import Battery
+
+    specs = [Battery(**BAT | {"owner": "a", "peak_target_pct": 90}),
+             Battery(**BAT | {"name": "c", "owner": "b", "peak_target_pct": 80, "peak_target_kw": 300})]
+    fleet = BatteryFleet.build(specs, ["a", "b"])
+    contract = [1000.0, 400.0]
+    assert fleet.peak_target_kw(100, contract) == pytest.approx([900.0, 300.0])
+    fleet.peak_history = {100: [700.0, 0.0], 101: [650.0, 0.0]}
+    assert fleet.peak_target_kw(102, contract) == pytest.approx([630.0, 300.0])
+    assert fleet.peak_target_kw(112, contract) == pytest.approx([630.0, 300.0])
+    assert fleet.peak_target_kw(113, contract) == pytest.approx([585.0, 300.0])

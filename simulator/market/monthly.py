@@ -184,8 +184,9 @@ def _settle_contracts(model, r: BlockResult, active: np.ndarray, month_key: int,
         e, ap = float(r.contract_contracted_kwh[0, j]), float(r.contract_applied_kwh[0, j])
         e_krw, ap_krw = float(r.contract_contracted_krw[0, j]), float(r.contract_applied_krw[0, j])
         # energy stored in the off-taker's battery is taken like applied energy (paid for at the
-        # surplus's average price, ppa_energy_krw)
-        billed = ppa_billed_kwh(e, ap + float(r.contract_stored_kwh[0, j]), spec.settlement, spec.min_take_pct)
+        # surplus's average price, ppa_energy_krw); only the rest is surplus
+        taken = ap + float(r.contract_stored_kwh[0, j])
+        billed = ppa_billed_kwh(e, taken, spec.settlement, spec.min_take_pct)
         energy_krw = round_won(ppa_energy_krw(e, ap, e_krw, ap_krw, billed))
         taxed(tenant, broker, "ppa_energy", billed, energy_krw, pass_to=plant.name)
         curtailed = float(r.contract_surplus_curtailed_kwh[0, j])
@@ -204,7 +205,7 @@ def _settle_contracts(model, r: BlockResult, active: np.ndarray, month_key: int,
         taxed(tenant, broker, "broker_fee", billed, round_won(billed * fees.fee_krw_per_kwh + fees.fee_krw_per_contract_month))
         surplus_kwh, surplus_krw = float(r.contract_surplus_export_kwh[0, j]), round_won(float(r.contract_surplus_smp_krw[0, j]))
         if surplus_kwh > 0:
-            f = surplus_paid_fraction(e, ap, billed, spec.surplus_revenue_to)
+            f = surplus_paid_fraction(e, taken, billed, spec.surplus_revenue_to)
             to_tenant = round_won(surplus_krw * f)
             for to, kwh, krw in ((tenant, surplus_kwh * f, to_tenant), (plant.name, surplus_kwh * (1 - f), surplus_krw - to_tenant)):
                 if kwh > 0:

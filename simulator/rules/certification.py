@@ -50,6 +50,7 @@ def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> No
         host = model.plan.gen_host[g]
         if host >= 0 and rec_owner(plant) != plant.name and g in batch:
             _retire_from(certs, batch[g], rec_owner(plant), r.gen_self_kwh[0, g] / 1000.0, year)
+    from_battery = battery_re_claim_kwh(model, r, active)
     for j, c in enumerate(active):
         spec = model.plan.contracts[c]
         g = int(model.plan.c_gen[c])
@@ -58,19 +59,45 @@ def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> No
         plant = model.generators[g]
         tenant = model.tenants[model.plan.c_tenant[c]].name
         e, ap = float(r.contract_contracted_kwh[0, j]), float(r.contract_applied_kwh[0, j])
-        paid = surplus_paid_fraction(e, ap, ppa_billed_kwh(e, ap, spec.settlement, spec.min_take_pct), spec.surplus_revenue_to)
+        stored_mwh = float(r.contract_stored_kwh[0, j]) / 1000.0
+        taken = ap + stored_mwh * 1000.0  # applied or stored in the tenant's battery (market.monthly)
+        paid = surplus_paid_fraction(e, taken, ppa_billed_kwh(e, taken, spec.settlement, spec.min_take_pct),
+                                     spec.surplus_revenue_to)
         applied_mwh = ap / 1000.0
         # bundled: the kWh applied to the tenant's load, retired for its claim, and the surplus it paid
-        # for, exported, whose RECs the tenant holds (and sells) instead of the plant
-        mwh = min(applied_mwh + paid * float(r.contract_surplus_export_kwh[0, j]) / 1000.0, certs.batch(batch[g]).mwh)
+        # for, exported, whose RECs the tenant holds (and sells) instead of the plant; surplus stored in
+        # its batteries is its energy too: it claims what they deliver of it (net of losses)
+        mwh = min(applied_mwh + paid * float(r.contract_surplus_export_kwh[0, j]) / 1000.0 + stored_mwh,
+                  certs.batch(batch[g]).mwh)
         if mwh >= MIN_MWH and certs.batch(batch[g]).status != "retired":
             moved = certs.transfer(batch[g], rec_owner(plant), tenant, mwh)[0]
-            _retire_from(certs, moved, tenant, applied_mwh, year)
+            _retire_from(certs, moved, tenant, applied_mwh + from_battery[j] / 1000.0, year)
     _certify_green(model, r, month_key, green_kwh)
     for gp in model.premiums:
         mwh = gp.volume_mwh_per_year / 12.0
         certs.issue("premium", "green_premium", month_key, mwh, owner=gp.tenant)
         certs.retire(gp.tenant, "premium", mwh, gp.tenant, year)
+
+
+def battery_re_claim_kwh(model, r, active) -> np.ndarray:
+    """(len(active),) kWh of PPA energy the off-takers' batteries delivered this month, per contract: each
+    tenant's delivered PPA energy (docs/settlement-kernel.md step 4b, source 2) shared over its contracts
+    in proportion to what each stored this month (by applied energy in a month it stored nothing). Certificates
+    are retired from the month's batch: a simplification of vintages for energy carried over a month end."""
+    out = np.zeros(len(active))
+    if not getattr(model, "batteries", None) or not model.batteries.n or not len(active):
+        return out
+    delivered = np.zeros(len(model.tenants))
+    np.add.at(delivered, model.batteries.owner, r.battery_discharged_kwh_by_source[0, :, 2])
+    tenant = model.plan.c_tenant[active]
+    for t in np.flatnonzero(delivered > 0):
+        mine = tenant == t
+        weight = r.contract_stored_kwh[0][mine]
+        if weight.sum() <= 0:
+            weight = r.contract_applied_kwh[0][mine]
+        if weight.sum() > 0:
+            out[mine] = delivered[t] * weight / weight.sum()
+    return out
 
 
 def rec_eligible_mwh(metered_mwh: float, exported_mwh: float, net_metered: bool) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 __all__ = ["Battery", "STRATEGIES", "split_round_trip_efficiency"]
 
@@ -39,8 +39,10 @@ class Battery(_Model):
                     "utility-scale lithium-ion battery assumes 85 %)",
     )
     soc_min_pct: float = Field(10.0, ge=0, le=100, description="lowest state of charge, % of current capacity [E]")
-    soc_max_pct: float = Field(90.0, ge=0, le=100, description="highest state of charge, % of current capacity [E]")
-    initial_soc_pct: float = Field(50.0, ge=0, le=100, description="state of charge at the start, % of capacity")
+    soc_max_pct: float = Field(90.0, ge=0, le=100, validate_default=True,
+                               description="highest state of charge, % of current capacity [E]")
+    initial_soc_pct: float = Field(50.0, ge=0, le=100, validate_default=True,
+                                   description="state of charge at the start, % of capacity")
     fade_pct_per_cycle: float = Field(
         0.005, ge=0, lt=100,
         description="capacity lost per equivalent full cycle, % of nameplate (0.005 %: 20 % after 4,000 cycles) [E]",
@@ -63,16 +65,21 @@ class Battery(_Model):
         " at hurdle_rate_pct over lifetime_years, monthly from the start) or upfront (all capex in the first month)",
     )
 
-    @model_validator(mode="after")
-    def _soc_window(self):
-        if self.soc_min_pct > self.soc_max_pct:
-            raise ValueError(f"soc_min_pct: {self.soc_min_pct} is above soc_max_pct {self.soc_max_pct} (min <= max)")
-        if not self.soc_min_pct <= self.initial_soc_pct <= self.soc_max_pct:
-            raise ValueError(
-                f"initial_soc_pct: {self.initial_soc_pct} is outside [{self.soc_min_pct}, {self.soc_max_pct}] "
-                "(within soc_min_pct..soc_max_pct)"
-            )
-        return self
+    @field_validator("soc_max_pct")
+    @classmethod
+    def _max_above_min(cls, v: float, info: ValidationInfo) -> float:
+        lo = info.data.get("soc_min_pct")
+        if lo is not None and v < lo:
+            raise ValueError(f"{v} is below soc_min_pct {lo} (soc_min_pct <= soc_max_pct)")
+        return v
+
+    @field_validator("initial_soc_pct")
+    @classmethod
+    def _initial_within(cls, v: float, info: ValidationInfo) -> float:
+        lo, hi = info.data.get("soc_min_pct"), info.data.get("soc_max_pct")
+        if lo is not None and hi is not None and not lo <= v <= hi:
+            raise ValueError(f"{v} is outside [{lo}, {hi}] (within soc_min_pct..soc_max_pct)")
+        return v
 
     @property
     def capex_krw(self) -> float:
