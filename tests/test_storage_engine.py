@@ -174,3 +174,33 @@ def test_peak_target_is_learned_from_past_pre_battery_peaks():
     assert fleet.peak_target_kw(102, contract) == pytest.approx([630.0, 300.0])
     assert fleet.peak_target_kw(112, contract) == pytest.approx([630.0, 300.0])
     assert fleet.peak_target_kw(113, contract) == pytest.approx([585.0, 300.0])
+
+
+def test_self_consumption_keeps_own_plant_certificates_net_of_losses(tmp_path):
+    """The re_matching day above with the 400 kW fuel cell the tenant's own, behind its meter (no net
+    metering), and a self_consumption battery at 81 % round trip (90 % each way), 1,200 kWh / 200 kW."""
+    day = [200.0] * 12 + [600.0] * 12
+    data = {
+        "name": "own",
+        "tenants": [{"name": "t", "load_file": str(csv(tmp_path / "t.csv", day * 365))}],
+        "generators": [{"name": "fc", "technology": "fuel_cell", "capacity_kw": 400, "availability": 1.0,
+                        "owner": "tenant", "host_tenant": "t", "net_metering": False}],
+        "batteries": [{"name": "b", "owner": "t", "energy_kwh": 1200, "power_kw": 200, "strategy": "self_consumption",
+                       "round_trip_efficiency_pct": 81, "soc_min_pct": 0, "soc_max_pct": 100,
+                       "initial_soc_pct": 0, "fade_pct_per_cycle": 0}],
+    }
+    inv, summary, bat = run(tmp_path, data)
+    b = bat[bat.month == "2026-01"].iloc[0]
+    # Each day: hours 0-5 take the 200 kW surplus, storing 180 an hour (1,080 kWh); hour 6 takes
+    # (1,200 - 1,080) / 0.9 = 133.3 kWh and fills it: 1,333.3 kWh taken in (= 1,200 / 0.9). Hours 12-17 deliver
+    # 200 kW, 222.2 kWh out of the cells an hour, until the 1,200 kWh are out: 1,200 x 0.9 = 1,080 kWh delivered
+    # (5 h x 200 + 80). Lost 133.3 + 120 = 253.3 kWh a day (1,333.3 - 1,080: the 81 % round trip).
+    assert b["charged_re_kwh"] == pytest.approx(31 * 1_200.0 / 0.9)
+    assert b["discharged_re_kwh"] == pytest.approx(31 * 1_080.0)
+    assert b["loss_kwh"] == pytest.approx(31 * (1_200.0 / 0.9 - 1_080.0))
+    # Certificates: the tenant retires its own plant's RECs for what reached its load: directly
+    # 31 x 7,200 = 223,200 kWh, through the battery 33,480 kWh: 256.68 MWh (the 7,853 kWh lost are not claimed).
+    certs = pd.read_parquet(tmp_path / "o" / "certificates.parquet")
+    jan = certs[(certs.month == "2026-01") & (certs.kind == "rec")]
+    assert jan.loc[(jan.status == "retired") & (jan.claimant == "t"), "mwh"].sum() == pytest.approx(256.68)
+    assert abs(summary["invariants"]["energy_residual_mwh"]) < 1e-9

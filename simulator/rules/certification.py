@@ -41,6 +41,8 @@ def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> No
     year = month_key // 12
     gen_mwh = (r.gen_kwh[0] - r.gen_curtailed_kwh[0]) / 1000.0
     batch = {}
+    # own plants' energy the hosts' batteries delivered (it stayed the host's: claimed net of losses)
+    from_own_battery = battery_re_claim_kwh(model, r, 1, model.plan.gen_host, r.gen_stored_kwh[0], r.gen_self_kwh[0])
     for g, plant in enumerate(model.generators):
         certs.register_generation(plant.name, month_key, float(gen_mwh[g]))
         weight = plant.spec.effective_rec_weight()
@@ -49,8 +51,9 @@ def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> No
             batch[g] = certs.issue("rec", plant.name, month_key, mwh, owner=rec_owner(plant), weight=weight)
         host = model.plan.gen_host[g]
         if host >= 0 and rec_owner(plant) != plant.name and g in batch:
-            _retire_from(certs, batch[g], rec_owner(plant), r.gen_self_kwh[0, g] / 1000.0, year)
-    from_battery = battery_re_claim_kwh(model, r, active)
+            _retire_from(certs, batch[g], rec_owner(plant), (r.gen_self_kwh[0, g] + from_own_battery[g]) / 1000.0, year)
+    from_battery = battery_re_claim_kwh(model, r, 2, model.plan.c_tenant[active], r.contract_stored_kwh[0],
+                                        r.contract_applied_kwh[0])
     for j, c in enumerate(active):
         spec = model.plan.contracts[c]
         g = int(model.plan.c_gen[c])
@@ -79,22 +82,21 @@ def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> No
         certs.retire(gp.tenant, "premium", mwh, gp.tenant, year)
 
 
-def battery_re_claim_kwh(model, r, active) -> np.ndarray:
-    """(len(active),) kWh of PPA energy the off-takers' batteries delivered this month, per contract: each
-    tenant's delivered PPA energy (docs/settlement-kernel.md step 4b, source 2) shared over its contracts
-    in proportion to what each stored this month (by applied energy in a month it stored nothing). Certificates
-    are retired from the month's batch: a simplification of vintages for energy carried over a month end."""
-    out = np.zeros(len(active))
-    if not getattr(model, "batteries", None) or not model.batteries.n or not len(active):
+def battery_re_claim_kwh(model, r, source: int, tenant: np.ndarray, stored_kwh: np.ndarray,
+                         applied_kwh: np.ndarray) -> np.ndarray:
+    """kWh of RE from ``source`` (1 own plants, 2 PPA; docs/settlement-kernel.md step 4b) that the tenants'
+    batteries delivered this month, per supplier (hosted plant or contract, whose tenant is ``tenant``): each
+    tenant's delivered energy of that source shared over its suppliers in proportion to what each stored this
+    month (by applied energy in a month it stored nothing). Certificates are retired from the month's batch:
+    a simplification of vintages for energy carried over a month end."""
+    out = np.zeros(len(tenant))
+    if not model.batteries.n or not len(tenant):
         return out
     delivered = np.zeros(len(model.tenants))
-    np.add.at(delivered, model.batteries.owner, r.battery_discharged_kwh_by_source[0, :, 2])
-    tenant = model.plan.c_tenant[active]
+    np.add.at(delivered, model.batteries.owner, r.battery_discharged_kwh_by_source[0, :, source])
     for t in np.flatnonzero(delivered > 0):
         mine = tenant == t
-        weight = r.contract_stored_kwh[0][mine]
-        if weight.sum() <= 0:
-            weight = r.contract_applied_kwh[0][mine]
+        weight = stored_kwh[mine] if stored_kwh[mine].sum() > 0 else applied_kwh[mine]
         if weight.sum() > 0:
             out[mine] = delivered[t] * weight / weight.sum()
     return out
