@@ -227,6 +227,7 @@ ctypedef struct Kern:
     double* o_tnpk
     double* o_tbdis
     double* o_tbgc
+    double* o_tbre
     double* o_gstored
     double* o_cstored
     double* o_bch
@@ -829,6 +830,7 @@ cdef int _flush(Kern* k, Py_ssize_t m) noexcept nogil:
         k.o_bcap[o] = k.bcap[b]
         k.o_tbdis[m * T + t] += (a[BA_DIS] + a[BA_DIS + 1]) + a[BA_DIS + 2]
         k.o_tbgc[m * T + t] += a[BA_CH]
+        k.o_tbre[m * T + t] += a[BA_DIS + 1] + a[BA_DIS + 2]
     if k.NB:
         memset(k.bacc, 0, k.NB * N_BA * sizeof(double))
     memset(k.tacc, 0, T * N_TA * VL * sizeof(double))
@@ -1009,6 +1011,7 @@ def settle_block(
         "tenant_prebattery_peak_kw": np.zeros((M, T), f8),
         "tenant_battery_discharged_kwh": np.zeros((M, T), f8),
         "tenant_battery_grid_charge_kwh": np.zeros((M, T), f8),
+        "tenant_battery_re_kwh": np.zeros((M, T), f8),
         "gen_kwh": np.zeros((M, G), f8),
         "gen_self_kwh": np.zeros((M, G), f8),
         "gen_ppa_kwh": np.zeros((M, G), f8),
@@ -1084,6 +1087,7 @@ def settle_block(
     k.o_tnpk = _dp(out["tenant_prebattery_peak_kw"])
     k.o_tbdis = _dp(out["tenant_battery_discharged_kwh"])
     k.o_tbgc = _dp(out["tenant_battery_grid_charge_kwh"])
+    k.o_tbre = _dp(out["tenant_battery_re_kwh"])
     k.o_gstored = _dp(out["gen_stored_kwh"])
     k.o_cstored = _dp(out["contract_stored_kwh"])
     k.o_bch = _dp(out["battery_charged_kwh_by_source"])

@@ -148,7 +148,8 @@ def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claim
     tenants = model.ledger.tenants
     re_claimed = float(claimed["counted_mwh"].sum())
     load = t_energy["load_kwh"].sum() / KWH_PER_MWH
-    re_delivered = (t_energy["self_kwh"] + t_energy["ppa_kwh"] + t_energy["pool_kwh"]).sum() / KWH_PER_MWH
+    re_delivered = (t_energy["self_kwh"] + t_energy["ppa_kwh"] + t_energy["pool_kwh"]
+                    + t_energy["battery_re_kwh"]).sum() / KWH_PER_MWH
     surplus = (
         (g_energy["export_kwh"] + g_energy["ppa_surplus_export_kwh"] + g_energy["curtailed_kwh"]).sum() / KWH_PER_MWH
         if not g_energy.empty else 0.0

@@ -417,6 +417,7 @@ def check_battery_balances(r: BlockResult, x: BlockInputs) -> None:
         by_tenant[:, x.b_tenant[b], 1] += dis[:, b]
     np.testing.assert_allclose(r.tenant_battery_grid_charge_kwh, by_tenant[:, :, 0, 0], **tol)
     np.testing.assert_allclose(r.tenant_battery_discharged_kwh, by_tenant[:, :, 1].sum(axis=-1), **tol)
+    np.testing.assert_allclose(r.tenant_battery_re_kwh, by_tenant[:, :, 1, 1:].sum(axis=-1), **tol)
     np.testing.assert_allclose(r.gen_stored_kwh.sum(axis=1), ch[:, :, 1:].sum(axis=(1, 2)), **tol)
     np.testing.assert_allclose(r.contract_stored_kwh.sum(axis=1), ch[:, :, 2].sum(axis=1), **tol)
     # batteries never raise the billed (non-light-load) peak: they charge from the grid only in light hours

@@ -116,6 +116,7 @@ def test_re_matching_raises_the_hourly_re_share_of_a_ppa_tenant(tmp_path):
     load = 31 * 9_600.0
     ppa_applied = 31 * 7_200.0
     assert (ppa_applied + b["discharged_re_kwh"]) / load == pytest.approx(0.875)
+    assert summary["re_share_hourly"] == pytest.approx(0.875)  # every day alike, all year
     # The stored PPA energy is the tenant's: pay-as-consumed bills applied + stored = 223,200 + 37,200 kWh.
     rows = inv[(inv.month == "2026-01") & (inv.payer == "t") & (inv.item == "ppa_energy")]
     assert rows["quantity"].sum() == pytest.approx(260_400.0)

@@ -14,7 +14,7 @@ from re100sim.simulator.rules.settlement_reference import BlockResult
 
 # Ledger column -> BlockResult field (docs/settlement-kernel.md "Outputs").
 TENANT_ENERGY = {c: f"tenant_{c}" for c in ("load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh",
-                                             "battery_discharged_kwh", "battery_grid_charge_kwh")}
+                                             "battery_discharged_kwh", "battery_grid_charge_kwh", "battery_re_kwh")}
 GENERATOR_ENERGY = {"gen_kwh": "gen_kwh"} | {
     c: f"gen_{c}"
     for c in ("self_kwh", "ppa_kwh", "ppa_surplus_export_kwh", "pool_applied_kwh", "export_kwh", "curtailed_kwh",

@@ -78,7 +78,8 @@ def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataF
       toward GHG reduction) x grid factor (docs/domain.md#emissions, docs/domain.md#procurement-routes).
     """
     e = energy.assign(year=energy["month"] // 12)
-    g = e.groupby(["year", "agent"], sort=True)[["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh"]].sum()
+    g = e.groupby(["year", "agent"], sort=True)[["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh",
+                                                 "battery_re_kwh"]].sum()
     accounts = {t: t for t in tenants} | owned_plants
     net = net_cost_by_month(invoices, accounts).reset_index()
     cost = net.assign(year=net["month"].str.slice(0, 4).astype(int)).groupby(["year", "agent"])[
@@ -90,7 +91,7 @@ def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataF
     out = pd.DataFrame(index=g.index)
     out["load_mwh"] = g["load_kwh"] / KWH_PER_MWH
     out["grid_mwh"] = g["grid_kwh"] / KWH_PER_MWH
-    out["re_delivered_mwh"] = (g["self_kwh"] + g["ppa_kwh"] + g["pool_kwh"]) / KWH_PER_MWH
+    out["re_delivered_mwh"] = (g["self_kwh"] + g["ppa_kwh"] + g["pool_kwh"] + g["battery_re_kwh"]) / KWH_PER_MWH
     cl = claimed.reindex(out.index, fill_value=0.0).astype(float)
     out["re_claimed_mwh"] = cl["counted_mwh"]
     out["re_claimed_twice_mwh"] = cl["mwh"] - cl["counted_mwh"]
