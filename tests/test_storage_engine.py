@@ -8,11 +8,10 @@ Jul-Sep) of the last 12 months (docs/domain.md#bill-structure).
 """
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 import yaml
+from test_economics import run_year
 from typer.testing import CliRunner
 
 from re100sim.simulator.cli import app
@@ -21,13 +20,8 @@ SPIKE_HOUR = 4 * 24 + 10  # 5 Jan 2026 (Monday) 10:00-11:00, a winter peak hour
 
 
 def run(tmp_path, data: dict) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
-    base = {"start_date": "2026-01-01", "years": 1, "seed": 1}
-    p = tmp_path / "s.yaml"
-    p.write_text(yaml.safe_dump(base | data), encoding="utf-8")
-    res = CliRunner().invoke(app, ["run", str(p), "--out", str(tmp_path / "o")])
-    assert res.exit_code == 0, res.output
-    inv = pd.read_parquet(tmp_path / "o" / "invoices.parquet")
-    summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
+    """A one-year run from 2026-01-01 (test_economics.run_year): invoices, summary and batteries.parquet."""
+    inv, _, _, summary = run_year(tmp_path, data)
     return inv, summary, pd.read_parquet(tmp_path / "o" / "batteries.parquet")
 
 
