@@ -199,3 +199,27 @@ def test_self_consumption_keeps_own_plant_certificates_net_of_losses(tmp_path):
     jan = certs[(certs.month == "2026-01") & (certs.kind == "rec")]
     assert jan.loc[(jan.status == "retired") & (jan.claimant == "t"), "mwh"].sum() == pytest.approx(256.68)
     assert abs(summary["invariants"]["energy_residual_mwh"]) < 1e-9
+
+
+def test_bundled_storage_scenario_balances(tmp_path):
+    """The bundled storage scenario, one year: every battery works by its rule, and the books balance."""
+    from re100sim.scenarios import bundled_scenarios
+
+    data = yaml.safe_load(bundled_scenarios()["storage-behind-the-meter"].read_text(encoding="utf-8"))
+    inv, summary, bat = run(tmp_path, data | {"years": 1})
+    assert abs(summary["invariants"]["energy_residual_mwh"]) < 1e-6
+    assert abs(summary["invariants"]["money_residual_krw"]) < 0.5
+    assert summary["invariants"]["certificate_residual"] < 1e-9
+    per = bat.groupby("agent")[["charged_kwh", "charged_re_kwh", "discharged_kwh", "loss_kwh"]].sum()
+    assert (per["discharged_kwh"] > 0).all()
+    # RE strategies charge only RE, grid strategies only grid energy
+    assert per.loc[["auto-parts-ess", "chemicals-ess"], "charged_re_kwh"].tolist() == pytest.approx(
+        per.loc[["auto-parts-ess", "chemicals-ess"], "charged_kwh"].tolist())
+    assert (per.loc[["semicon-ess", "packaging-ess"], "charged_re_kwh"] == 0).all()
+    # losses are the round trip's: at 85 % about 15 % of what went in (SOC changes aside)
+    assert per["loss_kwh"].sum() == pytest.approx(0.15 * per["charged_kwh"].sum(), rel=0.05)
+    demand = pd.read_parquet(tmp_path / "o" / "battery_demand.parquet")
+    semicon = demand[demand.tenant == "semicon-tools"]
+    assert (semicon["billing_kw"] <= semicon["billing_without_kw"] + 1e-9).all()
+    assert summary["storage"]["basic_charge_saving_krw"] > 0
+    assert summary["storage"]["capital_and_om_krw"] > 0
