@@ -61,20 +61,15 @@ def double_auction(bids: list[Order], offers: list[Order], mechanism: str = "uni
 
 class Broker(mesa.Agent):
     """Meters, settles and bills PPAs, passing network fees through (the Namdong direct-PPA proposal).
-    State: its fee terms and the last clearing price. Decision: :meth:`clear`."""
+    State: its fee terms. Decision: :meth:`clear`."""
 
     def __init__(self, model: mesa.Model, terms: BrokerTerms):
         super().__init__(model)
         self.terms = terms
-        self.last_price_krw_per_kwh: float | None = None
 
     @property
     def name(self) -> str:
         return self.terms.name
 
     def clear(self, bids: list[Order], offers: list[Order]) -> list[Match]:
-        matches = double_auction(bids, offers, self.terms.matching)
-        if matches:
-            total = sum(m.mwh for m in matches)
-            self.last_price_krw_per_kwh = sum(m.mwh * m.price_krw_per_kwh for m in matches) / total
-        return matches
+        return double_auction(bids, offers, self.terms.matching)

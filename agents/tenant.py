@@ -45,6 +45,18 @@ class Tenant(mesa.Agent):
         u = u - switching_krw * (np.arange(len(u)) != current)
         return np.where(np.isnan(cost_krw), -np.inf, u)
 
+    @staticmethod
+    def reservation_price(utilities_at_zero: np.ndarray, option: int, paid_kwh: float) -> float:
+        """Bid: the highest price (KRW/kWh) at which ``option`` still beats the tenant's best other
+        option, when its utility falls by ``paid_kwh`` KRW per KRW/kWh of price:
+        ``U_o(0) - paid_kwh x p >= max_{j != o} U_j``, so ``p* = (U_o(0) - max_{j != o} U_j) / paid_kwh``
+        (docs/decisions.md#prices). NaN when the option is unavailable or bills nothing."""
+        u = np.asarray(utilities_at_zero, float)
+        if not (np.isfinite(u[option]) and paid_kwh > 0):
+            return float("nan")
+        best_other = np.delete(u, option).max()
+        return float((u[option] - best_other) / paid_kwh)
+
     def choose(self, utilities: np.ndarray, scale_krw: float, rng: np.random.Generator) -> int:
         """Multinomial logit: P(i) = exp(U_i / s) / sum_j exp(U_j / s); an unaware tenant
         knows only the grid (option 0)."""

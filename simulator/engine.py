@@ -25,6 +25,7 @@ from re100sim.agents.tenant import Tenant
 from re100sim.agents.utility import Utility
 from re100sim.simulator.inputs.calendar import build_calendar, year_blocks
 from re100sim.simulator.inputs.tariffs import load_table
+from re100sim.simulator.market.forecast import MarketHistory, build_forecast
 from re100sim.simulator.market.monthly import KEA, MARKET, settle_month  # noqa: F401 (re-exported party names)
 from re100sim.simulator.market.procurement import Plan
 from re100sim.simulator.market.round import decision_round
@@ -83,7 +84,8 @@ class ComplexModel(mesa.Model):
         self.current_month_key = sc.start_date.year * 12 + sc.start_date.month - 1
         self.datacollector = adoption_collector()
         self.compliance_rows: list = []
-        self.tariff_price_history: list[np.ndarray] = []  # per year: mean energy price by tariff option
+        self.signings: list[dict] = []  # every PPA the broker signed (docs/decisions.md#prices)
+        self.history = MarketHistory()  # what has been observed: the decisions' information (docs/decisions.md)
         self.month_billed = self.env.event()  # fired with (year inputs, month index, month_key)
         self.cycle = self.env.process(yearly_cycle(self))
         self.env.process(rec_trading(self))
@@ -126,18 +128,21 @@ class ComplexModel(mesa.Model):
 
 
 def yearly_cycle(model: ComplexModel):
-    """Each year: build the year's inputs (profiles, tariff rates, prices), let the agents
-    decide (when decisions are on), then run the year's monthly settlement to its end."""
+    """Each year: let the agents decide (when decisions are on) on what they know at the year
+    start (a :class:`Forecast` from the history so far), then build the year's realised inputs
+    (profiles, tariff rates, prices) and run its monthly settlement to its end; the settled
+    year joins the history."""
     for k, (a, b) in enumerate(model.blocks):
         install_for_policy(model, a)
         cal = build_calendar(a, b)
+        if model.scenario.decisions.enabled:
+            decision_round(model, build_forecast(model, k, cal))
         model.year = year_inputs(
             model.scenario, k, cal, [t.spec for t in model.tenants], [g.spec for g in model.generators],
             model.options, model.table,
         )
-        if model.scenario.decisions.enabled:
-            decision_round(model, model.year)
         yield model.env.process(monthly_settlement(model, model.year))
+        model.history.observe(model.year)
         model.on_year(k)
 
 

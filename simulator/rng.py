@@ -11,7 +11,8 @@ import numpy as np
 
 # Stream ids are part of the reproducibility contract: never renumber them.
 STREAMS = {"population": 0, "load": 1, "solar": 2, "fuel_cell": 3, "smp": 4, "rec": 5, "outage": 6,
-           "decision": 7, "awareness": 8, "awareness0": 9}
+           "decision": 7, "awareness": 8, "awareness0": 9,
+           "forecast_solar": 10, "forecast_load": 11, "roof": 12}
 
 
 def stream(seed: int, name: str, *ids: int) -> np.random.Generator:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from re100sim.simulator.engine import ComplexModel
 from re100sim.simulator.market.monthly import CAPITAL, CAPITAL_ITEMS, KEA, MARKET, NTS, OM_CONTRACTOR, OM_ITEM
+from re100sim.simulator.market.round import signed_price_summary, signings_frame
 from re100sim.simulator.outputs.reporting import (
     adoption_summary,
     compliance_summary,
@@ -121,6 +122,8 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
         battery_table(model).to_parquet(tmp / "batteries.parquet", index=False)
         owner_demand_table(model).to_parquet(tmp / "battery_demand.parquet", index=False)
     summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claimed, findings)
+    signings_frame(model.signings).to_parquet(tmp / "signings.parquet", index=False)  # docs/decisions.md#prices
+    summary["ppa_prices_signed_krw_per_kwh"] = signed_price_summary(model.signings)
     write_json(tmp / "summary.json", summary)
     shutil.copyfile(path, tmp / "scenario.yaml")
     write_json(

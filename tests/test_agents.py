@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from re100sim.agents.broker import Order, double_auction
-from re100sim.agents.generator import CERTAINTY_DISCOUNT, MARGIN, Generator
+from re100sim.agents.generator import CERTAINTY_DISCOUNT, Generator
 from re100sim.agents.tenant import Tenant
 from re100sim.simulator.cli import app
 from re100sim.simulator.rules.finance import crf, levelisation_factor
@@ -73,11 +73,11 @@ def test_generator_offer_price():
     g.spec = spec
     lcoe = (1_200_000 * float(crf(6.0, 20)) + 18_000) / 1400
     assert lcoe == pytest.approx(87.59, abs=0.01)
-    # Private: max(LCOE x 1.1, (SMP 110 + REC 72,800 x 1.5 / 1,000) x (1 - 0.3)) = max(96.3, 153.4)
+    # Private: max(LCOE 87.59, (SMP 110 + REC 72,800 x 1.5 / 1,000) x (1 - 0.3)) = max(87.59, 153.44)
     mwh, price = g.offer(1400.0, 1.0, 110.0, 72_800.0)
     assert mwh == 1400.0 and price == pytest.approx((110 + 109.2) * (1 - CERTAINTY_DISCOUNT))
-    g.spec = spec.model_copy(update={"owner": "public"})  # public owner: LCOE + margin only
-    assert g.offer(1400.0, 0.5, 110.0, 72_800.0) == (700.0, pytest.approx(lcoe * (1 + MARGIN)))
+    g.spec = spec.model_copy(update={"owner": "public"})  # public owner: its LCOE at its hurdle rate
+    assert g.offer(1400.0, 0.5, 110.0, 72_800.0) == (700.0, pytest.approx(lcoe))
 
 
 def test_levelisation_factor():

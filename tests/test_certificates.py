@@ -2,7 +2,7 @@
 
 Every expected value is worked by hand in the comment beside it. Months are ``month_key`` =
 ``year * 12 + month - 1`` (re100sim.simulator.inputs.calendar). Rules: docs/domain.md#procurement-routes (one owner, retired once,
-green certificates not resellable, self-use RECs retired to claim own use); docs/domain.md#rec-prices-3.3
+green certificates not resellable, self-use RECs retired to claim own use); docs/domain.md#rec-prices, #rec-weights
 (1 REC = 1 MWh x weight; rooftop solar <= 3 MW weight 1.5).
 """
 from __future__ import annotations

@@ -145,7 +145,7 @@ def test_run_writes_outputs_and_same_seed_is_identical(tmp_path):
         assert {p.name for p in out.iterdir()} == {
             "invoices.parquet", "kpis.parquet", "summary.json", "manifest.json", "scenario.yaml",
             "certificates.parquet", "certificate_findings.parquet", "timeseries_monthly.parquet",
-            "timeseries_yearly.parquet", "compliance.parquet",
+            "timeseries_yearly.parquet", "compliance.parquet", "signings.parquet",
         }
         summaries.append((out / "summary.json").read_bytes())
     assert summaries[0] == summaries[1]

@@ -27,3 +27,21 @@ def test_no_tracked_file_points_outside_the_repository():
         text = path.read_text(encoding="utf-8", errors="replace")
         offenders += [f"{name}:{i}: {line.strip()[:80]}" for i, line in enumerate(text.splitlines(), 1) if outside.search(line)]
     assert not offenders, "\n".join(offenders)
+
+
+def test_every_cited_domain_anchor_exists():
+    """Code and docs cite anchors of docs/domain.md: each must be one of its headings."""
+    import re
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[1]
+
+    def slug(heading: str) -> str:  # GitHub's rule: lower case, drop punctuation, spaces -> '-'
+        return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+    text = (repo / "docs" / "domain.md").read_text(encoding="utf-8")
+    anchors = {slug(line.lstrip("#")) for line in text.splitlines() if line.startswith("#")}
+    grep = subprocess.run(["git", "grep", "-ohE", r"domain\.md#[A-Za-z0-9_-]+"], cwd=repo, capture_output=True,
+                          text=True).stdout
+    cited = {m.split("#", 1)[1] for m in grep.split()}
+    assert cited and not cited - anchors, sorted(cited - anchors)

@@ -70,7 +70,7 @@ TOU_NAMES = ("light", "mid", "peak")
 TABLE_PACKAGE = "re100sim.scenarios.tariffs"
 # KEPCO publishes energy prices to 0.1 KRW/kWh; derived prices are rounded to it.
 _PRICE_DECIMALS = 1
-_VERSION_KEYS = {"effective", "bands", "weekend_discount", "energy_step_krw_per_kwh", "prices"}
+_VERSION_KEYS = {"effective", "announced", "bands", "weekend_discount", "energy_step_krw_per_kwh", "prices"}
 _OPTION_KEYS = {"name_ko", "contract_class", "voltage", "choice", "band_group", "step_group"}
 # Charged once per month: may only change on the first of a month.
 _MONTHLY_SURCHARGES = ("fund_rate", "vat_rate")
@@ -165,6 +165,9 @@ class TariffTable:
     effective_dates: tuple[dt.date, ...]  # one per version, increasing
     options: Mapping[str, TariffOption]
     surcharges: Surcharges
+    # When each version was made public (default: its effective date); decisions see a version
+    # only from then on (docs/decisions.md#information-set).
+    announced_dates: tuple[dt.date, ...] = ()
 
     @property
     def first_effective_date(self) -> dt.date:
@@ -242,6 +245,7 @@ def parse_table(raw: Mapping[str, Any]) -> TariffTable:
         effective_dates=dates,
         options=MappingProxyType(options),
         surcharges=_surcharges(raw["surcharges"], dates[0], name),
+        announced_dates=tuple(v.get("announced", v["effective"]) for v in versions),
     )
 
 
@@ -254,6 +258,8 @@ def _check_versions(versions: Sequence[Mapping], options: Mapping[str, Mapping],
         _expect_subset(v, _VERSION_KEYS, where)
         if i and v["effective"] <= versions[i - 1]["effective"]:
             raise ValueError(f"{where}: effective {v['effective']} is not after the previous version's")
+        if v.get("announced", v["effective"]) > v["effective"]:
+            raise ValueError(f"{where}: announced {v['announced']} is after its effective date {v['effective']}")
         _expect_subset(v.get("bands", {}), band_groups, f"{where}.bands")
         _expect_subset(v.get("weekend_discount", {}), band_groups, f"{where}.weekend_discount")
         _expect_subset(v.get("prices", {}), set(options), f"{where}.prices")
@@ -394,6 +400,9 @@ class TariffIncrease(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     date: dt.date = Field(description="first day (00:00 Asia/Seoul) the change applies")
+    announced: dt.date | None = Field(
+        None, description="day the change was made public; decisions see it from then on (default: `date`)"
+    )
     energy_krw_per_kwh: float | None = Field(
         None, description="KRW/kWh added to every energy price from `date` (not to basic or surcharges)"
     )
@@ -407,6 +416,8 @@ class TariffIncrease(BaseModel):
                 f"increase on {self.date}: give exactly one of energy_krw_per_kwh or pct"
                 f" (got {' and '.join(given) or 'neither'})"
             )
+        if self.announced is not None and self.announced > self.date:
+            raise ValueError(f"increase on {self.date}: announced {self.announced} is after the date it applies")
         return self
 
     def affine(self) -> tuple[float, float]:
@@ -477,6 +488,57 @@ def _year(day: np.datetime64) -> int:
     return int(day.astype("datetime64[Y]").astype(int)) + 1970
 
 
+# --- what is known at a date (docs/decisions.md#information-set) ------------------------------
+
+
+def default_yearly_from(table: TariffTable) -> dt.date:
+    """Where ``TariffPath.yearly_pct`` starts by default: 1 January after the table's last version."""
+    return dt.date(table.effective_dates[-1].year + 1, 1, 1)
+
+
+def known_table(table: TariffTable, as_of: dt.date) -> TariffTable:
+    """``table`` as a customer knew it on ``as_of``: the versions announced by then (the first
+    version always) and the surcharge steps in force by then (surcharges carry no announcement
+    date: each is known from its first day)."""
+    keep = [i for i, a in enumerate(table.announced_dates or table.effective_dates) if i == 0 or a <= as_of]
+    if len(keep) == len(table.effective_dates) and all(
+            s.dates[-1] <= np.datetime64(as_of, "D") for s in _schedules(table.surcharges)):
+        return table
+    options = {
+        key: TariffOption(**{f.name: getattr(o, f.name) for f in fields(TariffOption) if f.name != "terms"},
+                          terms=tuple(o.terms[i] for i in keep))
+        for key, o in table.options.items()
+    }
+    day = np.datetime64(as_of, "D")
+    surcharges = Surcharges(**{
+        f.name: StepSchedule(s.dates[: max(1, int((s.dates <= day).sum()))], s.values[: max(1, int((s.dates <= day).sum()))])
+        for f, s in zip(fields(Surcharges), _schedules(table.surcharges))
+    })
+    return TariffTable(
+        name=table.name,
+        effective_dates=tuple(table.effective_dates[i] for i in keep),
+        options=MappingProxyType(options),
+        surcharges=surcharges,
+        announced_dates=tuple((table.announced_dates or table.effective_dates)[i] for i in keep),
+    )
+
+
+def _schedules(s: Surcharges) -> list[StepSchedule]:
+    return [getattr(s, f.name) for f in fields(Surcharges)]
+
+
+def known_path(path: TariffPath, as_of: dt.date, yearly_from: dt.date) -> TariffPath:
+    """``path`` as known on ``as_of``: increases announced by then (default announcement: their
+    date) and the yearly steps already applied (a projection is not an announcement).
+
+    ``yearly_from`` is used when ``path.yearly_from`` is None (as in :func:`path_adjustment`)."""
+    yearly = [TariffIncrease(date=d, pct=path.yearly_pct)
+              for d, _, _ in _path_steps(path.model_copy(update={"increases": []}), path.yearly_from or yearly_from,
+                                         as_of.year) if d <= as_of]
+    known = [inc for inc in path.increases if (inc.announced or inc.date) <= as_of]
+    return path.model_copy(update={"increases": yearly + known, "yearly_pct": 0.0, "yearly_from": None})
+
+
 # --- hourly rates ---------------------------------------------------------------------------
 
 
@@ -524,7 +586,7 @@ def hourly_rates(
     days = hour_days(calendar)
     terms_days = days if path.hold_at is None else np.minimum(days, np.datetime64(path.hold_at, "D"))
     period, energy, basic, discount = _bundled_terms(calendar, opt, table.version_index(terms_days), days)
-    factor, add = path_adjustment(path, days, dt.date(table.effective_dates[-1].year + 1, 1, 1))
+    factor, add = path_adjustment(path, days, default_yearly_from(table))
     s = table.surcharges
     return HourlyRates(
         tou_period=period,

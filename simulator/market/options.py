@@ -1,11 +1,13 @@
 """Evaluate each tenant's procurement options for the coming year with the settlement kernel.
 
 A tenant deciding at a year start simulates every option over its own forecast of
-that year (its load, the site's PV shape, the announced tariff, SMP and REC price
-levels): one batched kernel run per physical option (direct PPA, rooftop PV), with
-every deciding tenant as a column, and priced with the same bill engine as the
-settlement. The result per tenant and option is an annual cost (KRW), the RE MWh it
-can claim, and the cost's spread under price uncertainty (docs/decisions.md).
+that year (a :class:`~re100sim.simulator.market.forecast.Forecast`: its expected load, the
+site's expected PV, the announced tariff, trailing SMP and REC price levels): one batched
+kernel run per physical option (direct PPA, rooftop PV), with every deciding tenant as a
+column, and priced with the same bill engine as the settlement. The result per tenant and
+option is a levelised annual cost (KRW excluding VAT: factories reclaim input VAT), the RE
+MWh it can claim, and the cost's spread under price uncertainty (docs/decisions.md). The
+direct-PPA cost is linear in the PPA price: ``cost_krw[:, PPA] + ppa_paid_kwh x price``.
 """
 from __future__ import annotations
 
@@ -13,14 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from re100sim.simulator.market.forecast import Forecast
 from re100sim.simulator.market.monthly import month_usage
+from re100sim.simulator.rng import stream
 from re100sim.simulator.rules.billing import BillingDemand, monthly_bill_arrays
 from re100sim.simulator.rules.finance import crf, levelisation_factor
 from re100sim.simulator.rules.kernel import settle_block
 from re100sim.simulator.rules.settlement import net_metering
 from re100sim.simulator.rules.settlement_reference import BlockInputs, BlockResult
 from re100sim.simulator.scenario.config import NET_METERING_LIMIT_KW
-from re100sim.simulator.scenario.year_inputs import YearInputs
 
 OPTIONS = ("grid", "green_premium", "green_tariff", "direct_ppa", "rec", "self_generation")
 GRID, PREMIUM, GREEN, PPA, REC, SELF = range(len(OPTIONS))
@@ -30,19 +33,26 @@ GRID, PREMIUM, GREEN, PPA, REC, SELF = range(len(OPTIONS))
 class Evaluation:
     """Per deciding tenant (rows) and option (columns, in ``OPTIONS`` order)."""
 
-    cost_krw: np.ndarray  # (D, 6) annual cost; nan where the option is unavailable
+    cost_krw: np.ndarray  # (D, 6) levelised annual cost ex VAT; nan where unavailable; PPA: at price 0
     re_mwh: np.ndarray  # (D, 6) RE MWh the option lets the tenant claim
     spread_krw: np.ndarray  # (D, 6) s.d. of the annual cost under price uncertainty
     baseline_krw: np.ndarray  # (D,) the grid-only cost
     volume_mwh: np.ndarray  # (D,) what the tenant seeks to procure
     target_mwh: np.ndarray  # (D,) its RE target this year (0: none)
     rooftop_kw: np.ndarray  # (D,) rooftop PV it would install
-    avoided_krw_per_kwh: np.ndarray  # (D,) grid cost a PPA kWh avoids (its PPA bid ceiling)
+    ppa_paid_kwh: np.ndarray  # (D,) levelised kWh a PPA bills per year: cost per KRW/kWh of first-year price
+
+    def cost_at(self, ppa_price_krw_per_kwh) -> np.ndarray:
+        """(D, 6) costs with the direct PPA at a first-year price (KRW/kWh ex VAT, scalar or (D,))."""
+        cost = self.cost_krw.copy()
+        cost[:, PPA] += self.ppa_paid_kwh * np.asarray(ppa_price_krw_per_kwh, float)
+        return cost
 
 
-def annual_bills(model, year: YearInputs, tenants: np.ndarray, r: BlockResult, which: str, peak_from: str,
+def annual_bills(model, fc: Forecast, tenants: np.ndarray, r: BlockResult, which: str, peak_from: str,
                  keep: np.ndarray | None = None) -> np.ndarray:
-    """Annual KEPCO bill (KRW, incl. fund and VAT) of ``tenants`` from a kernel result over the year.
+    """Annual KEPCO bill (KRW, incl. the fund, excluding VAT, which the tenant reclaims) of
+    ``tenants`` from a kernel result over the year.
 
     ``which`` picks the grid (``grid``) or the load (``load``, the grid-only case) aggregates;
     ``keep`` scales the billed kWh (green allocation, net metering credit).
@@ -50,28 +60,28 @@ def annual_bills(model, year: YearInputs, tenants: np.ndarray, r: BlockResult, w
     demand = BillingDemand(len(tenants))
     total = np.zeros(len(tenants))
     k = model.tenant_tariff[tenants]
-    for m, (month_key, h0, h1) in enumerate(year.calendar.month_bounds()):
+    for m, (month_key, h0, h1) in enumerate(fc.calendar.month_bounds()):
         hours = slice(h0, h1)
         peak = getattr(r, f"tenant_{peak_from}_peak_kw")[m]
-        usage = month_usage(year, hours, month_key, k, getattr(r, f"tenant_{which}_kwh_by_tou")[m],
+        usage = month_usage(fc, hours, month_key, k, getattr(r, f"tenant_{which}_kwh_by_tou")[m],
                             getattr(r, f"tenant_{which}_energy_krw_by_tou")[m], peak)
         if keep is not None:
             usage = usage.scaled(keep)
         bill = monthly_bill_arrays(usage, demand.billing_kw(month_key, peak, model.contract_kw[tenants]))
-        total += sum(bill.values())
+        total += sum(v for item, v in bill.items() if item != "vat")
     return total
 
 
-def _kernel(model, year: YearInputs, tenants: np.ndarray, gen: np.ndarray | None = None, host: bool = False,
-            ppa_price: float = 0.0) -> BlockResult:
+def _kernel(model, fc: Forecast, tenants: np.ndarray, gen: np.ndarray | None = None, host: bool = False) -> BlockResult:
     """One year of the deciding tenants, optionally each with its own virtual plant: hosted
-    behind its meter (rooftop PV) or selling to it under a fixed-price share-1 PPA."""
+    behind its meter (rooftop PV) or selling to it under a share-1 PPA (at price 0: the
+    kernel's energy flows do not depend on the price; the cost adds it linearly)."""
     D = len(tenants)
-    month_keys = year.calendar.month_keys()
+    month_keys = fc.calendar.month_keys()
     idx = np.arange(D, dtype=np.int32)
     kw = dict(
-        load_kwh=year.load_kw[:, tenants], month_of_hour=np.searchsorted(month_keys, year.calendar.month_key),
-        tariff_price=year.tariff_price, tariff_tou=year.tariff_tou, smp=year.smp_krw_per_kwh,
+        load_kwh=fc.load_kw[:, tenants], month_of_hour=np.searchsorted(month_keys, fc.calendar.month_key),
+        tariff_price=fc.tariff_price, tariff_tou=fc.tariff_tou, smp=fc.smp_krw_per_kwh,
         tenant_tariff=model.tenant_tariff[tenants],
     )
     if gen is not None:
@@ -80,32 +90,32 @@ def _kernel(model, year: YearInputs, tenants: np.ndarray, gen: np.ndarray | None
             kw["gen_host"] = idx
         else:
             kw.update(c_gen=idx, c_tenant=idx, c_kind=np.zeros(D, np.int8), c_share=np.ones(D),
-                      c_price_kind=np.zeros(D, np.int8), c_price=np.full(D, ppa_price))
+                      c_price_kind=np.zeros(D, np.int8), c_price=np.zeros(D))
     return settle_block(BlockInputs.build(**kw))
 
 
-def evaluate(model, year: YearInputs, tenants: np.ndarray, pv_kw_per_kw: np.ndarray, ppa_price_krw_per_kwh: float,
-             pool_free_mwh: float, tariff_growth: np.ndarray) -> Evaluation:
-    """Cost, RE claim and spread of every option for each of ``tenants`` over the coming year."""
+def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> Evaluation:
+    """Cost, RE claim and spread of every option for each of ``tenants`` over the coming year,
+    from the information set ``fc`` only."""
     sc, dec = model.scenario, model.scenario.decisions
-    cal_year = int(year.calendar.year[len(year.calendar.year) // 2])
+    cal_year = int(fc.calendar.year[len(fc.calendar.year) // 2])
     D = len(tenants)
-    use_mwh = year.load_kw[:, tenants].sum(0) / 1000.0
+    use_mwh = fc.load_kw[:, tenants].sum(0) / 1000.0
     specs = [model.tenants[t].spec for t in tenants]
     target = np.array([s.behaviour.target_share(cal_year) for s in specs]) * use_mwh
     wanted = np.array([s.behaviour.procurement_pct / 100.0 for s in specs]) * use_mwh
     volume = np.maximum(target, wanted)
+    pv_kw_per_kw = fc.pv_kw_per_kw
     yield_kwh_per_kw = float(pv_kw_per_kw.sum())
-    smp_avg = float(year.smp_krw_per_kwh.mean())
-    rec_krw_per_mwh = float(np.mean(year.rec_price_krw_per_rec))  # weight-1 RECs from the market
+    smp_avg = fc.smp_mean_krw_per_kwh
+    rec_krw_per_mwh = fc.rec_mean_krw_per_rec  # weight-1 RECs from the market
 
     # Grid bills are levelised with the tenant's expected tariff growth (by its tariff option).
-    lev = levelisation_factor(tariff_growth[model.tenant_tariff[tenants]], _hurdle(specs), dec.horizon_years)
+    lev = levelisation_factor(fc.tariff_growth[model.tenant_tariff[tenants]], _hurdle(specs), dec.horizon_years)
     k = model.tenant_tariff[tenants]
-    per_k = np.array([(r.climate_krw_per_kwh.mean() + r.fuel_adj_krw_per_kwh.mean(), r.fund_rate.mean() + r.vat_rate.mean())
-                      for r in year.rates])
-    base = _kernel(model, year, tenants)
-    baseline = annual_bills(model, year, tenants, base, "load", "load") * lev
+    fund = np.array([r.fund_rate.mean() for r in fc.rates])
+    base = _kernel(model, fc, tenants)
+    baseline = annual_bills(model, fc, tenants, base, "load", "load") * lev
     energy_krw = base.tenant_load_energy_krw_by_tou.sum(axis=(0, 2))
     cost = np.full((D, len(OPTIONS)), np.nan)
     re = np.zeros((D, len(OPTIONS)))
@@ -115,7 +125,7 @@ def evaluate(model, year: YearInputs, tenants: np.ndarray, pv_kw_per_kw: np.ndar
     allowed = set(dec.options)
 
     cost[:, GRID], tariff_x[:, GRID] = baseline, energy_krw
-    if "green_premium" in allowed:  # a premium on the declared volume (docs/domain.md#procurement-routes-4.2)
+    if "green_premium" in allowed:  # a premium on the declared volume (docs/domain.md#green-premium)
         cost[:, PREMIUM] = baseline + volume * 1000.0 * dec.green_premium_krw_per_kwh
         re[:, PREMIUM], tariff_x[:, PREMIUM] = volume, energy_krw
     if "rec" in allowed:  # unbundled RECs at the market price
@@ -127,25 +137,30 @@ def evaluate(model, year: YearInputs, tenants: np.ndarray, pv_kw_per_kw: np.ndar
         std = price.price_krw_per_kwh if price.kind == "fixed" else smp_avg + price.adder_krw_per_kwh
         keep = 1.0 - np.minimum(alloc / np.maximum(use_mwh, 1e-9), 1.0)
         green_krw = alloc * 1000.0 * std
-        cost[:, GREEN] = (annual_bills(model, year, tenants, base, "load", "load", keep) * lev
-                          + green_krw * (1 + per_k[k, 1]))
+        cost[:, GREEN] = (annual_bills(model, fc, tenants, base, "load", "load", keep) * lev
+                          + green_krw * (1 + fund[k]))  # a KEPCO bill item: the fund applies, VAT is reclaimed
         re[:, GREEN], tariff_x[:, GREEN] = alloc, energy_krw * keep
         smp_x[:, GREEN] = green_krw if price.kind != "fixed" else 0.0
     ppa_kw = volume * 1000.0 / max(yield_kwh_per_kw, 1e-9)
     eligible = model.contract_kw[tenants] >= 300.0  # docs/domain.md#direct-ppa: direct PPA needs >= 300 kW
-    if "direct_ppa" in allowed and np.isfinite(ppa_price_krw_per_kwh) and eligible.any():
-        r = _kernel(model, year, tenants, np.outer(pv_kw_per_kw, ppa_kw), host=False, ppa_price=ppa_price_krw_per_kwh)
+    ppa_paid = np.zeros(D)
+    if "direct_ppa" in allowed and eligible.any():
+        r = _kernel(model, fc, tenants, np.outer(pv_kw_per_kw, ppa_kw), host=False)
         applied = r.contract_applied_kwh.sum(0)
         fees = dec.ppa.network_fee_krw_per_kwh + sc.broker.fee_krw_per_kwh
         paid = r.contract_contracted_kwh.sum(0) if dec.ppa.settlement == "pay_as_produced" else applied
-        grid_bill = annual_bills(model, year, tenants, r, "grid", "load") * lev  # basic on the full load (facts domain.md#direct-ppa)
-        cost[:, PPA] = np.where(eligible, grid_bill + paid * ppa_price_krw_per_kwh + applied * fees, np.nan)
+        grid_bill = annual_bills(model, fc, tenants, r, "grid", "load") * lev  # basic on the full load (docs/domain.md#direct-ppa)
+        # The PPA price is fixed for the term, escalating at the template's rate (docs/decisions.md#prices).
+        ppa_paid = paid * levelisation_factor(np.full(D, dec.ppa.escalation_pct_per_year / 100.0), _hurdle(specs),
+                                              dec.horizon_years)
+        cost[:, PPA] = np.where(eligible, grid_bill + applied * fees, np.nan)
         re[:, PPA], tariff_x[:, PPA] = applied / 1000.0, r.tenant_grid_energy_krw_by_tou.sum(axis=(0, 2))
     sg = dec.self_generation
-    roof_kw = np.array([s.roof_area_m2 for s in specs]) / sg.m2_per_kw
+    usable = np.array([stream(sc.seed, "roof", int(t)).random() < sg.usable_roof_share for t in tenants])
+    roof_kw = np.array([s.roof_area_m2 for s in specs]) / sg.m2_per_kw * usable
     rooftop_kw = np.minimum(roof_kw, ppa_kw)
     if "self_generation" in allowed and (rooftop_kw > 0).any():
-        r = _kernel(model, year, tenants, np.outer(pv_kw_per_kw, rooftop_kw), host=True)
+        r = _kernel(model, fc, tenants, np.outer(pv_kw_per_kw, rooftop_kw), host=True)
         export = r.gen_export_kwh.sum(0)
         grid = r.tenant_grid_kwh.sum(0)
         metered = rooftop_kw <= NET_METERING_LIMIT_KW
@@ -153,17 +168,13 @@ def evaluate(model, year: YearInputs, tenants: np.ndarray, pv_kw_per_kw: np.ndar
         keep = np.where(grid > 0, 1.0 - credit / np.maximum(grid, 1e-9), 1.0)
         annuity = rooftop_kw * sg.capex_krw_per_kw * (crf(_hurdle(specs), sg.lifetime_years) + sg.opex_pct_per_year / 100)
         sales = np.where(metered, 0.0, export * smp_avg)
-        bills = annual_bills(model, year, tenants, r, "grid", "grid", keep) * lev
+        bills = annual_bills(model, fc, tenants, r, "grid", "grid", keep) * lev
         cost[:, SELF] = np.where(rooftop_kw > 0, bills + annuity - sales, np.nan)
         re[:, SELF] = r.gen_self_kwh.sum(0) / 1000.0
         tariff_x[:, SELF], smp_x[:, SELF] = r.tenant_grid_energy_krw_by_tou.sum(axis=(0, 2)) * keep, sales
     spread = np.sqrt((dec.tariff_sd_pct / 100 * tariff_x) ** 2 + (dec.smp_sd_pct / 100 * smp_x) ** 2
                      + (dec.rec_sd_pct / 100 * rec_x) ** 2)
-    # The most a tenant pays for a PPA kWh: the grid kWh it avoids (energy, climate and fuel
-    # charges, with fund and VAT, levelised), less the network and broker fees it adds (docs/domain.md#bill-structure, docs/domain.md#direct-ppa).
-    avoided = ((energy_krw / np.maximum(use_mwh * 1000.0, 1e-9) + per_k[k, 0]) * (1 + per_k[k, 1]) * lev
-               - dec.ppa.network_fee_krw_per_kwh - sc.broker.fee_krw_per_kwh)
-    return Evaluation(cost, re, spread, baseline, volume, target, rooftop_kw, avoided)
+    return Evaluation(cost, re, spread, baseline, volume, target, rooftop_kw, ppa_paid)
 
 
 def _hurdle(specs) -> np.ndarray:

@@ -245,7 +245,7 @@ class CertificateLedger:
     def issue(self, kind, source: str, month_key: int, mwh: float, owner: str, weight: float = 1.0) -> int:
         """Issue certificates on ``mwh`` of ``source``'s energy in ``month_key`` to ``owner``.
 
-        RECs carry ``mwh * weight`` certificates (docs/domain.md#rec-prices-3.3; docs/domain.md#procurement-routes "REC"); green and
+        RECs carry ``mwh * weight`` certificates (docs/domain.md#rec-prices, #rec-weights; docs/domain.md#unbundled-recs); green and
         premium certificates have no multiplier (docs/domain.md#procurement-routes green tariff step 2) and ``weight``
         must be 1. For green certificates the owner is the utility (step 2: issued to the utility),
         which becomes the batch's issuer: the only agent allowed to transfer them (step 5).

@@ -1,4 +1,4 @@
-"""Certificate flows of a month, a quarter and a year (docs/domain.md#procurement-routes-3).
+"""Certificate flows of a month, a quarter and a year (docs/domain.md#certificates, #time-and-settlement).
 
 The :class:`~re100sim.simulator.rules.certificates.CertificateLedger` keeps every certificate with
 one owner and at most one retirement; this module decides what is issued, moved

@@ -665,6 +665,17 @@ class SelfGeneration(_Model):
     opex_pct_per_year: float = Field(1.5, ge=0, description="O&M, % of capex a year [E]")
     lifetime_years: int = Field(20, ge=1, le=50)
     m2_per_kw: float = Field(6.67, gt=0, description="docs/domain.md#policy-rules: 6.67 m² per kW of solar")
+    # The Gyeonggi new-complex study counts 102 MW of solar on 80 Gyeonggi complexes, 3.1 % of their building area
+    # (docs/domain.md#area-and-yield-rules-of-thumb, June 2022): most roofs carry no PV whatever the tariff (leased buildings, roof
+    # structure, capital), which the cost comparison alone does not represent.
+    # 0.3 [E]: no survey of usable factory roofs was found. With every roof usable, rooftop PV at about
+    # 100 KRW/kWh beats grid energy for nearly every aware tenant and adoption passes 50 % in five years,
+    # far from the 3.1 % of building area observed; leased buildings and weak roofs rule most out.
+    usable_roof_share: float = Field(
+        0.3, ge=0, le=1,
+        description="share of tenants whose roof can carry their own PV (owned, strong enough); drawn once per "
+        "tenant [E] (docs/domain.md#area-and-yield-rules-of-thumb: 3.1 % of building area carried PV in 2022)",
+    )
 
 
 class Decisions(_Model):
@@ -691,11 +702,15 @@ class Decisions(_Model):
     tariff_sd_pct: float = Field(10.0, ge=0)
     smp_sd_pct: float = Field(25.0, ge=0)
     rec_sd_pct: float = Field(25.0, ge=0)
-    # Adaptive expectations [E]: tenants extrapolate the last observed year-on-year change of
-    # their tariff's average energy price over the decision horizon (the Gyeonggi new-complex study: interest in
-    # self-generation and PPAs grew with the 2022-24 increases), capped.
+    # Adaptive expectations [E]: tenants extrapolate the observed annualised change of their tariff's
+    # average price (announced price for the coming year vs the observed years, up to
+    # tariff_lookback_years back) over the decision horizon, floored at 0 and capped
+    # (docs/decisions.md#information-set). The cap is modest: a 2022-24 shock (>60 %,
+    # docs/domain.md#tariff-increases) is not extrapolated for 20 years; 3 %/yr is about the 2 % inflation
+    # target plus a real increase of 1 %/yr [E].
     tariff_expectation: Literal["adaptive", "static"] = "adaptive"
-    expected_growth_cap_pct: float = Field(10.0, ge=0, description="cap on the extrapolated tariff growth, %/yr")
+    expected_growth_cap_pct: float = Field(3.0, ge=0, description="cap on the extrapolated tariff growth, %/yr [E]")
+    tariff_lookback_years: int = Field(3, ge=1, le=20, description="observed years the tariff growth is measured over")
     horizon_years: int = Field(20, ge=1, le=50, description="years over which options are compared (levelised)")
     ppa: PpaTemplate = PpaTemplate()
     self_generation: SelfGeneration = SelfGeneration()

@@ -55,19 +55,22 @@ def year_inputs(sc: Scenario, k: int, cal: HourlyCalendar, tenants: list[TenantS
         tariff_price=np.ascontiguousarray(np.column_stack([r.energy_krw_per_kwh for r in rates])),
         tariff_tou=np.ascontiguousarray(np.column_stack([r.tou_period for r in rates]).astype(np.int8)),
         rec_price_krw_per_rec=rec_price_krw_per_rec(cal.month_keys(), sc.markets.rec, stream(sc.seed, "rec", k)),
-        hours_from_start=_hours_before(sc, cal),
+        hours_from_start=hours_before(sc, cal),
     )
 
 
-def tenant_block_load_kw(sc: Scenario, spec: TenantSpec, t: int, k: int, cal: HourlyCalendar):
-    """Hourly load of one tenant in year block ``k`` (kW = kWh per hour)."""
+def tenant_block_load_kw(sc: Scenario, spec: TenantSpec, t: int, k: int, cal: HourlyCalendar,
+                         rng: np.random.Generator | None = None, offset_hours: int | None = None):
+    """Hourly load of one tenant in year block ``k`` (kW = kWh per hour): the load model's draw
+    from ``rng`` (default: the year's own stream), or a metering file's hours from ``offset_hours``
+    after the scenario start (default: the block's own hours)."""
     if spec.profile_kw is not None:
-        offset = _hours_before(sc, cal)
+        offset = hours_before(sc, cal) if offset_hours is None else offset_hours
         kw = profile_for_block(spec.profile_kw, cal, offset)
         if spec.annual_use_mwh is not None:  # scale the metered shape to the stated volume
             kw = kw * (spec.annual_use_mwh * 1000.0 / _typical_year_kwh(spec.profile_kw))
         return kw
-    rng = stream(sc.seed, "load", t, k)
+    rng = stream(sc.seed, "load", t, k) if rng is None else rng
     return tenant_load_kw(cal, spec.archetype, spec.annual_use_mwh, spec.peak_kw, spec.load_params, rng)
 
 
@@ -93,7 +96,7 @@ def solar_kw_per_kw(seed: int, k: int, lat: float, lon: float, params, cal: Hour
     return _UNIT_SOLAR[key]
 
 
-def _hours_before(sc: Scenario, cal: HourlyCalendar) -> int:
+def hours_before(sc: Scenario, cal: HourlyCalendar) -> int:
     """Hours from the scenario start to this block's first hour."""
     start = pd.Timestamp(sc.start_date).tz_localize(cal.timestamps.tz)
     return int((cal.timestamps[0] - start) / pd.Timedelta(hours=1))
