@@ -36,7 +36,12 @@ from re100sim.simulator.outputs.results import (
     tenant_kpis,
     write_json,
 )
-from re100sim.simulator.outputs.storage import battery_table, owner_demand_table, storage_summary
+from re100sim.simulator.outputs.storage import (
+    add_storage_kpis,
+    battery_table,
+    owner_demand_table,
+    storage_summary,
+)
 from re100sim.simulator.rules.certification import RPS_MARKET
 from re100sim.simulator.scenario.config import Scenario, load_scenario
 from re100sim.simulator.scenario.population import check_tariff_classes, expand_tenants
@@ -107,6 +112,7 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
         ],
         ignore_index=True,
     )
+    kpis = add_storage_kpis(kpis, model)
     adoption = model.datacollector.get_model_vars_dataframe()
     monthly, yearly = timeseries(invoices, baseline, t_energy, claims_by_tenant(certs, findings, tenants, ("month_key",)),
                                  adoption, {t: t for t in tenants} | owned_plants(model), generators,

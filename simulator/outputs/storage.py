@@ -25,6 +25,29 @@ def owner_demand_table(model) -> pd.DataFrame:
     return df.assign(tenant=df["tenant"].map(lambda t: names[t]), month=df["month"].map(month_label))
 
 
+def add_storage_kpis(kpis: pd.DataFrame, model) -> pd.DataFrame:
+    """With batteries: the tenants' kpis rows get, per calendar year, their batteries' stored (charged),
+    delivered and lost MWh, the mean monthly billing-demand reduction (kW) and its basic-charge saving (KRW
+    before fund and VAT); 0 for tenants without a battery. Without batteries the kpis are unchanged."""
+    if not model.batteries.n:
+        return kpis
+    b = battery_table(model)
+    b = b.assign(year=b["month"].str.slice(0, 4).astype(int), agent=b["owner"])
+    energy = b.groupby(["year", "agent"])[["charged_kwh", "discharged_kwh", "loss_kwh"]].sum() / KWH_PER_MWH
+    energy.columns = ["battery_stored_mwh", "battery_discharged_mwh", "battery_lost_mwh"]
+    d = owner_demand_table(model)
+    d = d.assign(year=d["month"].str.slice(0, 4).astype(int), agent=d["tenant"],
+                 reduction=d["billing_without_kw"] - d["billing_kw"])
+    demand = d.groupby(["year", "agent"]).agg(battery_billing_demand_reduction_kw=("reduction", "mean"),
+                                               battery_basic_charge_saving_krw=("basic_charge_saving_krw", "sum"))
+    add = energy.join(demand, how="outer").reset_index()
+    out = kpis.merge(add, on=["year", "agent"], how="left")
+    tenant = out["agent_type"] == "tenant"
+    for c in add.columns.drop(["year", "agent"]):
+        out.loc[tenant, c] = out.loc[tenant, c].fillna(0.0)
+    return out
+
+
 def storage_summary(model, invoices: pd.DataFrame) -> dict:
     """Stored (charged), delivered and lost MWh; mean monthly billing-demand reduction (kW, summed over
     owners) and the basic-charge saving it brings (KRW before fund and VAT); the batteries' capital cost
