@@ -51,7 +51,8 @@ cdef enum:
     TA_LMIN = 14   # minimum load (input check: must stay >= 0)
     TA_POOL = 15   # pool energy applied (hourly mode)
     TA_NPK = 16    # peak of the import before batteries (battery owners; TOU != 0)
-    N_TA = 17
+    TA_SPK = 17    # peak of the site's inflow, load + battery charging from outside - delivery (owners)
+    N_TA = 18
     TA_FIELDS = 7  # fields per TA_GRID / TA_LOAD group
     TA_PEAK = 6    # offset of the peak within a group
 
@@ -195,6 +196,7 @@ ctypedef struct Kern:
     const int* bat_t         # the owners, each once, in tenant order
     Py_ssize_t n_bat_t
     double* GC               # T x HB grid energy bought to charge batteries
+    double* BN               # T x HB battery charging from outside the meter (grid, PPA) - delivery
     # accumulators of the current month
     double* cacc             # C x N_CA x VL
     double* tacc             # T x N_TA x VL
@@ -228,6 +230,7 @@ ctypedef struct Kern:
     double* o_tbdis
     double* o_tbgc
     double* o_tbre
+    double* o_tspk
     double* o_gstored
     double* o_cstored
     double* o_bch
@@ -432,6 +435,7 @@ cdef void _battery_tile(Kern* k, Py_ssize_t b, Py_ssize_t h0, Py_ssize_t n) noex
     cdef double* acc = k.bacc + b * N_BA
     cdef double* rr = k.R + t * HB
     cdef double* gc = k.GC + t * HB
+    cdef double* bn = k.BN + t * HB
     cdef const signed char* tou_col = k.ttou + h0 * k.K + bp.k
     cdef double* x
     cdef double s0 = k.bsoc[N_SRC * b], s1 = k.bsoc[N_SRC * b + 1], s2 = k.bsoc[N_SRC * b + 2]
@@ -482,9 +486,11 @@ cdef void _battery_tile(Kern* k, Py_ssize_t b, Py_ssize_t h0, Py_ssize_t n) noex
                     s2 += ch2 * etac
                     c2 += ch2
                     l2 += ch2 - ch2 * etac
+                    bn[j] += ch2
         elif tou == 0:      # peak_shaving and tou_arbitrage charge from the grid in light-load hours
             if cmax > 0.0:
                 gc[j] += cmax
+                bn[j] += cmax
                 s0 += cmax * etac
                 c0 += cmax
                 l0 += cmax - cmax * etac
@@ -507,6 +513,7 @@ cdef void _battery_tile(Kern* k, Py_ssize_t b, Py_ssize_t h0, Py_ssize_t n) noex
             s1 -= d_dc * w1
             s2 -= d_dc * w2
             rr[j] = r - d
+            bn[j] -= d
             cyc += d_dc / bp.e0
             cap = bp.e0 * dmax(0.0, 1.0 - bp.fade * cyc)
         if k.hbsoc != NULL:
@@ -525,6 +532,32 @@ cdef void _battery_tile(Kern* k, Py_ssize_t b, Py_ssize_t h0, Py_ssize_t n) noex
     acc[BA_LOSS] += l0
     acc[BA_LOSS + 1] += l1
     acc[BA_LOSS + 2] += l2
+
+
+cdef void _batteries(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
+    """Step 4b for the tile: the owners' import peak before the batteries, the batteries in battery
+    order, then the owners' site peak (what they draw through the meter from grid and plants)."""
+    cdef Py_ssize_t T = k.T, i, j, jj
+    cdef double* rr
+    cdef const double* mk
+    cdef double v[HB]
+    for jj in range(k.n_bat_t):
+        i = k.bat_t[jj]
+        rr = k.R + i * HB
+        mk = k.MK + k.tar[i] * N_MK * HB + 3 * HB
+        for j in range(HB):
+            v[j] = rr[j] * mk[j]
+            k.GC[i * HB + j] = 0.0
+            k.BN[i * HB + j] = 0.0
+        _vmax(k.tacc + (i * N_TA + TA_NPK) * VL, v)
+    for jj in range(k.NB):
+        _battery_tile(k, jj, h0, n)
+    for jj in range(k.n_bat_t):
+        i = k.bat_t[jj]
+        mk = k.MK + k.tar[i] * N_MK * HB + 3 * HB
+        for j in range(HB):
+            v[j] = ((k.load[(h0 + j) * T + i] if j < n else 0.0) + k.BN[i * HB + j]) * mk[j]
+        _vmax(k.tacc + (i * N_TA + TA_SPK) * VL, v)
 
 
 cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
@@ -677,18 +710,9 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
                     ag[j] = ag[j] * (1.0 - fr[j])
                 _vadd(k.gacc + (g * N_GA + GA_POOLAP) * VL, t0)
 
-    # 4b. batteries, in battery order (the owners' import peak before them first)
+    # 4b. batteries
     if k.NB:
-        for jj in range(k.n_bat_t):
-            i = k.bat_t[jj]
-            rr = R + i * HB
-            mk = k.MK + k.tar[i] * N_MK * HB + 3 * HB
-            for j in range(HB):
-                t0[j] = rr[j] * mk[j]
-                k.GC[i * HB + j] = 0.0
-            _vmax(k.tacc + (i * N_TA + TA_NPK) * VL, t0)
-        for jj in range(k.NB):
-            _battery_tile(k, jj, h0, n)
+        _batteries(k, h0, n)
 
     # 5. export and curtailment, per plant
     for g in range(G):
@@ -752,8 +776,8 @@ cdef int _flush(Kern* k, Py_ssize_t m) noexcept nogil:
         if k.passive[t]:
             memcpy(a + TA_GRID * VL, a + TA_LOAD * VL, TA_FIELDS * VL * sizeof(double))
         for q in range(N_TA):
-            v[q] = _lmax(a + q * VL) if (q == TA_GRID + TA_PEAK or q == TA_LOAD + TA_PEAK or q == TA_NPK) \
-                else _lsum(a + q * VL)
+            v[q] = _lmax(a + q * VL) if (q == TA_GRID + TA_PEAK or q == TA_LOAD + TA_PEAK or q == TA_NPK
+                                         or q == TA_SPK) else _lsum(a + q * VL)
         if not (_lmin(a + TA_LMIN * VL) >= 0.0 and (v[TA_LOAD] + v[TA_LOAD + 1] + v[TA_LOAD + 2]) <= DBL_MAX):
             return ERR_LOAD
         o = m * T + t
@@ -774,6 +798,7 @@ cdef int _flush(Kern* k, Py_ssize_t m) noexcept nogil:
         k.o_tgpk[o] = v[TA_GRID + TA_PEAK]
         k.o_tlpk[o] = v[TA_LOAD + TA_PEAK]
         k.o_tnpk[o] = v[TA_NPK] if (k.NB and k.has_bat[t]) else v[TA_GRID + TA_PEAK]
+        k.o_tspk[o] = v[TA_SPK] if (k.NB and k.has_bat[t]) else v[TA_LOAD + TA_PEAK]
         k.o_tpool[o] = v[TA_POOL]
     for g in range(G):
         a = k.gacc + g * N_GA * VL
@@ -1012,6 +1037,7 @@ def settle_block(
         "tenant_battery_discharged_kwh": np.zeros((M, T), f8),
         "tenant_battery_grid_charge_kwh": np.zeros((M, T), f8),
         "tenant_battery_re_kwh": np.zeros((M, T), f8),
+        "tenant_site_peak_kw": np.zeros((M, T), f8),
         "gen_kwh": np.zeros((M, G), f8),
         "gen_self_kwh": np.zeros((M, G), f8),
         "gen_ppa_kwh": np.zeros((M, G), f8),
@@ -1088,6 +1114,7 @@ def settle_block(
     k.o_tbdis = _dp(out["tenant_battery_discharged_kwh"])
     k.o_tbgc = _dp(out["tenant_battery_grid_charge_kwh"])
     k.o_tbre = _dp(out["tenant_battery_re_kwh"])
+    k.o_tspk = _dp(out["tenant_site_peak_kw"])
     k.o_gstored = _dp(out["gen_stored_kwh"])
     k.o_cstored = _dp(out["contract_stored_kwh"])
     k.o_bch = _dp(out["battery_charged_kwh_by_source"])
@@ -1158,12 +1185,13 @@ def settle_block(
     k.bcap = _scratch(B)
     k.bacc = _scratch(B * N_BA)
     k.GC = _scratch(T * HB)
+    k.BN = _scratch(T * HB)
     try:
         if (k.cpar == NULL or k.cacc == NULL or k.tacc == NULL or k.gacc == NULL or k.pacc == NULL
                 or k.smp_v == NULL or k.valid == NULL or k.TP == NULL or k.MK == NULL
                 or k.PR == NULL or k.R == NULL or k.A == NULL or k.B == NULL or k.XS == NULL
                 or k.S == NULL or k.PV == NULL or k.bpar == NULL or k.bsoc == NULL or k.bstart == NULL
-                or k.bcyc == NULL or k.bcap == NULL or k.bacc == NULL or k.GC == NULL):
+                or k.bcyc == NULL or k.bcap == NULL or k.bacc == NULL or k.GC == NULL or k.BN == NULL):
             raise MemoryError("settle_block: cannot allocate scratch arrays")
         # contract parameters in branch-free form
         for c in range(C):
@@ -1243,4 +1271,5 @@ def settle_block(
         free(k.bcap)
         free(k.bacc)
         free(k.GC)
+        free(k.BN)
     return out

@@ -123,6 +123,9 @@ def test_re_matching_raises_the_hourly_re_share_of_a_ppa_tenant(tmp_path):
     # KEPCO supplies only hours 18-23: 6 x 200 x 31 = 37,200 kWh (74,400 without the battery).
     _, q = kepco_lines(inv, "2026-01")
     assert q["energy_light"] + q["energy_mid"] + q["energy_peak"] == pytest.approx(37_200.0)
+    # A PPA user's basic charge is on what its site draws from grid and plant: the battery charges in hours
+    # 0-5 (light, not billed) and delivers in 12-17 (600 - 200 = 400 kW); hours 18-23 draw 600 kW: 600 kW.
+    assert q["basic_charge"] == pytest.approx(600.0)
     assert summary["storage"]["stored_re_mwh"] == pytest.approx(365 * 1.2)
     # Certificates (bundled): the tenant retires what reached its load from the plant, directly (223.2 MWh)
     # or through the battery, net of losses (37.2 MWh): 260.4 MWh for January; the exported 37.2 MWh
@@ -226,5 +229,10 @@ def test_bundled_storage_scenario_balances(tmp_path):
     demand = pd.read_parquet(tmp_path / "o" / "battery_demand.parquet")
     semicon = demand[demand.tenant == "semicon-tools"]
     assert (semicon["billing_kw"] <= semicon["billing_without_kw"] + 1e-9).all()
-    assert summary["storage"]["basic_charge_saving_krw"] > 0
+    saving = demand.groupby("tenant")["basic_charge_saving_krw"].sum()
+    assert saving["semicon-tools"] > 0  # peak shaving
+    # chemicals is a direct-PPA user: its basic charge is on what its site draws from grid and plant, and its
+    # re_matching battery takes PPA surplus at midday (billed hours) at up to 1,000 kW: it raises that demand
+    assert saving["chemicals"] < 0
+    assert summary["storage"]["basic_charge_saving_krw"] == pytest.approx(saving.sum(), abs=1)
     assert summary["storage"]["capital_and_om_krw"] > 0

@@ -104,6 +104,11 @@ def test_re_matching_stores_contracted_surplus_and_raises_the_hourly_match(settl
     # hourly RE share of the load: (PPA applied 80 + battery RE 72) / 240 = 63.3 % a day, up from 80 / 240
     re_share = (r.contract_applied_kwh[:, 0] + r.battery_discharged_kwh_by_source[:, 0, 2]) / r.tenant_load_kwh[:, 0]
     close(re_share, [152.0 / 240.0] * 2)
+    close(r.tenant_battery_re_kwh[:, 0], [72.0, 72.0])
+    # what the site draws through its meter: 10 kW of load + 20 kW of PPA surplus into the battery in hours
+    # 8-11 = 30 kW (all hours are billed, TOU mid): the "full demand" a PPA user's basic charge is set on
+    close(r.tenant_site_peak_kw[:, 0], [30.0, 30.0])
+    close(r.tenant_load_peak_kw[:, 0], [10.0, 10.0])
     # self_consumption on the same tenant stores nothing: the surplus is contracted, not its own plant's
     x = _pv_block("self_consumption", hosted=False)
     r2 = settle(x)
@@ -170,6 +175,7 @@ def test_peak_shaving_holds_the_import_at_the_target(settle):
     close(r.tenant_prebattery_peak_kw[:, 0], [30.0, 30.0])
     close(r.tenant_grid_peak_kw[:, 0], [20.0, 20.0])  # the billed peak: 30 -> 20 kW
     close(r.tenant_load_peak_kw[:, 0], [30.0, 30.0])
+    close(r.tenant_site_peak_kw[:, 0], [20.0, 20.0])  # grid charging is in light hours only
     # energy: load 300 a day (21 h x 10 + 3 h x 30); grid = 300 + bought - 30 delivered
     close(r.tenant_grid_kwh[:, 0], [270.0 + bought[0], 270.0 + bought[1]])
 

@@ -114,7 +114,7 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
     # PPA users keep paying the basic charge on their full demand (docs/domain.md#direct-ppa,
     # "Double-charging complaint"); others on what the KEPCO meter sees.
     is_ppa = np.isin(np.arange(len(model.tenants)), list(model.ppa_tenants))
-    peak = np.where(is_ppa, r.tenant_load_peak_kw[0], r.tenant_grid_peak_kw[0])
+    peak = np.where(is_ppa, r.tenant_site_peak_kw[0], r.tenant_grid_peak_kw[0])  # site = load without batteries
     k = model.tenant_tariff
     actual = month_usage(year, hours, month_key, k, r.tenant_grid_kwh_by_tou[0], r.tenant_grid_energy_krw_by_tou[0], peak)
     baseline = month_usage(year, hours, month_key, k, r.tenant_load_kwh_by_tou[0], r.tenant_load_energy_krw_by_tou[0],

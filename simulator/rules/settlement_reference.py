@@ -456,6 +456,7 @@ class BlockResult:
     tenant_battery_discharged_kwh: np.ndarray  # delivered by the tenant's batteries to its load
     tenant_battery_grid_charge_kwh: np.ndarray  # bought from the grid to charge them (in grid_kwh)
     tenant_battery_re_kwh: np.ndarray  # the RE part (own plants' and PPA) of battery_discharged_kwh
+    tenant_site_peak_kw: np.ndarray  # peak of load + battery charging from outside the meter - delivery
     # Generator (M, G)
     gen_kwh: np.ndarray
     gen_self_kwh: np.ndarray
@@ -727,10 +728,11 @@ def settle_block_reference(inputs: BlockInputs, hourly: bool = False) -> BlockRe
         sx_g[x.c_gen[c]] += surplus_export_c[c]
     contract_tenant_price = tenant_price[x.c_tenant] if C else np.zeros((0, H))
     B = x.n_batteries
-    bat_t, bat_re_t = np.zeros((T, H)), np.zeros((T, H))
+    bat_t, bat_re_t, bat_ppa_in = np.zeros((T, H)), np.zeros((T, H)), np.zeros((T, H))
     for b in range(B):
         bat_t[x.b_tenant[b]] += fl.discharged[b].sum(axis=0)
         bat_re_t[x.b_tenant[b]] += fl.discharged[b, SRC_OWN] + fl.discharged[b, SRC_PPA]
+        bat_ppa_in[x.b_tenant[b]] += fl.charged[b, SRC_PPA]
 
     def msum3(a: np.ndarray) -> np.ndarray:
         """(B, 3, H) -> (M, B, 3)."""
@@ -768,6 +770,7 @@ def settle_block_reference(inputs: BlockInputs, hourly: bool = False) -> BlockRe
         tenant_battery_discharged_kwh=msum(bat_t),
         tenant_battery_grid_charge_kwh=msum(grid_charge),
         tenant_battery_re_kwh=msum(bat_re_t),
+        tenant_site_peak_kw=peak(load + grid_charge + bat_ppa_in - bat_t),
         gen_kwh=msum(x.gen_kwh.T),
         gen_self_kwh=msum(self_g),
         gen_ppa_kwh=msum(ppa_g),
