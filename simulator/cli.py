@@ -22,7 +22,34 @@ from rich.table import Table
 
 from re100sim.simulator.errors import EXIT_INPUT_ERROR, InputError
 
+
+class _FlagsShowNoType:
+    """``--help`` takes no value: show no ``<bool>`` type beside it."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class _Group(_FlagsShowNoType, typer.core.TyperGroup):
+    pass
+
+
+class _Command(_FlagsShowNoType, typer.core.TyperCommand):
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        # "re100sim validate [OPTIONS] SCENARIO", not "{scenario}" (typer's mark for a required argument)
+        return [piece.strip("{}") for piece in super().collect_usage_pieces(ctx)]
+
+
+def _plural(n: int, noun: str) -> str:
+    """``1 generator``, ``2 generators``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
     no_args_is_help=True,
     help="re100sim: renewable-electricity procurement in Korean industrial complexes.",
@@ -38,11 +65,13 @@ def _fail(e: InputError) -> None:
 
 ScenarioArg = Annotated[
     Optional[str],
-    typer.Argument(help="scenario file, or the name of a bundled scenario (default: namdong)", show_default=False),
+    typer.Argument(
+        help="scenario file, or the name of a bundled scenario (default: namdong)", show_default=False, metavar="SCENARIO"
+    ),
 ]
 
 
-@app.command()
+@app.command(cls=_Command)
 def run(
     scenario: ScenarioArg = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="results folder (must not exist)")] = None,
@@ -58,7 +87,7 @@ def run(
         sc, _ = prepare(path, seed)
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("years"), TimeElapsedColumn(), console=console, transient=True,
+            TextColumn("year" if sc.years == 1 else "years"), TimeElapsedColumn(), console=console, transient=True,
         ) as bar:
             task = bar.add_task(f"simulating {sc.name}", total=sc.years)
             result = run_scenario(path, out, seed, on_year=lambda k: bar.update(task, completed=k))
@@ -69,11 +98,11 @@ def run(
     console.print(f"results: {result.out_dir}")
 
 
-@app.command()
-def validate(scenario: Annotated[str, typer.Argument(help="scenario file or bundled name")]) -> None:
+@app.command(cls=_Command)
+def validate(scenario: Annotated[str, typer.Argument(help="scenario file or bundled name", metavar="SCENARIO")]) -> None:
     """Check a scenario file; print one error line and exit 2 if it is invalid."""
-    from re100sim.simulator.run import prepare
     from re100sim.simulator.scenario.config import resolve_scenario_path
+    from re100sim.simulator.scenario.population import prepare  # not run.py: validation imports no engine
 
     try:
         path = resolve_scenario_path(scenario)
@@ -81,12 +110,12 @@ def validate(scenario: Annotated[str, typer.Argument(help="scenario file or bund
     except InputError as e:
         _fail(e)
     console.print(
-        f"ok: {path}: scenario {sc.name}, {sc.years} years from {sc.start_date}, "
-        f"{len(tenants)} tenants, {len(sc.generators)} generators"
+        f"ok: {path}: scenario {sc.name}, {_plural(sc.years, 'year')} from {sc.start_date}, "
+        f"{_plural(len(tenants), 'tenant')}, {_plural(len(sc.generators), 'generator')}"
     )
 
 
-@app.command()
+@app.command(cls=_Command)
 def scenarios() -> None:
     """List the bundled scenarios."""
     import yaml
@@ -102,7 +131,8 @@ def scenarios() -> None:
 
 
 def _print_summary(s: dict) -> None:
-    t = Table(title=f"{s['scenario']}: {s['years']} years, {s['tenants']} tenants, {s['generators']} generators")
+    t = Table(title=f"{s['scenario']}: {_plural(s['years'], 'year')}, {_plural(s['tenants'], 'tenant')}, "
+                    f"{_plural(s['generators'], 'generator')}")
     t.add_column("result")
     t.add_column("value", justify="right")
     e, c, inv = s["energy"], s["cost"], s["invariants"]

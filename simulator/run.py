@@ -43,25 +43,15 @@ from re100sim.simulator.outputs.storage import (
     storage_summary,
 )
 from re100sim.simulator.rules.certification import RPS_MARKET
-from re100sim.simulator.scenario.config import Scenario, load_scenario
-from re100sim.simulator.scenario.population import check_tariff_classes, expand_tenants
+from re100sim.simulator.scenario.config import Scenario
+from re100sim.simulator.scenario.population import prepare
 
 
 @dataclass
 class RunOutput:
     out_dir: Path
     summary: dict
-    kpis: pd.DataFrame
-
-
-def prepare(path: Path, seed: int | None = None) -> tuple[Scenario, list]:
-    """Validate a scenario file completely (what ``re100sim validate`` checks)."""
-    scenario = load_scenario(path)
-    if seed is not None:
-        scenario = scenario.model_copy(update={"seed": seed})
-    tenants = expand_tenants(scenario)
-    check_tariff_classes(tenants, scenario.tariff.table, str(path))
-    return scenario, tenants
+    kpis: dict[str, pd.DataFrame]  # "tenants", "generators", "parties": the kpis_<name>.parquet tables
 
 
 def default_out_dir(scenario: Scenario) -> Path:
@@ -99,20 +89,23 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     certs = model.certs.batches_frame()
     findings = model.certs.findings_frame()
     claimed = claims_by_tenant(certs, findings, tenants)
-    kpis = pd.concat(
-        [
-            tenant_kpis(invoices, baseline, t_energy, tenants, scenario.emission_factor_t_per_mwh, claimed,
-                        owned_plants(model)),
-            generator_kpis(invoices, g_energy, generators),
-            party_kpis(invoices, [model.utility.name], "utility"),
-            party_kpis(invoices, [MARKET, KEA, RPS_MARKET], "market"),
-            party_kpis(invoices, [model.broker.name], "broker"),
-            party_kpis(invoices, [NTS], "tax_authority"),
-            party_kpis(invoices, [CAPITAL, OM_CONTRACTOR], "plant_supplier"),
-        ],
-        ignore_index=True,
-    )
-    kpis = add_storage_kpis(kpis, model)
+    # one table per agent type, each with only the columns that apply to it (no NaN padding)
+    kpis = {
+        "tenants": tenant_kpis(invoices, baseline, t_energy, tenants, scenario.emission_factor_t_per_mwh, claimed,
+                               owned_plants(model)),
+        "generators": generator_kpis(invoices, g_energy, generators),
+        "parties": pd.concat(
+            [
+                party_kpis(invoices, [model.utility.name], "utility"),
+                party_kpis(invoices, [MARKET, KEA, RPS_MARKET], "market"),
+                party_kpis(invoices, [model.broker.name], "broker"),
+                party_kpis(invoices, [NTS], "tax_authority"),
+                party_kpis(invoices, [CAPITAL, OM_CONTRACTOR], "plant_supplier"),
+            ],
+            ignore_index=True,
+        ),
+    }
+    kpis["tenants"] = add_storage_kpis(kpis["tenants"], model)
     adoption = model.datacollector.get_model_vars_dataframe()
     monthly, yearly = timeseries(invoices, baseline, t_energy, claims_by_tenant(certs, findings, tenants, ("month_key",)),
                                  adoption, {t: t for t in tenants} | owned_plants(model), generators,
@@ -121,7 +114,8 @@ def _write(scenario: Scenario, model: ComplexModel, ledger, path: Path, tmp: Pat
     yearly.to_parquet(tmp / "timeseries_yearly.parquet", index=False)
     compliance_table(model).to_parquet(tmp / "compliance.parquet", index=False)
     invoices.to_parquet(tmp / "invoices.parquet", index=False)
-    kpis.to_parquet(tmp / "kpis.parquet", index=False)
+    for name, table in kpis.items():
+        table.to_parquet(tmp / f"kpis_{name}.parquet", index=False)
     certs.to_parquet(tmp / "certificates.parquet", index=False)
     findings.to_parquet(tmp / "certificate_findings.parquet", index=False)
     if model.batteries.n:

@@ -135,7 +135,7 @@ def test_outages_reduce_output_by_expected_availability(tmp_path):
             "generators": [{"name": "fc", "technology": "fuel_cell", "capacity_kw": 1000, "availability": 1.0,
                             "outages": {"mtbf_hours": 300, "mttr_hours": 100}}]}
     s, out = run_scenario(tmp_path, data)
-    k = pd.read_parquet(out / "kpis.parquet")
+    k = pd.read_parquet(out / "kpis_generators.parquet")
     gen = k[k.agent == "fc"]["gen_mwh"].sum()
     assert gen / (1000 * s["hours"] / 1000) == pytest.approx(0.75, abs=0.06)
 

@@ -143,7 +143,8 @@ def test_run_writes_outputs_and_same_seed_is_identical(tmp_path):
         assert result.exit_code == 0, result.output
         out = tmp_path / name
         assert {p.name for p in out.iterdir()} == {
-            "invoices.parquet", "kpis.parquet", "summary.json", "manifest.json", "scenario.yaml",
+            "invoices.parquet", "kpis_tenants.parquet", "kpis_generators.parquet", "kpis_parties.parquet",
+            "summary.json", "manifest.json", "scenario.yaml",
             "certificates.parquet", "certificate_findings.parquet", "timeseries_monthly.parquet",
             "timeseries_yearly.parquet", "compliance.parquet", "signings.parquet",
         }
@@ -176,8 +177,7 @@ def test_summary_fields_and_invariants(tmp_path):
     assert list(inv.columns) == ["month", "payer", "payee", "item", "quantity", "unit", "krw"]
     assert set(inv["month"]) == {f"2026-{m:02d}" for m in range(1, 13)}
     assert int(inv.loc[inv.payer.isin(["a", "b"]), "krw"].sum()) == c["tenant_total_krw"]
-    kpis = pd.read_parquet(tmp_path / "o" / "kpis.parquet")
-    tk = kpis[kpis.agent_type == "tenant"].set_index("agent")
+    tk = pd.read_parquet(tmp_path / "o" / "kpis_tenants.parquet").set_index("agent")
     assert tk.loc["a", "load_mwh"] == pytest.approx(3000.0, rel=1e-6)
     assert np.all(tk["savings_krw"] == 0)
 

@@ -24,7 +24,7 @@ def run_year(tmp_path, data, years: int = 1):
     res = CliRunner().invoke(app, ["run", str(p), "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
     o = tmp_path / "o"
-    return (pd.read_parquet(o / "invoices.parquet"), pd.read_parquet(o / "kpis.parquet"),
+    return (pd.read_parquet(o / "invoices.parquet"), pd.read_parquet(o / "kpis_tenants.parquet"),
             pd.read_parquet(o / "certificates.parquet"), json.loads((o / "summary.json").read_text()))
 
 

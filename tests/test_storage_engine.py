@@ -81,7 +81,7 @@ def test_peak_shaving_lowers_the_billing_demand_and_the_ratchet(tmp_path):
     own = inv[(inv.month == "2026-01") & (inv.payer == "b")]
     assert dict(zip(own["item"], own["krw"])) == {"capital_annuity": 1_716_046, "o_and_m": 250_000}
     assert summary["storage"]["capital_and_om_krw"] == 12 * (1_716_046 + 250_000)
-    kpis = pd.read_parquet(tmp_path / "o" / "kpis.parquet")
+    kpis = pd.read_parquet(tmp_path / "o" / "kpis_tenants.parquet")
     k = kpis[(kpis.agent == "t") & (kpis.year == 2026)].iloc[0]
     assert k["battery_basic_charge_saving_krw"] == pytest.approx(12 * 1_248_000)
     assert k["battery_billing_demand_reduction_kw"] == pytest.approx(150.0)

@@ -18,10 +18,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import holidays
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TIMEZONE = "Asia/Seoul"
 
@@ -46,6 +48,8 @@ def season_of_month(month: np.ndarray | int) -> np.ndarray:
 @lru_cache(maxsize=64)
 def korean_holidays(year: int) -> frozenset[dt.date]:
     """Korean public holidays of ``year`` (``holidays`` package, country KR)."""
+    import holidays  # imported here: validating a scenario needs no calendar
+
     return frozenset(holidays.country_holidays("KR", years=[year]).keys())
 
 
@@ -88,6 +92,8 @@ def build_calendar(start: dt.date, end: dt.date) -> HourlyCalendar:
     """Calendar of every hour from ``start`` 00:00 up to (not including) ``end`` 00:00."""
     if end <= start:
         raise ValueError(f"end {end} must be after start {start}")
+    import pandas as pd  # imported here: validating a scenario needs no pandas
+
     ts = pd.date_range(
         pd.Timestamp(start), pd.Timestamp(end), freq="h", inclusive="left", tz=TIMEZONE
     )

@@ -46,11 +46,10 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from scipy.signal import lfilter
 
 from re100sim.simulator.inputs.calendar import HourlyCalendar, build_calendar
+from re100sim.simulator.rng import ar1_stationary
 
 __all__ = [
     "ARCHETYPES",
@@ -119,7 +118,7 @@ _MONTHLY_FACTOR = (1.06, 1.04, 0.98, 0.95, 0.97, 1.04, 1.12, 1.14, 1.03, 0.96, 1
 _SEASONAL_WEIGHT = {"continuous": 0.5, "one_shift": 1.0, "two_shift": 0.8}
 
 GAMMA_BOUNDS = (1.0 / 3.0, 3.0)
-"""Allowed range of the shape exponent when ``peak_kw`` is given (outside it the shape no
+"""[E] Allowed range of the shape exponent when ``peak_kw`` is given (outside it the shape no
 longer resembles the archetype)."""
 
 PEAK_NOISE_Z = 2.7
@@ -260,16 +259,6 @@ def _solve_gamma(archetype: str, target_lf: float, monthly: tuple[float, ...]) -
     return float(np.exp(0.5 * (lo + hi)))
 
 
-def _ar1_stationary(n: int, phi: float, sd: float, rng: np.random.Generator) -> np.ndarray:
-    """AR(1) path with stationary s.d. ``sd``, started from the stationary distribution."""
-    z = rng.standard_normal(n)
-    if n == 0 or sd == 0.0:
-        return np.zeros(n)
-    e = z * sd * np.sqrt(1.0 - phi * phi)
-    e[0] = z[0] * sd
-    return lfilter([1.0], [1.0, -phi], e)
-
-
 # --------------------------------------------------------------------------------------
 # Public load generator
 # --------------------------------------------------------------------------------------
@@ -341,8 +330,8 @@ def tenant_load_kw(
     n_days = -(-n // 24)
     sd_d = float(np.sqrt(np.log1p(params.daily_cv**2)))
     sd_h = float(np.sqrt(np.log1p(params.noise_cv**2)))
-    x = _ar1_stationary(n_days, params.daily_autocorr, sd_d, rng)[np.arange(n) // 24]
-    x = x + _ar1_stationary(n, params.noise_autocorr, sd_h, rng)
+    x = ar1_stationary(n_days, params.daily_autocorr, sd_d, rng)[np.arange(n) // 24]
+    x = x + ar1_stationary(n, params.noise_autocorr, sd_h, rng)
     load = base * np.exp(x)
     total = load.sum()
     if total > 0:
@@ -447,6 +436,8 @@ def read_profile_file(path: str | Path, horizon_hours: int | None = None) -> np.
         File missing, unreadable, wrong number of columns or rows, non-numeric value,
         NaN or negative value (with the row number).
     """
+    import pandas as pd  # imported here: validating a scenario without profile files needs no pandas
+
     path = Path(path)
     if not path.exists():
         raise ProfileFileError(f"profile file missing (not found): {path} (expected an existing .csv or .parquet file)")

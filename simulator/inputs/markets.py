@@ -42,9 +42,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from scipy.signal import lfilter
 
 from re100sim.simulator.inputs.calendar import (
     DAY_SATURDAY,
@@ -52,6 +50,7 @@ from re100sim.simulator.inputs.calendar import (
     DAY_WEEKDAY,
     HourlyCalendar,
 )
+from re100sim.simulator.rng import ar1_filter, ar1_stationary
 
 __all__ = [
     "SmpParams",
@@ -208,6 +207,8 @@ def load_history(path: str, value_column: str) -> tuple[np.ndarray, np.ndarray]:
     ``x`` is a fractional month key: ``year*12 + month-1`` for ``YYYY-MM`` rows and
     ``year*12 + 5.5`` (mid-year) for ``YYYY`` annual means.
     """
+    import pandas as pd  # imported here: validating a scenario needs no pandas
+
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"market history file not found: {p} (expected a CSV file)")
@@ -278,16 +279,6 @@ def rec_level_krw_per_rec(month_keys: np.ndarray, params: RecParams) -> np.ndarr
 # --------------------------------------------------------------------------------------
 
 
-def _ar1_stationary(n: int, phi: float, sd: float, rng: np.random.Generator) -> np.ndarray:
-    """AR(1) path with stationary s.d. ``sd``, started from the stationary distribution."""
-    z = rng.standard_normal(n)
-    if n == 0 or sd == 0.0:
-        return np.zeros(n)
-    e = z * sd * np.sqrt(1.0 - phi * phi)
-    e[0] = z[0] * sd
-    return lfilter([1.0], [1.0, -phi], e)
-
-
 def smp_krw_per_kwh(calendar: HourlyCalendar, params: SmpParams, rng: np.random.Generator) -> np.ndarray:
     """Hourly SMP, KRW/kWh (>= 0), for the hours of ``calendar`` (see the module docstring)."""
     n = calendar.n_hours
@@ -313,7 +304,7 @@ def smp_krw_per_kwh(calendar: HourlyCalendar, params: SmpParams, rng: np.random.
             mult[a:b] /= m
     phi = 0.5 ** (1.0 / params.noise_half_life_hours)
     sd = params.noise_sd
-    x = _ar1_stationary(n, phi, sd, rng)
+    x = ar1_stationary(n, phi, sd, rng)
     level = smp_level_krw_per_kwh(calendar.month_key, params)
     return np.maximum(level * mult * np.exp(x - 0.5 * sd * sd), 0.0)
 
@@ -340,15 +331,9 @@ def rec_price_krw_per_rec(month_keys: np.ndarray, params: RecParams, rng: np.ran
     x[0] = sd * z[0]
     gaps = np.diff(mk).astype(float)
     if n > 1 and np.all(gaps == 1):
-        x = _lfilter_from(x[0], phi, sd * np.sqrt(1 - phi * phi) * z[1:])
+        x = ar1_filter(np.concatenate([x[:1], sd * np.sqrt(1 - phi * phi) * z[1:]]), phi)
     else:
         for i in range(1, n):
             a = phi ** gaps[i - 1]
             x[i] = a * x[i - 1] + sd * np.sqrt(1.0 - a * a) * z[i]
     return rec_level_krw_per_rec(mk, params) * np.exp(x - 0.5 * sd * sd)
-
-
-def _lfilter_from(x0: float, phi: float, e: np.ndarray) -> np.ndarray:
-    """AR(1) path starting at ``x0`` and continuing with innovations ``e``."""
-    rest = lfilter([1.0], [1.0, -phi], e, zi=[phi * x0])[0]
-    return np.concatenate([[x0], rest])

@@ -53,18 +53,20 @@ satellite values.
 """
 from __future__ import annotations
 
+import os
+import tempfile
 import warnings
+import zipfile
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pandas as pd
-import pvlib
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from scipy.signal import lfilter
-from scipy.special import expit
 
 from re100sim.simulator.inputs.calendar import HourlyCalendar
+from re100sim.simulator.rng import ar1_stationary
 
 __all__ = [
     "MOUNT_SOLAR_DEFAULTS",
@@ -81,7 +83,8 @@ __all__ = [
 # KMA 1991-2020 [E: not in the sourced defaults, docs/sources.md; only used for the cell-temperature loss].
 _SEOUL_MONTHLY_TEMP_C = (-2.0, 0.6, 6.3, 12.9, 18.2, 22.4, 25.5, 26.2, 21.7, 15.0, 7.5, 0.2)
 
-# Fitted monthly mean clear-sky index (see the module docstring, "Calibration").
+# Monthly mean clear-sky index [D]: fitted so the simulated yields follow the seasonal shape and the
+# annual yield of docs/domain.md#solar-yield (the module docstring, "Calibration", gives the fit).
 _DEFAULT_MONTHLY_KC = (0.647, 0.654, 0.750, 0.823, 0.756, 0.682,
                        0.592, 0.718, 0.711, 0.789, 0.725, 0.683)
 
@@ -223,6 +226,19 @@ MOUNT_SOLAR_DEFAULTS: dict[str, dict] = {
 # --------------------------------------------------------------------------------------
 
 
+#: Bump when :func:`_clearsky_arrays` changes, so cached files of the old computation are not read.
+CLEARSKY_CACHE_VERSION = 1
+
+
+def clearsky_cache_dir() -> Path | None:
+    """Folder of the on-disk clear-sky cache: ``RE100SIM_CACHE_DIR`` (empty: no disk cache), else
+    ``$XDG_CACHE_HOME/re100sim`` or ``~/.cache/re100sim``."""
+    env = os.environ.get("RE100SIM_CACHE_DIR")
+    if env is not None:
+        return Path(env) if env else None
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "re100sim"
+
+
 @lru_cache(maxsize=256)
 def _clearsky_year(latitude_deg: float, longitude_deg: float, altitude_m: float, year: int) -> dict:
     """Solar position and Ineichen clear-sky GHI at the middle of each hour of ``year``.
@@ -230,7 +246,50 @@ def _clearsky_year(latitude_deg: float, longitude_deg: float, altitude_m: float,
     Returns read-only arrays (one per hour of the year, hour-start index):
     ``zenith``, ``apparent_zenith``, ``azimuth`` (deg), ``ghi_clear`` (W/m2),
     ``dni_extra`` (W/m2), ``airmass`` (relative), ``doy``.
+
+    The solar-position algorithm (NREL SPA) is most of a short run's time and its result depends only
+    on the site, the year and the pvlib version, so the arrays are also kept on disk
+    (:func:`clearsky_cache_dir`) and read back bit for bit by later runs.
     """
+    folder = clearsky_cache_dir()
+    key = f"{latitude_deg}_{longitude_deg}_{altitude_m}_{year}_pvlib-{metadata.version('pvlib')}_v{CLEARSKY_CACHE_VERSION}"
+    path = folder / f"clearsky_{key}.npz" if folder else None
+    out = None
+    if path is not None and path.is_file():
+        try:
+            with np.load(path) as f:
+                out = {k: f[k] for k in _CLEARSKY_KEYS}
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            out = None  # unreadable or from an interrupted writer: compute again
+    if out is None:
+        out = _clearsky_arrays(latitude_deg, longitude_deg, altitude_m, year)
+        if path is not None:
+            _save_atomic(path, out)
+    for a in out.values():
+        a.setflags(write=False)
+    return out
+
+
+_CLEARSKY_KEYS = ("zenith", "apparent_zenith", "azimuth", "ghi_clear", "doy", "dni_extra", "airmass")
+
+
+def _save_atomic(path: Path, arrays: dict) -> None:
+    """Write ``arrays`` to ``path`` via a temporary file and a rename (parallel runs never see half a file);
+    a cache that cannot be written is skipped."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
+            np.savez(tmp, **arrays)
+        os.replace(tmp.name, path)
+    except OSError:
+        pass
+
+
+def _clearsky_arrays(latitude_deg: float, longitude_deg: float, altitude_m: float, year: int) -> dict:
+    """What :func:`_clearsky_year` returns, computed with pvlib."""
+    import pandas as pd  # imported here with pvlib: validating a scenario needs neither
+    import pvlib  # pvlib pulls in requests and h5py
+
     start = pd.Timestamp(year=year, month=1, day=1, tz="Asia/Seoul")
     end = pd.Timestamp(year=year + 1, month=1, day=1, tz="Asia/Seoul")
     mid = pd.date_range(start, end, freq="h", inclusive="left") + pd.Timedelta(minutes=30)
@@ -250,8 +309,6 @@ def _clearsky_year(latitude_deg: float, longitude_deg: float, altitude_m: float,
     out["dni_extra"] = np.asarray(pvlib.irradiance.get_extra_radiation(out["doy"]), float)
     am = pvlib.atmosphere.get_relative_airmass(out["apparent_zenith"])
     out["airmass"] = np.nan_to_num(np.asarray(am, float), nan=0.0)
-    for a in out.values():
-        a.setflags(write=False)
     return out
 
 
@@ -287,18 +344,13 @@ def _site_arrays(calendar: HourlyCalendar, latitude_deg: float, longitude_deg: f
 # --------------------------------------------------------------------------------------
 
 
-def _ar1_stationary(n: int, phi: float, sd: float, rng: np.random.Generator) -> np.ndarray:
-    """AR(1) path x_t = phi x_{t-1} + e_t with stationary s.d. ``sd``, started from stationarity."""
-    z = rng.standard_normal(n)
-    if n == 0 or sd == 0.0:
-        return np.zeros(n)
-    e = z * sd * np.sqrt(1.0 - phi * phi)
-    e[0] = z[0] * sd  # x_0 drawn from the stationary distribution
-    return lfilter([1.0], [1.0, -phi], e)
-
-
 _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(64)
 _GH_W = _GH_W / _GH_W.sum()
+
+
+def _expit(z: np.ndarray) -> np.ndarray:
+    """Logistic function 1 / (1 + exp(-z)), written as (1 + tanh(z / 2)) / 2: no overflow for any z."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
 
 
 @lru_cache(maxsize=512)
@@ -308,7 +360,7 @@ def _logit_location(mean_kc: float, kc_max: float, total_sd: float) -> float:
     target = mean_kc / kc_max
     for _ in range(80):
         mid = 0.5 * (lo + hi)
-        if float(np.dot(_GH_W, expit(mid + total_sd * _GH_X))) < target:
+        if float(np.dot(_GH_W, _expit(mid + total_sd * _GH_X))) < target:
             lo = mid
         else:
             hi = mid
@@ -331,14 +383,14 @@ def clear_sky_index(calendar: HourlyCalendar, params: SolarParams, rng: np.rando
     n = calendar.n_hours
     n_days = -(-n // 24)
     y = params.year_sd * rng.standard_normal()
-    d = _ar1_stationary(n_days, params.daily_autocorr, params.daily_sd, rng)
-    h = _ar1_stationary(n, params.hourly_autocorr, params.hourly_sd, rng)
+    d = ar1_stationary(n_days, params.daily_autocorr, params.daily_sd, rng)
+    h = ar1_stationary(n, params.hourly_autocorr, params.hourly_sd, rng)
     total_sd = float(np.sqrt(params.year_sd**2 + params.daily_sd**2 + params.hourly_sd**2))
     mu = np.array(
         [_logit_location(float(k), float(params.kc_max), total_sd) for k in params.monthly_clear_sky_index]
     )
     z = mu[calendar.month.astype(np.int64) - 1] + y + d[np.arange(n) // 24] + h
-    return params.kc_max * expit(z)
+    return params.kc_max * _expit(z)
 
 
 # --------------------------------------------------------------------------------------
@@ -381,6 +433,8 @@ def solar_ac_kw(
         kc = clear_sky_index(calendar, params, rng)
     elif len(kc) != calendar.n_hours:
         raise ValueError(f"kc has {len(kc)} values (expected {calendar.n_hours}, one per calendar hour)")
+    import pvlib  # see _clearsky_year
+
     ghi = site["ghi_clear"] * np.asarray(kc, float)
     dec = pvlib.irradiance.erbs(ghi, site["zenith"], site["doy"])
     poa = pvlib.irradiance.get_total_irradiance(

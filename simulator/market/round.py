@@ -178,7 +178,7 @@ def _sign_ppas(model, fc: Forecast, bids: list[Order], offers: list[Order], expe
             ))
             model.signings.append({
                 "year": fc.as_of.year, "start_date": fc.as_of.isoformat(), "contract": name, "tenant": tenant.name,
-                "plant": plant.name, "price_krw_per_kwh": price, "mwh_per_year": m.mwh, "share": share,
+                "plant": plant.name, "seller_owner": plant.spec.owner, "price_krw_per_kwh": price, "mwh_per_year": m.mwh, "share": share,
                 "term_years": dec.ppa.term_years, "escalation_pct_per_year": dec.ppa.escalation_pct_per_year,
                 "settlement": dec.ppa.settlement, "bid_krw_per_kwh": bid_of[t][0], "ask_krw_per_kwh": asks[m.offer],
                 "utility_ppa_krw": float(u_ppa), "utility_best_alternative_krw": float(others[alt]),
@@ -188,7 +188,7 @@ def _sign_ppas(model, fc: Forecast, bids: list[Order], offers: list[Order], expe
     return signed
 
 
-SIGNING_COLUMNS = ("year", "start_date", "contract", "tenant", "plant", "price_krw_per_kwh", "mwh_per_year", "share",
+SIGNING_COLUMNS = ("year", "start_date", "contract", "tenant", "plant", "seller_owner", "price_krw_per_kwh", "mwh_per_year", "share",
                    "term_years", "escalation_pct_per_year", "settlement", "bid_krw_per_kwh", "ask_krw_per_kwh",
                    "utility_ppa_krw", "utility_best_alternative_krw", "best_alternative")
 

@@ -37,13 +37,14 @@ class Ledger:
     def __init__(self, tenants: list[str], batteries: list[str] = ()):
         self.tenants = tenants
         self.batteries = list(batteries)
-        self._battery_energy: list[pd.DataFrame] = []
+        self._battery_energy: list[dict] = []
         self._lines: dict[str, list] = defaultdict(list)  # one value per scalar line
         self._blocks: list[dict] = []  # vectorised lines: one dict of arrays per call
         self._seq = 0  # insertion order across both, so invoices keep the order they were booked
-        self._baseline: list[pd.DataFrame] = []
-        self._tenant_energy: list[pd.DataFrame] = []
-        self._generator_energy: list[pd.DataFrame] = []
+        # one dict of columns per month; made a table once at the end (a DataFrame a month costs seconds)
+        self._baseline: list[dict] = []
+        self._tenant_energy: list[dict] = []
+        self._generator_energy: list[dict] = []
 
     # -- money --
     def add(self, month_key: int, payer: str, payee: str, item: str, quantity: float, unit: str, krw: int):
@@ -75,8 +76,8 @@ class Ledger:
     def add_baseline_many(self, month_key: int, tenants: np.ndarray, krw: np.ndarray, vat_krw: np.ndarray) -> None:
         """Each tenant's grid-only counterfactual bill for the month (not a payment), with and without its VAT."""
         krw = np.asarray(krw, np.int64)
-        self._baseline.append(pd.DataFrame({"month": month_key, "agent": tenants, "baseline_krw": krw,
-                                            "baseline_ex_vat_krw": krw - np.asarray(vat_krw, np.int64)}))
+        self._baseline.append({"month": month_key, "agent": tenants, "baseline_krw": krw,
+                               "baseline_ex_vat_krw": krw - np.asarray(vat_krw, np.int64)})
 
     # -- energy --
     def add_energy(self, month_key: int, r: BlockResult, m: int, green_allocated_kwh: np.ndarray,
@@ -84,25 +85,20 @@ class Ledger:
         """Record a month's energy; ``green_allocated_kwh``: green-tariff kWh allocated monthly
         (an accounting share of the tenant's grid kWh, not an hourly flow)."""
         self._tenant_energy.append(
-            pd.DataFrame(
-                {"month": month_key, "agent": self.tenants}
-                | {c: getattr(r, f)[m] for c, f in TENANT_ENERGY.items()}
-                | {"green_allocated_kwh": green_allocated_kwh}
-            )
+            {"month": month_key, "agent": self.tenants}
+            | {c: getattr(r, f)[m] for c, f in TENANT_ENERGY.items()}
+            | {"green_allocated_kwh": green_allocated_kwh}
         )
         if self.batteries:
             re = {"charged_re_kwh": r.battery_charged_kwh_by_source[m, :, 1:].sum(axis=-1),
                   "discharged_re_kwh": r.battery_discharged_kwh_by_source[m, :, 1:].sum(axis=-1)}
-            self._battery_energy.append(pd.DataFrame(
+            self._battery_energy.append(
                 {"month": month_key, "agent": self.batteries}
                 | {c: getattr(r, f)[m].sum(axis=-1) for c, f in BATTERY_ENERGY.items()} | re
-            ))
+            )
         if generators:
             self._generator_energy.append(
-                pd.DataFrame(
-                    {"month": month_key, "agent": generators}
-                    | {c: getattr(r, f)[m] for c, f in GENERATOR_ENERGY.items()}
-                )
+                {"month": month_key, "agent": generators} | {c: getattr(r, f)[m] for c, f in GENERATOR_ENERGY.items()}
             )
 
     # -- tables --
@@ -127,18 +123,26 @@ class Ledger:
         return df.astype({"krw": np.int64, "quantity": np.float64})
 
     def baseline(self) -> pd.DataFrame:
-        cols = ["month", "agent", "baseline_krw", "baseline_ex_vat_krw"]
-        return pd.concat(self._baseline, ignore_index=True) if self._baseline else pd.DataFrame(columns=cols)
+        return _stack(self._baseline, ["month", "agent", "baseline_krw", "baseline_ex_vat_krw"])
 
     def tenant_energy(self) -> pd.DataFrame:
-        return pd.concat(self._tenant_energy, ignore_index=True)
+        return _stack(self._tenant_energy, ["month", "agent", *TENANT_ENERGY, "green_allocated_kwh"])
 
     def battery_energy(self) -> pd.DataFrame:
         """Per battery and month: kWh charged, delivered, lost, state of charge at start and end (and
         the RE part of charged and delivered: own plants' and PPA energy)."""
-        cols = ["month", "agent", *BATTERY_ENERGY, "charged_re_kwh", "discharged_re_kwh"]
-        return pd.concat(self._battery_energy, ignore_index=True) if self._battery_energy else pd.DataFrame(columns=cols)
+        return _stack(self._battery_energy, ["month", "agent", *BATTERY_ENERGY, "charged_re_kwh", "discharged_re_kwh"])
 
     def generator_energy(self) -> pd.DataFrame:
-        cols = ["month", "agent", *GENERATOR_ENERGY]
-        return pd.concat(self._generator_energy, ignore_index=True) if self._generator_energy else pd.DataFrame(columns=cols)
+        return _stack(self._generator_energy, ["month", "agent", *GENERATOR_ENERGY])
+
+
+def _stack(parts: list[dict], cols: list[str]) -> pd.DataFrame:
+    """One table from monthly dicts of columns (``month`` a scalar, the others one value per agent)."""
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    n = [len(p["agent"]) for p in parts]
+    out = {"month": np.repeat([p["month"] for p in parts], n)}
+    for c in cols[1:]:
+        out[c] = np.concatenate([np.asarray(p[c], dtype=object if c == "agent" else None) for p in parts])
+    return pd.DataFrame(out)

@@ -17,7 +17,7 @@ from re100sim.simulator.market.options import OPTIONS
 from re100sim.simulator.market.procurement import supplies, supply_months
 from re100sim.simulator.outputs.ledger import month_label
 from re100sim.simulator.outputs.results import net_cost_by_month, vat_mask
-from re100sim.simulator.rules.policy import compliance
+from re100sim.simulator.rules.policy import ComplianceRow, compliance
 
 
 def contracted_mw(model, month_key: int) -> float:
@@ -93,8 +93,13 @@ def assess_year(model, year: int, t_energy: pd.DataFrame, g_energy: pd.DataFrame
 
 
 def compliance_table(model) -> pd.DataFrame:
+    """One row per assessed year; with no rule (or no year assessed) an empty table with the same columns."""
+    columns = [f.name for f in dataclasses.fields(ComplianceRow)]
     rows = [dataclasses.asdict(r) for r in model.compliance_rows]
-    return pd.DataFrame(rows)
+    if rows:
+        return pd.DataFrame(rows, columns=columns)
+    dtypes = {"int": np.int64, "str": str, "bool": bool}
+    return pd.DataFrame({f.name: pd.Series(dtype=dtypes.get(str(f.type), float)) for f in dataclasses.fields(ComplianceRow)})
 
 
 def compliance_summary(model) -> dict:

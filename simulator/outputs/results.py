@@ -108,7 +108,7 @@ def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataF
     out["re_share_hourly"] = _ratio(out["re_delivered_mwh"], out["load_mwh"])
     out["co2_location_t"] = (out["load_mwh"] - g["self_kwh"] / KWH_PER_MWH) * emission_factor_t_per_mwh
     out["co2_market_t"] = (out["load_mwh"] - cl["co2_mwh"]) * emission_factor_t_per_mwh
-    return out.reset_index().assign(agent_type="tenant")
+    return out.reset_index()
 
 
 # Certificate kinds whose retirement counts toward GHG reduction (market-based CO2): RECs (bought, bundled
@@ -150,7 +150,10 @@ def generator_kpis(invoices: pd.DataFrame, energy: pd.DataFrame, generators: lis
     re100sim.simulator.market.monthly), ``cost_krw`` (all it paid) and ``net_revenue_krw`` = revenue - cost,
     the yearly cash flow a lender discounts (bankability)."""
     if energy.empty:
-        return pd.DataFrame(columns=["year", "agent", "agent_type"])
+        return pd.DataFrame({"year": pd.Series(dtype=np.int64), "agent": pd.Series(dtype=str)}
+                            | {c: pd.Series(dtype=float) for c in ("gen_mwh", "export_mwh", "curtailed_mwh")}
+                            | {c: pd.Series(dtype=np.int64)
+                               for c in ("revenue_krw", "capital_krw", "om_krw", "cost_krw", "net_revenue_krw")})
     e = energy.assign(year=energy["month"] // 12)
     g = e.groupby(["year", "agent"], sort=True)[["gen_kwh", "export_kwh", "curtailed_kwh"]].sum() / KWH_PER_MWH
     g.columns = ["gen_mwh", "export_mwh", "curtailed_mwh"]
@@ -169,7 +172,7 @@ def generator_kpis(invoices: pd.DataFrame, energy: pd.DataFrame, generators: lis
     g["om_krw"] = by("payer", inv["item"] == OM_ITEM)
     g["cost_krw"] = by("payer", every)
     g["net_revenue_krw"] = g["revenue_krw"] - g["cost_krw"]
-    return g.reset_index().assign(agent_type="generator")
+    return g.reset_index()
 
 
 def sale_limit_findings(generator_energy: pd.DataFrame, specs) -> list[dict]:

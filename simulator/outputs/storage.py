@@ -26,7 +26,7 @@ def owner_demand_table(model) -> pd.DataFrame:
 
 
 def add_storage_kpis(kpis: pd.DataFrame, model) -> pd.DataFrame:
-    """With batteries: the tenants' kpis rows get, per calendar year, their batteries' stored (charged),
+    """With batteries: the tenants' kpis (one row per year and tenant) get their batteries' stored (charged),
     delivered and lost MWh, the mean monthly billing-demand reduction (kW) and its basic-charge saving (KRW
     before fund and VAT); 0 for tenants without a battery. Without batteries the kpis are unchanged."""
     if not model.batteries.n:
@@ -42,9 +42,8 @@ def add_storage_kpis(kpis: pd.DataFrame, model) -> pd.DataFrame:
                                                battery_basic_charge_saving_krw=("basic_charge_saving_krw", "sum"))
     add = energy.join(demand, how="outer").reset_index()
     out = kpis.merge(add, on=["year", "agent"], how="left")
-    tenant = out["agent_type"] == "tenant"
-    for c in add.columns.drop(["year", "agent"]):
-        out.loc[tenant, c] = out.loc[tenant, c].fillna(0.0)
+    cols = list(add.columns.drop(["year", "agent"]))
+    out[cols] = out[cols].fillna(0.0)
     return out
 
 

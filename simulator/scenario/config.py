@@ -626,7 +626,7 @@ class GreenTariff(_Model):
     allocation: Literal["monthly", "hourly"] = Field(
         "monthly", description="allocate the pool's kWh monthly (the KIEE 2020 green-tariff paper) or hour by hour"
     )
-    # Seed 003 step 4: one standard price built from the purchase price (SMP), network cost,
+    # The KIEE 2020 green-tariff paper, step 4: one standard price built from the purchase price (SMP), network cost,
     # margin and certificate costs. [E] SMP + 40 KRW/kWh network (docs/domain.md#direct-ppa) + 5 margin.
     price: FixedPrice | SmpIndexedPrice = Field(
         SmpIndexedPrice(kind="smp_indexed", adder_krw_per_kwh=45.0), discriminator="kind"
@@ -663,7 +663,9 @@ class SelfGeneration(_Model):
 
     capex_krw_per_kw: float = Field(PV_CAPEX_KRW_PER_KW, ge=0, description="installed cost [E]")
     opex_pct_per_year: float = Field(1.5, ge=0, description="O&M, % of capex a year [E]")
-    lifetime_years: int = Field(20, ge=1, le=50)
+    lifetime_years: int = Field(
+        20, ge=1, le=50, description="economic life, years [E]: the usual PPA term (docs/domain.md#direct-ppa)"
+    )
     m2_per_kw: float = Field(6.67, gt=0, description="docs/domain.md#policy-rules: 6.67 m² per kW of solar")
     # The Gyeonggi new-complex study counts 102 MW of solar on 80 Gyeonggi complexes, 3.1 % of their building area
     # (docs/domain.md#area-and-yield-rules-of-thumb, June 2022): most roofs carry no PV whatever the tariff (leased buildings, roof
@@ -711,7 +713,11 @@ class Decisions(_Model):
     tariff_expectation: Literal["adaptive", "static"] = "adaptive"
     expected_growth_cap_pct: float = Field(3.0, ge=0, description="cap on the extrapolated tariff growth, %/yr [E]")
     tariff_lookback_years: int = Field(3, ge=1, le=20, description="observed years the tariff growth is measured over")
-    horizon_years: int = Field(20, ge=1, le=50, description="years over which options are compared (levelised)")
+    horizon_years: int = Field(
+        20, ge=1, le=50,
+        description="years over which options are compared (levelised); [E] the usual PPA term and PV life"
+        " (docs/domain.md#direct-ppa: typically 20 years)",
+    )
     ppa: PpaTemplate = PpaTemplate()
     self_generation: SelfGeneration = SelfGeneration()
     # docs/domain.md#green-premium: 2024 round 1 average winning bid.

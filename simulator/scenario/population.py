@@ -6,6 +6,7 @@ group never changes the tenants drawn for another.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from re100sim.simulator.scenario.config import (
     TenantBehaviour,
     TenantGroup,
     draw,
+    load_scenario,
 )
 
 # docs/domain.md#bill-structure "Contract classes": 산업용(갑) < 300 kW <= 산업용(을).
@@ -109,3 +111,13 @@ def check_tariff_classes(specs: list[TenantSpec], table_name: str, source: str) 
                 f"{s.tariff_option} does not fit {s.name}'s contract power {s.contract_kw:.0f} kW"
                 f" (an option of class {need})",
             )
+
+
+def prepare(path: Path, seed: int | None = None) -> tuple[Scenario, list[TenantSpec]]:
+    """Validate a scenario file completely (what ``re100sim validate`` checks)."""
+    scenario = load_scenario(path)
+    if seed is not None:
+        scenario = scenario.model_copy(update={"seed": seed})
+    tenants = expand_tenants(scenario)
+    check_tariff_classes(tenants, scenario.tariff.table, str(path))
+    return scenario, tenants

@@ -42,7 +42,7 @@ class Battery(_Model):
     soc_max_pct: float = Field(90.0, ge=0, le=100, validate_default=True,
                                description="highest state of charge, % of current capacity [E]")
     initial_soc_pct: float = Field(50.0, ge=0, le=100, validate_default=True,
-                                   description="state of charge at the start, % of capacity")
+                                   description="state of charge at the start, % of capacity [E]")
     fade_pct_per_cycle: float = Field(
         0.005, ge=0, lt=100,
         description="capacity lost per equivalent full cycle, % of nameplate (0.005 %: 20 % after 4,000 cycles) [E]",
