@@ -1,10 +1,15 @@
 """The ``re100sim`` command line.
 
 Every user error prints exactly one line ``error: FILE: path.to.field: what is
-wrong (what was expected)`` on stderr and exits with code 2.
+wrong (what was expected)`` on stderr and exits with code 2. One hook does this for every
+command (:class:`OneLineErrors`, the app's group class): a command raises
+:class:`~re100sim.simulator.errors.InputError` and the hook prints it; command-line mistakes
+(unknown option or command, a value of the wrong type, a missing or extra argument) get one
+``error:`` line too; an interrupted run prints ``interrupted: nothing written to DIR``.
 """
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -20,7 +25,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from re100sim.simulator.errors import EXIT_INPUT_ERROR, InputError
+from re100sim.simulator.errors import EXIT_INPUT_ERROR, InputError, RunInterrupted
+
+try:  # typer >= 0.22 carries its own copy of click
+    from typer import TyperException as CommandLineError
+    from typer._click.exceptions import NoArgsIsHelpError
+except ImportError:  # pragma: no cover - older typer on click
+    from click import ClickException as CommandLineError
+    from click.exceptions import NoArgsIsHelpError
 
 
 class _FlagsShowNoType:
@@ -33,8 +45,43 @@ class _FlagsShowNoType:
         return option
 
 
-class _Group(_FlagsShowNoType, typer.core.TyperGroup):
-    pass
+class OneLineErrors(_FlagsShowNoType, typer.core.TyperGroup):
+    """The app's group: every error of every command as one line on stderr (no framed box, no traceback)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as e:  # bare `re100sim`: the help text
+            e.show()
+            code = e.exit_code
+        except CommandLineError as e:
+            hint = f" (see {e.ctx.command_path} --help)" if getattr(e, "ctx", None) is not None else ""
+            _error_line(f"error: {' '.join(e.format_message().split())}{hint}")
+            code = e.exit_code
+        except InputError as e:
+            _error_line(f"error: {e}")
+            code = EXIT_INPUT_ERROR
+        except RunInterrupted as e:
+            _error_line(str(e))
+            code = 128 + int(e.signum)
+        except typer.Abort:  # end of input at a prompt
+            _error_line("error: aborted")
+            code = 1
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # Ctrl-C before a run reserved its folder
+            raise RunInterrupted(None, signal.SIGINT) from None
+
+
+def _error_line(text: str) -> None:
+    err_console.print(text, markup=False)
+
 
 
 class _Command(_FlagsShowNoType, typer.core.TyperCommand):
@@ -49,7 +96,7 @@ def _plural(n: int, noun: str) -> str:
 
 
 app = typer.Typer(
-    cls=_Group,
+    cls=OneLineErrors,
     add_completion=False,
     no_args_is_help=True,
     help="re100sim: renewable-electricity procurement in Korean industrial complexes.",
@@ -59,7 +106,8 @@ err_console = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def _fail(e: InputError) -> None:
-    err_console.print(f"error: {e}", markup=False)
+    """Print ``e`` as the one error line and exit 2 (commands may also just raise ``e``)."""
+    _error_line(f"error: {e}")
     raise typer.Exit(EXIT_INPUT_ERROR)
 
 
@@ -75,25 +123,24 @@ ScenarioArg = Annotated[
 def run(
     scenario: ScenarioArg = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="results folder (must not exist)")] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="override the scenario's seed")] = None,
+    seed: Annotated[
+        Optional[int], typer.Option("--seed", min=0, max=2**63 - 1, help="override the scenario's seed")
+    ] = None,
 ) -> None:
     """Simulate a scenario hour by hour and write invoices, KPIs and a summary."""
     from re100sim.simulator.run import prepare
     from re100sim.simulator.run import run as run_scenario
     from re100sim.simulator.scenario.config import resolve_scenario_path
 
-    try:
-        path = resolve_scenario_path(scenario)
-        sc, _ = prepare(path, seed)
-        with Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("year" if sc.years == 1 else "years"), TimeElapsedColumn(), console=console, transient=True,
-        ) as bar:
-            task = bar.add_task(f"simulating {sc.name}", total=sc.years)
-            result = run_scenario(path, out, seed, on_year=lambda k: bar.update(task, completed=k))
-            bar.update(task, completed=sc.years)
-    except InputError as e:
-        _fail(e)
+    path = resolve_scenario_path(scenario)
+    sc, _ = prepare(path, seed)
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("year" if sc.years == 1 else "years"), TimeElapsedColumn(), console=console, transient=True,
+    ) as bar:
+        task = bar.add_task(f"simulating {sc.name}", total=sc.years)
+        result = run_scenario(path, out, seed, on_year=lambda k: bar.update(task, completed=k))
+        bar.update(task, completed=sc.years)
     _print_summary(result.summary)
     console.print(f"results: {result.out_dir}")
 
@@ -104,11 +151,8 @@ def validate(scenario: Annotated[str, typer.Argument(help="scenario file or bund
     from re100sim.simulator.scenario.config import resolve_scenario_path
     from re100sim.simulator.scenario.population import prepare  # not run.py: validation imports no engine
 
-    try:
-        path = resolve_scenario_path(scenario)
-        sc, tenants = prepare(path)
-    except InputError as e:
-        _fail(e)
+    path = resolve_scenario_path(scenario)
+    sc, tenants = prepare(path)
     console.print(
         f"ok: {path}: scenario {sc.name}, {_plural(sc.years, 'year')} from {sc.start_date}, "
         f"{_plural(len(tenants), 'tenant')}, {_plural(len(sc.generators), 'generator')}"

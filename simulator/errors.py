@@ -27,3 +27,17 @@ def dotted_path(loc: Sequence[str | int]) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out or "(top level)"
+
+
+class RunInterrupted(Exception):
+    """A run stopped by SIGINT or SIGTERM after it removed what it had written.
+
+    The CLI prints ``interrupted: nothing written to DIR`` and exits 128 + the signal number.
+    """
+
+    def __init__(self, out_dir, signum: int, written: bool = False):
+        self.out_dir, self.signum = out_dir, signum
+        if written:  # the signal came as the complete folder was being moved into place
+            super().__init__(f"interrupted: the results were already written to {out_dir}")
+        else:
+            super().__init__("interrupted: nothing written" + (f" to {out_dir}" if out_dir is not None else ""))

@@ -146,8 +146,10 @@ def test_run_writes_outputs_and_same_seed_is_identical(tmp_path):
             "invoices.parquet", "kpis_tenants.parquet", "kpis_generators.parquet", "kpis_parties.parquet",
             "summary.json", "manifest.json", "scenario.yaml",
             "certificates.parquet", "certificate_findings.parquet", "timeseries_monthly.parquet",
-            "timeseries_yearly.parquet", "compliance.parquet", "signings.parquet",
+            "timeseries_yearly.parquet", "compliance.parquet", "signings.parquet", "inputs",
         }
+        # the history CSVs the run read, copied so the folder re-runs anywhere
+        assert {p.name for p in (out / "inputs").iterdir()} == {"smp_monthly.csv", "rec_monthly.csv"}
         summaries.append((out / "summary.json").read_bytes())
     assert summaries[0] == summaries[1]
     other = run_cli("run", path, "--out", tmp_path / "r3", "--seed", "8")

@@ -13,6 +13,8 @@ STAGES = {
     "re100sim.agents": 4,
     "re100sim.simulator.errors": 0,
     "re100sim.simulator.rng": 0,
+    "re100sim.simulator.fields": 0,
+    "re100sim.simulator.folders": 0,
     "re100sim.simulator.inputs": 1,
     "re100sim.simulator.scenario": 2,
     "re100sim.simulator.rules": 3,

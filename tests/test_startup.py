@@ -30,7 +30,9 @@ def test_validate_imports_nothing_heavy():
         "r = CliRunner().invoke(app, ['validate', 'namdong'])\nassert r.exit_code == 0, r.output\n"
         "assert '4 tenants, 1 generator' in r.output and '1 generators' not in r.output, r.output"
     )
-    assert _loaded_after(code) == []
+    # pandas (and pyarrow, which it pulls in) is allowed here: validate checks each declared peak against
+    # the tenant's load model on the holiday calendar (issue 9: validate rejects what run would).
+    assert [m for m in _loaded_after(code) if m not in ("pandas", "pyarrow")] == []
 
 
 def test_input_models_import_no_scipy_or_pvlib():

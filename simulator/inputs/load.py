@@ -46,8 +46,9 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from re100sim.simulator.fields import StrictModel
 from re100sim.simulator.inputs.calendar import HourlyCalendar, build_calendar
 from re100sim.simulator.rng import ar1_stationary
 
@@ -60,6 +61,7 @@ __all__ = [
     "natural_load_factor",
     "load_factor_range",
     "tenant_load_kw",
+    "check_peak",
     "read_profile_file",
     "profile_for_block",
     "example_profile",
@@ -129,10 +131,8 @@ an AR(1) Gaussian); checked by ``tests/test_load.py``."""
 _REFERENCE_YEAR = 2025  # non-leap year used to solve gamma, so gamma does not depend on the block
 
 
-class LoadParams(BaseModel):
+class LoadParams(StrictModel):
     """Noise and seasonality of tenant loads (all [E]; docs/domain.md#load-shapes has no numbers)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     noise_cv: float = Field(
         0.04, ge=0.0, le=0.5,
@@ -264,6 +264,28 @@ def _solve_gamma(archetype: str, target_lf: float, monthly: tuple[float, ...]) -
 # --------------------------------------------------------------------------------------
 
 
+def check_peak(archetype: Archetype, annual_use_mwh: float, peak_kw: float, params: LoadParams) -> float:
+    """The deterministic load factor the shape must reach for this peak, or ``ValueError`` when the
+    archetype cannot reach it (a peak below the average load, or far above it)."""
+    if not peak_kw > 0:
+        raise ValueError(f"peak_kw is {peak_kw} (expected > 0 kW, or None for the natural load factor)")
+    annual_kwh = float(annual_use_mwh) * 1000.0
+    noise_factor = 1.0 + PEAK_NOISE_Z * params.total_log_sd
+    target_lf = annual_kwh / (8760.0 * float(peak_kw)) * noise_factor
+    lf_lo, lf_hi = _deterministic_lf_range(archetype, params)
+    if not lf_lo <= target_lf <= lf_hi:
+        pk_lo = annual_kwh / (8760.0 * lf_hi) * noise_factor
+        pk_hi = annual_kwh / (8760.0 * lf_lo) * noise_factor
+        raise ValueError(
+            f"peak_kw={peak_kw:g} with annual_use_mwh={annual_use_mwh:g} implies load factor "
+            f"{annual_kwh / (8760.0 * peak_kw):.3f}, which archetype {archetype!r} cannot reach "
+            f"(expected peak_kw between {pk_lo:,.0f} and {pk_hi:,.0f} kW, i.e. load factor "
+            f"{lf_lo / noise_factor:.2f}-{lf_hi / noise_factor:.2f}; or peak_kw=None for the "
+            f"natural load factor {archetype_load_factor(archetype, params) / noise_factor:.2f})"
+        )
+    return target_lf
+
+
 def tenant_load_kw(
     calendar: HourlyCalendar,
     archetype: Archetype,
@@ -290,23 +312,9 @@ def tenant_load_kw(
     if not annual_use_mwh > 0:
         raise ValueError(f"annual_use_mwh is {annual_use_mwh} (expected > 0 MWh)")
     annual_kwh = float(annual_use_mwh) * 1000.0
-    noise_factor = 1.0 + PEAK_NOISE_Z * params.total_log_sd
     gamma = 1.0
     if peak_kw is not None:
-        if not peak_kw > 0:
-            raise ValueError(f"peak_kw is {peak_kw} (expected > 0 kW, or None for the natural load factor)")
-        target_lf = annual_kwh / (8760.0 * float(peak_kw)) * noise_factor
-        lf_lo, lf_hi = _deterministic_lf_range(archetype, params)
-        if not lf_lo <= target_lf <= lf_hi:
-            pk_lo = annual_kwh / (8760.0 * lf_hi) * noise_factor
-            pk_hi = annual_kwh / (8760.0 * lf_lo) * noise_factor
-            raise ValueError(
-                f"peak_kw={peak_kw:g} with annual_use_mwh={annual_use_mwh:g} implies load factor "
-                f"{annual_kwh / (8760.0 * peak_kw):.3f}, which archetype {archetype!r} cannot reach "
-                f"(expected peak_kw between {pk_lo:,.0f} and {pk_hi:,.0f} kW, i.e. load factor "
-                f"{lf_lo / noise_factor:.2f}-{lf_hi / noise_factor:.2f}; or peak_kw=None for the "
-                f"natural load factor {archetype_load_factor(archetype, params) / noise_factor:.2f})"
-            )
+        target_lf = check_peak(archetype, annual_use_mwh, peak_kw, params)
         gamma = _solve_gamma(archetype, round(target_lf, 12), params.monthly_factor)
 
     shape = _shape(archetype, gamma)

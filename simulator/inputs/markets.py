@@ -42,8 +42,9 @@ from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from re100sim.simulator.fields import StrictModel, input_file
 from re100sim.simulator.inputs.calendar import (
     DAY_SATURDAY,
     DAY_SUNDAY_HOLIDAY,
@@ -79,10 +80,8 @@ _MIDDAY_BELL = np.array([0.0] * 9 + [0.15, 0.45, 0.85, 1.0, 1.0, 0.9, 0.6, 0.25]
 _SPRING_MONTHS = (3, 4, 5)
 
 
-class SmpParams(BaseModel):
+class SmpParams(StrictModel):
     """Hourly SMP model parameters (KRW/kWh)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     base_level_krw_per_kwh: float = Field(
         116.8, gt=0.0,
@@ -98,9 +97,9 @@ class SmpParams(BaseModel):
         description="If set, a flat level in KRW/kWh replaces the history path (drift still "
         "applies after the last history month).",
     )
-    history_csv: str | None = Field(
-        None, description="History CSV (period, smp_krw_per_kwh, kind, in_path, source); "
-        "None -> scenarios/markets/smp_monthly.csv (docs/domain.md#smp)."
+    history_csv: input_file(SMP_HISTORY_CSV) | None = Field(
+        None, description="History CSV (period, smp_krw_per_kwh, kind, in_path, source), relative to the "
+        "scenario file; None -> scenarios/markets/smp_monthly.csv (docs/domain.md#smp)."
     )
     hourly_shape: tuple[float, ...] = Field(
         _SMP_SHAPE,
@@ -148,6 +147,11 @@ class SmpParams(BaseModel):
             raise ValueError(f"hourly_shape has a value <= 0 (expected all > 0): {v}")
         return v
 
+    @field_validator("history_csv")
+    @classmethod
+    def _history_ok(cls, v: Path | None) -> Path | None:
+        return _checked_history(v, "smp_krw_per_kwh")
+
     @field_validator("level_override_krw_per_kwh")
     @classmethod
     def _override_ok(cls, v: float | None) -> float | None:
@@ -156,10 +160,8 @@ class SmpParams(BaseModel):
         return v
 
 
-class RecParams(BaseModel):
+class RecParams(StrictModel):
     """Monthly REC spot-price model parameters (KRW per REC)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     level_krw_per_rec: float = Field(
         72_800.0, gt=0.0,
@@ -172,9 +174,9 @@ class RecParams(BaseModel):
     level_override_krw_per_rec: float | None = Field(
         None, description="If set, a flat level in KRW/REC replaces the history path."
     )
-    history_csv: str | None = Field(
-        None, description="History CSV (period, rec_krw_per_rec, kind, in_path, source); "
-        "None -> scenarios/markets/rec_monthly.csv (docs/domain.md#rec-prices)."
+    history_csv: input_file(REC_HISTORY_CSV) | None = Field(
+        None, description="History CSV (period, rec_krw_per_rec, kind, in_path, source), relative to the "
+        "scenario file; None -> scenarios/markets/rec_monthly.csv (docs/domain.md#rec-prices)."
     )
     volatility: float = Field(
         0.12, ge=0.0, le=2.0,
@@ -184,6 +186,11 @@ class RecParams(BaseModel):
     monthly_autocorr: float = Field(
         0.85, ge=0.0, lt=1.0, description="Month-to-month AR(1) coefficient of the log-noise [E]."
     )
+
+    @field_validator("history_csv")
+    @classmethod
+    def _history_ok(cls, v: Path | None) -> Path | None:
+        return _checked_history(v, "rec_krw_per_rec")
 
     @field_validator("level_override_krw_per_rec")
     @classmethod
@@ -200,6 +207,18 @@ class RecParams(BaseModel):
 _KINDS = {"monthly", "weekly", "month_to_date", "annual_mean", "re100_use"}
 
 
+def _checked_history(path: Path | None, value_column: str) -> Path | None:
+    """A history file the run can read (read once here, so ``validate`` reports what ``run`` would)."""
+    import csv
+
+    if path is not None:
+        try:
+            load_history(str(path), value_column)
+        except (OSError, ValueError, KeyError, TypeError, csv.Error) as e:
+            raise ValueError(" ".join(str(e).split()) or e.__class__.__name__) from None
+    return path
+
+
 @lru_cache(maxsize=16)
 def load_history(path: str, value_column: str) -> tuple[np.ndarray, np.ndarray]:
     """Read a history CSV; return ``(x, value)`` of the ``in_path`` rows sorted by ``x``.
@@ -207,23 +226,26 @@ def load_history(path: str, value_column: str) -> tuple[np.ndarray, np.ndarray]:
     ``x`` is a fractional month key: ``year*12 + month-1`` for ``YYYY-MM`` rows and
     ``year*12 + 5.5`` (mid-year) for ``YYYY`` annual means.
     """
-    import pandas as pd  # imported here: validating a scenario needs no pandas
+    import csv  # a few dozen rows: the standard library reads them (validating needs no pandas)
 
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"market history file not found: {p} (expected a CSV file)")
-    df = pd.read_csv(p, dtype={"period": str})
+    with p.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+        columns = set(reader.fieldnames or ())
     need = {"period", value_column, "kind", "in_path", "source"}
-    if missing := need - set(df.columns):
+    if missing := need - columns:
         raise ValueError(f"{p}: missing columns {sorted(missing)} (expected {sorted(need)})")
     xs, vs = [], []
-    for i, row in df.iterrows():
-        kind = str(row["kind"]).strip()
+    for i, row in enumerate(rows):
+        kind = str(row["kind"] or "").strip()
         if kind not in _KINDS:
             raise ValueError(f"{p}: row {i + 1} kind {kind!r} (expected one of {sorted(_KINDS)})")
-        if not str(row["source"]).strip() or pd.isna(row["source"]):
+        if not str(row["source"] or "").strip():
             raise ValueError(f"{p}: row {i + 1} has no source (expected a citation)")
-        if int(row["in_path"]) != 1:
+        if int(float(row["in_path"])) != 1:
             continue
         period = str(row["period"]).strip()
         v = float(row[value_column])

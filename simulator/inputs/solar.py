@@ -63,8 +63,9 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from re100sim.simulator.fields import StrictModel
 from re100sim.simulator.inputs.calendar import HourlyCalendar
 from re100sim.simulator.rng import ar1_stationary
 
@@ -89,10 +90,8 @@ _DEFAULT_MONTHLY_KC = (0.647, 0.654, 0.750, 0.823, 0.756, 0.682,
                        0.592, 0.718, 0.711, 0.789, 0.725, 0.683)
 
 
-class SolarParams(BaseModel):
+class SolarParams(StrictModel):
     """PV system and cloud-model parameters (defaults: fixed-tilt rooftop/ground PV near Seoul)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     tilt_deg: float = Field(
         30.0, ge=0.0, le=90.0,

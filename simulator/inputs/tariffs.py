@@ -53,8 +53,9 @@ from typing import Annotated, Any
 
 import numpy as np
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from re100sim.simulator.fields import StrictModel
 from re100sim.simulator.inputs.calendar import (
     DAY_SATURDAY,
     DAY_SUNDAY_HOLIDAY,
@@ -394,10 +395,8 @@ def _above_minus_100(pct: float) -> float:
 Pct = Annotated[float, AfterValidator(_above_minus_100)]
 
 
-class TariffIncrease(BaseModel):
+class TariffIncrease(StrictModel):
     """One dated tariff change: a KRW/kWh addition to energy prices, or a percent change."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     date: dt.date = Field(description="first day (00:00 Asia/Seoul) the change applies")
     announced: dt.date | None = Field(
@@ -427,7 +426,7 @@ class TariffIncrease(BaseModel):
         return 1.0 + self.pct / 100.0, 0.0
 
 
-class TariffPath(BaseModel):
+class TariffPath(StrictModel):
     """Tariff movements on top of the bundled table (projections and counterfactuals).
 
     Changes apply in date order and compound: a percent change scales the price
@@ -435,8 +434,6 @@ class TariffPath(BaseModel):
     step comes first, then ``increases`` in list order. Surcharges (climate,
     fuel adjustment, fund, VAT) are not moved by the path.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     increases: list[TariffIncrease] = Field(
         default_factory=list,

@@ -6,18 +6,9 @@ existing run is never overwritten.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-import subprocess
-from importlib import metadata
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from re100sim.simulator.errors import InputError
 from re100sim.simulator.market.monthly import CAPITAL_ITEMS, OM_ITEM, VAT_REMITTANCE
 
 KWH_PER_MWH = 1000.0
@@ -259,45 +250,3 @@ def energy_residual_mwh(tenant_energy: pd.DataFrame, generator_energy: pd.DataFr
         b = battery_energy
         r += (b["charged_kwh"] - b["discharged_kwh"] - b["loss_kwh"] - b["soc_end_kwh"] + b["soc_start_kwh"]).abs().sum()
     return float(r) / KWH_PER_MWH
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def package_versions() -> dict[str, str]:
-    names = ["re100sim", "numpy", "pandas", "pyarrow", "mesa", "simpy", "pvlib", "holidays", "pydantic", "Cython"]
-    out = {}
-    for n in names:
-        try:
-            out[n] = metadata.version(n)
-        except metadata.PackageNotFoundError:
-            out[n] = "not installed"
-    return out
-
-
-def git_revision() -> str | None:
-    here = Path(__file__).resolve().parent.parent
-    try:
-        rev = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return rev.stdout.strip() or None if rev.returncode == 0 else None
-
-
-def reserve_output_dir(out_dir: Path) -> Path:
-    """Check the destination is new; return the temporary folder to write into."""
-    if out_dir.exists():
-        raise InputError(str(out_dir), "--out", "already exists (a new folder: runs are never overwritten)")
-    tmp = out_dir.with_name(f".{out_dir.name}.partial-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    return tmp
-
-
-def publish_output_dir(tmp: Path, out_dir: Path) -> None:
-    os.rename(tmp, out_dir)
-
-
-def write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")

@@ -14,17 +14,28 @@ from typing import Annotated, Literal
 import numpy as np
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from re100sim.scenarios import bundled_scenarios
 from re100sim.simulator.errors import InputError, dotted_path
+from re100sim.simulator.fields import (
+    BOOL_ERROR,
+    NAME_PATTERN,
+    InputFile,
+    SafeName,
+    StrictModel,
+    resolve_input_path,
+    unit_of,
+)
 from re100sim.simulator.inputs.load import (
     LoadParams,
     ProfileFileError,
@@ -46,7 +57,7 @@ LAST_START_DATE = dt.date(2060, 1, 1)
 MAX_YEARS = 50
 
 
-class _Model(BaseModel):
+class _Model(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -68,7 +79,7 @@ DEA_MAX_PENALTY_MULTIPLIER = 1.5
 RuleName = Literal["none", "dea", "gyeonggi_option_1", "gyeonggi_option_2", "gyeonggi_option_3"]
 
 
-class PolicyConfig(BaseModel):
+class PolicyConfig(StrictModel):
     """Which installation rule the complex is held to, and the parameters it needs
     (docs/domain.md#policy-rules; the Gyeonggi new-complex study). ``rule: none`` switches the policy off."""
 
@@ -192,6 +203,10 @@ class Lognormal(_Model):
     mean: PositiveFloat
     cv: float = Field(gt=0, le=5, description="coefficient of variation (sd / mean)")
 
+    def amounts(self) -> tuple[float, ...]:
+        """The values in the holder's unit (checked against its range)."""
+        return (self.mean,)
+
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         sigma2 = np.log1p(self.cv**2)
         return rng.lognormal(np.log(self.mean) - sigma2 / 2, np.sqrt(sigma2), n)
@@ -210,12 +225,20 @@ class Uniform(_Model):
             raise ValueError(f"high {self.high} is below low {self.low} (high >= low)")
         return self
 
+    def amounts(self) -> tuple[float, ...]:
+        """The values in the holder's unit (checked against its range)."""
+        return (self.low, self.high)
+
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.uniform(self.low, self.high, n)
 
 
 Distribution = Annotated[Lognormal | Uniform, Field(discriminator="distribution")]
-Amount = PositiveFloat | Distribution
+# A mapping is a distribution, anything else a number: errors then come from the alternative meant.
+Amount = Annotated[
+    Annotated[PositiveFloat, Tag("amount-number")] | Annotated[Distribution, Tag("amount-distribution")],
+    Discriminator(lambda v: "amount-distribution" if isinstance(v, (dict, BaseModel)) else "amount-number"),
+]
 
 
 def draw(amount: Amount | None, rng: np.random.Generator, n: int) -> np.ndarray | None:
@@ -225,17 +248,6 @@ def draw(amount: Amount | None, rng: np.random.Generator, n: int) -> np.ndarray 
     if isinstance(amount, (int, float)):
         return np.full(n, float(amount))
     return amount.sample(rng, n)
-
-
-def checked_profile_path(v: Path, info: ValidationInfo) -> Path:
-    """An hourly profile file, resolved against the scenario's folder and checked readable."""
-    base = Path((info.context or {}).get("base_dir", "."))
-    path = v if v.is_absolute() else base / v
-    try:
-        read_profile_file(path)
-    except ProfileFileError as e:
-        raise ValueError(str(e)) from None
-    return path
 
 
 # docs/domain.md#self-generation: net metering for solar up to 1,000 kW since 2016-10-01.
@@ -326,7 +338,7 @@ class TenantBehaviour(_Model):
 class TenantGroup(_Model):
     """One tenant (count 1) or a group of similar tenants drawn from distributions."""
 
-    name: str = Field(min_length=1, description="tenant name; groups get '-001', '-002' suffixes")
+    name: SafeName = Field(description="tenant name; groups get '-001', '-002' suffixes")
     count: int = Field(1, ge=1, le=100_000, description="number of tenants in the group")
     archetype: Literal["continuous", "one_shift", "two_shift"] = Field(
         "two_shift", description="load archetype (re100sim.simulator.inputs.load)"
@@ -337,8 +349,9 @@ class TenantGroup(_Model):
         None, description="contract power, kW; default: the peak (annual use / (8760 h x load factor))"
     )
     tariff_option: str | None = Field(None, description="KEPCO option; default by contract class")
-    load_file: Path | None = Field(
-        None, description="hourly metering file (CSV or parquet, kW), relative to the scenario file"
+    load_file: InputFile | None = Field(
+        None, description="hourly metering file (CSV or parquet, kW), relative to the scenario file: "
+        "8,760 or 8,784 rows (a typical year) or one row per simulated hour (8,760 x years, plus 24 per 29 February)"
     )
     load: LoadParams = LoadParams()
     behaviour: TenantBehaviour = TenantBehaviour()
@@ -348,11 +361,6 @@ class TenantGroup(_Model):
         if self.annual_use_mwh is None and self.load_file is None:
             raise ValueError("give annual_use_mwh or load_file (a tenant needs a load)")
         return self
-
-    @field_validator("load_file")
-    @classmethod
-    def _readable_profile(cls, v: Path | None, info: ValidationInfo) -> Path | None:
-        return None if v is None else checked_profile_path(v, info)
 
 
 #: Solar REC weights by mount: (upper kW of the band, weight), each applied to the part of the capacity in
@@ -389,7 +397,7 @@ class Outages(_Model):
 class GeneratorSpec(_Model):
     """A generating plant in or near the complex."""
 
-    name: str = Field(min_length=1)
+    name: SafeName
     technology: Literal["solar_pv", "fuel_cell"] = "solar_pv"
     capacity_kw: PositiveFloat = Field(
         description="nameplate capacity, kW (solar: DC kWp; the AC limit is capacity_kw / solar.dc_ac_ratio)"
@@ -437,7 +445,7 @@ class GeneratorSpec(_Model):
     )
     offers_ppa: bool = Field(True, description="offers uncontracted output to the broker (decisions on)")
     rec_weight: float | None = Field(
-        None, ge=0,
+        None, ge=0, le=5,
         description="REC weight (certificates per MWh); default: solar by mount and size band, each band's weight"
         " on the part of the capacity inside it (rooftop 1.5 to 3 MW, 1.0 above), fuel cell 1.9"
         " (docs/domain.md#rec-weights)",
@@ -496,12 +504,7 @@ class ShapedVolume(_Model):
     """An hourly volume profile (a metering-style file, kW per hour)."""
 
     kind: Literal["shaped"]
-    profile_file: Path
-
-    @field_validator("profile_file")
-    @classmethod
-    def _readable(cls, v: Path, info: ValidationInfo) -> Path:
-        return checked_profile_path(v, info)
+    profile_file: InputFile = Field(description="hourly kW file, rows as for tenants[i].load_file")
 
 
 Volume = Annotated[ShareVolume | BaseloadVolume | ShapedVolume, Field(discriminator="kind")]
@@ -548,7 +551,7 @@ Price = Annotated[FixedPrice | SmpIndexedPrice | TariffIndexedPrice, Field(discr
 class PpaContract(_Model):
     """A broker-mediated direct PPA between one plant and one tenant (docs/domain.md#procurement-routes, the Namdong direct-PPA proposal)."""
 
-    name: str = Field(min_length=1)
+    name: SafeName
     generator: str = Field(description="name of a generator")
     tenant: str = Field(description="name of a tenant (one tenant; not a group)")
     volume: Volume
@@ -597,7 +600,7 @@ class PpaContract(_Model):
 class Broker(_Model):
     """The direct-PPA platform operator (the Namdong direct-PPA proposal: KT)."""
 
-    name: str = "broker"
+    name: SafeName = "broker"
     # No published broker fee (docs/domain.md#gaps): [E] small platform fees.
     fee_krw_per_kwh: float = Field(1.0, ge=0, description="fee on PPA energy billed, paid by the tenant")
     fee_krw_per_contract_month: float = Field(0.0, ge=0, description="fixed fee per contract per month")
@@ -727,17 +730,19 @@ class Decisions(_Model):
 class OutputOptions(_Model):
     """Where and what a run writes."""
 
-    dir: Path | None = Field(None, description="results folder; default results/<scenario>-<timestamp>")
+    dir: Annotated[Path, AfterValidator(resolve_input_path)] | None = Field(
+        None, description="results folder, relative to the scenario file; default results/<scenario>-<timestamp>"
+    )
 
 
 class Scenario(_Model):
     """A complete scenario: what, where, when, who, and on which prices."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$", description="scenario id")
+    name: SafeName = Field(description="scenario id")
     description: str = ""
     start_date: dt.date = Field(description="first simulated day (00:00 Asia/Seoul)")
     years: int = Field(ge=1, le=MAX_YEARS, description="simulated years, hourly steps")
-    seed: int = Field(ge=0, description="root seed of numpy.random.SeedSequence")
+    seed: int = Field(ge=0, le=2**63 - 1, description="root seed of numpy.random.SeedSequence")
     site: Site = Site()
     tariff: TariffChoice = TariffChoice()
     tariff_path: TariffPath = TariffPath()
@@ -827,8 +832,14 @@ class Scenario(_Model):
                 raise ValueError(f"contracts[{i}].start_date: {c.start_date} is before the scenario start")
             if c.start_date is not None and c.start_date.day != 1:
                 raise ValueError(f"contracts[{i}].start_date: {c.start_date} is not the first day of a month (YYYY-MM-01)")
-        if len({c.name for c in self.contracts}) != len(self.contracts):
-            raise ValueError("contracts: contract names must be unique")
+        seen_contracts: dict[str, int] = {}
+        for i, c in enumerate(self.contracts):
+            if c.name.casefold() in seen_contracts:
+                raise ValueError(
+                    f"contracts[{i}].name: '{c.name}' is also the name of contracts[{seen_contracts[c.name.casefold()]}]"
+                    " (contract names must be unique, ignoring case)"
+                )
+            seen_contracts[c.name.casefold()] = i
         if self.green_tariff is not None:
             for i, sub in enumerate(self.green_tariff.subscribers):
                 need("tenant", sub.tenant, f"green_tariff.subscribers[{i}].tenant", tenants)
@@ -853,6 +864,129 @@ class Scenario(_Model):
 
         return year_blocks(self.start_date, self.years)[-1][1]
 
+    @property
+    def horizon_hours(self) -> int:
+        """Simulated hours (Korea keeps no daylight saving time: 24 a day)."""
+        return (self.end_date - self.start_date).days * 24
+
+    @model_validator(mode="after")
+    def _party_names(self):
+        """Every party in the ledger has its own name: tenants (after group expansion), plants, the
+        broker and the fixed parties; compared ignoring case, as file systems and readers do."""
+        seen: dict[str, str] = {n.casefold(): f"the name of the ledger's own party {n}" for n in RESERVED_PARTY_NAMES}
+        named = [(f"tenants[{gi}].name", n) for gi, t in enumerate(self.tenants)
+                 for n in ([t.name] if t.count == 1 else [f"{t.name}-{i + 1:03d}" for i in range(t.count)])]
+        named += [(f"generators[{i}].name", g.name) for i, g in enumerate(self.generators)]
+        named.append(("broker.name", self.broker.name))
+        for where, name in named[:-1]:  # the rooftop plant a deciding tenant may build (market.round)
+            if where.startswith("tenants"):
+                seen[f"{name}{ROOFTOP_PLANT_SUFFIX}".casefold()] = f"the name of the rooftop plant {name} may build"
+        for where, name in named:
+            key = name.casefold()
+            if key.startswith(GENERATED_PLANT_PREFIX):
+                raise ValueError(f"{where}: '{name}' starts with '{GENERATED_PLANT_PREFIX}', reserved for plants "
+                                 "the policy builds (another name)")
+            if key in seen and seen[key] != where:
+                raise ValueError(f"{where}: '{name}' is {seen[key]} (party names must be unique across tenants,"
+                                 f" generators, the broker and the reserved names {', '.join(RESERVED_PARTY_NAMES)})")
+            seen.setdefault(key, f"already used by {where}")
+        return self
+
+    @model_validator(mode="after")
+    def _contracts_apply(self):
+        """A contract that starts after the run ends never supplies: a mistake, not a scenario."""
+        for i, c in enumerate(self.contracts):
+            if c.start_date is not None and c.start_date >= self.end_date:
+                raise ValueError(
+                    f"contracts[{i}].start_date: {c.start_date} is on or after the end of the run"
+                    f" {self.end_date} (a start before {self.end_date}; the contract would never supply)"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _profiles(self):
+        """Metering files: a typical year (8,760/8,784 rows) or, for a tenant, one row per simulated hour."""
+        for i, t in enumerate(self.tenants):
+            if t.load_file is not None:
+                _check_profile(f"tenants[{i}].load_file", t.load_file, self.horizon_hours)
+        for i, c in enumerate(self.contracts):
+            if c.volume.kind == "shaped":
+                _check_profile(f"contracts[{i}].volume.profile_file", c.volume.profile_file, None)
+        return self
+
+    @model_validator(mode="after")
+    def _price_paths(self):
+        """Prices stay positive and sensible over the whole run: the tariff path (bundled energy
+        prices moved by increases and yearly_pct), the SMP and REC level paths, and SMP-indexed PPA
+        prices (SMP reaches 0 KRW/kWh on spring holidays, docs/domain.md#smp, so a negative adder
+        needs a floor)."""
+        from re100sim.simulator.inputs.markets import rec_level_krw_per_rec, smp_level_krw_per_kwh
+        from re100sim.simulator.inputs.tariffs import path_adjustment
+
+        table = load_table(self.tariff.table)
+        days = np.arange(np.datetime64(self.start_date, "D"), np.datetime64(self.end_date, "D"))
+        factor, add = path_adjustment(self.tariff_path, days, dt.date(table.effective_dates[-1].year + 1, 1, 1))
+        prices = np.concatenate([t.energy_krw_per_kwh.ravel() for o in table.options.values() for t in o.terms])
+        low, high = factor * prices.min() + add, factor * prices.max() + add
+        if not (low.min() > 0 and high.max() <= MAX_PRICE_KRW_PER_KWH):
+            bad = int(np.argmin(low)) if low.min() <= 0 else int(np.argmax(high))
+            raise ValueError(
+                f"tariff_path: moves energy prices to {low[bad]:,.1f}-{high[bad]:,.1f} KRW/kWh on {days[bad]}"
+                f" (prices above 0 and at most {MAX_PRICE_KRW_PER_KWH:,.0f} KRW/kWh over the whole run)"
+            )
+        months = np.arange(self.start_date.year * 12 + self.start_date.month - 1,
+                           self.end_date.year * 12 + self.end_date.month - 1)
+        for where, level, limit, unit in (
+            ("markets.smp", smp_level_krw_per_kwh(months, self.markets.smp), MAX_PRICE_KRW_PER_KWH, "KRW/kWh"),
+            ("markets.rec", rec_level_krw_per_rec(months, self.markets.rec), MAX_REC_KRW_PER_REC, "KRW/REC"),
+        ):
+            if not np.all(np.isfinite(level)) or level.max() > limit:
+                raise ValueError(f"{where}: the level path reaches {level.max():,.0f} {unit} by the end of the run"
+                                 f" (at most {limit:,.0f} {unit}; lower the level or yearly_drift_pct)")
+        prices_in = [(f"contracts[{i}].price", c.price, c.term_years) for i, c in enumerate(self.contracts)]
+        if self.green_tariff is not None:
+            prices_in.append(("green_tariff.price", self.green_tariff.price, self.years))
+        for where, price, years in prices_in:
+            cap, floor = getattr(price, "cap_krw_per_kwh", None), getattr(price, "floor_krw_per_kwh", None)
+            if cap is not None and cap < 0:
+                raise ValueError(f"{where}.cap_krw_per_kwh: {cap:g} makes the price negative (a cap >= 0)")
+            if cap is not None and floor is not None and floor > cap:
+                raise ValueError(f"{where}.floor_krw_per_kwh: floor {floor:g} is above cap {cap:g} (floor <= cap)")
+            if price.kind == "smp_indexed" and price.adder_krw_per_kwh < 0 and not (
+                price.floor_krw_per_kwh is not None and price.floor_krw_per_kwh >= 0
+            ):
+                raise ValueError(
+                    f"{where}.adder_krw_per_kwh: {price.adder_krw_per_kwh:g} makes the price negative when SMP is"
+                    " below it (an adder >= 0, or floor_krw_per_kwh >= 0)"
+                )
+            if price.kind == "fixed":
+                end = price.price_krw_per_kwh * (1 + price.escalation_pct_per_year / 100) ** max(years - 1, 0)
+                if end > MAX_PRICE_KRW_PER_KWH:
+                    raise ValueError(f"{where}.escalation_pct_per_year: the price reaches {end:,.0f} KRW/kWh"
+                                     f" (at most {MAX_PRICE_KRW_PER_KWH:,.0f} KRW/kWh over the term)")
+        return self
+
+
+#: Parties the ledger names besides tenants, plants and the broker: the utility, the power market
+#: (KPX), the Korea Energy Agency, the REC spot market and external REC sellers (a test checks
+#: these against the engine's own names).
+RESERVED_PARTY_NAMES = ("KEPCO", "market", "korea_energy_agency", "rec_market", "rec-market-external")
+#: Plants the complex authority builds are named ``complex-pv-YEAR`` (re100sim.simulator.engine).
+GENERATED_PLANT_PREFIX = "complex-pv-"
+#: A tenant that adopts self-generation builds ``TENANT-rooftop`` (re100sim.simulator.market.round).
+ROOFTOP_PLANT_SUFFIX = "-rooftop"
+#: Highest sensible energy price, KRW/kWh (the unit range of every *_krw_per_kwh field).
+MAX_PRICE_KRW_PER_KWH = unit_of("price_krw_per_kwh")[2]
+#: Highest sensible REC price, KRW/REC.
+MAX_REC_KRW_PER_REC = unit_of("level_krw_per_rec")[2]
+
+
+def _check_profile(where: str, path: Path, horizon_hours: int | None) -> None:
+    try:
+        read_profile_file(path, horizon_hours)
+    except ProfileFileError as e:
+        raise ValueError(f"{where}: {e}") from None
+
 
 # --- loading ------------------------------------------------------------------------------
 
@@ -874,20 +1008,65 @@ def resolve_scenario_path(name_or_path: str | None) -> Path:
     return path
 
 
-def load_scenario(path: Path) -> Scenario:
-    """Read and validate a scenario file; any problem raises one :class:`InputError`."""
+class _ScenarioLoader(yaml.SafeLoader):
+    """YAML as a scenario needs it: dates stay text (pydantic parses them and names the field when
+    one is impossible, e.g. 2025-02-30), and a key given twice is an error (safe_load keeps the last)."""
+
+
+_ScenarioLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _duplicate_key(node: yaml.Node, loc: list) -> tuple[list, yaml.Node, yaml.Node] | None:
+    """The first key given twice in a mapping (at any depth): its location and both key nodes."""
+    if isinstance(node, yaml.MappingNode):
+        first: dict = {}
+        for key, value in node.value:
+            k = key.value if isinstance(key, yaml.ScalarNode) else id(key)
+            if k in first:
+                return [*loc, k], first[k], key
+            first[k] = key
+            if found := _duplicate_key(value, [*loc, k]):
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            if found := _duplicate_key(item, [*loc, i]):
+                return found
+    return None
+
+
+def load_scenario_data(path: Path):
+    """The YAML document of a scenario file (unvalidated); any problem raises one :class:`InputError`."""
     src = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(src, "", f"cannot read file: {e.__class__.__name__}: {e} (a readable UTF-8 YAML file)")
+    loader = _ScenarioLoader(text)
     try:
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is not None and (dup := _duplicate_key(node, [])):
+            loc, first, again = dup
+            raise InputError(src, dotted_path(loc), f"duplicate key at line {again.start_mark.line + 1}, first given"
+                             f" at line {first.start_mark.line + 1} (each key once)")
+        return None if node is None else loader.construct_document(node)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise InputError(src, where, f"malformed YAML: {problem} (valid YAML)") from None
+    except (ValueError, TypeError, OverflowError) as e:  # a tagged scalar that cannot be built
+        raise InputError(src, "(file)", f"malformed YAML: {e} (valid YAML)") from None
+    finally:
+        loader.dispose()
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and validate a scenario file; any problem raises one :class:`InputError`."""
+    src = str(path)
+    data = load_scenario_data(path)
     if not isinstance(data, dict):
         raise InputError(src, "(top level)", f"got {type(data).__name__} (a mapping of scenario fields)")
     try:
@@ -901,6 +1080,8 @@ def validation_to_input_error(src: str, err: ValidationError) -> InputError:
     errors = err.errors(include_url=False)
     first = errors[0]
     loc = [p for p in first["loc"] if not _is_union_tag(p)]
+    if first["type"] == BOOL_ERROR:  # raised by the model, about one of its fields
+        loc.append(first["ctx"]["field"])
     msg = _message(first)
     # Nested validators report a "path: message" of their own; lift the path.
     field = dotted_path(loc)
@@ -914,18 +1095,23 @@ def _is_union_tag(part) -> bool:
     """pydantic names union members in error locations (``float``, ``constrained-float``,
     ``lognormal``...); our field names are snake_case identifiers, never those."""
     return isinstance(part, str) and (
-        not part.isidentifier() or part in {"float", "int", "str", "lognormal", "uniform", "none"}
+        not part.isidentifier() or part in {"float", "int", "str", "lognormal", "uniform", "none", "function-after"}
     )
 _TOP_LEVEL_FIELDS = set(Scenario.model_fields)
 
 
 def _message(e: dict) -> str:
     kind, msg, inp = e["type"], e["msg"], e.get("input")
+    shown = repr(inp) if not isinstance(inp, (dict, list)) else type(inp).__name__
     if kind == "extra_forbidden":
         return "unknown key (a documented field; see docs/scenario.md)"
     if kind == "missing":
         return "missing required field"
+    if kind == "string_pattern_mismatch" and e["ctx"]["pattern"] == NAME_PATTERN:
+        return (f"{shown} is not an allowed name (a name matching {NAME_PATTERN}: a letter or digit, then"
+                " letters, digits, '_', '.' or '-', at most 64 characters)")
     if msg.startswith("Value error, "):
         return msg.removeprefix("Value error, ")
-    shown = repr(inp) if not isinstance(inp, (dict, list)) else type(inp).__name__
-    return f"{msg.lower()} (got {shown})"
+    if kind == BOOL_ERROR:
+        return msg
+    return f"{msg[:1].lower()}{msg[1:]} (got {shown})"

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from re100sim.simulator.errors import InputError
-from re100sim.simulator.inputs.load import LoadParams, read_profile_file
+from re100sim.simulator.folders import check_output_dir
+from re100sim.simulator.inputs.load import LoadParams, check_peak, read_profile_file
 from re100sim.simulator.inputs.tariffs import load_table
 from re100sim.simulator.rng import stream
 from re100sim.simulator.scenario.config import (
@@ -57,7 +58,7 @@ def _expand_group(scenario: Scenario, gi: int, g: TenantGroup) -> list[TenantSpe
     peak = draw(g.peak_kw, rng, n)
     contract = draw(g.contract_kw, rng, n)
     roof = draw(g.behaviour.roof_area_m2, rng, n)
-    profile = read_profile_file(g.load_file) if g.load_file is not None else None
+    profile = read_profile_file(g.load_file, scenario.horizon_hours) if g.load_file is not None else None
     specs = []
     for i in range(n):
         peak_i = None if peak is None else float(peak[i])
@@ -114,10 +115,19 @@ def check_tariff_classes(specs: list[TenantSpec], table_name: str, source: str) 
 
 
 def prepare(path: Path, seed: int | None = None) -> tuple[Scenario, list[TenantSpec]]:
-    """Validate a scenario file completely (what ``re100sim validate`` checks)."""
+    """Validate a scenario file completely (what ``re100sim validate`` checks): everything ``run``
+    would reject is rejected here, before anything is simulated or written."""
     scenario = load_scenario(path)
     if seed is not None:
         scenario = scenario.model_copy(update={"seed": seed})
     tenants = expand_tenants(scenario)
     check_tariff_classes(tenants, scenario.tariff.table, str(path))
+    if scenario.output.dir is not None:
+        check_output_dir(scenario.output.dir, str(path), "output.dir")
+    for spec in tenants:
+        if spec.profile_kw is None and spec.peak_kw is not None:
+            try:
+                check_peak(spec.archetype, spec.annual_use_mwh, spec.peak_kw, spec.load_params)
+            except ValueError as e:
+                raise InputError(str(path), f"tenants[{spec.group_index}].peak_kw", f"{spec.name}: {e}") from None
     return scenario, tenants

@@ -26,8 +26,15 @@ from pathlib import Path
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from re100sim.simulator.fields import unit_of as _unit_range
 from re100sim.simulator.scenario.config import Scenario
-from re100sim.simulator.scenario.docgen import _model_of, unit_of
+from re100sim.simulator.scenario.docgen import _models_of
+
+
+def unit_of(name: str) -> str:
+    """The unit a name's suffix gives (one registry: re100sim.simulator.fields.UNIT_RANGES), or ""."""
+    u = _unit_range(name)
+    return u[0] if u else ""
 
 REPO = Path(__file__).resolve().parents[2]
 CODE_DIRS = ("simulator", "agents")
@@ -52,6 +59,7 @@ _DATE = re.compile(r"\b(?:19|20)\d\d(?:-\d\d(?:-\d\d)?)?\b")
 #: Numbers that are definitions, unit conversions, tolerances or software limits, not assumptions about
 #: the world: listed in their own table, without a source. A new constant must be sourced or listed here.
 DEFINITIONS = {
+    "FALLBACK_MAGNITUDE": "validation bound for a number with no unit and no bound of its own",
     "EXIT_INPUT_ERROR": "exit code of bad input (the command-line contract)",
     "MAX_YEARS": "software limit on the horizon",
     "KWH_PER_MWH": "unit conversion",
@@ -250,7 +258,7 @@ def scenario_rows(model: type[BaseModel] = Scenario, prefix: str = "", instance:
         if isinstance(value, BaseModel):
             out += scenario_rows(type(value), f"{path}.", value, src)
             continue
-        if _model_of(field.annotation) is not None and (value is PydanticUndefined or value in (None, [], {})):
+        if _models_of(field.annotation) and (value is PydanticUndefined or value in (None, [], {})):
             # a required, optional or list-of-models field: the defaults of each model it may hold
             for m in _flatten_models(field.annotation):
                 if m.__name__ in ("Lognormal", "Uniform"):

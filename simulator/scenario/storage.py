@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
+
+from re100sim.simulator.fields import StrictModel
 
 __all__ = ["Battery", "STRATEGIES", "split_round_trip_efficiency"]
 
@@ -17,13 +19,7 @@ __all__ = ["Battery", "STRATEGIES", "split_round_trip_efficiency"]
 STRATEGIES = ("self_consumption", "peak_shaving", "tou_arbitrage", "re_matching")
 
 
-class _Model(BaseModel):
-    # The scenario's strict model settings (config._Model); config imports this module, so the base
-    # cannot be imported from there.
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Battery(_Model):
+class Battery(StrictModel):
     """A battery behind a tenant's meter: it serves only its owner's load and never exports."""
 
     name: str = Field(min_length=1, description="battery name (unique)")
