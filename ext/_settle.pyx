@@ -2,9 +2,11 @@
 """Hourly settlement kernel (spec: ``docs/settlement-kernel.md``).
 
 One fused pass over the hours of a block, with no Python object inside the loop (it runs
-under ``nogil``). The spec's rules carry no state from one hour to the next (only the monthly
-sums do), so the pass walks the hours in **tiles** of ``HB`` consecutive hours of one month
-and runs steps 1-6 on all the tile's hours at once: each per-tenant / per-plant / per-contract
+under ``nogil``). The spec's rules but the batteries carry no state from one hour to the next
+(only the monthly sums do), so the pass walks the hours in **tiles** of ``HB`` consecutive hours
+of one month and runs steps 1-4 and 5-6 on all the tile's hours at once; step 4b (batteries, the
+one sequential state: state of charge and cycles) walks the tile's hours one by one for each
+battery, between them. Otherwise: each per-tenant / per-plant / per-contract
 quantity is a lane vector over the tile's hours (``R[t, 0:HB]`` residual load, ``A[g, 0:HB]``
 available output, ...). Tenants, plants and contracts are still visited in the spec's order
 (contracts in priority order); the fixed-length inner loops over the lanes are what the C
@@ -48,7 +50,9 @@ cdef enum:
     TA_LOAD = 7    # the same 7 fields for the load (grid-only baseline)
     TA_LMIN = 14   # minimum load (input check: must stay >= 0)
     TA_POOL = 15   # pool energy applied (hourly mode)
-    N_TA = 16
+    TA_NPK = 16    # peak of the import before batteries (battery owners; TOU != 0)
+    TA_SPK = 17    # peak of the site's inflow, load + battery charging from outside - delivery (owners)
+    N_TA = 18
     TA_FIELDS = 7  # fields per TA_GRID / TA_LOAD group
     TA_PEAK = 6    # offset of the peak within a group
 
@@ -62,7 +66,8 @@ cdef enum:
     GA_CURT = 5
     GA_EXPSMP = 6
     GA_GSMP = 7
-    N_GA = 8
+    GA_STORED = 8  # the host's remainder stored in its batteries
+    N_GA = 9
 
 # Per-tariff lane rows in the mask block: TOU 0, 1, 2 indicators, TOU != 0 indicator.
 cdef enum:
@@ -104,7 +109,37 @@ cdef enum:
     CA_SURSMP = 6   # surplus x smp
     CA_CURT = 7     # surplus curtailed
     CA_CURTSMP = 8  # surplus curtailed x smp
-    N_CA = 9
+    CA_STORED = 9   # surplus stored in the off-taker's batteries
+    CA_STSMP = 10   # surplus stored x smp
+    N_CA = 11
+
+# Battery strategies (STRATEGY in settlement_reference) and monthly accumulators (scalars).
+cdef enum:
+    S_SELF = 0
+    S_PEAK = 1
+    S_TOU = 2
+    S_RE = 3
+    BA_CH = 0      # charged kWh by source (grid, own, PPA)
+    BA_DIS = 3     # discharged kWh by source
+    BA_LOSS = 6    # losses by source
+    N_BA = 9
+    N_SRC = 3
+
+
+ctypedef struct BParam:
+    int t          # owner tenant
+    int strat
+    int k          # owner's tariff
+    int pad
+    double e0      # nameplate kWh
+    double p       # kW
+    double etac
+    double etad
+    double smin
+    double smax
+    double fade
+    double target
+
 
 # Pool accumulators (N_PA x VL).
 cdef enum:
@@ -145,6 +180,23 @@ ctypedef struct Kern:
     const char* limited      # plant has a finite export limit
     const char* passive      # tenant without contract, hosted plant or pool share: grid = load
     CParam* cpar
+    # batteries (step 4b)
+    Py_ssize_t NB            # number of batteries
+    BParam* bpar
+    double* bsoc             # B x 3 state of charge by source
+    double* bstart           # B x 3 at the start of the current month
+    double* bcyc             # B equivalent full cycles
+    double* bcap             # B capacity
+    double* bacc             # B x N_BA this month
+    const int* own_start     # T+1: plants hosted by t are own_list[own_start[t]:own_start[t+1]]
+    const int* own_list
+    const int* ppa_start     # T+1: contracts of t are ppa_list[ppa_start[t]:ppa_start[t+1]]
+    const int* ppa_list
+    const char* has_bat      # tenant owns a battery
+    const int* bat_t         # the owners, each once, in tenant order
+    Py_ssize_t n_bat_t
+    double* GC               # T x HB grid energy bought to charge batteries
+    double* BN               # T x HB battery charging from outside the meter (grid, PPA) - delivery
     # accumulators of the current month
     double* cacc             # C x N_CA x VL
     double* tacc             # T x N_TA x VL
@@ -174,6 +226,20 @@ ctypedef struct Kern:
     double* o_tlkrw
     double* o_tgpk
     double* o_tlpk
+    double* o_tnpk
+    double* o_tbdis
+    double* o_tbgc
+    double* o_tbre
+    double* o_tspk
+    double* o_gstored
+    double* o_cstored
+    double* o_bch
+    double* o_bdis
+    double* o_bloss
+    double* o_bsoc0
+    double* o_bsoc1
+    double* o_bcyc
+    double* o_bcap
     double* o_gen
     double* o_gself
     double* o_gppa
@@ -199,6 +265,7 @@ ctypedef struct Kern:
     # optional hourly outputs (NULL when not wanted)
     double* hgrid            # (H, T)
     double* hcap             # (H, C)
+    double* hbsoc            # (H, B)
     # error location
     Py_ssize_t err_h
     Py_ssize_t err_j
@@ -358,6 +425,141 @@ cdef inline void _contract_tile(CParam* cp, double* ca, double* ag, const double
             hcap_row[j * C] = vap[j]
 
 
+cdef void _battery_tile(Kern* k, Py_ssize_t b, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
+    """Step 4b for battery b over the tile's hours, one hour after the other (SOC is carried).
+
+    The state and the tile's sums live in locals (registers) and are written back at the end.
+    """
+    cdef BParam* bp = &k.bpar[b]
+    cdef Py_ssize_t t = bp.t, j, jj, g, c, lane
+    cdef double* acc = k.bacc + b * N_BA
+    cdef double* rr = k.R + t * HB
+    cdef double* gc = k.GC + t * HB
+    cdef double* bn = k.BN + t * HB
+    cdef const signed char* tou_col = k.ttou + h0 * k.K + bp.k
+    cdef double* x
+    cdef double s0 = k.bsoc[N_SRC * b], s1 = k.bsoc[N_SRC * b + 1], s2 = k.bsoc[N_SRC * b + 2]
+    cdef double cyc = k.bcyc[b], cap = k.bcap[b]
+    cdef double p = bp.p, etac = bp.etac, etad = bp.etad, smin = bp.smin, smax = bp.smax
+    cdef double c0 = 0.0, c1 = 0.0, c2 = 0.0, u0 = 0.0, u1 = 0.0, u2 = 0.0, l0 = 0.0, l1 = 0.0, l2 = 0.0
+    cdef double s, cmax, dmx, q, cc, ch1, ch2, d, d_dc, w0, w1, w2, r
+    cdef int tou, strat = bp.strat
+    for j in range(n):
+        s = s0 + s1 + s2
+        cmax = dmin(p, dmax(0.0, smax * cap - s) / etac)
+        dmx = dmin(p, dmax(0.0, s - smin * cap) * etad)
+        tou = tou_col[j * k.K]
+        d = 0.0
+        r = rr[j]
+        if strat == S_SELF or strat == S_RE:
+            lane = j % VL
+            cc = 0.0
+            ch1 = 0.0
+            ch2 = 0.0
+            for jj in range(k.own_start[t], k.own_start[t + 1]):
+                g = k.own_list[jj]
+                x = k.A + g * HB + j
+                q = dmin(x[0], cmax - cc)
+                x[0] -= q
+                ch1 += q
+                cc += q
+                k.gacc[(g * N_GA + GA_STORED) * VL + lane] += q
+            if strat == S_RE:
+                for jj in range(k.ppa_start[t], k.ppa_start[t + 1]):
+                    c = k.ppa_list[jj]
+                    x = k.S + k.cpar[c].slot * HB + j
+                    q = dmin(x[0], cmax - cc)
+                    x[0] -= q
+                    k.XS[k.cpar[c].g * HB + j] -= q
+                    ch2 += q
+                    cc += q
+                    k.cacc[(c * N_CA + CA_STORED) * VL + lane] += q
+                    k.cacc[(c * N_CA + CA_STSMP) * VL + lane] += q * k.smp_v[j]
+            if cc == 0.0:
+                d = dmin(dmx, r)
+            else:
+                if ch1 > 0.0:
+                    s1 += ch1 * etac
+                    c1 += ch1
+                    l1 += ch1 - ch1 * etac
+                if ch2 > 0.0:
+                    s2 += ch2 * etac
+                    c2 += ch2
+                    l2 += ch2 - ch2 * etac
+                    bn[j] += ch2
+        elif tou == 0:      # peak_shaving and tou_arbitrage charge from the grid in light-load hours
+            if cmax > 0.0:
+                gc[j] += cmax
+                bn[j] += cmax
+                s0 += cmax * etac
+                c0 += cmax
+                l0 += cmax - cmax * etac
+        elif strat == S_PEAK:
+            d = dmin(dmx, dmax(0.0, r - bp.target))
+        elif tou == 2:      # tou_arbitrage discharges in peak-load hours
+            d = dmin(dmx, r)
+        if d > 0.0:
+            d_dc = d / etad
+            w0 = s0 / s
+            w1 = s1 / s
+            w2 = s2 / s
+            u0 += d * w0
+            u1 += d * w1
+            u2 += d * w2
+            l0 += (d_dc - d) * w0
+            l1 += (d_dc - d) * w1
+            l2 += (d_dc - d) * w2
+            s0 -= d_dc * w0
+            s1 -= d_dc * w1
+            s2 -= d_dc * w2
+            rr[j] = r - d
+            bn[j] -= d
+            cyc += d_dc / bp.e0
+            cap = bp.e0 * dmax(0.0, 1.0 - bp.fade * cyc)
+        if k.hbsoc != NULL:
+            k.hbsoc[(h0 + j) * k.NB + b] = (s0 + s1) + s2
+    k.bsoc[N_SRC * b] = s0
+    k.bsoc[N_SRC * b + 1] = s1
+    k.bsoc[N_SRC * b + 2] = s2
+    k.bcyc[b] = cyc
+    k.bcap[b] = cap
+    acc[BA_CH] += c0
+    acc[BA_CH + 1] += c1
+    acc[BA_CH + 2] += c2
+    acc[BA_DIS] += u0
+    acc[BA_DIS + 1] += u1
+    acc[BA_DIS + 2] += u2
+    acc[BA_LOSS] += l0
+    acc[BA_LOSS + 1] += l1
+    acc[BA_LOSS + 2] += l2
+
+
+cdef void _batteries(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
+    """Step 4b for the tile: the owners' import peak before the batteries, the batteries in battery
+    order, then the owners' site peak (what they draw through the meter from grid and plants)."""
+    cdef Py_ssize_t T = k.T, i, j, jj
+    cdef double* rr
+    cdef const double* mk
+    cdef double v[HB]
+    for jj in range(k.n_bat_t):
+        i = k.bat_t[jj]
+        rr = k.R + i * HB
+        mk = k.MK + k.tar[i] * N_MK * HB + 3 * HB
+        for j in range(HB):
+            v[j] = rr[j] * mk[j]
+            k.GC[i * HB + j] = 0.0
+            k.BN[i * HB + j] = 0.0
+        _vmax(k.tacc + (i * N_TA + TA_NPK) * VL, v)
+    for jj in range(k.NB):
+        _battery_tile(k, jj, h0, n)
+    for jj in range(k.n_bat_t):
+        i = k.bat_t[jj]
+        mk = k.MK + k.tar[i] * N_MK * HB + 3 * HB
+        for j in range(HB):
+            v[j] = ((k.load[(h0 + j) * T + i] if j < n else 0.0) + k.BN[i * HB + j]) * mk[j]
+        _vmax(k.tacc + (i * N_TA + TA_SPK) * VL, v)
+
+
 cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
     """Steps 1-6 for hours h0 .. h0+n-1 (n <= HB, all in one month)."""
     cdef Py_ssize_t T = k.T, G = k.G, C = k.C, K = k.K, P = k.P
@@ -508,6 +710,10 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
                     ag[j] = ag[j] * (1.0 - fr[j])
                 _vadd(k.gacc + (g * N_GA + GA_POOLAP) * VL, t0)
 
+    # 4b. batteries
+    if k.NB:
+        _batteries(k, h0, n)
+
     # 5. export and curtailment, per plant
     for g in range(G):
         ag = A + g * HB
@@ -533,7 +739,14 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
                 _vadd(k.cacc + (c * N_CA + CA_CURT) * VL, t0)
                 _vadd(k.cacc + (c * N_CA + CA_CURTSMP) * VL, t1)
 
-    # 6. grid = residual load; tenant sums (a passive tenant's grid sums are its load sums)
+    # 6. grid = residual load (+ grid charging of batteries); tenant sums (a passive tenant's
+    # grid sums are its load sums)
+    if k.NB:
+        for jj in range(k.n_bat_t):
+            i = k.bat_t[jj]
+            rr = R + i * HB
+            for j in range(HB):
+                rr[j] = rr[j] + k.GC[i * HB + j]
     for i in range(T):
         if k.passive[i]:
             continue
@@ -556,13 +769,15 @@ cdef int _flush(Kern* k, Py_ssize_t m) noexcept nogil:
     cdef Py_ssize_t t, g, c, o, q
     cdef double* a
     cdef double v[N_TA]
-    cdef double e, ap, curt, sur
+    cdef double e, ap, curt, sur, stored
+    cdef Py_ssize_t b, i
     for t in range(T):
         a = k.tacc + t * N_TA * VL
         if k.passive[t]:
             memcpy(a + TA_GRID * VL, a + TA_LOAD * VL, TA_FIELDS * VL * sizeof(double))
         for q in range(N_TA):
-            v[q] = _lmax(a + q * VL) if (q == TA_GRID + TA_PEAK or q == TA_LOAD + TA_PEAK) else _lsum(a + q * VL)
+            v[q] = _lmax(a + q * VL) if (q == TA_GRID + TA_PEAK or q == TA_LOAD + TA_PEAK or q == TA_NPK
+                                         or q == TA_SPK) else _lsum(a + q * VL)
         if not (_lmin(a + TA_LMIN * VL) >= 0.0 and (v[TA_LOAD] + v[TA_LOAD + 1] + v[TA_LOAD + 2]) <= DBL_MAX):
             return ERR_LOAD
         o = m * T + t
@@ -582,6 +797,8 @@ cdef int _flush(Kern* k, Py_ssize_t m) noexcept nogil:
         k.o_tlkrw[3 * o + 2] = v[TA_LOAD + 5]
         k.o_tgpk[o] = v[TA_GRID + TA_PEAK]
         k.o_tlpk[o] = v[TA_LOAD + TA_PEAK]
+        k.o_tnpk[o] = v[TA_NPK] if (k.NB and k.has_bat[t]) else v[TA_GRID + TA_PEAK]
+        k.o_tspk[o] = v[TA_SPK] if (k.NB and k.has_bat[t]) else v[TA_LOAD + TA_PEAK]
         k.o_tpool[o] = v[TA_POOL]
     for g in range(G):
         a = k.gacc + g * N_GA * VL
@@ -594,6 +811,7 @@ cdef int _flush(Kern* k, Py_ssize_t m) noexcept nogil:
         k.o_gcurt[o] = _lsum(a + GA_CURT * VL)
         k.o_gexpsmp[o] = _lsum(a + GA_EXPSMP * VL)
         k.o_gsmp[o] = _lsum(a + GA_GSMP * VL)
+        k.o_gstored[o] = _lsum(a + GA_STORED * VL)
         if k.gen_host[g] >= 0:
             k.o_tself[m * T + k.gen_host[g]] += k.o_gself[o]
     for c in range(C):
@@ -602,23 +820,44 @@ cdef int _flush(Kern* k, Py_ssize_t m) noexcept nogil:
         e = _lsum(a + CA_E * VL)
         ap = _lsum(a + CA_AP * VL)
         curt = _lsum(a + CA_CURT * VL)
-        sur = e - ap
+        stored = _lsum(a + CA_STORED * VL)
+        sur = e - ap - stored
         k.o_ce[o] = e
         k.o_cap[o] = ap
         k.o_csx[o] = sur - curt
         k.o_csc[o] = curt
+        k.o_cstored[o] = stored
         k.o_cund[o] = _lsum(a + CA_UND * VL)
         k.o_cekrw[o] = _lsum(a + CA_EKRW * VL)
         k.o_cakrw[o] = _lsum(a + CA_AKRW * VL)
-        k.o_csmp[o] = _lsum(a + CA_SURSMP * VL) - _lsum(a + CA_CURTSMP * VL)
+        k.o_csmp[o] = _lsum(a + CA_SURSMP * VL) - _lsum(a + CA_CURTSMP * VL) - _lsum(a + CA_STSMP * VL)
         k.o_cavoid[o] = _lsum(a + CA_AVOID * VL)
         g = k.c_gen[c]
         k.o_gppa[m * G + g] += ap
         k.o_gsx[m * G + g] += sur - curt
+        k.o_gstored[m * G + g] += stored
         k.o_tppa[m * T + k.c_tenant[c]] += ap
     k.o_pool[m] = _lsum(k.pacc + PA_POOL * VL)
     k.o_poolap[m] = _lsum(k.pacc + PA_AP * VL)
     k.o_poolsmp[m] = _lsum(k.pacc + PA_SMP * VL)
+    for b in range(k.NB):
+        a = k.bacc + b * N_BA
+        o = m * k.NB + b
+        t = k.bpar[b].t
+        for i in range(N_SRC):
+            k.o_bch[N_SRC * o + i] = a[BA_CH + i]
+            k.o_bdis[N_SRC * o + i] = a[BA_DIS + i]
+            k.o_bloss[N_SRC * o + i] = a[BA_LOSS + i]
+            k.o_bsoc0[N_SRC * o + i] = k.bstart[N_SRC * b + i]
+            k.o_bsoc1[N_SRC * o + i] = k.bsoc[N_SRC * b + i]
+            k.bstart[N_SRC * b + i] = k.bsoc[N_SRC * b + i]
+        k.o_bcyc[o] = k.bcyc[b]
+        k.o_bcap[o] = k.bcap[b]
+        k.o_tbdis[m * T + t] += (a[BA_DIS] + a[BA_DIS + 1]) + a[BA_DIS + 2]
+        k.o_tbgc[m * T + t] += a[BA_CH]
+        k.o_tbre[m * T + t] += a[BA_DIS + 1] + a[BA_DIS + 2]
+    if k.NB:
+        memset(k.bacc, 0, k.NB * N_BA * sizeof(double))
     memset(k.tacc, 0, T * N_TA * VL * sizeof(double))
     memset(k.gacc, 0, G * N_GA * VL * sizeof(double))
     memset(k.cacc, 0, C * N_CA * VL * sizeof(double))
@@ -691,6 +930,18 @@ def settle_block(
     const double[::1] c_price_cap,
     const double[::1] sub_weight,
     int pool_hourly,
+    const int[::1] b_tenant,
+    const signed char[::1] b_strategy,
+    const double[::1] b_energy_kwh,
+    const double[::1] b_power_kw,
+    const double[::1] b_eta_charge,
+    const double[::1] b_eta_discharge,
+    const double[::1] b_soc_min_frac,
+    const double[::1] b_soc_max_frac,
+    const double[:, ::1] b_soc0_kwh,
+    const double[::1] b_cycles0,
+    const double[::1] b_fade_per_cycle,
+    const double[::1] b_target_kw,
     bint hourly=False,
 ):
     """Settle one block of hours; returns a dict of output arrays named as ``BlockResult``.
@@ -702,10 +953,12 @@ def settle_block(
     cdef Py_ssize_t H = load_kwh.shape[0], T = load_kwh.shape[1]
     cdef Py_ssize_t G = gen_kwh.shape[1], C = c_gen.shape[0]
     cdef Py_ssize_t K = tariff_price.shape[1], P = profile_kwh.shape[1]
-    cdef Py_ssize_t M, c, kind, pk, n_slots
+    cdef Py_ssize_t B = b_tenant.shape[0]
+    cdef Py_ssize_t M, c, kind, pk, n_slots, b, i
     cdef Kern k
     cdef int rc
     cdef CParam* cp
+    cdef BParam* bp
 
     # cheap shape consistency (the full validation is BlockInputs.validate)
     if (gen_kwh.shape[0] != H or month_of_hour.shape[0] != H or tariff_price.shape[0] != H
@@ -714,7 +967,11 @@ def settle_block(
             or gen_host.shape[0] != G or gen_pool.shape[0] != G or gen_export_limit_kw.shape[0] != G
             or c_tenant.shape[0] != C or c_kind.shape[0] != C or c_share.shape[0] != C
             or c_block_kw.shape[0] != C or c_profile.shape[0] != C or c_price_kind.shape[0] != C
-            or c_price.shape[0] != C or c_price_floor.shape[0] != C or c_price_cap.shape[0] != C):
+            or c_price.shape[0] != C or c_price_floor.shape[0] != C or c_price_cap.shape[0] != C
+            or b_strategy.shape[0] != B or b_energy_kwh.shape[0] != B or b_power_kw.shape[0] != B
+            or b_eta_charge.shape[0] != B or b_eta_discharge.shape[0] != B or b_soc_min_frac.shape[0] != B
+            or b_soc_max_frac.shape[0] != B or b_soc0_kwh.shape[0] != B or b_soc0_kwh.shape[1] != N_SRC
+            or b_cycles0.shape[0] != B or b_fade_per_cycle.shape[0] != B or b_target_kw.shape[0] != B):
         raise ValueError("settle_block: inconsistent input shapes (validate with BlockInputs.validate)")
     M = month_of_hour[H - 1] + 1 if H > 0 else 0
 
@@ -733,6 +990,22 @@ def settle_block(
         cstart[1:] = np.cumsum(np.bincount(cg, minlength=G))
     limited = np.ascontiguousarray(np.isfinite(np.asarray(gen_export_limit_kw)), dtype=np.int8)
     c_limited = limited[cg] if C else np.zeros(0, dtype=np.int8)
+    bt = np.asarray(b_tenant)
+    has_bat = np.zeros(T, dtype=np.int8)
+    has_bat[bt] = 1
+    bat_t = np.ascontiguousarray(np.flatnonzero(has_bat), dtype=np.int32)
+    re_matching = np.zeros(T, dtype=bool)  # owners that charge from PPA surplus need its contracts' slots
+    re_matching[bt[np.asarray(b_strategy) == S_RE]] = True
+    if C:
+        c_limited = (c_limited.astype(bool) | re_matching[np.asarray(c_tenant)]).astype(np.int8)
+    own_list = np.ascontiguousarray(host_g[np.argsort(host_t, kind="stable")], dtype=np.int32)
+    own_start = np.zeros(T + 1, dtype=np.int32)
+    own_start[1:] = np.cumsum(np.bincount(host_t, minlength=T))
+    ct = np.asarray(c_tenant)
+    ppa_list = np.ascontiguousarray(np.argsort(ct, kind="stable"), dtype=np.int32)
+    ppa_start = np.zeros(T + 1, dtype=np.int32)
+    if C:
+        ppa_start[1:] = np.cumsum(np.bincount(ct, minlength=T))
     n_slots = int(c_limited.sum())
     slot = np.full(C, n_slots, dtype=np.int32)
     slot[c_limited == 1] = np.arange(n_slots, dtype=np.int32)
@@ -741,6 +1014,7 @@ def settle_block(
     if C:
         active[np.asarray(c_tenant)] = True
     active[host_t] = True
+    active[bt] = True
     if pool_hourly and pool_g.shape[0]:
         active[sub_t] = True
     passive = np.ascontiguousarray(~active, dtype=np.int8)
@@ -759,6 +1033,11 @@ def settle_block(
         "tenant_load_energy_krw_by_tou": np.zeros((M, T, 3), f8),
         "tenant_grid_peak_kw": np.zeros((M, T), f8),
         "tenant_load_peak_kw": np.zeros((M, T), f8),
+        "tenant_prebattery_peak_kw": np.zeros((M, T), f8),
+        "tenant_battery_discharged_kwh": np.zeros((M, T), f8),
+        "tenant_battery_grid_charge_kwh": np.zeros((M, T), f8),
+        "tenant_battery_re_kwh": np.zeros((M, T), f8),
+        "tenant_site_peak_kw": np.zeros((M, T), f8),
         "gen_kwh": np.zeros((M, G), f8),
         "gen_self_kwh": np.zeros((M, G), f8),
         "gen_ppa_kwh": np.zeros((M, G), f8),
@@ -767,12 +1046,14 @@ def settle_block(
         "gen_pool_applied_kwh": np.zeros((M, G), f8),
         "gen_export_kwh": np.zeros((M, G), f8),
         "gen_curtailed_kwh": np.zeros((M, G), f8),
+        "gen_stored_kwh": np.zeros((M, G), f8),
         "gen_export_smp_krw": np.zeros((M, G), f8),
         "gen_smp_krw": np.zeros((M, G), f8),
         "contract_contracted_kwh": np.zeros((M, C), f8),
         "contract_applied_kwh": np.zeros((M, C), f8),
         "contract_surplus_export_kwh": np.zeros((M, C), f8),
         "contract_surplus_curtailed_kwh": np.zeros((M, C), f8),
+        "contract_stored_kwh": np.zeros((M, C), f8),
         "contract_undelivered_kwh": np.zeros((M, C), f8),
         "contract_contracted_krw": np.zeros((M, C), f8),
         "contract_applied_krw": np.zeros((M, C), f8),
@@ -781,8 +1062,16 @@ def settle_block(
         "pool_kwh": np.zeros(M, f8),
         "pool_applied_kwh": np.zeros(M, f8),
         "pool_smp_krw": np.zeros(M, f8),
+        "battery_charged_kwh_by_source": np.zeros((M, B, N_SRC), f8),
+        "battery_discharged_kwh_by_source": np.zeros((M, B, N_SRC), f8),
+        "battery_loss_kwh_by_source": np.zeros((M, B, N_SRC), f8),
+        "battery_soc_start_kwh_by_source": np.zeros((M, B, N_SRC), f8),
+        "battery_soc_end_kwh_by_source": np.zeros((M, B, N_SRC), f8),
+        "battery_cycles_end": np.zeros((M, B), f8),
+        "battery_capacity_end_kwh": np.zeros((M, B), f8),
         "hourly_grid_kwh": np.zeros((H, T), f8) if hourly else None,
         "hourly_contract_applied_kwh": np.zeros((H, C), f8) if hourly else None,
+        "hourly_battery_soc_kwh": np.zeros((H, B), f8) if hourly else None,
     }
 
     memset(&k, 0, sizeof(Kern))
@@ -813,6 +1102,29 @@ def settle_block(
     k.clist = _ip(clist)
     k.limited = <const char*> cnp.PyArray_DATA(limited)
     k.passive = <const char*> cnp.PyArray_DATA(passive)
+    k.NB = B
+    k.has_bat = <const char*> cnp.PyArray_DATA(has_bat)
+    k.bat_t = _ip(bat_t)
+    k.n_bat_t = bat_t.shape[0]
+    k.own_start = _ip(own_start)
+    k.own_list = _ip(own_list)
+    k.ppa_start = _ip(ppa_start)
+    k.ppa_list = _ip(ppa_list)
+    k.o_tnpk = _dp(out["tenant_prebattery_peak_kw"])
+    k.o_tbdis = _dp(out["tenant_battery_discharged_kwh"])
+    k.o_tbgc = _dp(out["tenant_battery_grid_charge_kwh"])
+    k.o_tbre = _dp(out["tenant_battery_re_kwh"])
+    k.o_tspk = _dp(out["tenant_site_peak_kw"])
+    k.o_gstored = _dp(out["gen_stored_kwh"])
+    k.o_cstored = _dp(out["contract_stored_kwh"])
+    k.o_bch = _dp(out["battery_charged_kwh_by_source"])
+    k.o_bdis = _dp(out["battery_discharged_kwh_by_source"])
+    k.o_bloss = _dp(out["battery_loss_kwh_by_source"])
+    k.o_bsoc0 = _dp(out["battery_soc_start_kwh_by_source"])
+    k.o_bsoc1 = _dp(out["battery_soc_end_kwh_by_source"])
+    k.o_bcyc = _dp(out["battery_cycles_end"])
+    k.o_bcap = _dp(out["battery_capacity_end_kwh"])
+    k.hbsoc = _dp(out["hourly_battery_soc_kwh"]) if hourly else NULL
     k.o_tload = _dp(out["tenant_load_kwh"])
     k.o_tgrid = _dp(out["tenant_grid_kwh"])
     k.o_tself = _dp(out["tenant_self_kwh"])
@@ -866,11 +1178,20 @@ def settle_block(
     k.XS = _scratch(G * HB)
     k.S = _scratch((n_slots + 1) * HB)
     k.PV = _scratch(HB)
+    k.bpar = <BParam*> malloc((B + 1) * sizeof(BParam))
+    k.bsoc = _scratch(B * N_SRC)
+    k.bstart = _scratch(B * N_SRC)
+    k.bcyc = _scratch(B)
+    k.bcap = _scratch(B)
+    k.bacc = _scratch(B * N_BA)
+    k.GC = _scratch(T * HB)
+    k.BN = _scratch(T * HB)
     try:
         if (k.cpar == NULL or k.cacc == NULL or k.tacc == NULL or k.gacc == NULL or k.pacc == NULL
                 or k.smp_v == NULL or k.valid == NULL or k.TP == NULL or k.MK == NULL
                 or k.PR == NULL or k.R == NULL or k.A == NULL or k.B == NULL or k.XS == NULL
-                or k.S == NULL or k.PV == NULL):
+                or k.S == NULL or k.PV == NULL or k.bpar == NULL or k.bsoc == NULL or k.bstart == NULL
+                or k.bcyc == NULL or k.bcap == NULL or k.bacc == NULL or k.GC == NULL or k.BN == NULL):
             raise MemoryError("settle_block: cannot allocate scratch arrays")
         # contract parameters in branch-free form
         for c in range(C):
@@ -890,6 +1211,26 @@ def settle_block(
             cp.a2 = (1.0 - c_price[c]) if pk == 2 else 0.0
             cp.lo = c_price_floor[c]
             cp.hi = c_price_cap[c]
+        # battery parameters and initial state
+        for b in range(B):
+            bp = &k.bpar[b]
+            bp.t = b_tenant[b]
+            bp.strat = b_strategy[b]
+            bp.k = tenant_tariff[b_tenant[b]]
+            bp.pad = 0
+            bp.e0 = b_energy_kwh[b]
+            bp.p = b_power_kw[b]
+            bp.etac = b_eta_charge[b]
+            bp.etad = b_eta_discharge[b]
+            bp.smin = b_soc_min_frac[b]
+            bp.smax = b_soc_max_frac[b]
+            bp.fade = b_fade_per_cycle[b]
+            bp.target = b_target_kw[b]
+            for i in range(N_SRC):
+                k.bsoc[N_SRC * b + i] = b_soc0_kwh[b, i]
+                k.bstart[N_SRC * b + i] = b_soc0_kwh[b, i]
+            k.bcyc[b] = b_cycles0[b]
+            k.bcap[b] = bp.e0 * dmax(0.0, 1.0 - bp.fade * b_cycles0[b])
         with nogil:
             rc = _run(&k)
         if rc == ERR_LOAD:
@@ -923,4 +1264,12 @@ def settle_block(
         free(k.XS)
         free(k.S)
         free(k.PV)
+        free(k.bpar)
+        free(k.bsoc)
+        free(k.bstart)
+        free(k.bcyc)
+        free(k.bcap)
+        free(k.bacc)
+        free(k.GC)
+        free(k.BN)
     return out

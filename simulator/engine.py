@@ -29,6 +29,7 @@ from re100sim.simulator.market.forecast import MarketHistory, build_forecast
 from re100sim.simulator.market.monthly import KEA, MARKET, settle_month  # noqa: F401 (re-exported party names)
 from re100sim.simulator.market.procurement import Plan
 from re100sim.simulator.market.round import decision_round
+from re100sim.simulator.market.storage import BatteryFleet
 from re100sim.simulator.outputs.ledger import Ledger
 from re100sim.simulator.outputs.reporting import adoption_collector, assess_year
 from re100sim.simulator.rng import stream
@@ -71,7 +72,8 @@ class ComplexModel(mesa.Model):
         for spec in sc.generators:
             self.add_generator(spec)
         self.replan()
-        self.ledger = Ledger(tenants=[t.name for t in self.tenants])
+        self.batteries = BatteryFleet.build(sc.batteries, [t.name for t in self.tenants])
+        self.ledger = Ledger(tenants=[t.name for t in self.tenants], batteries=[b.name for b in sc.batteries])
         self.certs = CertificateLedger()
         # Billing-demand ratchets (docs/domain.md#bill-structure), for the actual bills and the grid-only baseline.
         self.demand_actual = BillingDemand(len(tenants))

@@ -51,6 +51,12 @@ from re100sim.simulator.outputs.results import (
     tenant_kpis,
     tenant_monthly,
 )
+from re100sim.simulator.outputs.storage import (
+    add_storage_kpis,
+    battery_table,
+    owner_demand_table,
+    storage_summary,
+)
 from re100sim.simulator.rules.certification import RPS_MARKET
 from re100sim.simulator.scenario.config import Scenario, load_scenario_data
 from re100sim.simulator.scenario.population import expand_tenants, prepare
@@ -255,6 +261,8 @@ def evaluate(scenario: Scenario, model: ComplexModel, ledger, tables: bool = Tru
             ignore_index=True,
         ),
     } if tables else {}
+    if tables:
+        kpis["tenants"] = add_storage_kpis(kpis["tenants"], model)
     adoption = model.datacollector.get_model_vars_dataframe()
     monthly, yearly = timeseries(invoices, baseline, t_energy, claims_by_tenant(certs, findings, tenants, ("month_key",)),
                                  adoption, {t: t for t in tenants} | owned_plants(model), generators,
@@ -268,19 +276,23 @@ def evaluate(scenario: Scenario, model: ComplexModel, ledger, tables: bool = Tru
         "hourly_complex": ledger.hourly(), "certificates": certs, "certificate_findings": findings,
         "signings": signings_frame(model.signings),  # docs/decisions.md#prices
     } if tables else {}
+    if tables and model.batteries.n:
+        frames |= {"batteries": battery_table(model), "battery_demand": owner_demand_table(model)}
     return Evaluation(summary, kpis, monthly, yearly, frames, ledger)
 
 
 def owned_plants(model) -> dict[str, str]:
-    """Plant -> the tenant that owns it (tenant-owned plants behind a tenant's meter)."""
-    return {g.name: g.spec.host_tenant for g in model.generators if g.spec.owner == "tenant" and g.spec.host_tenant}
+    """Plant -> the tenant that owns it (tenant-owned plants behind a tenant's meter, and batteries)."""
+    return {g.name: g.spec.host_tenant for g in model.generators if g.spec.owner == "tenant" and g.spec.host_tenant} \
+        | {b.name: b.owner for b in model.scenario.batteries}
 
 
 def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claimed: pd.DataFrame, findings) -> dict:
     tenants = model.ledger.tenants
     re_claimed = float(claimed["counted_mwh"].sum())
     load = t_energy["load_kwh"].sum() / KWH_PER_MWH
-    re_delivered = (t_energy["self_kwh"] + t_energy["ppa_kwh"] + t_energy["pool_kwh"]).sum() / KWH_PER_MWH
+    re_delivered = (t_energy["self_kwh"] + t_energy["ppa_kwh"] + t_energy["pool_kwh"]
+                    + t_energy["battery_re_kwh"]).sum() / KWH_PER_MWH
     surplus = (
         (g_energy["export_kwh"] + g_energy["ppa_surplus_export_kwh"] + g_energy["curtailed_kwh"]).sum() / KWH_PER_MWH
         if not g_energy.empty else 0.0
@@ -331,12 +343,13 @@ def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claim
             "issued_twice_mwh": round(float(findings.loc[findings["problem"] == "issued_twice", "excess_mwh"].sum()), 6)
             if len(findings) else 0.0,
         },
+        "storage": storage_summary(model, invoices),
         "adoption": adoption_summary(model),
         "compliance": compliance_summary(model),
         "broker_counterparty_risk": counterparty_risk(model, g_energy),
         "findings": {"self_use_sale_limit": sale_limit_findings(g_energy, [g.spec for g in model.generators])},
         "invariants": {
-            "energy_residual_mwh": energy_residual_mwh(t_energy, g_energy),
+            "energy_residual_mwh": energy_residual_mwh(t_energy, g_energy, model.ledger.battery_energy()),
             # max |residual| of the ledger's recount: MWh and certificates issued - held - retired,
             # index drift, batches retired twice or without an owner (all 0 when consistent)
             "certificate_residual": max(abs(v) for v in model.certs.check().values()),

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from re100sim.simulator.rules import kernel
 from re100sim.simulator.rules.settlement_reference import (
+    HOURLY_NAMES,
     BlockInputs,
     BlockResult,
     settle_block_reference,
@@ -300,15 +301,46 @@ def blocks(draw):
     c_price_kind = rng.integers(0, 3, C)
     c_price = np.where(c_price_kind == 2, rng.uniform(-0.1, 0.3, C), rng.uniform(-20, 150, C))
     clip = rng.random(C) < 0.5
+    B = draw(st.integers(0, 4))
+    c_tenant = rng.integers(0, T, C)
     return BlockInputs.build(
         load_kwh=load, month_of_hour=month, tariff_price=rng.uniform(50, 250, (H, K)),
         tariff_tou=rng.integers(0, 3, (H, K)), smp=rng.uniform(0, 200, H), tenant_tariff=rng.integers(0, K, T),
         gen_kwh=gen, gen_host=gen_host, gen_pool=gen_pool, gen_export_limit_kw=limit,
-        c_gen=c_gen, c_tenant=rng.integers(0, T, C), c_kind=c_kind, c_share=c_share,
+        c_gen=c_gen, c_tenant=c_tenant, c_kind=c_kind, c_share=c_share,
         c_block_kw=rng.uniform(0, 15, C), c_profile=rng.integers(0, max(P, 1), C), profile_kwh=prof,
         c_price_kind=c_price_kind, c_price=c_price, c_price_floor=np.where(clip, 60.0, -INF),
         c_price_cap=np.where(clip, 160.0, INF), sub_weight=np.where(rng.random(T) < 0.5, rng.uniform(0, 5, T), 0.0),
         pool_hourly=pool_hourly,
+        **random_batteries(rng, B, T, gen_host[gen_host >= 0], c_tenant),
+    )
+
+
+def random_batteries(rng, B: int, T: int, hosts: np.ndarray, offtakers: np.ndarray) -> dict:
+    """B batteries, every strategy, with fade, SOC limits and a start state; mostly owned by
+    hosts of plants (self_consumption) or by off-takers (other strategies), so that RE surplus
+    gets stored."""
+    if not B:
+        return {}
+    strategy = rng.integers(0, 4, B)
+    owner = rng.integers(0, T, B)
+    for b in np.flatnonzero(rng.random(B) < 0.7):
+        pick = hosts if strategy[b] == 0 or not len(offtakers) else offtakers
+        if len(pick):
+            owner[b] = rng.choice(pick)
+    energy = rng.uniform(1.0, 80.0, B)
+    fade = rng.choice([0.0, 1e-3, 0.05], B)
+    cycles0 = np.where(rng.random(B) < 0.5, rng.uniform(0.0, 5.0, B), 0.0)
+    smin, smax = rng.uniform(0.0, 0.3, B), rng.uniform(0.7, 1.0, B)
+    cap0 = energy * np.maximum(0.0, 1.0 - fade * cycles0)
+    soc0 = cap0 * (smin + rng.random(B) * (smax - smin))
+    split = rng.dirichlet(np.ones(3), B)
+    return dict(
+        b_tenant=owner, b_strategy=strategy, b_energy_kwh=energy,
+        b_power_kw=np.where(rng.random(B) < 0.1, 0.0, rng.uniform(0.5, 30.0, B)),
+        b_eta_charge=rng.uniform(0.85, 1.0, B), b_eta_discharge=rng.uniform(0.85, 1.0, B),
+        b_soc_min_frac=smin, b_soc_max_frac=smax, b_soc0_kwh=soc0[:, None] * split, b_cycles0=cycles0,
+        b_fade_per_cycle=fade, b_target_kw=rng.uniform(0.0, 20.0, B),
     )
 
 
@@ -322,7 +354,7 @@ def test_kernel_equals_reference(x, hourly):
     r = settle_block_reference(x, hourly=hourly)
     names = BlockResult.aggregate_names()
     if hourly:
-        names += ["hourly_grid_kwh", "hourly_contract_applied_kwh"]
+        names += HOURLY_NAMES
     for name in names:
         a, b = getattr(k, name), getattr(r, name)
         assert a.shape == b.shape, name
@@ -331,17 +363,19 @@ def test_kernel_equals_reference(x, hourly):
 
 def check_balances(r: BlockResult, x: BlockInputs) -> None:
     tol = dict(rtol=1e-9, atol=1e-9)
-    # Plant: gen = self + ppa + ppa_surplus_export + pool_applied + export + curtailed
+    # Plant: gen = self + ppa + ppa_surplus_export + pool_applied + export + curtailed + stored
     np.testing.assert_allclose(
         r.gen_kwh,
         r.gen_self_kwh + r.gen_ppa_kwh + r.gen_ppa_surplus_export_kwh + r.gen_pool_applied_kwh
-        + r.gen_export_kwh + r.gen_curtailed_kwh, **tol)
-    # Tenant: load = self + ppa + pool_applied + grid
-    np.testing.assert_allclose(r.tenant_load_kwh, r.tenant_self_kwh + r.tenant_ppa_kwh + r.tenant_pool_kwh
-                               + r.tenant_grid_kwh, **tol)
-    # Contract: contracted = applied + surplus_export + surplus_curtailed
+        + r.gen_export_kwh + r.gen_curtailed_kwh + r.gen_stored_kwh, **tol)
+    # Tenant: load + grid bought to charge = self + ppa + pool_applied + battery discharge + grid
+    np.testing.assert_allclose(r.tenant_load_kwh + r.tenant_battery_grid_charge_kwh,
+                               r.tenant_self_kwh + r.tenant_ppa_kwh + r.tenant_pool_kwh
+                               + r.tenant_battery_discharged_kwh + r.tenant_grid_kwh, **tol)
+    # Contract: contracted = applied + surplus_export + surplus_curtailed + stored
     np.testing.assert_allclose(r.contract_contracted_kwh, r.contract_applied_kwh + r.contract_surplus_export_kwh
-                               + r.contract_surplus_curtailed_kwh, **tol)
+                               + r.contract_surplus_curtailed_kwh + r.contract_stored_kwh, **tol)
+    check_battery_balances(r, x)
     # consistency of the splits
     np.testing.assert_allclose(r.tenant_grid_kwh, r.tenant_grid_kwh_by_tou.sum(axis=-1), **tol)
     np.testing.assert_allclose(r.tenant_load_kwh, r.tenant_load_kwh_by_tou.sum(axis=-1), **tol)
@@ -351,6 +385,46 @@ def check_balances(r: BlockResult, x: BlockInputs) -> None:
     assert (r.tenant_grid_kwh >= -1e-9).all()
     assert (r.contract_undelivered_kwh >= -1e-9).all()
     assert (r.tenant_grid_peak_kw <= r.tenant_load_peak_kw + 1e-9).all()
+
+
+def check_battery_balances(r: BlockResult, x: BlockInputs) -> None:
+    """Storage conserves energy by source, and each strategy draws only on its sources."""
+    tol = dict(rtol=1e-9, atol=1e-9)
+    ch, dis, loss = r.battery_charged_kwh_by_source, r.battery_discharged_kwh_by_source, r.battery_loss_kwh_by_source
+    # Battery, per month and source: charged - discharged - losses = SOC change (0 for a month without hours)
+    np.testing.assert_allclose(ch - dis - loss, r.battery_soc_end_kwh_by_source - r.battery_soc_start_kwh_by_source,
+                               **tol)
+    # SOC carried over: each month starts where the previous month with hours ended
+    has_hours = np.isin(np.arange(x.n_months), x.month_of_hour)
+    soc0 = x.b_soc0_kwh
+    for m in np.flatnonzero(has_hours):
+        np.testing.assert_allclose(r.battery_soc_start_kwh_by_source[m], soc0, **tol)
+        soc0 = r.battery_soc_end_kwh_by_source[m]
+    assert (loss >= -1e-12).all() and (ch >= 0).all() and (dis >= -1e-12).all()
+    soc_end, cap = r.battery_soc_end_kwh_by_source.sum(axis=-1), r.battery_capacity_end_kwh
+    assert (soc_end[has_hours] <= (x.b_soc_max_frac * cap)[has_hours] + 1e-9 * x.b_energy_kwh).all()
+    assert (soc_end[has_hours] >= (x.b_soc_min_frac * cap)[has_hours] - 1e-9 * x.b_energy_kwh).all()
+    # grid energy only for peak_shaving / tou_arbitrage, RE only for self_consumption / re_matching,
+    # PPA surplus only for re_matching
+    grid_strat = np.isin(x.b_strategy, [1, 2])
+    assert (ch[:, ~grid_strat, 0] == 0).all() and (ch[:, grid_strat, 1:] == 0).all()
+    assert (ch[:, x.b_strategy != 3, 2] == 0).all()
+    # the per-tenant, per-plant and per-contract views of the same flows agree
+    T = x.n_tenants
+    by_tenant = np.zeros((x.n_months, T, 3, 3))
+    for b in range(x.n_batteries):
+        by_tenant[:, x.b_tenant[b], 0] += ch[:, b]
+        by_tenant[:, x.b_tenant[b], 1] += dis[:, b]
+    np.testing.assert_allclose(r.tenant_battery_grid_charge_kwh, by_tenant[:, :, 0, 0], **tol)
+    np.testing.assert_allclose(r.tenant_battery_discharged_kwh, by_tenant[:, :, 1].sum(axis=-1), **tol)
+    np.testing.assert_allclose(r.tenant_battery_re_kwh, by_tenant[:, :, 1, 1:].sum(axis=-1), **tol)
+    np.testing.assert_allclose(r.gen_stored_kwh.sum(axis=1), ch[:, :, 1:].sum(axis=(1, 2)), **tol)
+    np.testing.assert_allclose(r.contract_stored_kwh.sum(axis=1), ch[:, :, 2].sum(axis=1), **tol)
+    # batteries never raise the billed (non-light-load) peak: they charge from the grid only in light hours
+    assert (r.tenant_grid_peak_kw <= r.tenant_prebattery_peak_kw + 1e-9).all()
+    # a battery cannot deliver more than it held plus what it took in
+    start = r.battery_soc_start_kwh_by_source.sum(axis=-1)
+    assert (dis.sum(axis=-1) <= start + ch.sum(axis=-1) + 1e-9).all()
 
 
 @PROPERTY
@@ -428,3 +502,37 @@ def test_missing_extension_message(monkeypatch):
     msg = str(info.value)
     assert "re100sim.ext._settle" in msg and "missing" in msg
     assert "pip install -e ." in msg and "python setup.py build_ext --inplace" in msg
+
+
+def _with_battery(**over):
+    kw = dict(b_tenant=[0], b_strategy=[1], b_energy_kwh=[10.0], b_power_kw=[5.0], b_soc0_kwh=[2.0])
+    kw.update(over)
+    return _small(**kw)
+
+
+@pytest.mark.parametrize("settle", IMPLS)
+@pytest.mark.parametrize(
+    "over, match",
+    [
+        (dict(b_tenant=[2]), "b_tenant"),
+        (dict(b_strategy=[4]), "b_strategy"),
+        (dict(b_energy_kwh=[0.0]), "b_energy_kwh"),
+        (dict(b_power_kw=[-1.0]), "b_power_kw"),
+        (dict(b_eta_charge=[0.0]), "b_eta_charge"),
+        (dict(b_eta_discharge=[1.2]), "b_eta_discharge"),
+        (dict(b_soc_min_frac=[0.6], b_soc_max_frac=[0.5]), "SOC limits"),
+        (dict(b_soc0_kwh=[9.5], b_soc_max_frac=[0.9]), "initial state of charge"),
+        (dict(b_soc0_kwh=[0.5], b_soc_min_frac=[0.1]), "initial state of charge"),
+        (dict(b_fade_per_cycle=[1.0]), "b_fade_per_cycle"),
+        (dict(b_target_kw=[np.nan]), "b_target_kw"),
+        (dict(b_soc0_kwh=[[1.0, -0.5, 0.0]]), "b_soc0_kwh"),
+    ],
+)
+def test_battery_validation_errors(settle, over, match):
+    with pytest.raises(ValueError, match=match):
+        settle(_with_battery(**over))
+
+
+def test_battery_build_rejects_unknown_argument():
+    with pytest.raises(TypeError, match="b_energy"):
+        _small(b_tenant=[0], b_energy=[1.0])

@@ -5,6 +5,8 @@ energy goes to the energy ledger; certificates to the certificate ledger.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from re100sim.simulator.rules.billing import (
@@ -54,7 +56,10 @@ def settle_month(model, year: YearInputs, month_key: int, hours: slice) -> None:
         month_key, active, year.load_kw[hours], gen, year.tariff_price[hours], year.tariff_tou[hours],
         year.smp_krw_per_kwh[hours], model.tenant_tariff, year.hours_from_start + hours.start,
     )
+    if model.batteries.n:  # behind-the-meter batteries, their state carried from last month
+        inputs = dataclasses.replace(inputs, **model.batteries.kernel_arrays(month_key, model.contract_kw))
     r = settle_block(inputs, hourly=True)
+    model.batteries.advance(month_key, r)
     # Complex-level hourly series for the coverage heat map: RE delivered = load - grid (docs/settlement-kernel.md).
     model.ledger.add_hourly(year.calendar.timestamps[hours], inputs.load_kwh.sum(axis=1),
                             r.hourly_grid_kwh.sum(axis=1), gen.sum(axis=1))
@@ -112,7 +117,7 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
     # PPA users keep paying the basic charge on their full demand (docs/domain.md#direct-ppa,
     # "Double-charging complaint"); others on what the KEPCO meter sees.
     is_ppa = np.isin(np.arange(len(model.tenants)), list(model.ppa_tenants))
-    peak = np.where(is_ppa, r.tenant_load_peak_kw[0], r.tenant_grid_peak_kw[0])
+    peak = np.where(is_ppa, r.tenant_site_peak_kw[0], r.tenant_grid_peak_kw[0])  # site = load without batteries
     k = model.tenant_tariff
     actual = month_usage(year, hours, month_key, k, r.tenant_grid_kwh_by_tou[0], r.tenant_grid_energy_krw_by_tou[0], peak)
     baseline = month_usage(year, hours, month_key, k, r.tenant_load_kwh_by_tou[0], r.tenant_load_energy_krw_by_tou[0],
@@ -121,6 +126,8 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
     names = np.array([t.name for t in model.tenants], dtype=object)
     actual = actual.scaled(keep)
     billing_kw = model.demand_actual.billing_kw(month_key, peak, model.contract_kw)
+    model.batteries.book_demand(month_key, np.where(is_ppa, r.tenant_load_peak_kw[0], r.tenant_prebattery_peak_kw[0]),
+                                billing_kw, model.contract_kw, actual.basic_krw_per_kw_month)
     bill = monthly_bill_arrays(actual, billing_kw, green_krw)
     qty = bill_quantities(actual, billing_kw, bill, green_kwh)
     for item, krw in bill.items():
@@ -141,6 +148,7 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
         led.add(month_key, gp.tenant, KEA, "green_premium", kwh, "kWh", round_won(kwh * gp.premium_krw_per_kwh))
     remit_vat(led, month_key, vat_due)
     _plant_costs(model, month_key)
+    model.batteries.book_costs(led, month_key)
     led.add_energy(month_key, r, 0, monthly_green, [g.name for g in model.generators])
     model.year_load_kwh += r.tenant_load_kwh[0]
     certify_month(model, r, active, month_key, green_kwh)
@@ -178,7 +186,10 @@ def _settle_contracts(model, r: BlockResult, active: np.ndarray, month_key: int,
         plant = model.generators[model.plan.c_gen[c]]
         e, ap = float(r.contract_contracted_kwh[0, j]), float(r.contract_applied_kwh[0, j])
         e_krw, ap_krw = float(r.contract_contracted_krw[0, j]), float(r.contract_applied_krw[0, j])
-        billed = ppa_billed_kwh(e, ap, spec.settlement, spec.min_take_pct)
+        # energy stored in the off-taker's battery is taken like applied energy (paid for at the
+        # surplus's average price, ppa_energy_krw); only the rest is surplus
+        taken = ap + float(r.contract_stored_kwh[0, j])
+        billed = ppa_billed_kwh(e, taken, spec.settlement, spec.min_take_pct)
         energy_krw = round_won(ppa_energy_krw(e, ap, e_krw, ap_krw, billed))
         taxed(tenant, broker, "ppa_energy", billed, energy_krw, pass_to=plant.name)
         curtailed = float(r.contract_surplus_curtailed_kwh[0, j])
@@ -197,7 +208,7 @@ def _settle_contracts(model, r: BlockResult, active: np.ndarray, month_key: int,
         taxed(tenant, broker, "broker_fee", billed, round_won(billed * fees.fee_krw_per_kwh + fees.fee_krw_per_contract_month))
         surplus_kwh, surplus_krw = float(r.contract_surplus_export_kwh[0, j]), round_won(float(r.contract_surplus_smp_krw[0, j]))
         if surplus_kwh > 0:
-            f = surplus_paid_fraction(e, ap, billed, spec.surplus_revenue_to)
+            f = surplus_paid_fraction(e, taken, billed, spec.surplus_revenue_to)
             to_tenant = round_won(surplus_krw * f)
             for to, kwh, krw in ((tenant, surplus_kwh * f, to_tenant), (plant.name, surplus_kwh * (1 - f), surplus_krw - to_tenant)):
                 if kwh > 0:

@@ -13,11 +13,16 @@ import pandas as pd
 from re100sim.simulator.rules.settlement_reference import BlockResult
 
 # Ledger column -> BlockResult field (docs/settlement-kernel.md "Outputs").
-TENANT_ENERGY = {c: f"tenant_{c}" for c in ("load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh")}
+TENANT_ENERGY = {c: f"tenant_{c}" for c in ("load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh",
+                                             "battery_discharged_kwh", "battery_grid_charge_kwh", "battery_re_kwh")}
 GENERATOR_ENERGY = {"gen_kwh": "gen_kwh"} | {
     c: f"gen_{c}"
-    for c in ("self_kwh", "ppa_kwh", "ppa_surplus_export_kwh", "pool_applied_kwh", "export_kwh", "curtailed_kwh")
+    for c in ("self_kwh", "ppa_kwh", "ppa_surplus_export_kwh", "pool_applied_kwh", "export_kwh", "curtailed_kwh",
+              "stored_kwh")
 }
+#: Battery ledger column -> BlockResult field (M, B, 3), summed over the sources.
+BATTERY_ENERGY = {c: f"battery_{c}_by_source" for c in ("charged_kwh", "discharged_kwh", "loss_kwh", "soc_start_kwh",
+                                                       "soc_end_kwh")}
 
 
 TEXT = ("payer", "payee", "item", "unit")
@@ -29,8 +34,10 @@ def month_label(month_key: int) -> str:
 
 
 class Ledger:
-    def __init__(self, tenants: list[str]):
+    def __init__(self, tenants: list[str], batteries: list[str] = ()):
         self.tenants = tenants
+        self.batteries = list(batteries)
+        self._battery_energy: list[dict] = []
         self._lines: dict[str, list] = defaultdict(list)  # one value per scalar line
         self._blocks: list[dict] = []  # vectorised lines: one dict of arrays per call
         self._seq = 0  # insertion order across both, so invoices keep the order they were booked
@@ -84,6 +91,13 @@ class Ledger:
             | {"green_allocated_kwh": green_allocated_kwh,
                "load_peak_kw": r.tenant_load_peak_kw[m], "grid_peak_kw": r.tenant_grid_peak_kw[m]}
         )
+        if self.batteries:
+            re = {"charged_re_kwh": r.battery_charged_kwh_by_source[m, :, 1:].sum(axis=-1),
+                  "discharged_re_kwh": r.battery_discharged_kwh_by_source[m, :, 1:].sum(axis=-1)}
+            self._battery_energy.append(
+                {"month": month_key, "agent": self.batteries}
+                | {c: getattr(r, f)[m].sum(axis=-1) for c, f in BATTERY_ENERGY.items()} | re
+            )
         if generators:
             self._generator_energy.append(
                 {"month": month_key, "agent": generators} | {c: getattr(r, f)[m] for c, f in GENERATOR_ENERGY.items()}
@@ -128,6 +142,11 @@ class Ledger:
     def tenant_energy(self) -> pd.DataFrame:
         return _stack(self._tenant_energy, ["month", "agent", *TENANT_ENERGY, "green_allocated_kwh", "load_peak_kw",
                                             "grid_peak_kw"])
+
+    def battery_energy(self) -> pd.DataFrame:
+        """Per battery and month: kWh charged, delivered, lost, state of charge at start and end (and
+        the RE part of charged and delivered: own plants' and PPA energy)."""
+        return _stack(self._battery_energy, ["month", "agent", *BATTERY_ENERGY, "charged_re_kwh", "discharged_re_kwh"])
 
     def generator_energy(self) -> pd.DataFrame:
         return _stack(self._generator_energy, ["month", "agent", *GENERATOR_ENERGY])

@@ -120,11 +120,12 @@ def timeseries(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.Data
 
     ``claims``: tenants' claims by certificate month (re100sim.simulator.outputs.results.claims_by_tenant);
     ``accounts``: party -> tenant, for the tenants' net cost (own plants consolidated)."""
-    e = t_energy.groupby("month")[["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh"]].sum() / 1000.0
+    cols = ["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh", "battery_re_kwh"]
+    e = t_energy.groupby("month")[cols].sum() / 1000.0
     m = pd.DataFrame(index=e.index)
     m["load_mwh"] = e["load_kwh"]
     m["grid_mwh"] = e["grid_kwh"]
-    m["re_delivered_mwh"] = e["self_kwh"] + e["ppa_kwh"] + e["pool_kwh"]
+    m["re_delivered_mwh"] = e["self_kwh"] + e["ppa_kwh"] + e["pool_kwh"] + e["battery_re_kwh"]
     c = claims.reset_index().set_index("month_key") if len(claims) else claims
     m["re_claimed_mwh"] = c["counted_mwh"].reindex(m.index, fill_value=0.0) if len(c) else 0.0
     inv = invoices.assign(month_key=invoices["month"].map(lambda s: int(s[:4]) * 12 + int(s[5:]) - 1))

@@ -70,7 +70,8 @@ def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataF
       toward GHG reduction) x grid factor (docs/domain.md#emissions, docs/domain.md#procurement-routes).
     """
     e = energy.assign(year=energy["month"] // 12)
-    g = e.groupby(["year", "agent"], sort=True)[["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh"]].sum()
+    g = e.groupby(["year", "agent"], sort=True)[["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh",
+                                                 "battery_re_kwh"]].sum()
     accounts = {t: t for t in tenants} | owned_plants
     net = net_cost_by_month(invoices, accounts).reset_index()
     cost = net.assign(year=net["month"].str.slice(0, 4).astype(int)).groupby(["year", "agent"])[
@@ -82,7 +83,7 @@ def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataF
     out = pd.DataFrame(index=g.index)
     out["load_mwh"] = g["load_kwh"] / KWH_PER_MWH
     out["grid_mwh"] = g["grid_kwh"] / KWH_PER_MWH
-    out["re_delivered_mwh"] = (g["self_kwh"] + g["ppa_kwh"] + g["pool_kwh"]) / KWH_PER_MWH
+    out["re_delivered_mwh"] = (g["self_kwh"] + g["ppa_kwh"] + g["pool_kwh"] + g["battery_re_kwh"]) / KWH_PER_MWH
     cl = claimed.reindex(out.index, fill_value=0.0).astype(float)
     out["re_claimed_mwh"] = cl["counted_mwh"]
     out["re_claimed_twice_mwh"] = cl["mwh"] - cl["counted_mwh"]
@@ -248,18 +249,25 @@ def money_residual_krw(invoices: pd.DataFrame, pass_through: dict[str, tuple[str
     return res + abs(float(flows.sum()))
 
 
-def energy_residual_mwh(tenant_energy: pd.DataFrame, generator_energy: pd.DataFrame) -> float:
-    """Sum of |imbalance| of every tenant-month and plant-month balance, MWh.
+def energy_residual_mwh(tenant_energy: pd.DataFrame, generator_energy: pd.DataFrame,
+                        battery_energy: pd.DataFrame | None = None) -> float:
+    """Sum of |imbalance| of every tenant-month, plant-month and battery-month balance, MWh.
 
-    Tenant: load = self + PPA + pool + grid. Plant: generation = self + PPA applied +
-    PPA surplus exported + pool applied + exported + curtailed (docs/settlement-kernel.md).
+    Tenant: load + grid bought to charge batteries = self + PPA + pool + battery delivered + grid.
+    Plant: generation = self + PPA applied + PPA surplus exported + pool applied + exported +
+    curtailed + stored. Battery: charged - delivered - losses = change of its state of charge
+    (docs/settlement-kernel.md "Invariants").
     """
     t = tenant_energy
-    r = (t["load_kwh"] - t["self_kwh"] - t["ppa_kwh"] - t["pool_kwh"] - t["grid_kwh"]).abs().sum()
+    r = (t["load_kwh"] + t["battery_grid_charge_kwh"] - t["self_kwh"] - t["ppa_kwh"] - t["pool_kwh"]
+         - t["battery_discharged_kwh"] - t["grid_kwh"]).abs().sum()
     if not generator_energy.empty:
         g = generator_energy
         r += (g["gen_kwh"] - g["self_kwh"] - g["ppa_kwh"] - g["ppa_surplus_export_kwh"]
-              - g["pool_applied_kwh"] - g["export_kwh"] - g["curtailed_kwh"]).abs().sum()
+              - g["pool_applied_kwh"] - g["export_kwh"] - g["curtailed_kwh"] - g["stored_kwh"]).abs().sum()
+    if battery_energy is not None and not battery_energy.empty:
+        b = battery_energy
+        r += (b["charged_kwh"] - b["discharged_kwh"] - b["loss_kwh"] - b["soc_end_kwh"] + b["soc_start_kwh"]).abs().sum()
     return float(r) / KWH_PER_MWH
 
 

@@ -41,6 +41,8 @@ def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> No
     year = month_key // 12
     gen_mwh = (r.gen_kwh[0] - r.gen_curtailed_kwh[0]) / 1000.0
     batch = {}
+    # own plants' energy the hosts' batteries delivered (it stayed the host's: claimed net of losses)
+    from_own_battery = battery_re_claim_kwh(model, r, 1, model.plan.gen_host, r.gen_stored_kwh[0], r.gen_self_kwh[0])
     for g, plant in enumerate(model.generators):
         certs.register_generation(plant.name, month_key, float(gen_mwh[g]))
         weight = plant.spec.effective_rec_weight()
@@ -49,7 +51,9 @@ def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> No
             batch[g] = certs.issue("rec", plant.name, month_key, mwh, owner=rec_owner(plant), weight=weight)
         host = model.plan.gen_host[g]
         if host >= 0 and rec_owner(plant) != plant.name and g in batch:
-            _retire_from(certs, batch[g], rec_owner(plant), r.gen_self_kwh[0, g] / 1000.0, year)
+            _retire_from(certs, batch[g], rec_owner(plant), (r.gen_self_kwh[0, g] + from_own_battery[g]) / 1000.0, year)
+    from_battery = battery_re_claim_kwh(model, r, 2, model.plan.c_tenant[active], r.contract_stored_kwh[0],
+                                        r.contract_applied_kwh[0])
     for j, c in enumerate(active):
         spec = model.plan.contracts[c]
         g = int(model.plan.c_gen[c])
@@ -58,19 +62,44 @@ def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> No
         plant = model.generators[g]
         tenant = model.tenants[model.plan.c_tenant[c]].name
         e, ap = float(r.contract_contracted_kwh[0, j]), float(r.contract_applied_kwh[0, j])
-        paid = surplus_paid_fraction(e, ap, ppa_billed_kwh(e, ap, spec.settlement, spec.min_take_pct), spec.surplus_revenue_to)
+        stored_mwh = float(r.contract_stored_kwh[0, j]) / 1000.0
+        taken = ap + stored_mwh * 1000.0  # applied or stored in the tenant's battery (market.monthly)
+        paid = surplus_paid_fraction(e, taken, ppa_billed_kwh(e, taken, spec.settlement, spec.min_take_pct),
+                                     spec.surplus_revenue_to)
         applied_mwh = ap / 1000.0
         # bundled: the kWh applied to the tenant's load, retired for its claim, and the surplus it paid
-        # for, exported, whose RECs the tenant holds (and sells) instead of the plant
-        mwh = min(applied_mwh + paid * float(r.contract_surplus_export_kwh[0, j]) / 1000.0, certs.batch(batch[g]).mwh)
+        # for, exported, whose RECs the tenant holds (and sells) instead of the plant; surplus stored in
+        # its batteries is its energy too: it claims what they deliver of it (net of losses)
+        mwh = min(applied_mwh + paid * float(r.contract_surplus_export_kwh[0, j]) / 1000.0 + stored_mwh,
+                  certs.batch(batch[g]).mwh)
         if mwh >= MIN_MWH and certs.batch(batch[g]).status != "retired":
             moved = certs.transfer(batch[g], rec_owner(plant), tenant, mwh)[0]
-            _retire_from(certs, moved, tenant, applied_mwh, year)
+            _retire_from(certs, moved, tenant, applied_mwh + from_battery[j] / 1000.0, year)
     _certify_green(model, r, month_key, green_kwh)
     for gp in model.premiums:
         mwh = gp.volume_mwh_per_year / 12.0
         certs.issue("premium", "green_premium", month_key, mwh, owner=gp.tenant)
         certs.retire(gp.tenant, "premium", mwh, gp.tenant, year)
+
+
+def battery_re_claim_kwh(model, r, source: int, tenant: np.ndarray, stored_kwh: np.ndarray,
+                         applied_kwh: np.ndarray) -> np.ndarray:
+    """kWh of RE from ``source`` (1 own plants, 2 PPA; docs/settlement-kernel.md step 4b) that the tenants'
+    batteries delivered this month, per supplier (hosted plant or contract, whose tenant is ``tenant``): each
+    tenant's delivered energy of that source shared over its suppliers in proportion to what each stored this
+    month (by applied energy in a month it stored nothing). Certificates are retired from the month's batch:
+    a simplification of vintages for energy carried over a month end."""
+    out = np.zeros(len(tenant))
+    if not model.batteries.n or not len(tenant):
+        return out
+    delivered = np.zeros(len(model.tenants))
+    np.add.at(delivered, model.batteries.owner, r.battery_discharged_kwh_by_source[0, :, source])
+    for t in np.flatnonzero(delivered > 0):
+        mine = tenant == t
+        weight = stored_kwh[mine] if stored_kwh[mine].sum() > 0 else applied_kwh[mine]
+        if weight.sum() > 0:
+            out[mine] = delivered[t] * weight / weight.sum()
+    return out
 
 
 def rec_eligible_mwh(metered_mwh: float, exported_mwh: float, net_metered: bool) -> float:

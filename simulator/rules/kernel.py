@@ -69,6 +69,18 @@ def settle_block(inputs: BlockInputs, hourly: bool = False) -> BlockResult:
         x.c_price_cap,
         x.sub_weight,
         int(x.pool_hourly),
+        x.b_tenant,
+        x.b_strategy,
+        x.b_energy_kwh,
+        x.b_power_kw,
+        x.b_eta_charge,
+        x.b_eta_discharge,
+        x.b_soc_min_frac,
+        x.b_soc_max_frac,
+        x.b_soc0_kwh,
+        x.b_cycles0,
+        x.b_fade_per_cycle,
+        x.b_target_kw,
         bool(hourly),
     )
     return BlockResult(**out)

@@ -49,6 +49,7 @@ from re100sim.simulator.inputs.tariffs import (
     available_tables,
     load_table,
 )
+from re100sim.simulator.scenario.storage import Battery
 from re100sim.simulator.scenario.uncertainty import Uncertainty
 
 # The bundled tariff history starts on 2022-01-01 (docs/domain.md#tariff-increases); holidays and
@@ -756,6 +757,7 @@ class Scenario(_Model):
     green_tariff: GreenTariff | None = None
     green_premium: list[GreenPremium] = []
     rec_purchases: list[RecPurchase] = []
+    batteries: list[Battery] = Field([], description="batteries behind tenants' meters (simulator/scenario/storage.py)")
     decisions: Decisions = Decisions()
     policy: PolicyConfig = PolicyConfig()
     output: OutputOptions = OutputOptions()
@@ -851,6 +853,13 @@ class Scenario(_Model):
             need("tenant", gp.tenant, f"green_premium[{i}].tenant", tenants)
         for i, rp in enumerate(self.rec_purchases):
             need("tenant", rp.tenant, f"rec_purchases[{i}].tenant", tenants)
+        for i, b in enumerate(self.batteries):
+            need("tenant", b.owner, f"batteries[{i}].owner", tenants)
+        if len({b.name for b in self.batteries}) != len(self.batteries):
+            raise ValueError("batteries: battery names must be unique")
+        for i, b in enumerate(self.batteries):
+            if b.name in tenants or b.name in plants:
+                raise ValueError(f"batteries[{i}].name: '{b.name}' is a tenant's or generator's name (a name of its own)")
         return self
 
     @property

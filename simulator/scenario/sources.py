@@ -85,6 +85,10 @@ DEFINITIONS = {
     "RATCHET_MONTHS": "calendar months (a definition of the tariff rule, sourced in the comment)",
     "CLEARSKY_CACHE_VERSION": "version of the on-disk clear-sky cache format",
     "_SIGNIFICANT_DIGITS": "digits written in reproduction tables (identical tables across machines)",
+    "STRATEGY": "codes passed to the settlement kernel (battery dispatch strategies)",
+    "N_SRC": "three sources of stored energy (grid, own plants, PPA)",
+    "SOC_TOL": "floating-point tolerance",
+    "_BATTERY_DEFAULTS": "kernel-level defaults of a test block (lossless, full SOC window, no fade)",
 }
 
 
