@@ -72,39 +72,19 @@ def _percentiles(v: np.ndarray) -> dict:
 
 @pytest.fixture(scope="module")
 def mc_set(tmp_path_factory) -> Path:
-    """A small Monte Carlo folder in the issue-10 schema (runs.parquet, yearly.parquet, summary.json,
-    manifest.json), built from single runs with a sampled PPA price and tariff increase.
-    (Switch to ``re100sim mc`` once it is merged.)"""
+    """A small Monte Carlo folder written by ``re100sim mc`` (4 runs in process) over the test scenario,
+    with the PPA price and the yearly tariff increase uncertain."""
     tmp = tmp_path_factory.mktemp("mc")
-    rng = np.random.default_rng(11)
-    rows, yearly = [], []
-    for i in range(4):
-        price = float(rng.uniform(85, 125))
-        pct = float(rng.uniform(0, 6))
-        contracts = json.loads(json.dumps(SCENARIO["contracts"]))
-        contracts[0]["price"]["price_krw_per_kwh"] = price
-        d = _run(tmp, f"run{i}", contracts=contracts, seed=100 + i, tariff_path={"yearly_pct": pct})
-        s = json.loads((d / "summary.json").read_text())
-        flat = {"cost.savings_krw": s["cost"]["savings_krw"], "cost.tenant_total_krw": s["cost"]["tenant_total_krw"],
-                "re_share_annual": s["re_share_annual"], "re_share_hourly": s["re_share_hourly"], "co2_t": s["co2_t"],
-                "adoption.direct_ppa": s["adoption"]["direct_ppa"]}
-        rows.append({"run_id": i, "point_id": 0, "status": "ok", "error": None,
-                     "contracts[ppa-a].price.price_krw_per_kwh": price, "tariff_path.yearly_pct": pct} | flat)
-        y = pd.read_parquet(d / "timeseries_yearly.parquet")
-        yearly.append(y[["year", "savings_krw", "re_share_annual", "re_share_hourly", "contracted_mw"]].assign(run_id=i))
+    scenario = json.loads(json.dumps(SCENARIO)) | {"uncertainty": {"inputs": [
+        {"path": "contracts[ppa-a].price.price_krw_per_kwh", "distribution": "uniform", "low": 85, "high": 125},
+        {"path": "tariff_path.yearly_pct", "distribution": "uniform", "low": 0, "high": 6}]}}
+    path = tmp / "mc.yaml"
+    path.write_text(yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True), encoding="utf-8")
     out = tmp / "set"
-    out.mkdir()
-    runs = pd.DataFrame(rows)
-    runs.to_parquet(out / "runs.parquet", index=False)
-    pd.concat(yearly).to_parquet(out / "yearly.parquet", index=False)
-    kpis = [c for c in runs.columns if c in ("cost.savings_krw", "cost.tenant_total_krw", "re_share_annual",
-                                            "re_share_hourly", "co2_t", "adoption.direct_ppa")]
-    summary = {"kpis": {k: _percentiles(runs[k].to_numpy(float)) for k in kpis}, "runs": {"ok": 4, "error": 0}}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    (out / "manifest.json").write_text(json.dumps({"scenario": "report-test", "scenario_sha256": "ab" * 32,
-                                                   "sampler": "mc", "root_seed": 11}))
-    shutil.copyfile(tmp / "run0.yaml", out / "scenario.yaml")
-    # The stress test's term table and sensitivity indices, as the mc/sensitivity commands write them.
+    result = runner.invoke(app, ["mc", str(path), "--runs", "4", "--workers", "1", "--out", str(out), "--seed", "11"])
+    assert result.exit_code == 0, result.output
+    # A term table and sensitivity indices as `sweep` and `sensitivity` write them (those commands have their own
+    # tests in test_sweeps.py), so the set page shows every figure it can.
     grid = [(p, t) for p in (90.0, 105.0, 120.0) for t in (5, 10)]
     pd.DataFrame({"point_id": range(6), "price_krw_per_kwh": [p for p, _ in grid], "term_years": [t for _, t in grid],
                   "p_all_tenants_save": [0.9, 0.95, 0.6, 0.7, 0.2, 0.3],
