@@ -219,3 +219,11 @@ def test_resume_after_a_cut_short_compaction_or_an_orphan_yearly_part(tmp_path):
     assert open_dir(out, plan, resume=True) == set(range(6))
     compact(out)
     assert pd.read_parquet(out / "runs.parquet")["run_id"].tolist() == list(range(6))
+
+
+def test_mc_report_flag_writes_the_set_page(namdong_mc, tmp_path):
+    out = tmp_path / "set"
+    r = inproc("mc", namdong_mc, "--runs", 2, "--out", out, "--workers", 1, "--report")
+    assert r.returncode == 0, r.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "runs.ok" in page and (out / "figures" / "mc_kpi_distributions.svg").exists()

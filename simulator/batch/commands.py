@@ -36,6 +36,7 @@ Resume = Annotated[bool, typer.Option("--resume", help="complete an interrupted 
 Sampler = Annotated[str, typer.Option("--sampler", help="mc (plain Monte Carlo) or lhs (Latin hypercube)")]
 Seed = Annotated[Optional[int], typer.Option("--seed", min=0, help="root seed (default: the scenario's seed)")]
 KeepRuns = Annotated[bool, typer.Option("--keep-runs", help="also write each run's invoices and tables (DIR/runs/)")]
+Report = Annotated[bool, typer.Option("--report", help="write DIR/report.html at the end")]
 
 
 def _fail(e: InputError) -> None:
@@ -44,7 +45,8 @@ def _fail(e: InputError) -> None:
 
 
 def mc(scenario: Scenario, runs: Runs, out: Out, workers: Workers = None, address: Address = None,
-       resume: Resume = False, sampler: Sampler = "mc", seed: Seed = None, keep_runs: KeepRuns = False) -> None:
+       resume: Resume = False, sampler: Sampler = "mc", seed: Seed = None, keep_runs: KeepRuns = False,
+       report: Report = False) -> None:
     """Monte Carlo: N runs with the scenario's uncertain inputs and stochastic processes drawn per run."""
     try:
         job, plan = _job("mc", scenario, [{}], [{}], runs, sampler, seed, out, keep_runs)
@@ -52,13 +54,14 @@ def mc(scenario: Scenario, runs: Runs, out: Out, workers: Workers = None, addres
     except InputError as e:
         _fail(e)
     _print_quantiles(summary, out)
+    _report(out, report)
 
 
 def sweep(scenario: Scenario, out: Out, runs: Annotated[Optional[int], typer.Option("--runs", min=1, help="runs per point (default: the spec's, else 1)")] = None,
           set_: Annotated[Optional[list[str]], typer.Option("--set", help="PATH=v1,v2,... (repeatable; the grid is their product)")] = None,
           spec: Annotated[Optional[str], typer.Option("--spec", help="sweep spec YAML, or a bundled spec name")] = None,
           workers: Workers = None, address: Address = None, resume: Resume = False, sampler: Sampler = "mc",
-          seed: Seed = None, keep_runs: KeepRuns = False) -> None:
+          seed: Seed = None, keep_runs: KeepRuns = False, report: Report = False) -> None:
     """A grid of input values times N Monte Carlo runs each (common random numbers across points)."""
     from re100sim.simulator.batch.sweeps import load_spec, parse_sets, points_of
 
@@ -76,6 +79,7 @@ def sweep(scenario: Scenario, out: Out, runs: Annotated[Optional[int], typer.Opt
     except InputError as e:
         _fail(e)
     _print_quantiles(summary, out)
+    _report(out, report)
 
 
 def sensitivity(scenario: Scenario, out: Out,
@@ -200,6 +204,14 @@ def _stream(results, writer, total: int, what: str) -> None:
             failed += row["status"] != "ok"
             rate = n / max(time.perf_counter() - t0, 1e-9) * 60.0
             bar.update(task, advance=1, failed=failed, rate=f"{rate:,.0f} runs/min")
+
+
+def _report(out: Path, wanted: bool) -> None:
+    """The set's HTML page (``re100sim report DIR``) when ``--report`` asked for it."""
+    if wanted:
+        from re100sim.simulator.outputs.report import build_report
+
+        console.print(f"report: {build_report([out])}")
 
 
 def _print_quantiles(summary: dict, out: Path) -> None:
