@@ -115,12 +115,6 @@ console = Console()
 err_console = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
-def _fail(e: InputError) -> None:
-    """Print ``e`` as the one error line and exit 2 (commands may also just raise ``e``)."""
-    _error_line(f"error: {e}")
-    raise typer.Exit(EXIT_INPUT_ERROR)
-
-
 ScenarioArg = Annotated[
     Optional[str],
     typer.Argument(

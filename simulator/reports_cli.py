@@ -15,9 +15,6 @@ from re100sim.simulator.errors import InputError
 console = Console()
 
 
-def _fail(e: InputError) -> None:
-    raise e  # the app's command group prints it as one `error:` line, exit 2
-
 
 def report(
     dirs: Annotated[list[Path], typer.Argument(help="a run folder, an mc/sweep folder, or several to compare")],
@@ -27,10 +24,7 @@ def report(
     """Write one self-contained HTML page: a run, a Monte Carlo / sweep set, or a side-by-side comparison."""
     from re100sim.simulator.outputs.report import build_report
 
-    try:
-        path = build_report(dirs, out)
-    except InputError as e:
-        _fail(e)
+    path = build_report(dirs, out)
     console.print(f"report: {path}")
 
 
@@ -43,10 +37,7 @@ def invoice(
     """Print one tenant's bills for one month as an accountant reads them (KEPCO, PPA, certificates)."""
     from re100sim.simulator.outputs.invoice import monthly_statement, statement_html, statement_tables
 
-    try:
-        st = monthly_statement(folder, tenant, month)
-    except InputError as e:
-        _fail(e)
+    st = monthly_statement(folder, tenant, month)
     for table in statement_tables(st):
         console.print(table)
     if html_out is not None:
@@ -63,11 +54,8 @@ def export(
     from re100sim.simulator.outputs.report import export_csv
 
     if not csv:
-        _fail(InputError(str(folder), "--csv", "no format chosen (expected --csv)"))
-    try:
-        written = export_csv(folder, out)
-    except InputError as e:
-        _fail(e)
+        raise InputError(str(folder), "--csv", "no format chosen (expected --csv)")
+    written = export_csv(folder, out)
     console.print(f"{len(written)} CSV files in {written[0].parent if written else out}")
 
 

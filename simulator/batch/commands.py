@@ -14,10 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from re100sim.simulator.errors import EXIT_INPUT_ERROR, InputError
+from re100sim.simulator.errors import InputError
 
 console = Console()
-err_console = Console(stderr=True, soft_wrap=True, highlight=False)
 
 # KPIs shown in the final table when present (summary.json keys, flattened).
 HEADLINE = ["cost.savings_krw", "cost.savings_ex_vat_krw", "cost.tenant_total_krw", "energy.re_delivered_mwh",
@@ -39,20 +38,13 @@ KeepRuns = Annotated[bool, typer.Option("--keep-runs", help="also write each run
 Report = Annotated[bool, typer.Option("--report", help="write DIR/report.html at the end")]
 
 
-def _fail(e: InputError) -> None:
-    err_console.print(f"error: {e}", markup=False)
-    raise typer.Exit(EXIT_INPUT_ERROR)
-
 
 def mc(scenario: Scenario, runs: Runs, out: Out, workers: Workers = None, address: Address = None,
        resume: Resume = False, sampler: Sampler = "mc", seed: Seed = None, keep_runs: KeepRuns = False,
        report: Report = False) -> None:
     """Monte Carlo: N runs with the scenario's uncertain inputs and stochastic processes drawn per run."""
-    try:
-        job, plan = _job("mc", scenario, [{}], [{}], runs, sampler, seed, out, keep_runs)
-        summary = _execute(job, plan, out, workers, address, resume)
-    except InputError as e:
-        _fail(e)
+    job, plan = _job("mc", scenario, [{}], [{}], runs, sampler, seed, out, keep_runs)
+    summary = _execute(job, plan, out, workers, address, resume)
     _print_quantiles(summary, out)
     _report(out, report)
 
@@ -65,19 +57,16 @@ def sweep(scenario: Scenario, out: Out, runs: Annotated[Optional[int], typer.Opt
     """A grid of input values times N Monte Carlo runs each (common random numbers across points)."""
     from re100sim.simulator.batch.sweeps import load_spec, parse_sets, points_of
 
-    try:
-        grid, extras, uncertainty, spec_runs = load_spec(spec) if spec else ({}, (), None, 1)
-        grid |= parse_sets(set_ or [])
-        if not grid:
-            raise InputError("sweep", "--set", "no grid (give --set PATH=v1,v2 or --spec FILE)")
-        points, labels = points_of(grid)
-        job, plan = _job("sweep", scenario, points, labels, runs or spec_runs, sampler, seed, out, keep_runs,
-                         extras=extras, uncertainty=uncertainty, grid=grid)
-        summary = _execute(job, plan, out, workers, address, resume)
-        if "ppa_terms" in extras:
-            _terms(out, list(grid))
-    except InputError as e:
-        _fail(e)
+    grid, extras, uncertainty, spec_runs = load_spec(spec) if spec else ({}, (), None, 1)
+    grid |= parse_sets(set_ or [])
+    if not grid:
+        raise InputError("sweep", "--set", "no grid (give --set PATH=v1,v2 or --spec FILE)")
+    points, labels = points_of(grid)
+    job, plan = _job("sweep", scenario, points, labels, runs or spec_runs, sampler, seed, out, keep_runs,
+                     extras=extras, uncertainty=uncertainty, grid=grid)
+    summary = _execute(job, plan, out, workers, address, resume)
+    if "ppa_terms" in extras:
+        _terms(out, list(grid))
     _print_quantiles(summary, out)
     _report(out, report)
 
@@ -89,25 +78,22 @@ def sensitivity(scenario: Scenario, out: Out,
     """Global sensitivity (SALib) of the KPIs to the scenario's uncertain inputs -> DIR/indices.parquet."""
     from re100sim.simulator.batch.sensitivity import METHODS, design_points, indices
 
-    try:
-        if method not in METHODS:
-            raise InputError("sensitivity", "--method", f"unknown method '{method}' (one of: {', '.join(METHODS)})")
-        sc, path = _prepared(scenario)
-        if sc.uncertainty is None:
-            raise InputError(str(path), "uncertainty", "missing (sensitivity needs declared uncertain inputs)")
-        root = sc.seed if seed is None else seed
-        u, points = design_points(sc.uncertainty, method, samples, root)
-        job, plan = _job("sensitivity", scenario, points, [], 1, method, seed, out, False,
-                         plan_extra={"method": method, "samples": samples})
-        _execute(job, plan, out, workers, address, resume)
-        import pandas as pd
+    if method not in METHODS:
+        raise InputError("sensitivity", "--method", f"unknown method '{method}' (one of: {', '.join(METHODS)})")
+    sc, path = _prepared(scenario)
+    if sc.uncertainty is None:
+        raise InputError(str(path), "uncertainty", "missing (sensitivity needs declared uncertain inputs)")
+    root = sc.seed if seed is None else seed
+    u, points = design_points(sc.uncertainty, method, samples, root)
+    job, plan = _job("sensitivity", scenario, points, [], 1, method, seed, out, False,
+                     plan_extra={"method": method, "samples": samples})
+    _execute(job, plan, out, workers, address, resume)
+    import pandas as pd
 
-        runs = pd.read_parquet(out / "runs.parquet")
-        kpis = [k for k in HEADLINE if k in runs.columns]
-        table = indices(method, sc.uncertainty.paths, u, runs, kpis, root)
-        table.to_parquet(out / "indices.parquet", index=False)
-    except InputError as e:
-        _fail(e)
+    runs = pd.read_parquet(out / "runs.parquet")
+    kpis = [k for k in HEADLINE if k in runs.columns]
+    table = indices(method, sc.uncertainty.paths, u, runs, kpis, root)
+    table.to_parquet(out / "indices.parquet", index=False)
     _print_indices(table, method)
     console.print(f"results: {out}")
 
