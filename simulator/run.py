@@ -284,7 +284,7 @@ def evaluate(scenario: Scenario, model: ComplexModel, ledger, tables: bool = Tru
 def owned_plants(model) -> dict[str, str]:
     """Plant -> the tenant that owns it (tenant-owned plants behind a tenant's meter, and batteries)."""
     return {g.name: g.spec.host_tenant for g in model.generators if g.spec.owner == "tenant" and g.spec.host_tenant} \
-        | {b.name: b.owner for b in model.scenario.batteries}
+        | {b.name: b.owner for b in model.batteries.specs}
 
 
 def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claimed: pd.DataFrame, findings) -> dict:

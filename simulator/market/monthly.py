@@ -149,6 +149,7 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
     remit_vat(led, month_key, vat_due)
     _plant_costs(model, month_key)
     model.batteries.book_costs(led, month_key)
+    model.demand.book_costs(led, month_key, hours, list(names))
     led.add_energy(month_key, r, 0, monthly_green, [g.name for g in model.generators])
     model.year_load_kwh += r.tenant_load_kwh[0]
     certify_month(model, r, active, month_key, green_kwh)

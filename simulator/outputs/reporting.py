@@ -18,6 +18,7 @@ from re100sim.simulator.market.procurement import supplies, supply_months
 from re100sim.simulator.outputs.ledger import month_label
 from re100sim.simulator.outputs.results import net_cost_by_month, vat_mask
 from re100sim.simulator.rules.policy import ComplianceRow, compliance
+from re100sim.simulator.scenario.demand import MEASURES
 
 
 def contracted_mw(model, month_key: int) -> float:
@@ -70,6 +71,8 @@ def adoption_summary(model) -> dict:
     out = adopters(model, model.current_month_key)
     out["contracted_mw"] = round(contracted_mw(model, model.current_month_key), 6)
     out["rooftop_mw"] = round(sum(g.spec.capacity_kw for g in model.generators if g.spec.host_tenant) / 1000.0, 6)
+    if any(m in model.scenario.decisions.options for m in MEASURES):  # demand-side measures adopted in the run
+        out |= {f"measure_{m}": n for m, n in model.demand.summary().items()}
     return out
 
 

@@ -12,7 +12,7 @@ def battery_table(model) -> pd.DataFrame:
     """Per battery and month: kWh charged, delivered, lost, state of charge (ledger.battery_energy), with the
     owner and month label."""
     df = model.ledger.battery_energy()
-    owner = {b.name: b.owner for b in model.scenario.batteries}
+    owner = {b.name: b.owner for b in model.batteries.specs}  # with those tenants installed in the run
     return df.assign(owner=df["agent"].map(owner), month=df["month"].map(month_label))
 
 

@@ -49,6 +49,7 @@ from re100sim.simulator.inputs.tariffs import (
     available_tables,
     load_table,
 )
+from re100sim.simulator.scenario.demand import DemandSide
 from re100sim.simulator.scenario.storage import Battery
 from re100sim.simulator.scenario.uncertainty import Uncertainty
 
@@ -688,9 +689,11 @@ class Decisions(_Model):
     """Agent decisions (issue 4): tenants adopt options; the broker signs PPAs. Off: a fixed scenario."""
 
     enabled: bool = False
-    options: list[Literal["grid", "green_premium", "green_tariff", "direct_ppa", "rec", "self_generation"]] = Field(
+    options: list[Literal["grid", "green_premium", "green_tariff", "direct_ppa", "rec", "self_generation",
+                          "efficiency", "load_shifting", "battery"]] = Field(
         ["grid", "green_premium", "green_tariff", "direct_ppa", "rec", "self_generation"],
-        description="options tenants may choose among",
+        description="options tenants may choose among; efficiency, load_shifting and battery are demand-side"
+                    " measures (docs/decisions.md#demand-side-measures), off unless listed",
     )
     # Multinomial logit over utility = -cost + RE value - risk penalty - switching cost (docs/decisions.md).
     logit_scale_pct: float = Field(
@@ -724,6 +727,7 @@ class Decisions(_Model):
     )
     ppa: PpaTemplate = PpaTemplate()
     self_generation: SelfGeneration = SelfGeneration()
+    demand_side: DemandSide = DemandSide()
     # docs/domain.md#green-premium: 2024 round 1 average winning bid.
     green_premium_krw_per_kwh: float = Field(10.4, ge=0)
 
