@@ -176,6 +176,21 @@ class PolicyConfig(StrictModel):
         "(docs/domain.md#policy-rules). The Gyeonggi options carry no penalty",
     )
 
+    # Gyeonggi options 2 and 3 accept other renewables "with the same GHG effect (geothermal, wind, fuel cells,
+    # ESS...)" where solar is impossible (docs/domain.md#gyeonggi-options-for-new-complexes).
+    substitute_credit: Literal["nameplate", "equal_ghg"] = Field(
+        "nameplate",
+        description="gyeonggi_option_2/3: how in-complex non-solar plants count: nameplate (their MW, as solar) or "
+        "equal_ghg (their year's MWh / (solar capacity factor x 8,760 h): the solar MW with the same MWh, so the "
+        "same CO2 at one grid emission factor, docs/domain.md#storage-and-demand-side)",
+    )
+    storage_solar_mw_per_mwh: float = Field(
+        0.16, ge=0, le=1,
+        description="gyeonggi_option_2/3: solar MW credited per MWh of battery capacity in the complex [E]: one cycle "
+        "each of 250 working days at 85 % round trip moves 212.5 MWh of otherwise-curtailed RE a year per MWh, "
+        "the output of 212.5 / (0.15 x 8,760) = 0.16 MW of solar (docs/domain.md#storage-and-demand-side); 0: no credit",
+    )
+
     @model_validator(mode="after")
     def _needs(self):
         if self.rule == "gyeonggi_option_2" and self.sold_lot_area_m2 is None:
