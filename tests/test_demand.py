@@ -100,6 +100,7 @@ def test_battery_sized_for_the_worst_day_above_the_target():
 def _deciding(tmp_path, options: list[str], demand_side: dict, load: list[float]) -> dict:
     """One aware tenant, load from ``load`` (kW, one typical year), deciding among ``options`` with a
     near-deterministic logit (scale 0.01 % of its grid bill, no switching cost)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "t.csv"
     path.write_text("kw\n" + "".join(f"{v}\n" for v in load), encoding="utf-8")
     return {"name": "dsm", "tenants": [{"name": "t", "load_file": str(path), "behaviour": {"awareness": 1.0}}],
@@ -167,11 +168,20 @@ def test_efficiency_is_chosen_when_it_pays_and_cuts_the_settled_load(tmp_path):
     assert summary["invariants"]["money_residual_krw"] == 0
 
 
-def test_efficiency_that_costs_more_than_it_saves_is_not_chosen(tmp_path):
+def test_efficiency_that_costs_more_than_it_saves_is_not_chosen_and_baselines_agree(tmp_path):
     from test_economics import run_year
 
-    data = _deciding(tmp_path, ["grid", "efficiency"], {"efficiency": {"cost_krw_per_mwh_saved": 10_000_000}},
+    data = _deciding(tmp_path / "a", ["grid", "efficiency"], {"efficiency": {"cost_krw_per_mwh_saved": 10_000_000}},
                      [500.0] * 8760)
-    _, kpis, _, summary = run_year(tmp_path, data)
+    _, kpis, _, summary = run_year(tmp_path / "a", data)
     assert summary["adoption"]["measure_efficiency"] == 0
     assert kpis["load_mwh"].sum() == pytest.approx(4380.0)
+    # the grid-only baseline is the bill of the load before any measure: equal with and without efficiency, so
+    # the adopter's savings show the measure (bill saved minus its cost, positive) and the other's are 0
+    cheap = _deciding(tmp_path / "b", ["grid", "efficiency"], {"efficiency": {"cost_krw_per_mwh_saved": 1000}},
+                      [500.0] * 8760)
+    _, adopter, _, _ = run_year(tmp_path / "b", cheap)
+    assert adopter["baseline_ex_vat_krw"].sum() == pytest.approx(kpis["baseline_ex_vat_krw"].sum(), abs=1)
+    assert kpis["savings_ex_vat_krw"].sum() == pytest.approx(0.0, abs=1)
+    saved = kpis["cost_ex_vat_krw"].sum() - adopter["cost_ex_vat_krw"].sum()
+    assert adopter["savings_ex_vat_krw"].sum() == pytest.approx(saved, abs=1) and saved > 0

@@ -22,7 +22,7 @@ from re100sim.simulator.rules.demand import (
     shifted_load_kw,
 )
 from re100sim.simulator.rules.finance import crf, levelisation_factor
-from re100sim.simulator.rules.settlement_reference import STRATEGY
+from re100sim.simulator.rules.settlement_reference import N_TOU, STRATEGY
 from re100sim.simulator.scenario.demand import MEASURES
 from re100sim.simulator.scenario.storage import Battery, split_round_trip_efficiency
 
@@ -48,6 +48,7 @@ class DemandMeasures:
     rows: list[dict] = field(default_factory=list)
     saved_kwh: np.ndarray | None = None  # (H, T) this year
     shifted_kwh: np.ndarray | None = None  # (H, T) this year
+    load_before_kw: np.ndarray | None = None  # (H, T) this year's loads before the measures (the grid-only baseline)
 
     @classmethod
     def none(cls, n_tenants: int) -> "DemandMeasures":
@@ -70,14 +71,27 @@ class DemandMeasures:
         """The year's inputs with the measures applied to the loads; remembers the saved and shifted
         kWh of each hour for :meth:`book_costs`."""
         if not self.any_load_measure:
-            self.saved_kwh = self.shifted_kwh = None
+            self.saved_kwh = self.shifted_kwh = self.load_before_kw = None
             return year
         import dataclasses
         efficient = efficiency_load_kw(year.load_kw, self.saved_pct)
         after = shifted_load_kw(efficient, year.tariff_tou[:, tenant_tariff], year.calendar.day, self.shift_pct)
         self.saved_kwh = year.load_kw - efficient
         self.shifted_kwh = np.clip(efficient - after, 0.0, None)
+        self.load_before_kw = year.load_kw
         return dataclasses.replace(year, load_kw=after)
+
+    def baseline_month(self, hours: slice, tariff_tou: np.ndarray, tariff_price: np.ndarray,
+                       tenant_tariff: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The month's loads before the measures, aggregated as the kernel aggregates a load for the grid-only
+        baseline (docs/settlement-kernel.md "Outputs"): kWh and energy KRW by TOU period (T, 3), and the billed
+        peak (T,): the highest hour outside light-load hours (0 if none)."""
+        load = self.load_before_kw[hours]
+        tou = tariff_tou[hours][:, tenant_tariff]
+        price = tariff_price[hours][:, tenant_tariff]
+        kwh = np.stack([np.where(tou == p, load, 0.0).sum(axis=0) for p in range(N_TOU)], axis=1)
+        krw = np.stack([np.where(tou == p, load * price, 0.0).sum(axis=0) for p in range(N_TOU)], axis=1)
+        return kwh, krw, np.where(tou != 0, load, 0.0).max(axis=0, initial=0.0)
 
     def book_costs(self, ledger, month_key: int, hours: slice, tenant_names: list[str]) -> None:
         """Each tenant's month of measure costs: saved MWh x cost per MWh saved, shifted MWh x cost per MWh shifted."""

@@ -120,8 +120,10 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
     peak = np.where(is_ppa, r.tenant_site_peak_kw[0], r.tenant_grid_peak_kw[0])  # site = load without batteries
     k = model.tenant_tariff
     actual = month_usage(year, hours, month_key, k, r.tenant_grid_kwh_by_tou[0], r.tenant_grid_energy_krw_by_tou[0], peak)
-    baseline = month_usage(year, hours, month_key, k, r.tenant_load_kwh_by_tou[0], r.tenant_load_energy_krw_by_tou[0],
-                           r.tenant_load_peak_kw[0])
+    base = (r.tenant_load_kwh_by_tou[0], r.tenant_load_energy_krw_by_tou[0], r.tenant_load_peak_kw[0])
+    if model.demand.load_before_kw is not None:  # the grid-only baseline: the loads before demand-side measures
+        base = model.demand.baseline_month(hours, year.tariff_tou, year.tariff_price, k)
+    baseline = month_usage(year, hours, month_key, k, *base)
     green_krw = truncate_won_array(green_kwh * green_price)
     names = np.array([t.name for t in model.tenants], dtype=object)
     actual = actual.scaled(keep)
