@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from re100sim.simulator.rules.demand import (
     battery_size_for_peak,
@@ -185,3 +186,45 @@ def test_efficiency_that_costs_more_than_it_saves_is_not_chosen_and_baselines_ag
     assert kpis["savings_ex_vat_krw"].sum() == pytest.approx(0.0, abs=1)
     saved = kpis["cost_ex_vat_krw"].sum() - adopter["cost_ex_vat_krw"].sum()
     assert adopter["savings_ex_vat_krw"].sum() == pytest.approx(saved, abs=1) and saved > 0
+
+
+def test_load_shifting_moves_peak_kwh_to_light_hours_on_the_bill(tmp_path):
+    from test_economics import run_year
+
+    # A flat 500 kW tenant; shifting 20 % at 1,000 KRW/MWh is far cheaper than the peak-light price gap: chosen.
+    # January 2026 (tests/test_storage_engine.py): light 380 h, mid 238, peak 126. Peak kWh 126 x 500 = 63,000 ->
+    # x 0.8 = 50,400; the 12,600 kWh moved go to the same days' light hours: 380 x 500 + 12,600 = 202,600;
+    # mid unchanged 119,000. Cost line: 12.6 MWh x 1,000 = 12,600 KRW.
+    data = _deciding(tmp_path, ["grid", "load_shifting"], {"load_shifting": {"cost_krw_per_mwh_shifted": 1000}},
+                     [500.0] * 8760)
+    inv, kpis, _, summary = run_year(tmp_path, data)
+    assert summary["adoption"]["measure_load_shifting"] == 1
+    jan = inv[(inv.month == "2026-01") & (inv.payer == "t")]
+    qty = dict(zip(jan["item"], jan["quantity"]))
+    assert qty["energy_peak"] == pytest.approx(50_400.0)
+    assert qty["energy_light"] == pytest.approx(202_600.0)
+    assert qty["energy_mid"] == pytest.approx(119_000.0)
+    line = jan[jan["item"] == "load_shifting"].iloc[0]
+    assert line["quantity"] == pytest.approx(12_600.0) and line["krw"] == 12_600 and line["payee"] == "demand_services"
+    assert kpis["load_mwh"].sum() == pytest.approx(4380.0)  # moved, not saved
+
+
+def test_a_battery_counts_towards_gyeonggi_option_2(tmp_path):
+    from test_economics import run_year
+
+    # The bundled option-2 complex for one year, with and without a 3,000 kWh battery behind a tenant's meter:
+    # the credited MW rise by 3 MWh x 0.16 MW/MWh = 0.48 MW (policy.storage_solar_mw_per_mwh)
+    from re100sim.scenarios import bundled_scenarios
+
+    data = yaml.safe_load(bundled_scenarios()["gyeonggi-option-2"].read_text(encoding="utf-8"))
+    data.update(years=1, start_date="2027-01-01")
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+    without = run_year(tmp_path / "a", data)
+    owner = without[1]["agent"].iloc[0]
+    data["batteries"] = [{"name": "ess", "owner": owner, "energy_kwh": 3000, "power_kw": 1000, "strategy": "tou_arbitrage"}]
+    run_year(tmp_path / "b", data)
+    a = pd.read_parquet(tmp_path / "a" / "o" / "compliance.parquet")
+    b = pd.read_parquet(tmp_path / "b" / "o" / "compliance.parquet")
+    assert (b["credited_mw"] - a["credited_mw"]).to_list() == pytest.approx([0.48])
+    assert (b["required_mw"] == a["required_mw"]).all()
