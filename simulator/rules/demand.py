@@ -28,6 +28,12 @@ def efficiency_load_kw(load_kw: np.ndarray, saved_pct) -> np.ndarray:
     return np.asarray(load_kw, float) * (1.0 - np.asarray(saved_pct, float) / 100.0)
 
 
+def _day_starts(day_of_hour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first hour of each day, day position of each hour) for contiguous days."""
+    new = np.r_[False, day_of_hour[1:] != day_of_hour[:-1]]
+    return np.flatnonzero(np.r_[True, new[1:]]), np.cumsum(new)
+
+
 def _day_sums(x: np.ndarray, day_start: np.ndarray) -> np.ndarray:
     return np.add.reduceat(x, day_start, axis=0)
 
@@ -44,9 +50,7 @@ def shifted_load_kw(load_kw: np.ndarray, tou_period: np.ndarray, day_of_hour: np
     load = np.asarray(load_kw, float)
     tou = np.broadcast_to(np.asarray(tou_period).reshape(len(load), -1), load.shape)
     share = np.asarray(shift_pct, float) / 100.0
-    day = np.asarray(day_of_hour)
-    starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
-    index = np.cumsum(np.r_[False, day[1:] != day[:-1]])  # day position of each hour
+    starts, index = _day_starts(np.asarray(day_of_hour))
     light = (tou == LIGHT).astype(float)
     n_light = _day_sums(light, starts)  # (days, T)
     moved = load * share * (tou == PEAK)
@@ -74,7 +78,6 @@ def battery_size_for_peak(load_kw: np.ndarray, billed: np.ndarray, day_of_hour: 
     peak = np.where(on, load, 0.0).max(axis=0)
     target = peak * target_pct / 100.0
     above = np.where(on, np.clip(load - target, 0.0, None), 0.0)
-    day = np.asarray(day_of_hour)
-    starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
+    starts, _ = _day_starts(np.asarray(day_of_hour))
     worst_kwh = _day_sums(above, starts).max(axis=0) if len(load) else np.zeros(load.shape[1])
     return peak - target, worst_kwh / (usable_fraction * eta_discharge)
