@@ -456,8 +456,10 @@ def storage_checks(o: Outputs, add) -> None:
         add(Check("billing demand shaved by peak-shaving batteries (full years, mean month), kW and % of the demand"
                   " without them", "; ".join(rows), ESS_PEAK_REF,
                   "explained by the rule: a peak_shaving battery holds the billed peak at its target (85 % of the past"
-                  " peaks: at most 15 % off) as far as its energy lasts; batteries tenants chose are sized on the smooth"
-                  " forecast year and fall short on the noisier realised peaks (kW per kWh far below the 2015 example's 0.5)"))
+                  " peaks: at most 15 % off) as far as its energy lasts (kW per kWh far below the 2015 example's 0.5)"
+                  + ("; the batteries tenants chose (<tenant>-battery-<year>) cost more than the grid in their own"
+                     " evaluation too and were picked through the logit's spread (docs/decisions.md#demand-side-measures)"
+                     if any("-battery-" in b["name"] for b in bats.values()) else "")))
     if per_kw:
         x = statistics.median(per_kw)
         add(Check("basic charge saved per kW shaved, KRW/kW/yr (before fund and VAT)", fmt(x, 0), ESS_SAVING_REF,
