@@ -38,13 +38,13 @@ EFF, SHIFT, BATT = range(len(MEASURES))
 @dataclass
 class DemandMeasures:
     """Per tenant: the efficiency and shifting shares in force (%), their costs (KRW/MWh), and the
-    adoption log; the year's saved and shifted kWh by hour, for the monthly cost lines."""
+    adoption log; the year's saved and shifted kWh by hour, for the monthly cost lines (batteries live in
+    the fleet, re100sim.simulator.market.storage)."""
 
     saved_pct: np.ndarray  # (T,)
     shift_pct: np.ndarray  # (T,)
     saved_cost_krw_per_mwh: np.ndarray  # (T,)
     shift_cost_krw_per_mwh: np.ndarray  # (T,)
-    has_battery: np.ndarray  # (T,) bool: adopted a battery in a decision round
     rows: list[dict] = field(default_factory=list)
     saved_kwh: np.ndarray | None = None  # (H, T) this year
     shifted_kwh: np.ndarray | None = None  # (H, T) this year
@@ -53,7 +53,7 @@ class DemandMeasures:
     @classmethod
     def none(cls, n_tenants: int) -> "DemandMeasures":
         z = np.zeros(n_tenants)
-        return cls(z.copy(), z.copy(), z.copy(), z.copy(), np.zeros(n_tenants, bool))
+        return cls(z.copy(), z.copy(), z.copy(), z.copy())
 
     @property
     def any_load_measure(self) -> bool:
@@ -111,8 +111,6 @@ class DemandMeasures:
             self.saved_pct[t], self.saved_cost_krw_per_mwh[t] = params.saved_pct, params.cost_krw_per_mwh_saved
         elif measure == "load_shifting":
             self.shift_pct[t], self.shift_cost_krw_per_mwh[t] = params.shift_pct, params.cost_krw_per_mwh_shifted
-        else:
-            self.has_battery[t] = True
         self.rows.append({"year": year, "tenant": tenant, "measure": measure, "size": size, "unit": unit,
                           "expected_annual_cost_krw": annual_cost_krw})
 
@@ -174,7 +172,7 @@ def evaluate_measures(model, fc: Forecast, tenants: np.ndarray) -> MeasureEvalua
         _, eta_d = split_round_trip_efficiency(d["round_trip_efficiency_pct"].default)
         billed = fc.tariff_tou[:, k] != 0
         kw, kwh = battery_size_for_peak(load, billed, fc.calendar.day, b.peak_target_pct, usable, eta_d)
-        ok = (kwh > 0) & ~dsm.has_battery[tenants]
+        ok = (kwh > 0) & ~np.isin(tenants, model.batteries.owner)  # one battery a tenant: none offered to an owner
         if ok.any():
             on = np.flatnonzero(ok)
             eta_c, _ = split_round_trip_efficiency(d["round_trip_efficiency_pct"].default)
