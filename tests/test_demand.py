@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from re100sim.simulator.rules.demand import (
     battery_size_for_peak,
@@ -228,3 +230,15 @@ def test_a_battery_counts_towards_gyeonggi_option_2(tmp_path):
     b = pd.read_parquet(tmp_path / "b" / "o" / "compliance.parquet")
     assert (b["credited_mw"] - a["credited_mw"]).to_list() == pytest.approx([0.48])
     assert (b["required_mw"] == a["required_mw"]).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0, 2000), min_size=48, max_size=48), st.lists(st.integers(0, 2), min_size=48, max_size=48),
+       st.floats(0, 100))
+def test_shifting_keeps_each_days_energy_and_never_raises_a_non_light_hour(load, tou, pct):
+    load, tou = np.array(load)[:, None], np.array(tou)
+    day = np.repeat([0, 1], 24)
+    out = shifted_load_kw(load, tou, day, pct)
+    assert out.reshape(2, 24).sum(axis=1) == pytest.approx(load.reshape(2, 24).sum(axis=1), rel=1e-9, abs=1e-6)
+    assert (out >= -1e-9).all()
+    assert (out[tou != 0] <= load[tou != 0] + 1e-9).all()
