@@ -262,7 +262,7 @@ def evaluate(scenario: Scenario, model: ComplexModel, ledger, tables: bool = Tru
         ),
     } if tables else {}
     if tables:
-        kpis["tenants"] = add_storage_kpis(kpis["tenants"], model)
+        kpis["tenants"] = add_storage_kpis(kpis["tenants"], model, invoices)
     adoption = model.datacollector.get_model_vars_dataframe()
     monthly, yearly = timeseries(invoices, baseline, t_energy, claims_by_tenant(certs, findings, tenants, ("month_key",)),
                                  adoption, {t: t for t in tenants} | owned_plants(model), generators,
@@ -284,7 +284,7 @@ def evaluate(scenario: Scenario, model: ComplexModel, ledger, tables: bool = Tru
 def owned_plants(model) -> dict[str, str]:
     """Plant -> the tenant that owns it (tenant-owned plants behind a tenant's meter, and batteries)."""
     return {g.name: g.spec.host_tenant for g in model.generators if g.spec.owner == "tenant" and g.spec.host_tenant} \
-        | {b.name: b.owner for b in model.scenario.batteries}
+        | {b.name: b.owner for b in model.batteries.specs}
 
 
 def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claimed: pd.DataFrame, findings) -> dict:

@@ -1,0 +1,177 @@
+"""The shared cloud ESS (docs/domain.md#shared-cloud-ess) and the perfect-foresight benchmark
+(docs/decisions.md#storage-dispatch), worked by hand.
+
+The month is January 2026 as in tests/test_storage_engine.py: 744 h = light 380, mid 238, peak 126; 5 Jan
+(Monday) 10:00-11:00 is a winter peak hour; basic charge 8,320 KRW/kW (산업용(을) 고압A 선택Ⅱ). The tenant uses
+500 kW flat with one 700 kW hour on 5 Jan (contract 1,000 kW: floor 300 kW).
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+from test_economics import run_year
+from test_storage_engine import SPIKE_HOUR, csv, kepco_lines
+from typer.testing import CliRunner
+
+from re100sim.simulator.cli import app
+from re100sim.simulator.scenario.storage import CloudEss
+
+LOSSLESS = {"round_trip_efficiency_pct": 100, "soc_min_pct": 0, "soc_max_pct": 100, "initial_soc_pct": 50,
+            "fade_pct_per_cycle": 0}
+
+
+def spike_tenant(tmp_path) -> dict:
+    load = [500.0] * 8760
+    load[SPIKE_HOUR] = 700.0
+    return {"name": "t", "load_file": str(csv(tmp_path / "t.csv", load)), "contract_kw": 1000}
+
+
+def cloud(sub: dict, **over) -> dict:
+    """A lossless 1,000 kWh / 500 kW cloud ESS of the complex authority (capex 500,000 KRW/kWh, 6 %, 15 years,
+    O&M 1.5 %/yr), half full; ``sub``: the tenant's subscription."""
+    return {"name": "park-ess", "energy_kwh": 1000, "power_kw": 500, **LOSSLESS,
+            "subscriptions": [{"tenant": "t", "energy_kwh": 400, "strategy": "peak_shaving",
+                               "peak_target_kw": 550} | sub]} | over
+
+
+def run(tmp_path, data: dict):
+    inv, kpis, _, summary = run_year(tmp_path, {"name": "cloud"} | data)
+    return inv, kpis, summary, pd.read_parquet(tmp_path / "o" / "batteries.parquet")
+
+
+def test_a_subscription_is_a_virtual_battery_of_its_share():
+    c = CloudEss(**cloud({}, subscriptions=[
+        {"tenant": "a", "energy_kwh": 400, "strategy": "peak_shaving"},
+        {"tenant": "b", "energy_kwh": 250, "strategy": "re_matching", "fee_krw_per_kwh_month": 3000}]))
+    a, b = c.virtual_batteries()
+    # shares of 1,000 kWh / 500 kW: 400 kWh -> 200 kW, 250 kWh -> 125 kW; the cloud's cells, no cost of their own
+    assert (a.name, a.owner, a.energy_kwh, a.power_kw, a.strategy) == ("park-ess.a", "a", 400, 200, "peak_shaving")
+    assert (b.name, b.owner, b.energy_kwh, b.power_kw, b.strategy) == ("park-ess.b", "b", 250, 125, "re_matching")
+    assert a.round_trip_efficiency_pct == 100 and a.initial_soc_pct == 50 and a.soc_max_pct == 100
+    assert a.capex_krw == 0 and a.om_krw_per_year == 0
+
+
+def test_cloud_share_shaves_the_subscribers_peak_and_is_invoiced(tmp_path):
+    """The tenant subscribes 400 kWh (so 200 kW) of the cloud ESS at 5,000 KRW per kWh-month, peak_shaving at a
+    fixed 550 kW; the meter nets the share (bill_sees_peak: true)."""
+    data = {"tenants": [spike_tenant(tmp_path)],
+            "cloud_ess": [cloud({"fee_krw_per_kwh_month": 5000}, bill_sees_peak=True)]}
+    inv, kpis, summary, bat = run(tmp_path, data)
+    jan, q = kepco_lines(inv, "2026-01")
+    # The 48 hours of 4-5 Jan: the share (half full: 200 kWh) filled to 400 kWh at 200 kW in the first light hour
+    # of 1 Jan and stays full until 5 Jan 10:00, when it delivers 700 - 550 = 150 kWh (under its 200 kW); it
+    # refills 150 kWh at 22:00 (light). Billed peak 550: basic charge 550 x 8,320 = 4,576,000 KRW.
+    assert q["basic_charge"] == pytest.approx(550.0)
+    assert jan["basic_charge"] == 4_576_000
+    # energy through the meter: light 380 x 500 + 200 + 150 = 190,350 kWh; peak 126 x 500 + 200 - 150 = 63,050
+    assert q["energy_light"] == pytest.approx(190_350.0)
+    assert q["energy_peak"] == pytest.approx(63_050.0)
+    b = bat[bat.month == "2026-01"].iloc[0]
+    assert (b["agent"], b["owner"], b["cloud_ess"], b["dispatch"]) == ("park-ess.t", "t", "park-ess", "causal")
+    assert (b["charged_kwh"], b["discharged_kwh"], b["soc_start_kwh"], b["soc_end_kwh"]) == pytest.approx(
+        (350.0, 150.0, 200.0, 400.0))
+    # Invoices of January: the subscriber pays 400 kWh x 5,000 = 2,000,000 KRW + 10 % VAT = 200,000 to the cloud
+    # ESS's account, which remits the VAT; the account pays the capex annuity 1,000 kWh x 500,000 = 500,000,000 x
+    # crf(6 %, 15 y) 0.10296276 / 12 = 4,290,115 KRW and O&M 1.5 % x 500,000,000 / 12 = 625,000 KRW.
+    m = inv[inv.month == "2026-01"]
+    fee = m[(m.payer == "t") & (m.payee == "park-ess")]
+    assert dict(zip(fee["item"], fee["krw"])) == {"cloud_ess_fee": 2_000_000, "cloud_ess_fee_vat": 200_000}
+    assert fee.set_index("item").loc["cloud_ess_fee", "quantity"] == pytest.approx(400.0)
+    paid = m[m.payer == "park-ess"]
+    assert dict(zip(paid["item"], paid["krw"])) == {"vat_remittance": 200_000, "capital_annuity": 4_290_115,
+                                                    "o_and_m": 625_000}
+    # the share gives nothing to the virtual battery's own account: no lines for "park-ess.t"
+    assert not ((inv.payer == "park-ess.t") | (inv.payee == "park-ess.t")).any()
+    s = summary["storage"]
+    # saving: 150 kW x 8,320 = 1,248,000 KRW a month, all 12 months (the ratchet carries January)
+    assert s["basic_charge_saving_krw"] == 12 * 1_248_000
+    assert s["billed_peak_reduction_kw_mean"] == pytest.approx(150.0 / 12)  # only January's own peak is shaved
+    c = s["cloud_ess"][0]
+    assert (c["name"], c["owner"], c["subscribed_kwh"]) == ("park-ess", "complex_authority", 400)
+    assert c["fees_krw"] == 12 * 2_000_000
+    assert c["capital_and_om_krw"] == 12 * (4_290_115 + 625_000)
+    assert c["owner_net_krw"] == 12 * (2_000_000 - 4_290_115 - 625_000)
+    # payback of the 500,000,000 KRW capex on fees less O&M: 500e6 / (12 x (2,000,000 - 625,000)) = 30.303 years
+    assert c["simple_payback_years"] == pytest.approx(500e6 / (12 * 1_375_000), abs=1e-3)
+    k = kpis[(kpis.agent == "t") & (kpis.year == 2026)].iloc[0]
+    assert k["cloud_ess_fee_krw"] == 12 * 2_000_000
+    assert k["battery_basic_charge_saving_krw"] == 12 * 1_248_000
+    inv_ok = summary["invariants"]
+    assert abs(inv_ok["energy_residual_mwh"]) < 1e-9 and abs(inv_ok["money_residual_krw"]) < 0.5
+
+
+def test_unnetted_cloud_share_moves_energy_but_not_the_basic_charge(tmp_path):
+    """As above with the default bill_sees_peak: false and the default fee (the owner's cost recovery)."""
+    data = {"tenants": [spike_tenant(tmp_path)], "cloud_ess": [cloud({})]}
+    inv, _, summary, _ = run(tmp_path, data)
+    jan, q = kepco_lines(inv, "2026-01")
+    # the KEPCO meter bills the demand without the share: 700 kW x 8,320 = 5,824,000 KRW; the energy moves as above
+    assert q["basic_charge"] == pytest.approx(700.0)
+    assert jan["basic_charge"] == 5_824_000
+    assert q["energy_light"] == pytest.approx(190_350.0) and q["energy_peak"] == pytest.approx(63_050.0)
+    assert summary["storage"]["basic_charge_saving_krw"] == 0
+    # default fee: (capex annuity 51,481,382 + O&M 7,500,000) / 1,000 kWh / 12 = 4,915.115 KRW per kWh-month:
+    # 400 x 4,915.115 = 1,966,046 KRW a month
+    fee = inv[(inv.month == "2026-01") & (inv.item == "cloud_ess_fee")]
+    assert fee["krw"].tolist() == [1_966_046]
+
+
+def test_perfect_foresight_saves_at_least_what_the_causal_rule_saves(tmp_path):
+    """The tenant's own lossless 400 kWh / 200 kW peak_shaving battery with the learned target (90 %), causal and
+    with perfect foresight."""
+    bat = {"name": "b", "owner": "t", "energy_kwh": 400, "power_kw": 200, "strategy": "peak_shaving", **LOSSLESS}
+    base = {"tenants": [spike_tenant(tmp_path)], "batteries": [bat]}
+    (tmp_path / "c").mkdir()
+    (tmp_path / "f").mkdir()
+    _, _, causal, _ = run(tmp_path / "c", base)
+    inv, _, fore, table = run(tmp_path / "f", base | {"battery_dispatch": "perfect_foresight"})
+    # Causal: January has no history, so the target is 90 % of the 1,000 kW contract = 900 kW: the 700 kW spike
+    # is not shaved, and January (a ratchet month) carries 700 kW into every month of 2026: no saving.
+    assert causal["storage"]["basic_charge_saving_krw"] == 0
+    # Foresight: the lowest level the battery holds in January is 500 kW: below it every billed hour needs
+    # discharge, and the spike hour 700 - 200 kW (its power) = 500 > level. The spike is shaved to 500 kW:
+    # 200 kW x 8,320 = 1,664,000 KRW a month, carried all year: 12 x 1,664,000 = 19,968,000 KRW.
+    _, q = kepco_lines(inv, "2026-01")
+    assert q["basic_charge"] == pytest.approx(500.0)
+    assert fore["storage"]["basic_charge_saving_krw"] == 12 * 1_664_000
+    assert fore["storage"]["basic_charge_saving_krw"] >= causal["storage"]["basic_charge_saving_krw"]
+    # labelled as the benchmark it is
+    assert fore["storage"]["dispatch"] == "perfect_foresight" and "not a realistic result" in fore["storage"]["note"]
+    assert causal["storage"]["dispatch"] == "causal" and "note" not in causal["storage"]
+    assert set(table["dispatch"]) == {"perfect_foresight"}
+
+
+BASE = {"name": "v", "start_date": "2026-01-01", "years": 1, "seed": 1,
+        "tenants": [{"name": "t", "annual_use_mwh": 1000}, {"name": "u", "annual_use_mwh": 500}]}
+SUB = {"tenant": "t", "energy_kwh": 400, "strategy": "peak_shaving"}
+
+
+@pytest.mark.parametrize("over, expected", [
+    ({"subscriptions": [SUB | {"tenant": "x"}]}, "cloud_ess[0].subscriptions[0].tenant: unknown tenant 'x'"),
+    ({"subscriptions": [SUB, SUB | {"tenant": "u", "energy_kwh": 700}]},
+     "cloud_ess[0].subscriptions: subscribed energy_kwh add up to 1100 (at most the cloud ESS's 1000 kWh)"),
+    ({"subscriptions": [SUB, SUB]}, "cloud_ess[0].subscriptions: a tenant subscribes at most once"),
+    ({"name": "u"}, "cloud_ess[0].name: 'u' is already a tenant's, plant's or battery's name"),
+    ({"owner": "kepco"}, "cloud_ess[0].owner: input should be"),
+    ({"subscriptions": [SUB | {"fee_krw_per_kwh_month": -1}]},
+     "cloud_ess[0].subscriptions[0].fee_krw_per_kwh_month: input should be greater than or equal to 0"),
+])
+def test_bad_cloud_ess_is_one_error_line(tmp_path, over, expected):
+    p = tmp_path / "s.yaml"
+    c = {"name": "park", "energy_kwh": 1000, "power_kw": 500, "subscriptions": [SUB]} | over
+    p.write_text(yaml.safe_dump(BASE | {"cloud_ess": [c]}), encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", str(p)])
+    assert res.exit_code == 2
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {p}: {expected}"), res.output
+
+
+def test_own_battery_and_unnetted_cloud_share_is_refused(tmp_path):
+    p = tmp_path / "s.yaml"
+    bat = {"name": "b", "owner": "t", "energy_kwh": 100, "power_kw": 50, "strategy": "peak_shaving"}
+    p.write_text(yaml.safe_dump(BASE | {"batteries": [bat], "cloud_ess": [
+        {"name": "park", "energy_kwh": 1000, "power_kw": 500, "subscriptions": [SUB]}]}), encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", str(p)])
+    assert res.exit_code == 2
+    assert "cloud_ess[0].subscriptions[0].tenant: 't' has a battery of its own" in res.output
