@@ -175,3 +175,59 @@ def test_own_battery_and_unnetted_cloud_share_is_refused(tmp_path):
     res = CliRunner().invoke(app, ["validate", str(p)])
     assert res.exit_code == 2
     assert "cloud_ess[0].subscriptions[0].tenant: 't' has a battery of its own" in res.output
+
+
+def test_bundled_cloud_ess_scenario_balances(tmp_path):
+    """The bundled smart-green complex with a park cloud ESS and own batteries, one year: every share and battery
+    works by its rule, each subscriber is invoiced, and energy, money and certificates balance."""
+    from re100sim.scenarios import bundled_scenarios
+
+    data = yaml.safe_load(bundled_scenarios()["storage-cloud-ess"].read_text(encoding="utf-8"))
+    inv, kpis, summary, bat = run(tmp_path, data | {"years": 1})
+    assert abs(summary["invariants"]["energy_residual_mwh"]) < 1e-6
+    assert abs(summary["invariants"]["money_residual_krw"]) < 0.5
+    assert summary["invariants"]["certificate_residual"] < 1e-9
+    per = bat.groupby("agent")[["charged_kwh", "charged_re_kwh", "discharged_kwh", "loss_kwh"]].sum()
+    assert (per["discharged_kwh"] > 0).all() and len(per) == 6  # 2 own batteries, 4 cloud shares
+    # the RE rules store only RE (own PV surplus, the PPA's surplus); the grid rules only grid energy
+    re_rules = ["park-cloud-ess.food", "park-cloud-ess.plastics", "logistics-ess"]
+    assert per.loc[re_rules, "charged_re_kwh"].tolist() == pytest.approx(per.loc[re_rules, "charged_kwh"].tolist())
+    assert (per.loc[["park-cloud-ess.electronics", "park-cloud-ess.metalwork", "auto-body-ess"],
+                    "charged_re_kwh"] == 0).all()
+    # each battery's books close: charged - delivered - lost = SOC change
+    first, last = bat.groupby("agent").first(), bat.groupby("agent").last()
+    assert (per["charged_kwh"] - per["discharged_kwh"] - per["loss_kwh"]).tolist() == pytest.approx(
+        (last["soc_end_kwh"] - first["soc_start_kwh"]).tolist(), abs=1e-6)
+    # the metered shares shave the subscriber's bill; the PPA user's re_matching share never raises it
+    demand = pd.read_parquet(tmp_path / "o" / "battery_demand.parquet")
+    assert (demand["billing_kw"] <= demand["billing_without_kw"] + 1e-9).all()
+    saving = demand.groupby("tenant")["basic_charge_saving_krw"].sum()
+    assert saving["electronics"] > 0 and saving["auto-body"] > 0
+    # twelve monthly fees (and their VAT) from each of the four subscribers to the cloud ESS's account
+    fees = inv[inv.item == "cloud_ess_fee"]
+    assert set(fees["payer"]) == {"electronics", "food", "plastics", "metalwork"}
+    assert len(fees) == 48 and set(fees["payee"]) == {"park-cloud-ess"}
+    c = summary["storage"]["cloud_ess"][0]
+    assert c["fees_krw"] == int(fees["krw"].sum()) and c["subscribed_kwh"] == 2900
+    # default fee = cost recovery on the whole 3,000 kWh; 2,900 subscribed: the owner recovers 29/30 of its cost
+    assert c["fees_krw"] == pytest.approx(c["capital_and_om_krw"] * 2900 / 3000, abs=48)
+    assert kpis.loc[kpis.agent == "electronics", "cloud_ess_fee_krw"].sum() == fees.loc[
+        fees.payer == "electronics", "krw"].sum()
+
+
+def test_re_matching_room_never_extends_the_ratchet():
+    """BillingDemand.free_peak_kw, the level re_matching may fill in billed hours besides the month's load peak so
+    far: contract 1,000 kW (floor 300 kW); January (a ratchet month, key 2026*12) billed at 800 kW."""
+    import numpy as np
+
+    from re100sim.simulator.rules.billing import BillingDemand
+
+    d = BillingDemand(1)
+    jan = 2026 * 12
+    d.billing_kw(jan, np.array([800.0]), [1000.0])
+    # March is not recorded by the ratchet: a peak up to the carried 800 kW changes no bill
+    assert d.free_peak_kw(jan + 2, [1000.0]) == pytest.approx([800.0])
+    assert d.floor_kw(jan + 2, [1000.0]) == pytest.approx([800.0])
+    # July is: an 800 kW peak there would be carried to next June (January's expires in December), so only the
+    # 30 % floor is free
+    assert d.free_peak_kw(jan + 6, [1000.0]) == pytest.approx([300.0])
