@@ -231,3 +231,29 @@ def test_re_matching_room_never_extends_the_ratchet():
     # July is: an 800 kW peak there would be carried to next June (January's expires in December), so only the
     # 30 % floor is free
     assert d.free_peak_kw(jan + 6, [1000.0]) == pytest.approx([300.0])
+
+
+def test_data_dictionary_covers_a_run_with_batteries(tmp_path):
+    """docs/outputs.md documents every file, column and summary key a run with own batteries and a cloud ESS
+    writes (tests/test_report.py checks a run without)."""
+    import json
+    from pathlib import Path
+
+    from test_report import _documented
+
+    data = {"tenants": [spike_tenant(tmp_path)], "cloud_ess": [cloud({}, bill_sees_peak=True)],
+            "batteries": [{"name": "b", "owner": "t", "energy_kwh": 100, "power_kw": 50, "strategy": "tou_arbitrage"}],
+            "battery_dispatch": "perfect_foresight"}
+    run(tmp_path, data)
+    doc = _documented((Path(__file__).resolve().parents[1] / "docs" / "outputs.md").read_text(encoding="utf-8"),
+                      batteries=True)
+    d = tmp_path / "o"
+    for name in ("batteries.parquet", "battery_demand.parquet", "kpis_tenants.parquet"):
+        assert set(pd.read_parquet(d / name).columns) == doc[name], name
+
+    def keys(node, prefix=""):
+        for k, v in node.items():
+            yield from keys(v, f"{prefix}{k}.") if isinstance(v, dict) else [prefix + k]
+
+    storage = {k for k in keys(json.loads((d / "summary.json").read_text())) if k.startswith("storage.")}
+    assert storage == {k for k in doc["summary.json"] if k.startswith("storage.")}
