@@ -53,6 +53,7 @@ from re100sim.simulator.outputs.results import (
 )
 from re100sim.simulator.outputs.storage import (
     add_storage_kpis,
+    add_storage_series,
     battery_table,
     owner_demand_table,
     storage_summary,
@@ -267,6 +268,7 @@ def evaluate(scenario: Scenario, model: ComplexModel, ledger, tables: bool = Tru
     monthly, yearly = timeseries(invoices, baseline, t_energy, claims_by_tenant(certs, findings, tenants, ("month_key",)),
                                  adoption, {t: t for t in tenants} | owned_plants(model), generators,
                                  model.utility.name, model.broker.name, scenario.emission_factor_t_per_mwh)
+    monthly, yearly = add_storage_series(monthly, yearly, model)
     summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claimed, findings)
     summary["ppa_prices_signed_krw_per_kwh"] = signed_price_summary(model.signings)
     frames = {

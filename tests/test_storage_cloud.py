@@ -94,8 +94,22 @@ def test_cloud_share_shaves_the_subscribers_peak_and_is_invoiced(tmp_path):
     assert c["owner_net_krw"] == 12 * (2_000_000 - 4_290_115 - 625_000)
     # payback of the 500,000,000 KRW capex on fees less O&M: 500e6 / (12 x (2,000,000 - 625,000)) = 30.303 years
     assert c["simple_payback_years"] == pytest.approx(500e6 / (12 * 1_375_000), abs=1e-3)
+    # the complex's series: January stored 350 kWh, delivered 150, lost 0; billed peak and billing demand 150 kW
+    # lower, 1,248,000 KRW saved; the year: 12 x 1,248,000, billed peak 150 / 12 kW lower on average (January
+    # only), billing demand 150 kW lower every month
+    series = pd.read_parquet(tmp_path / "o" / "timeseries_monthly.parquet").set_index("month").loc["2026-01"]
+    assert (series["battery_stored_mwh"], series["battery_discharged_mwh"], series["battery_lost_mwh"]) == \
+        pytest.approx((0.350, 0.150, 0.0))
+    assert (series["battery_peak_reduction_kw"], series["battery_billing_demand_reduction_kw"]) == \
+        pytest.approx((150.0, 150.0))
+    assert series["battery_basic_charge_saving_krw"] == 1_248_000
+    year = pd.read_parquet(tmp_path / "o" / "timeseries_yearly.parquet").iloc[0]
+    assert year["battery_basic_charge_saving_krw"] == 12 * 1_248_000
+    assert (year["battery_peak_reduction_kw"], year["battery_billing_demand_reduction_kw"]) == \
+        pytest.approx((150.0 / 12, 150.0))
     k = kpis[(kpis.agent == "t") & (kpis.year == 2026)].iloc[0]
     assert k["cloud_ess_fee_krw"] == 12 * 2_000_000
+    assert k["battery_peak_reduction_kw"] == pytest.approx(150.0 / 12)
     assert k["battery_basic_charge_saving_krw"] == 12 * 1_248_000
     inv_ok = summary["invariants"]
     assert abs(inv_ok["energy_residual_mwh"]) < 1e-9 and abs(inv_ok["money_residual_krw"]) < 0.5
@@ -248,7 +262,8 @@ def test_data_dictionary_covers_a_run_with_batteries(tmp_path):
     doc = _documented((Path(__file__).resolve().parents[1] / "docs" / "outputs.md").read_text(encoding="utf-8"),
                       batteries=True)
     d = tmp_path / "o"
-    for name in ("batteries.parquet", "battery_demand.parquet", "kpis_tenants.parquet"):
+    for name in ("batteries.parquet", "battery_demand.parquet", "kpis_tenants.parquet", "timeseries_monthly.parquet",
+                 "timeseries_yearly.parquet"):
         assert set(pd.read_parquet(d / name).columns) == doc[name], name
 
     def keys(node, prefix=""):

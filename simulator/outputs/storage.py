@@ -73,6 +73,33 @@ def add_storage_kpis(kpis: pd.DataFrame, model, invoices: pd.DataFrame) -> pd.Da
     return out
 
 
+SERIES_SUMS = {"battery_stored_mwh": "charged_kwh", "battery_discharged_mwh": "discharged_kwh",
+               "battery_lost_mwh": "loss_kwh"}
+
+
+def add_storage_series(monthly: pd.DataFrame, yearly: pd.DataFrame, model) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """With batteries: the complex's monthly series get the batteries' stored, delivered and lost MWh, the owners'
+    billed-peak and billing-demand reductions (kW, summed over owners) and the basic-charge saving (KRW before fund
+    and VAT); the yearly series the MWh and KRW summed and the kW as the mean of the year's months. Without
+    batteries the series are unchanged."""
+    if not model.batteries.n:
+        return monthly, yearly
+    b = battery_table(model).groupby("month")[list(SERIES_SUMS.values())].sum() / KWH_PER_MWH
+    b.columns = list(SERIES_SUMS)
+    d = owner_demand_table(model)
+    d = d.assign(battery_peak_reduction_kw=d["peak_without_kw"] - d["peak_kw"],
+                 battery_billing_demand_reduction_kw=d["billing_without_kw"] - d["billing_kw"],
+                 battery_basic_charge_saving_krw=d["basic_charge_saving_krw"])
+    kw = ["battery_peak_reduction_kw", "battery_billing_demand_reduction_kw"]
+    add = b.join(d.groupby("month")[[*kw, "battery_basic_charge_saving_krw"]].sum(), how="outer").fillna(0.0)
+    m = monthly.merge(add, left_on="month", right_index=True, how="left")
+    m[list(add.columns)] = m[list(add.columns)].fillna(0.0)
+    by_year = m.groupby("year")
+    y = yearly.merge(by_year[[*SERIES_SUMS, "battery_basic_charge_saving_krw"]].sum().join(by_year[kw].mean()),
+                     left_on="year", right_index=True, how="left")
+    return m, y
+
+
 def cloud_summary(model, invoices: pd.DataFrame, years: float) -> list[dict]:
     """Per cloud ESS: size, subscribed kWh, the energy its shares moved, the owner's fees (ex VAT), capital cost
     and O&M, net, and the simple payback of its capex on the yearly net before capital cost (fees - O&M; None
