@@ -146,7 +146,9 @@ class BatteryFleet:
         """After a one-month block: carry the end state on and remember the owners' pre-battery peaks."""
         if not self.n:
             return
-        self.soc_kwh = r.battery_soc_end_kwh_by_source[-1].copy()
+        # the proportional split of a discharge over the sources can leave a drained source at -1e-323 kWh
+        # (rounding): carried on as 0, so the next block's inputs stay valid
+        self.soc_kwh = np.maximum(r.battery_soc_end_kwh_by_source[-1], 0.0)
         self.cycles = r.battery_cycles_end[-1].copy()
         self.peak_history[month_key] = r.tenant_prebattery_peak_kw[-1][self.owner].copy()
         for k in [k for k in self.peak_history if k <= month_key - PEAK_HISTORY_MONTHS]:
