@@ -258,6 +258,7 @@ def evaluate(scenario: Scenario, model: ComplexModel, ledger, tables: bool = Tru
                 party_kpis(invoices, [model.broker.name], "broker"),
                 party_kpis(invoices, [NTS], "tax_authority"),
                 party_kpis(invoices, [CAPITAL, OM_CONTRACTOR], "plant_supplier"),
+                party_kpis(invoices, [c.name for c in model.batteries.clouds], "cloud_ess"),
             ],
             ignore_index=True,
         ),

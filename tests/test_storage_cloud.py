@@ -107,6 +107,11 @@ def test_cloud_share_shaves_the_subscribers_peak_and_is_invoiced(tmp_path):
     assert year["battery_basic_charge_saving_krw"] == 12 * 1_248_000
     assert (year["battery_peak_reduction_kw"], year["battery_billing_demand_reduction_kw"]) == \
         pytest.approx((150.0 / 12, 150.0))
+    # the cloud ESS's account among the parties: receives 12 x 2,200,000 (fee and VAT), pays 12 x (200,000 VAT +
+    # 4,290,115 + 625,000)
+    parties = pd.read_parquet(tmp_path / "o" / "kpis_parties.parquet").set_index("agent").loc["park-ess"]
+    assert (parties["agent_type"], parties["receipts_krw"], parties["payments_krw"]) == (
+        "cloud_ess", 12 * 2_200_000, 12 * (200_000 + 4_290_115 + 625_000))
     k = kpis[(kpis.agent == "t") & (kpis.year == 2026)].iloc[0]
     assert k["cloud_ess_fee_krw"] == 12 * 2_000_000
     assert k["battery_peak_reduction_kw"] == pytest.approx(150.0 / 12)
