@@ -295,3 +295,30 @@ def test_a_drained_source_rounded_below_zero_is_carried_as_zero():
                         battery_cycles_end=np.array([[1.5]]), tenant_prebattery_peak_kw=np.array([[10.0]]))
     fleet.advance(100, r)
     assert fleet.soc_kwh.tolist() == [[0.0, 0.0, 42.0]] and fleet.cycles.tolist() == [1.5]
+
+
+def test_cloud_share_keeps_the_subscribers_certificates_net_of_losses(tmp_path):
+    """tests/test_storage_engine.py's self-consumption day (200 kW in hours 0-11, 600 kW in 12-23, the tenant's own
+    400 kW fuel cell behind its meter, no net metering) with a cloud share instead of its own battery: 1,200 of a
+    2,400 kWh / 400 kW cloud ESS (so 200 kW), 81 % round trip, SOC 0-100 %, empty at the start."""
+    day = [200.0] * 12 + [600.0] * 12
+    data = {
+        "tenants": [{"name": "t", "load_file": str(csv(tmp_path / "t.csv", day * 365))}],
+        "generators": [{"name": "fc", "technology": "fuel_cell", "capacity_kw": 400, "availability": 1.0,
+                        "owner": "tenant", "host_tenant": "t", "net_metering": False}],
+        "cloud_ess": [{"name": "park-ess", "energy_kwh": 2400, "power_kw": 400, "round_trip_efficiency_pct": 81,
+                       "soc_min_pct": 0, "soc_max_pct": 100, "initial_soc_pct": 0, "fade_pct_per_cycle": 0,
+                       "subscriptions": [{"tenant": "t", "energy_kwh": 1200, "strategy": "self_consumption"}]}],
+    }
+    _, _, summary, bat = run(tmp_path, data)
+    b = bat[bat.month == "2026-01"].iloc[0]
+    # as with its own battery: each day 1,333.3 kWh of the plant's surplus taken in, 1,080 delivered, 253.3 lost
+    assert b["charged_re_kwh"] == pytest.approx(31 * 1_200.0 / 0.9)
+    assert b["discharged_re_kwh"] == pytest.approx(31 * 1_080.0)
+    # the tenant retires its plant's RECs for what reached its load: directly 31 x 7,200 = 223,200 kWh, through
+    # the share 33,480 kWh: 256.68 MWh (the losses are not claimed)
+    certs = pd.read_parquet(tmp_path / "o" / "certificates.parquet")
+    jan = certs[(certs.month == "2026-01") & (certs.kind == "rec")]
+    assert jan.loc[(jan.status == "retired") & (jan.claimant == "t"), "mwh"].sum() == pytest.approx(256.68)
+    assert abs(summary["invariants"]["energy_residual_mwh"]) < 1e-9
+    assert summary["invariants"]["certificate_residual"] < 1e-9
