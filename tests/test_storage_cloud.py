@@ -322,3 +322,41 @@ def test_cloud_share_keeps_the_subscribers_certificates_net_of_losses(tmp_path):
     assert jan.loc[(jan.status == "retired") & (jan.claimant == "t"), "mwh"].sum() == pytest.approx(256.68)
     assert abs(summary["invariants"]["energy_residual_mwh"]) < 1e-9
     assert summary["invariants"]["certificate_residual"] < 1e-9
+
+
+@pytest.mark.parametrize("impl", ["kernel", "reference"])
+def test_two_shares_over_48_hours_are_independent_batteries(impl):
+    """A 150 kWh / 37.5 kW cloud ESS (81 % round trip: 90 % each way; SOC 10-90 %; 10 % full at the start) with two
+    tou_arbitrage subscribers of 100 and 50 kWh (so 25 and 12.5 kW), both 10 kW flat; hours 0-7 light, 12-17 peak,
+    the rest mid; hours 0-23 month 0, 24-47 month 1. The fleet's kernel inputs, settled by the kernel and by
+    the reference."""
+    import numpy as np
+
+    from re100sim.simulator.market.storage import BatteryFleet
+    from re100sim.simulator.rules import kernel
+    from re100sim.simulator.rules.settlement_reference import BlockInputs, settle_block_reference
+
+    c = CloudEss(name="park", energy_kwh=150, power_kw=37.5, round_trip_efficiency_pct=81, initial_soc_pct=10,
+                 fade_pct_per_cycle=0, subscriptions=[{"tenant": "a", "energy_kwh": 100, "strategy": "tou_arbitrage"},
+                                                      {"tenant": "b", "energy_kwh": 50, "strategy": "tou_arbitrage"}])
+    fleet = BatteryFleet.build([], ["a", "b"], [c])
+    arrays = fleet.kernel_arrays(100, np.array([100.0, 100.0]), np.zeros(2))
+    assert arrays["b_power_kw"].tolist() == [25.0, 12.5] and arrays["b_soc0_kwh"][:, 0].tolist() == [10.0, 5.0]
+    hour = np.arange(48) % 24
+    tou = np.select([hour < 8, (hour >= 12) & (hour < 18)], [0, 2], 1).astype(np.int8)
+    x = BlockInputs.build(load_kwh=np.full((48, 2), 10.0), month_of_hour=np.repeat([0, 1], 24),
+                          tariff_price=np.array([100.0, 150.0, 200.0])[tou][:, None], tariff_tou=tou[:, None],
+                          smp=np.full(48, 80.0), tenant_tariff=[0, 0], **arrays)
+    r = kernel.settle_block(x, hourly=True) if impl == "kernel" else settle_block_reference(x, hourly=True)
+    # share a (tests/test_storage_kernel.py's tou day): light hours take 25 an hour (+22.5) from 10 to 90:
+    # 75 + (90 - 77.5) / 0.9 = 88.889 bought; peak hours deliver 10 an hour (11.111 out): 60 delivered, SOC 23.333;
+    # day 2 buys (90 - 23.333) / 0.9 = 74.074.
+    # share b: light hours take 12.5 (+11.25) from 5: 16.25, 27.5, 38.75, then (45 - 38.75) / 0.9 = 6.944 -> 45:
+    # 44.444 bought (= 40 / 0.9); peak hours deliver 10 (11.111 out): 33.889, 22.778, 11.667, then
+    # (11.667 - 5) x 0.9 = 6 and the floor: 36 delivered (= 40 x 0.9); day 2 the same.
+    np.testing.assert_allclose(r.battery_charged_kwh_by_source[:, :, 0], [[80 / 0.9, 40 / 0.9],
+                                                                        [(90 - 70 / 3) / 0.9, 40 / 0.9]])
+    np.testing.assert_allclose(r.battery_discharged_kwh_by_source[:, :, 0], [[60.0, 36.0], [60.0, 36.0]])
+    np.testing.assert_allclose(r.battery_soc_end_kwh_by_source[:, :, 0], [[70 / 3, 5.0], [70 / 3, 5.0]])
+    # each subscriber's peak-hour grid: 60 without; a 0, b 60 - 36 = 24
+    np.testing.assert_allclose(r.tenant_grid_kwh_by_tou[:, :, 2], [[0.0, 24.0], [0.0, 24.0]], atol=1e-9)
