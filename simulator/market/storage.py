@@ -19,7 +19,7 @@ from re100sim.simulator.rules.billing import BillingDemand, round_won
 from re100sim.simulator.rules.finance import crf
 from re100sim.simulator.rules.kernel import settle_block
 from re100sim.simulator.rules.settlement_reference import N_SRC, STRATEGY, BlockInputs, BlockResult
-from re100sim.simulator.scenario.storage import Battery, BatteryCells, CloudEss, split_round_trip_efficiency
+from re100sim.simulator.scenario.storage import Battery, CloudEss, split_round_trip_efficiency
 
 __all__ = ["BatteryFleet", "PEAK_HISTORY_MONTHS", "CLOUD_FEE", "cloud_fee_krw_per_kwh_month", "foresight_targets_kw"]
 
@@ -119,16 +119,16 @@ class BatteryFleet:
         if self.first_month_key is None:
             self.first_month_key = month_key
         for b in [*self.specs, *self.clouds]:
-            self._book_cost(ledger, month_key, b.name, b)
+            self._book_cost(ledger, month_key, b)
 
-    def _book_cost(self, ledger, month_key: int, account: str, b: BatteryCells) -> None:
+    def _book_cost(self, ledger, month_key: int, b: Battery | CloudEss) -> None:
         item, krw = capital_cost_krw(b.capex_krw, b.hurdle_rate_pct, b.lifetime_years, b.capital_cost,
                                      month_key - self.first_month_key)
         if krw:
-            ledger.add(month_key, account, CAPITAL, item, b.energy_kwh, "kWh", krw)
+            ledger.add(month_key, b.name, CAPITAL, item, b.energy_kwh, "kWh", krw)
         om = round_won(b.om_krw_per_year / 12.0)
         if om:
-            ledger.add(month_key, account, OM_CONTRACTOR, OM_ITEM, b.energy_kwh, "kWh", om)
+            ledger.add(month_key, b.name, OM_CONTRACTOR, OM_ITEM, b.energy_kwh, "kWh", om)
 
     def book_fees(self, ledger, month_key: int, vat_rate: float, vat_due: dict[str, int]) -> None:
         """Each cloud-ESS subscriber pays the month's fee (subscribed kWh x KRW per kWh-month) to the cloud ESS's
