@@ -412,6 +412,10 @@ def _batteries(o: Outputs) -> dict[str, dict]:
     out = {b["name"]: default | b for b in o.scenario.get("batteries", [])}
     option = {k: f.default for k, f in BatteryOption.model_fields.items()} | (
         ((o.scenario.get("decisions") or {}).get("demand_side") or {}).get("battery") or {})
+    for c in o.scenario.get("cloud_ess", []):  # shares of a cloud ESS: paid by a fee, not a capex of their own
+        for sub in c.get("subscriptions", []):
+            out[f"{c['name']}.{sub['tenant']}"] = default | sub | {"name": f"{c['name']}.{sub['tenant']}",
+                                                                  "owner": sub["tenant"], "cloud": c["name"]}
     inv = o.invoices
     if not inv.empty:
         chosen = inv[(inv["item"] == "capital_annuity") & inv["payer"].str.contains("-battery-")]
@@ -437,8 +441,8 @@ def storage_checks(o: Outputs, add) -> None:
     rows, paybacks, per_kw = [], [], []
     for owner in sorted(shaving & set(by_owner.index)):
         own = [b for b in bats.values() if b["owner"] == owner]
-        if any(b["strategy"] != "peak_shaving" for b in own):
-            continue
+        if any(b["strategy"] != "peak_shaving" or "cloud" in b for b in own):
+            continue  # mixed strategies, or a cloud share (its fee, not a capex): no payback of its own
         w = by_owner.loc[owner]
         kw = w["billing_without_kw"] - w["billing_kw"]
         kwh = sum(float(b["energy_kwh"]) for b in own)
@@ -477,11 +481,15 @@ def storage_checks(o: Outputs, add) -> None:
                        f" years on the basic charge alone [D]; the discount tariff (2015-2020) is not modelled")
         add(Check(f"simple payback of {owner}'s peak-shaving battery (capex / (basic charge saved - O&M)), years",
                   shown, ESS_PAYBACK_REF, verdict))
-    others = sorted(set(by_owner.index) - shaving)
+    others = sorted(set(by_owner.index) - {t for t in shaving if all(
+        b["strategy"] == "peak_shaving" for b in bats.values() if b["owner"] == t)})
     worse = [(t, by_owner.loc[t, "billing_without_kw"] - by_owner.loc[t, "billing_kw"]) for t in others]
     worse = [(t, kw) for t, kw in worse if kw < -1.0]
     if worse:
-        strategies = {b["owner"]: b["strategy"] for b in bats.values()}
+        strategies = {}
+        for b in bats.values():
+            strategies.setdefault(b["owner"], []).append(b["strategy"] + (" share" if "cloud" in b else ""))
+        strategies = {t: ", ".join(v) for t, v in strategies.items()}
         add(Check("batteries that raise their owner's billing demand (full years, mean month), kW",
                   "; ".join(f"{t} ({strategies.get(t, '?')}) {fmt(kw, 0)}" for t, kw in worse),
                   "a battery not dispatched for the peak should not raise it much",
