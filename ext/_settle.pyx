@@ -586,7 +586,7 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
     cdef int q
     cdef CParam* cp
     cdef double* hcap_row
-    cdef Py_ssize_t i0, ib, nb, l
+    cdef Py_ssize_t i0, l
     cdef const double* src
     cdef bint nxt
     cdef double t0[HB]
@@ -640,17 +640,26 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
         _vadd(k.gacc + (g * N_GA + GA_GEN) * VL, ag)
         _vadd(k.gacc + (g * N_GA + GA_GSMP) * VL, t0)
     memset(k.XS, 0, G * HB * sizeof(double))
-    # transpose to lane vectors (while the next tile's rows are fetched: the tile is read column by
-    # column, HB cache lines at a time, which the hardware prefetchers do not follow), then the load
-    # sums (in a second loop: reading R right after its scalar stores would stall on them)
+    # transpose to lane vectors, 8 tenants (one cache line of each row) at a time, while the next
+    # tile's lines are prefetched (the HB interleaved row streams outrun the hardware prefetchers:
+    # measured, docs/settlement-kernel.md#performance); then the load sums, in a second loop
+    # (reading R right after its scalar stores stalls on them)
     nxt = h0 + n + HB <= k.H
-    for i in range(T):
+    i0 = 0
+    if n == HB:
+        while i0 + 8 <= T:
+            src = k.load + h0 * T + i0
+            rr = R + i0 * HB
+            for j in range(HB):
+                if nxt:
+                    _prefetch(src + (HB + j) * T)
+                for l in range(8):
+                    rr[l * HB + j] = src[j * T + l]
+            i0 += 8
+    for i in range(i0, T):
         rr = R + i * HB
         src = k.load + h0 * T + i
         if n == HB:
-            if nxt and i % 8 == 0:
-                for j in range(HB):
-                    _prefetch(src + (HB + j) * T)
             for j in range(HB):
                 rr[j] = src[j * T]
         else:
