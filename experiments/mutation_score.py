@@ -134,8 +134,9 @@ def export_head(dest: Path, folders: list[str]) -> None:
         tar.extractall(dest, filter="data")
 
 
-def prepare_scratch(scratch: Path) -> None:
-    """Sources of HEAD under scratch/re100sim, tests of HEAD in scratch/tests, mutmut's settings."""
+def prepare_scratch(scratch: Path, path: str) -> None:
+    """Sources of HEAD under scratch/re100sim, tests of HEAD in scratch/tests, mutmut's settings for
+    mutating ``path`` and selecting from its tests (one scratch folder per module)."""
     stamp = scratch / "source-trees.txt"
     trees = source_trees()
     if not stamp.exists() or stamp.read_text() != trees:
@@ -152,7 +153,6 @@ def prepare_scratch(scratch: Path) -> None:
     for old in (scratch / "tests", scratch / "mutants" / "tests"):
         shutil.rmtree(old, ignore_errors=True)
     export_head(scratch, ["tests"])
-    selection = sorted({t for ts in TESTS.values() for t in ts})
     (scratch / "pyproject.toml").write_text(f"""\
 [tool.pytest.ini_options]
 testpaths = ["tests"]
@@ -161,9 +161,9 @@ addopts = "-p no:benchmark -p no:cacheprovider"
 
 [tool.mutmut]
 source_paths = ["re100sim"]
-only_mutate = {json.dumps(["re100sim/" + p for p in TESTS])}
+only_mutate = {json.dumps(["re100sim/" + path])}
 pytest_add_cli_args = ["-m", "not slow"]
-pytest_add_cli_args_test_selection = {json.dumps(selection)}
+pytest_add_cli_args_test_selection = {json.dumps(TESTS[path])}
 # CPU-seconds limit per mutant = (tests' time + 1 s) x multiplier x 2
 timeout_multiplier = 4
 """, encoding="utf-8")
@@ -274,27 +274,23 @@ def main() -> None:
     args = ap.parse_args()
     paths = [p for p in TESTS if not args.modules or short(p) in args.modules]
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    prepare_scratch(args.scratch)
-    picked, tables, todo = {}, {}, []
-    for path in paths:
-        tables[path] = mutant_table((args.scratch / "re100sim" / path).read_text(), path)
-        names = list(tables[path])
-        n = args.max_mutants
-        picked[path] = names if not n or len(names) <= n else [
-            names[round(i * (len(names) - 1) / (n - 1))] for i in range(n)]
-        codes = meta(args.scratch, path)["exit_code_by_key"]
-        todo += [k for k in picked[path] if codes.get(k) is None
-                 or (args.recheck_survivors and status_by_exit_code[codes[k]] not in KILLED)]
-    print(f"{len(todo)} mutants to run in {args.scratch}", flush=True)
-    seconds = run_mutmut(args.scratch, todo) if todo else 0.0
-    print(f"{seconds:.0f} s, {seconds / max(len(todo), 1):.2f} s per mutant (incl. generation and stats)", flush=True)
     commit, date = git("rev-parse", "--short", "HEAD"), dt.date.today().isoformat()
     for path in paths:
-        r = summarise(args.scratch, path, tables[path], picked[path]) | {"commit": commit, "date": date}
+        scratch = args.scratch / short(path)
+        prepare_scratch(scratch, path)
+        table = mutant_table((scratch / "re100sim" / path).read_text(), path)
+        names, n = list(table), args.max_mutants
+        picked = names if not n or len(names) <= n else [names[round(i * (len(names) - 1) / (n - 1))] for i in range(n)]
+        codes = meta(scratch, path)["exit_code_by_key"]
+        todo = [k for k in picked if codes.get(k) is None
+                or (args.recheck_survivors and status_by_exit_code[codes[k]] not in KILLED)]
+        seconds = run_mutmut(scratch, todo) if todo else 0.0
+        r = summarise(scratch, path, table, picked) | {"commit": commit, "date": date, "run_seconds": round(seconds)}
         results[path] = r
-        print(f"{path}: {r['killed']}/{r['mutants_run']} killed, {r['equivalent']} equivalent "
-              f"({r['score_pct']} %), tests {r['test_seconds']} s", flush=True)
-    RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"{path}: ran {len(todo)} in {seconds:.0f} s ({seconds / max(len(todo), 1):.2f} s per mutant, with "
+              f"mutmut's setup); {r['killed']}/{r['mutants_run']} killed, {r['equivalent']} equivalent "
+              f"({r['score_pct']} %)", flush=True)
+        RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if args.write_docs:
         write_docs(results)
 
