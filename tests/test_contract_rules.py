@@ -10,6 +10,7 @@ from re100sim.simulator.rules.settlement import (
     curtailment_compensation_krw,
     net_metering,
     pool_allocation_kwh,
+    ppa_energy_krw,
     scale_usage,
     standard_price_krw_per_kwh,
 )
@@ -31,6 +32,8 @@ def test_pool_allocation_of_small_pools_and_subscriptions():
     np.testing.assert_allclose(pool_allocation_kwh(0.5, np.array([1.0, 1.0]), np.array([10.0, 10.0])), [0.25, 0.25])
     # Subscriptions totalling 0.5 kWh, pool 10 kWh: each in full.
     np.testing.assert_allclose(pool_allocation_kwh(10.0, np.array([0.2, 0.3]), np.array([10.0, 10.0])), [0.2, 0.3])
+    # A pool of 100 kWh and nobody subscribed: nothing allocated (and no division by the zero total).
+    np.testing.assert_array_equal(pool_allocation_kwh(100.0, np.zeros(2), np.array([5.0, 5.0])), [0.0, 0.0])
 
 
 def test_green_tariff_standard_price_floor_and_cap():
@@ -55,3 +58,11 @@ def test_scale_usage_never_bills_more_than_the_month():
     s = scale_usage(u, 1.5)  # a keep fraction above 1 is clipped to the whole month
     np.testing.assert_allclose(s.kwh_by_period, u.kwh_by_period)
     assert s.climate_charge_krw == 1_440.0
+
+
+def test_ppa_energy_of_sub_kwh_months():
+    # 0.5 kWh applied at 100 KRW/kWh (50 KRW), billed 0.5 kWh: the applied energy's own price, 50 KRW.
+    assert ppa_energy_krw(1.0, 0.5, 100.0, 50.0, 0.5) == pytest.approx(50.0)
+    # Pay-as-produced: contracted 1.5 kWh worth 150 KRW, applied 1.0 kWh worth 100 KRW, billed 1.5:
+    # 100 + 0.5 kWh x (150 - 100) / 0.5 = 150 KRW (the surplus at its own average price, 100 KRW/kWh).
+    assert ppa_energy_krw(1.5, 1.0, 150.0, 100.0, 1.5) == pytest.approx(150.0)
