@@ -451,6 +451,8 @@ def test_misuse_messages_name_the_rule_and_the_amounts():
         led.transfer("green", "T1", "T2", 10.0)
     with pytest.raises(CertificateError, match="from_owner is ''"):
         led.transfer("green", "", "T2", 10.0)
+    with pytest.raises(CertificateError, match=r"mwh is 'ten' \(expected a number of MWh\)"):
+        led.retire("T1", "green", "ten", "T1", 2025)
     with pytest.raises(CertificateError, match="claimant is ''"):
         led.retire("T1", "green", 10.0, "", 2025)
     with pytest.raises(CertificateError, match="cannot retire 50 MWh of green certificates: 'T1' holds 40 MWh"):
