@@ -271,3 +271,36 @@ def test_shaped_volume_network_fee_per_kw_of_profile_peak(tmp_path):
     inv = run_scenario(tmp_path, data)["invoices"]
     assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 11_160_000  # 111,600 x 100
     assert line(inv, "2026-01", "t", "KT", "network_fee").krw == 4_614_000  # 111,600 x 40 + 150 x 1,000
+
+
+# --- self-generation RECs, net metering, a green premium, a plant without RECs -----------------
+
+
+def test_self_generation_recs_net_metering_premium_and_zero_weight_plant(tmp_path):
+    """A tenant-owned 300 kW fuel cell behind the 200 kW tenant's meter, net-metered: each hour 200 kWh
+    are used on site and 100 exported and credited (docs/domain.md#self-generation). Only the
+    self-consumed kWh earn RECs, for the host to retire: January 200 x 744 = 148,800 kWh = 148.8 MWh,
+    x 1.9 = 282.72 RECs, all retired by t (none left to sell at quarter end). A 10 kW public fuel cell
+    with REC weight 0 sells 10 x 744 = 7,440 kWh at SMP and earns no REC. A green premium on
+    120 MWh a year: 10 MWh a month claimed, 10,000 kWh x 10.4 KRW/kWh = 104,000 KRW."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 200.0)}],
+        "generators": [fuel_cell("roof", 300.0, owner="tenant", host_tenant="t", net_metering=True),
+                       fuel_cell("zero", 10.0, rec_weight=0.0)],
+        "green_premium": [{"tenant": "t", "volume_mwh_per_year": 120.0}],
+    }
+    out = run_scenario(tmp_path, data)
+    inv, certs = out["invoices"], out["certificates"]
+    jan = certs[certs.month == "2026-01"].set_index("kind")
+    rec = jan.loc["rec"]
+    assert (rec.source, rec.owner, rec.status, rec.claimant) == ("roof", "t", "retired", "t")
+    assert rec.mwh == pytest.approx(148.8) and rec.certificates == pytest.approx(282.72)  # 148.8 x 1.9
+    premium = jan.loc["premium"]
+    assert (premium.status, premium.claimant) == ("retired", "t") and premium.mwh == pytest.approx(10.0)  # 120 / 12
+    assert line(inv, "2026-01", "t", "korea_energy_agency", "green_premium").krw == 104_000  # 10,000 x 10.4
+    assert certs[certs.source == "zero"].empty  # weight 0: no REC batch
+    assert line(inv, "2026-01", "market", "zero", "energy_export_smp").krw == 595_200  # 7,440 x 80
+    assert inv[inv.item == "rec_sale"].empty  # the host retired every REC it earned
+    # The year: 200 x 8,760 = 1,752 MWh of RECs, all retired by t.
+    recs = certs[certs.kind == "rec"]
+    assert recs.mwh.sum() == pytest.approx(1_752.0) and set(recs.status) == {"retired"}
