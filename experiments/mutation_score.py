@@ -63,12 +63,13 @@ KILLED = {"killed", "timeout", "segfault"}
 # surviving mutant would run them whole: minutes each).
 GOLDEN = ["tests/test_golden_contracts.py", "tests/test_golden_invoices.py"]
 RULES = ["tests/test_contract_rules.py", "tests/test_settlement.py"]
+STORAGE = ["tests/test_storage_engine.py"]  # batteries: what they store and deliver, with its certificates
 TESTS = {
     "simulator/rules/billing.py": ["tests/test_billing.py", *GOLDEN],
     "simulator/rules/settlement.py": [*RULES, *GOLDEN],
-    "simulator/market/monthly.py": [*GOLDEN, *RULES],
-    "simulator/market/procurement.py": [*GOLDEN, *RULES],
-    "simulator/rules/certification.py": [*GOLDEN, "tests/test_certificates.py"],
+    "simulator/market/monthly.py": [*GOLDEN, *RULES, *STORAGE],
+    "simulator/market/procurement.py": [*GOLDEN, *RULES, *STORAGE],
+    "simulator/rules/certification.py": [*GOLDEN, "tests/test_certificates.py", *STORAGE],
     "simulator/rules/certificates.py": ["tests/test_certificates.py", *GOLDEN],
     "simulator/rules/policy.py": ["tests/test_policy.py", *GOLDEN],
     "simulator/market/options.py": ["tests/test_agents.py", "tests/test_information_sets.py"],
