@@ -304,3 +304,22 @@ def test_self_generation_recs_net_metering_premium_and_zero_weight_plant(tmp_pat
     # The year: 200 x 8,760 = 1,752 MWh of RECs, all retired by t.
     recs = certs[certs.kind == "rec"]
     assert recs.mwh.sum() == pytest.approx(1_752.0) and set(recs.status) == {"retired"}
+
+
+def test_year_end_purchase_takes_the_market_recs_first(tmp_path):
+    """The base complex (the plant sells its 100 kW surplus and keeps its RECs, weight 1.9) plus a
+    100 kW tenant u on the grid with a 10 % target: need 0.10 x 100 x 8,760 = 87.6 MWh. By December
+    the market holds the plant's RECs of three quarters (100 kW x 6,552 h = 655.2 MWh), so u buys
+    87.6 MWh of them, oldest first: 87.6 x 1.9 = 166.44 RECs x 50,000 = 8,322,000 KRW, and no REC
+    comes from plants outside the complex."""
+    data = ppa_complex(tmp_path, settlement="pay_as_consumed")
+    data["tenants"].append({"name": "u", "load_file": flat_csv(tmp_path / "u.csv", 100.0)})
+    data["rec_purchases"] = [{"tenant": "u", "target_pct": 10}]
+    out = run_scenario(tmp_path, data)
+    inv, certs = out["invoices"], out["certificates"]
+    buy = line(inv, "2026-12", "u", "rec_market", "rec_purchase")
+    assert buy.unit == "REC" and buy.quantity == pytest.approx(166.44)  # 87.6 x 1.9
+    assert buy.krw == 8_322_000  # 166.44 x 50,000
+    assert not (certs.source == "rec-market-external").any()
+    claimed = certs[(certs.status == "retired") & (certs.claimant == "u")]
+    assert claimed.mwh.sum() == pytest.approx(87.6) and set(claimed.source) == {"fc"}
