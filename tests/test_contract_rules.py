@@ -1,10 +1,13 @@
-"""Edge cases of the month-level contract rules (simulator/rules/settlement.py) that the golden
-invoices do not reach: found by the mutation score (docs/testing.md)."""
+"""Edge cases of the month-level contract rules (simulator/rules/settlement.py, the contract term in
+simulator/market/procurement.py) that the golden invoices do not reach: found by the mutation score (docs/testing.md)."""
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pytest
 
+from re100sim.simulator.market.procurement import supplies
 from re100sim.simulator.rules.billing import MonthUsage
 from re100sim.simulator.rules.settlement import (
     curtailment_compensation_krw,
@@ -14,7 +17,7 @@ from re100sim.simulator.rules.settlement import (
     scale_usage,
     standard_price_krw_per_kwh,
 )
-from re100sim.simulator.scenario.config import SmpIndexedPrice
+from re100sim.simulator.scenario.config import PpaContract, SmpIndexedPrice
 
 
 def test_curtailment_compensation_only_under_pay_as_consumed():
@@ -66,3 +69,11 @@ def test_ppa_energy_of_sub_kwh_months():
     # Pay-as-produced: contracted 1.5 kWh worth 150 KRW, applied 1.0 kWh worth 100 KRW, billed 1.5:
     # 100 + 0.5 kWh x (150 - 100) / 0.5 = 150 KRW (the surplus at its own average price, 100 KRW/kWh).
     assert ppa_energy_krw(1.5, 1.0, 150.0, 100.0, 1.5) == pytest.approx(150.0)
+
+
+def test_contract_supplies_from_its_first_month_for_its_term():
+    # From 1 July 2026 for 1 year: supplies July 2026 to June 2027 (month_key = year x 12 + month - 1).
+    c = PpaContract(name="c", generator="g", tenant="t", volume={"kind": "share", "share": 1.0},
+                    price={"kind": "fixed", "price_krw_per_kwh": 100.0}, start_date=dt.date(2026, 7, 1), term_years=1)
+    jul26, jun27 = 2026 * 12 + 6, 2027 * 12 + 5
+    assert [supplies(c, k) for k in (jul26 - 1, jul26, jun27, jun27 + 1)] == [False, True, True, False]

@@ -323,3 +323,36 @@ def test_year_end_purchase_takes_the_market_recs_first(tmp_path):
     assert not (certs.source == "rec-market-external").any()
     claimed = certs[(certs.status == "retired") & (certs.claimant == "u")]
     assert claimed.mwh.sum() == pytest.approx(87.6) and set(claimed.source) == {"fc"}
+
+
+# --- indexed prices and a leap-year profile ---------------------------------------------------
+
+
+def test_smp_indexed_price_capped(tmp_path):
+    """SMP 80 + adder 30 = 110 KRW/kWh, capped at 100: January 148,800 kWh x 100 = 14,880,000 KRW
+    (uncapped 16,368,000)."""
+    data = ppa_complex(tmp_path, price={"kind": "smp_indexed", "adder_krw_per_kwh": 30.0, "cap_krw_per_kwh": 100.0})
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 14_880_000
+
+
+def test_tariff_indexed_price_is_the_grid_energy_price_less_the_discount(tmp_path):
+    """A tariff-indexed PPA at 10 % below the tenant's hourly energy price covers the whole 200 kW load
+    every hour, so its January bill is 0.9 x the energy charge KEPCO bills the same tenant without the
+    PPA (independent reference: the tariff's own bill; a won of truncation per TOU line)."""
+    (tmp_path / "grid").mkdir()
+    grid = run_scenario(tmp_path / "grid", {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 200.0)}]})["invoices"]
+    energy = sum(line(grid, "2026-01", "t", "KEPCO", f"energy_{p}").krw for p in ("light", "mid", "peak"))
+    data = ppa_complex(tmp_path, price={"kind": "tariff_indexed", "discount_pct": 10.0}, settlement="pay_as_consumed")
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == pytest.approx(0.9 * energy, abs=3)
+
+
+def test_leap_year_shaped_profile_repeats(tmp_path):
+    """A shaped volume given as an 8,784-hour (leap) typical year repeats after 8,784 h: a flat 150 kW
+    profile still supplies 150 x 744 = 111,600 kWh in January of the second year."""
+    (tmp_path / "shape.csv").write_text("kw\n" + "150.0\n" * 8784, encoding="utf-8")
+    data = ppa_complex(tmp_path, volume={"kind": "shaped", "profile_file": str(tmp_path / "shape.csv")})
+    inv = run_scenario(tmp_path, data, years=2)["invoices"]
+    assert line(inv, "2027-01", "t", "KT", "ppa_energy").krw == 11_160_000  # 111,600 x 100
