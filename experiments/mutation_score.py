@@ -112,15 +112,27 @@ def mutant_table(source: str, path: str) -> dict[str, dict]:
             continue  # mutmut only runs mutants inside functions and methods
         mangled, function = names[m.contained_by_top_level_function]
         count[mangled] += 1
-        after = "<removed>" if isinstance(m.mutated_node, cst.RemovalSentinel) else first_line(module, m.mutated_node)
         out[f"{dotted(path)}.{mangled}__mutmut_{count[mangled]}"] = {
             "line": pos[m.original_node].start.line if m.original_node in pos else 0, "function": function,
-            "mutation": f"{first_line(module, m.original_node)} -> {after}"}
+            "mutation": describe(module, m.original_node, m.mutated_node)}
     return out
 
 
-def first_line(module: cst.Module, node: cst.CSTNode) -> str:
-    return (module.code_for_node(node).strip().splitlines() or [""])[0][:100]
+def describe(module: cst.Module, original: cst.CSTNode, mutated) -> str:
+    """"before -> after": the nodes' code (100 characters each); for a node over several lines, only
+    the changed part (whitespace collapsed) after 30 characters of context."""
+    before = module.code_for_node(original).strip()
+    after = "<removed>" if isinstance(mutated, cst.RemovalSentinel) else module.code_for_node(mutated).strip()
+    if "\n" not in before and "\n" not in after:
+        return f"{before[:100]} -> {after[:100]}"
+    a, b = " ".join(before.split()), " ".join(after.split())
+    pre = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    suf = next((i for i, (x, y) in enumerate(zip(a[::-1], b[::-1])) if x != y or i >= min(len(a), len(b)) - pre),
+               min(len(a), len(b)) - pre)
+    while suf and (a[len(a) - suf].isalnum() or a[len(a) - suf] == "_"):  # end on a whole name
+        suf -= 1
+    ctx = max(0, pre - 30)
+    return f"...{a[ctx:len(a) - suf][:100]} -> ...{b[ctx:len(b) - suf][:100]}"
 
 
 def source_trees() -> str:
