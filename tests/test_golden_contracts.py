@@ -356,3 +356,14 @@ def test_leap_year_shaped_profile_repeats(tmp_path):
     data = ppa_complex(tmp_path, volume={"kind": "shaped", "profile_file": str(tmp_path / "shape.csv")})
     inv = run_scenario(tmp_path, data, years=2)["invoices"]
     assert line(inv, "2027-01", "t", "KT", "ppa_energy").krw == 11_160_000  # 111,600 x 100
+
+
+def test_baseload_block_volume(tmp_path):
+    """A baseload block of 100 kW from the 300 kW fuel cell to the 200 kW tenant: 100 kWh every hour,
+    January 100 x 744 = 74,400 kWh x 100 = 7,440,000 KRW; the per-kW fee on the 100 kW block:
+    74,400 x 40 + 100 x 1,000 = 3,076,000 KRW."""
+    data = ppa_complex(tmp_path, volume={"kind": "baseload", "block_kw": 100.0})
+    inv = run_scenario(tmp_path, data)["invoices"]
+    energy = line(inv, "2026-01", "t", "KT", "ppa_energy")
+    assert energy.quantity == pytest.approx(74_400.0) and energy.krw == 7_440_000
+    assert line(inv, "2026-01", "t", "KT", "network_fee").krw == 3_076_000
