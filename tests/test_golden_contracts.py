@@ -367,3 +367,22 @@ def test_baseload_block_volume(tmp_path):
     energy = line(inv, "2026-01", "t", "KT", "ppa_energy")
     assert energy.quantity == pytest.approx(74_400.0) and energy.krw == 7_440_000
     assert line(inv, "2026-01", "t", "KT", "network_fee").krw == 3_076_000
+
+
+def test_green_pool_allocates_only_delivered_energy(tmp_path):
+    """A 300 kW pooled fuel cell limited to 200 kW of export: each hour 100 kWh are curtailed, so the pool
+    delivers 200 x 744 = 148,800 kWh in January. The 500 kW subscriber's 5,000 MWh/yr subscription
+    (5,000,000 x 744 / 8,760 = 424,658 kWh in January) exceeds the pool, so it is allocated all of the
+    delivered 148,800 kWh (not the 223,200 generated), at 150 KRW/kWh = 22,320,000 KRW. The complex's
+    hourly table shows the plant's 300 kWh every hour of January."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)}],
+        "generators": [fuel_cell("pool", 300.0, green_pool=True, export_limit_kw=200.0)],
+        "green_tariff": {"price": {"kind": "fixed", "price_krw_per_kwh": 150.0},
+                         "subscribers": [{"tenant": "t", "subscribed_mwh_per_year": 5_000}]},
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    green = line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy")
+    assert green.quantity == pytest.approx(148_800.0) and green.krw == 22_320_000  # 148,800 x 150
+    hourly = pd.read_parquet(tmp_path / "out" / "hourly_complex.parquet")
+    assert (hourly.gen_kwh.iloc[:744] == 300.0).all()
