@@ -386,3 +386,18 @@ def test_green_pool_allocates_only_delivered_energy(tmp_path):
     assert green.quantity == pytest.approx(148_800.0) and green.krw == 22_320_000  # 148,800 x 150
     hourly = pd.read_parquet(tmp_path / "out" / "hourly_complex.parquet")
     assert (hourly.gen_kwh.iloc[:744] == 300.0).all()
+
+
+def test_net_metering_credit_line(tmp_path):
+    """A 300 kW rooftop PV behind a flat 100 kW tenant's meter (net-metered: solar <= 1,000 kW,
+    docs/domain.md#self-generation) exports at midday and imports at night: the exported kWh are
+    credited against the grid kWh, shown as a zero-won line in kWh from the tenant to KEPCO."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 100.0)}],
+        "generators": [{"name": "roof", "capacity_kw": 300.0, "owner": "tenant", "host_tenant": "t"}],
+    }
+    run_scenario(tmp_path, data)
+    inv = pd.read_parquet(tmp_path / "out" / "invoices.parquet")
+    credit = inv[inv["item"] == "net_metering_credit_kwh"]
+    assert len(credit) > 0 and set(credit.unit) == {"kWh"} and (credit.krw == 0).all()
+    assert set(credit.payer) == {"t"} and set(credit.payee) == {"KEPCO"}
