@@ -26,6 +26,7 @@ from re100sim.simulator.run import run
 
 SMP_KRW_PER_KWH = 80.0
 REC_KRW_PER_REC = 50_000.0
+UNITS = {"kWh", "kW", "KRW", "REC"}  # every invoice line's quantity is in one of these
 FLAT_MARKETS = {
     "smp": {"level_override_krw_per_kwh": SMP_KRW_PER_KWH, "hourly_shape": [1.0] * 24, "noise_sd": 0.0,
             "midday_dip_weekday": 0.0, "midday_dip_saturday": 0.0, "midday_dip_sunday_holiday": 0.0},
@@ -47,7 +48,9 @@ def run_scenario(tmp_path, data: dict, years: int = 1) -> dict[str, pd.DataFrame
     p = tmp_path / "s.yaml"
     p.write_text(yaml.safe_dump(base | data), encoding="utf-8")
     out = run(p, tmp_path / "out").out_dir
-    return {name: pd.read_parquet(out / f"{name}.parquet") for name in ("invoices", "certificates", "compliance")}
+    tables = {name: pd.read_parquet(out / f"{name}.parquet") for name in ("invoices", "certificates", "compliance")}
+    assert set(tables["invoices"].unit) <= UNITS, set(tables["invoices"].unit) - UNITS
+    return tables
 
 
 def line(inv: pd.DataFrame, month: str, payer: str, payee: str, item: str) -> pd.Series:
@@ -401,3 +404,16 @@ def test_net_metering_credit_line(tmp_path):
     credit = inv[inv["item"] == "net_metering_credit_kwh"]
     assert len(credit) > 0 and set(credit.unit) == {"kWh"} and (credit.krw == 0).all()
     assert set(credit.payer) == {"t"} and set(credit.payee) == {"KEPCO"}
+
+
+def test_ppa_power_industry_fund_and_broker_fee_per_kwh(tmp_path):
+    """The broker levies the power industry fund on PPA energy (2.7 %, truncated to 10 won, no VAT) and
+    passes it to KEPCO, and charges 2 KRW/kWh: January energy 148,800 x 100 = 14,880,000 KRW; fund
+    14,880,000 x 0.027 = 401,760 KRW; broker fee 148,800 x 2 = 297,600 KRW."""
+    data = ppa_complex(tmp_path, settlement="pay_as_consumed")
+    data["broker"] = {"name": "KT", "fee_krw_per_kwh": 2.0, "ppa_fund_pct": 2.7}
+    inv = run_scenario(tmp_path, data)["invoices"]
+    fund = line(inv, "2026-01", "t", "KT", "ppa_power_industry_fund")
+    assert (fund.quantity, fund.unit, fund.krw) == (14_880_000.0, "KRW", 401_760)
+    assert line(inv, "2026-01", "KT", "KEPCO", "ppa_power_industry_fund").krw == 401_760
+    assert line(inv, "2026-01", "t", "KT", "broker_fee").krw == 297_600
