@@ -417,3 +417,23 @@ def test_ppa_power_industry_fund_and_broker_fee_per_kwh(tmp_path):
     assert (fund.quantity, fund.unit, fund.krw) == (14_880_000.0, "KRW", 401_760)
     assert line(inv, "2026-01", "KT", "KEPCO", "ppa_power_industry_fund").krw == 401_760
     assert line(inv, "2026-01", "t", "KT", "broker_fee").krw == 297_600
+
+
+def test_plant_capital_cost_annuity_upfront_and_o_and_m(tmp_path):
+    """Plant owners' costs (docs/accounts.md). fc: 300 kW x 1,200,000 KRW/kW = 360,000,000 KRW as an
+    annuity at 6 % over 20 years: crf = 0.06 / (1 - 1.06^-20) = 0.0871846, so 360,000,000 x 0.0871846
+    / 12 = 2,615,536.7 -> 2,615,537 KRW a month; O&M 300 x 18,000 / 12 = 450,000 KRW a month.
+    up: 10 kW x 1,000,000 = 10,000,000 KRW booked upfront in its first month, nothing after;
+    O&M 10 x 18,000 / 12 = 15,000 KRW."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 100.0)}],
+        "generators": [fuel_cell("fc", 300.0, capex_krw_per_kw=1_200_000.0, hurdle_rate_pct=6.0, lifetime_years=20),
+                       fuel_cell("up", 10.0, capex_krw_per_kw=1_000_000.0, capital_cost="upfront")],
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "fc", "capital", "capital_annuity").krw == 2_615_537
+    assert line(inv, "2026-07", "fc", "capital", "capital_annuity").krw == 2_615_537
+    assert line(inv, "2026-01", "fc", "om_contractor", "o_and_m").krw == 450_000
+    assert line(inv, "2026-01", "up", "capital", "capital_expenditure").krw == 10_000_000
+    assert inv[(inv.payer == "up") & (inv["item"] == "capital_expenditure")].month.tolist() == ["2026-01"]
+    assert line(inv, "2026-02", "up", "om_contractor", "o_and_m").krw == 15_000
