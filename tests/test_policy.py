@@ -306,3 +306,67 @@ def test_config_frozen_and_documented():
         cfg.rule = "none"
     for name, field in PolicyConfig.model_fields.items():
         assert field.description, f"{name} has no description"
+
+
+# --- input guards: the boundaries each rule accepts and the messages of what it rejects (mutation score) --
+
+
+def test_rule_functions_accept_their_boundaries():
+    # Zero and sub-unit amounts are valid inputs; values worked by hand (8,760 h a year, 10,000 m²/MW default).
+    assert p.capacity_factor(0.0, 1.0) == 0.0
+    assert p.capacity_factor(0.5, 1.0) == pytest.approx(0.5 / 8760)
+    assert p.obligation_mw(0.0, 0.0, 0.0, 1.0) == 0.0  # capacity factor 1 is allowed
+    assert p.obligation_mw(0.5, 0.5, 0.5, 0.5) == 0.0  # 0.25 - 0.5 < 0 -> nothing
+    assert p.in_complex_rate(0.0, 0.5) == 0.0 and p.in_complex_rate(0.5, 0.5) == 1.0
+    assert p.option1_required_mwh(0.0, 2026) == 0.0
+    assert p.option1_required_mwh(0.5, 2026) == pytest.approx(0.05)  # 2026 share 0.10
+    assert p.option1_credited_mwh(0.0, 0.0, 0.2) == 0.0
+    assert p.option1_credited_mwh(0.5, 0.5, 0.2) == 1.0  # rate 0.2 -> factor 1.0: 0.5 + 0.5
+    assert p.option2_required_mw(0.0) == 0.0
+    assert p.option2_required_mw(0.5, 1.0, 0.5) == 1.0  # 0.5 x 1.0 / 0.5
+    assert p.option3_required_mw(0.0, 1.0, 1.0) == 0.0
+    assert p.option3_required_mw(0.5, 1.0, 1.0, 0.5) == 1.0  # 0.5 x 1 x 1 / 0.5
+    assert p.option3_required_mw(414_000, 0.5, 0.30, 5_000.0) == pytest.approx(12.42)  # 62,100 m² / 5,000
+    assert p.solar_mw_for_area(0.0) == 0.0 and p.solar_mw_for_area(0.5, 0.5) == 1.0
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: p.capacity_factor(-1.0, 1.0), r"annual_generation_mwh must be >= 0 \(got -1.0\)"),
+    (lambda: p.obligation_mw(1.0, 0.1, 0.0, 1.5), r"capacity_factor must be in \(0, 1\] \(got 1.5\)"),
+    (lambda: p.obligation_mw(-1.0, 0.1, 0.0, 0.2), "^annual_use_mwh, obligation_ratio and direct_trade_mwh must be >= 0$"),
+    (lambda: p.obligation_mw(1.0, -0.1, 0.0, 0.2), "^annual_use_mwh, obligation_ratio and direct_trade_mwh must be >= 0$"),
+    (lambda: p.obligation_mw(1.0, 0.1, -1.0, 0.2), "^annual_use_mwh, obligation_ratio and direct_trade_mwh must be >= 0$"),
+    (lambda: p.dea_penalty_krw(-1.0), r"shortfall_mw must be >= 0 \(got -1.0\)"),
+    (lambda: p.offsite_correction_factor(-0.1), r"in_complex_rate must be >= 0 \(got -0.1\)"),
+    (lambda: p.in_complex_rate(1.0, 0.0), r"forecast_use_mwh must be > 0 \(got 0.0\)"),
+    (lambda: p.in_complex_rate(-1.0, 1.0), r"in_complex_mwh must be >= 0 \(got -1.0\)"),
+    (lambda: p.option1_required_mwh(-1.0, 2026), r"forecast_use_mwh must be >= 0 \(got -1.0\)"),
+    (lambda: p.option1_credited_mwh(-1.0, 0.0, 0.2), "^in_complex_mwh and offsite_mwh must be >= 0$"),
+    (lambda: p.option1_credited_mwh(0.0, -1.0, 0.2), "^in_complex_mwh and offsite_mwh must be >= 0$"),
+    (lambda: p.option2_required_mw(-1.0), r"lot_area_m2 must be >= 0 \(got -1.0\)"),
+    (lambda: p.option2_required_mw(1.0, 0.0), r"^share must be in \(0, 1\] and m2_per_mw > 0$"),
+    (lambda: p.option2_required_mw(1.0, 1.5), r"^share must be in \(0, 1\] and m2_per_mw > 0$"),
+    (lambda: p.option2_required_mw(1.0, 0.2, 0.0), r"^share must be in \(0, 1\] and m2_per_mw > 0$"),
+    (lambda: p.option3_required_mw(-1.0, 0.5), r"industrial_area_m2 must be >= 0 \(got -1.0\)"),
+    (lambda: p.option3_required_mw(1.0, 0.0), r"building_coverage must be in \(0, 1\] \(got 0.0\)"),
+    (lambda: p.option3_required_mw(1.0, 1.5), r"building_coverage must be in \(0, 1\] \(got 1.5\)"),
+    (lambda: p.option3_required_mw(1.0, 0.5, 0.0), r"roof_share must be in \(0, 1\] \(got 0.0\)"),
+    (lambda: p.option3_required_mw(1.0, 0.5, 1.5), r"roof_share must be in \(0, 1\] \(got 1.5\)"),
+    (lambda: p.solar_mw_for_area(-1.0), r"^area_m2 must be >= 0 and m2_per_mw > 0$"),
+    (lambda: p.solar_mw_for_area(1.0, 0.0), r"^area_m2 must be >= 0 and m2_per_mw > 0$"),
+])
+def test_rule_functions_reject_bad_inputs_with_one_message(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_area_rules_use_the_configured_m2_per_mw():
+    # 5,000 m²/MW instead of the default 10,000: roof 20,000 m² x 0.3 = 6,000 m² -> 1.2 MW;
+    # industrial 100,000 m² x 0.5 x 0.3 = 15,000 m² -> 3.0 MW; sold lots 50,000 m² x 0.2 = 10,000 m² -> 2.0 MW.
+    roof = PolicyConfig(rule="gyeonggi_option_3", roof_area_m2=20_000, solar_m2_per_mw=5_000)
+    assert p.roof_required_mw(roof) == pytest.approx(1.2)
+    area = PolicyConfig(rule="gyeonggi_option_3", industrial_area_m2=100_000, building_coverage=0.5,
+                        solar_m2_per_mw=5_000)
+    assert p.roof_required_mw(area) == pytest.approx(3.0)
+    lots = PolicyConfig(rule="gyeonggi_option_2", sold_lot_area_m2=50_000, solar_m2_per_mw=5_000)
+    assert required_mw(lots, 2026, 0.0, 0.0, 0.2) == pytest.approx(2.0)
