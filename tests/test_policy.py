@@ -370,3 +370,57 @@ def test_area_rules_use_the_configured_m2_per_mw():
     assert p.roof_required_mw(area) == pytest.approx(3.0)
     lots = PolicyConfig(rule="gyeonggi_option_2", sold_lot_area_m2=50_000, solar_m2_per_mw=5_000)
     assert required_mw(lots, 2026, 0.0, 0.0, 0.2) == pytest.approx(2.0)
+
+
+def test_plan_year_message_and_use_boundaries():
+    with pytest.raises(ValueError, match=r"^policy.plan_year is not set: pass first_year \(the simulation's first "
+                                         r"year\) or use config.with_plan_year\(first_year\)$"):
+        p.ratio_year(PolicyConfig(rule="dea"), 2026)
+    opt1 = PolicyConfig(rule="gyeonggi_option_1", plan_year=2026)
+    assert required_mw(opt1, 2026, 0.0, 0.0, 1.0) == 0.0  # no use: nothing required
+    assert required_mw(opt1, 2026, 0.5, 0.0, 1.0) == pytest.approx(0.05 / 8760)  # 0.5 x 0.10 / 8,760 h
+    with pytest.raises(ValueError, match=r"annual_use_mwh must be >= 0 \(got -1.0\)"):
+        required_mw(opt1, 2026, -1.0, 0.0, 1.0)
+
+
+def _dea_cf(installed_mw: float, generation_mwh: float) -> float:
+    """The capacity factor a DEA compliance row uses (measured from the in-complex plants)."""
+    cfg = PolicyConfig(rule="dea", plan_year=2026, project_area_m2=2_000_000)
+    return compliance(cfg, 2026, 8_760.0, 0.0, installed_mw, 0.0, generation_mwh, 0.0).capacity_factor
+
+
+def test_dea_capacity_factor_measured_only_from_real_output():
+    # 0.5 MW making 876 MWh: 876 / (0.5 x 8,760) = 0.2.
+    assert _dea_cf(0.5, 876.0) == pytest.approx(0.2)
+    # More than 8,760 MWh per MW (10,000 MWh on 1 MW = 1.14) is capped at 1.
+    assert _dea_cf(1.0, 10_000.0) == 1.0
+    # No plant, or a plant with no output: the default planning factor 0.15 (not a division by zero).
+    assert _dea_cf(0.0, 100.0) == 0.15
+    assert _dea_cf(1.0, 0.0) == 0.15
+
+
+def test_covered_within_a_relative_tolerance_of_one_in_a_billion():
+    # Option 2 on 100,000 m² of lots: 100,000 x 0.2 / 10,000 = 2.0 MW required. The tolerance is
+    # 1e-9 x max(1, required): 2e-9 MW here, so 2.0 - 1.5e-9 MW is covered...
+    lots = PolicyConfig(rule="gyeonggi_option_2", sold_lot_area_m2=100_000)
+    assert compliance(lots, 2026, 0.0, 0.0, 2.0 - 1.5e-9, 0.0, 0.0, 0.0).compliant
+    # ...while for 0.2 MW (10,000 m²) the tolerance is 1e-9, so 0.2 - 1.5e-9 is not.
+    small = PolicyConfig(rule="gyeonggi_option_2", sold_lot_area_m2=10_000)
+    assert not compliance(small, 2026, 0.0, 0.0, 0.2 - 1.5e-9, 0.0, 0.0, 0.0).compliant
+
+
+def test_compliance_rejects_negative_amounts_by_name_and_rule_none_row():
+    cfg = PolicyConfig(rule="none")
+    args = [0.0, 0.0, 0.0, 0.0, 0.0]  # direct trade, in/off-complex MW, in/off-complex MWh
+    names = ["direct_trade_mwh", "installed_in_complex_mw", "installed_offsite_mw", "generation_in_complex_mwh",
+             "generation_offsite_mwh"]
+    for i, name in enumerate(names):
+        bad = args.copy()
+        bad[i] = -1.0
+        with pytest.raises(ValueError, match=rf"^{name} must be >= 0 \(got -1.0\)$"):
+            compliance(cfg, 2026, 100.0, *bad)
+    # No rule: nothing required, the in-complex 0.5 MW shown as credited, compliant, no penalty.
+    row = compliance(cfg, 2026.0, 100.0, 0.0, 0.5, 0.0, 0.0, 0.0)
+    assert (row.year, row.rule, row.required_mw, row.credited_mw, row.shortfall_mw, row.compliant, row.penalty_krw) == (
+        2026, "none", 0.0, 0.5, 0.0, True, 0.0)
+    assert type(row.year) is int
