@@ -295,8 +295,10 @@ def main() -> None:
         names, n = list(table), args.max_mutants
         picked = names if not n or len(names) <= n else [names[round(i * (len(names) - 1) / (n - 1))] for i in range(n)]
         codes = meta(scratch, path)["exit_code_by_key"]
+        equiv = {(e["function"], e["mutation"]) for e in equivalents().get(path, [])}
         todo = [k for k in picked if codes.get(k) is None
-                or (args.recheck_survivors and status_by_exit_code[codes[k]] not in KILLED)]
+                or (args.recheck_survivors and status_by_exit_code[codes[k]] not in KILLED
+                    and (table[k]["function"], table[k]["mutation"]) not in equiv)]
         seconds = run_mutmut(scratch, todo) if todo else 0.0
         r = summarise(scratch, path, table, picked) | {"commit": commit, "date": date, "run_seconds": round(seconds)}
         results[path] = r
