@@ -424,3 +424,32 @@ def test_compliance_rejects_negative_amounts_by_name_and_rule_none_row():
     assert (row.year, row.rule, row.required_mw, row.credited_mw, row.shortfall_mw, row.compliant, row.penalty_krw) == (
         2026, "none", 0.0, 0.5, 0.0, True, 0.0)
     assert type(row.year) is int
+
+
+def test_compliance_rows_by_hand():
+    # DEA, capital region, plan year 2026 (ratio 0.02), design capacity factor 0.2, 8,760 MWh/yr use on a
+    # 2,000,000 m² project: required 8,760 x 0.02 / (0.2 x 8,760) = 0.1 MW (175.2 MWh).
+    dea = PolicyConfig(rule="dea", plan_year=2026, project_area_m2=2_000_000, design_capacity_factor=0.2,
+                       install_cost_krw_per_kw=1_300_000, penalty_multiplier=1.0)
+    short = compliance(dea, 2026, 8_760.0, 0.0, 0.02, 0.0, 0.0, 0.0)
+    assert short.required_mw == pytest.approx(0.1) and short.shortfall_mw == pytest.approx(0.08)  # 0.1 - 0.02
+    assert short.penalty_krw == pytest.approx(104_000_000.0)  # 1.0 x 0.08 MW x 1,000 x 1,300,000
+    assert short.shortfall_mwh == pytest.approx(140.16)  # 175.2 - 0.02 x 0.2 x 8,760 = 175.2 - 35.04
+    ok = compliance(dea, 2026, 8_760.0, 0.0, 0.1, 0.0, 0.0, 0.0)
+    assert ok.compliant and ok.shortfall_mw == 0.0 and ok.shortfall_mwh == 0.0 and ok.penalty_krw == 0.0
+    # Below both DEA triggers (100 MWh/yr, no project area): no ratio, nothing required.
+    small = compliance(PolicyConfig(rule="dea", plan_year=2026), 2026, 100.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    assert (small.ratio, small.required_mw, small.required_mwh, small.compliant) == (0.0, 0.0, 0.0, True)
+    # 0.001 MW making 0.5 MWh: measured capacity factor 0.5 / 8.76 = 0.0571 (not the 0.15 default).
+    assert _dea_cf(0.001, 0.5) == pytest.approx(0.5 / 8.76)
+    # Option 2, covered within the tolerance: no shortfall reported, no penalty.
+    lots = compliance(PolicyConfig(rule="gyeonggi_option_2", sold_lot_area_m2=100_000), 2026, 0.0, 0.0,
+                      2.0 - 1.5e-9, 0.0, 0.0, 0.0)
+    assert (lots.year, lots.rule, lots.shortfall_mw, lots.penalty_krw) == (2026, "gyeonggi_option_2", 0.0, 0.0)
+    # Option 1 (2026 share 0.10): with no use, rate 0 -> correction 0.7; with 0.5 MWh use all made in the
+    # complex, rate 1.0 -> correction 1.0.
+    opt1 = PolicyConfig(rule="gyeonggi_option_1", plan_year=2026)
+    none = compliance(opt1, 2026, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    assert (none.rule, none.ratio, none.correction_factor, none.compliant) == ("gyeonggi_option_1", 0.10, 0.7, True)
+    full = compliance(opt1, 2026, 0.5, 0.0, 0.001, 0.0, 0.5, 0.0)
+    assert full.correction_factor == 1.0 and full.required_mwh == pytest.approx(0.05)  # 0.5 x 0.10
