@@ -113,6 +113,10 @@ def test_pay_as_produced_surplus_month_surplus_revenue_to_tenant(tmp_path):
     surplus = line(inv, "2026-01", "market", "t", "ppa_surplus_smp")
     assert surplus.quantity == pytest.approx(74_400.0) and surplus.krw == 5_952_000  # 74,400 x 80
     assert no_line(inv, "2026-01", "fc", "ppa_surplus_smp")
+    # Bundled: the surplus's RECs are the tenant's too, so the plant has none to sell at quarter end;
+    # the tenant sells the surplus's: 74,400 + 67,200 + 74,400 kWh (Jan-Mar) = 216.0 MWh x 1.9 = 410.4 RECs.
+    assert inv[(inv["item"] == "rec_sale") & (inv.payee == "fc")].empty
+    assert line(inv, "2026-03", "rec_market", "t", "rec_sale").quantity == pytest.approx(410.4)
 
 
 def test_take_or_pay_at_80_pct(tmp_path):
