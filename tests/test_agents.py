@@ -191,3 +191,15 @@ def test_counterparty_exposure_hand_worked():
     )
     energy = pd.DataFrame({"month": [now], "agent": ["pv"], "gen_kwh": [1_000_000.0]})
     assert counterparty_risk(model, energy) == {"live_contracts": 1, "exposure_krw": 40_000_000.0}
+
+
+def test_utility_keeps_its_tariff_table_and_path():
+    # KEPCO's state (agents/utility.py): the table it applies and the scenario's tariff path.
+    import mesa
+
+    from re100sim.agents.utility import Utility
+    from re100sim.simulator.inputs.tariffs import TariffPath
+
+    path = TariffPath(increases=[])
+    kepco = Utility(mesa.Model(), "kepco_industrial", path)
+    assert (kepco.name, kepco.table, kepco.path) == ("KEPCO", "kepco_industrial", path)
