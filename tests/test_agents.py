@@ -203,3 +203,42 @@ def test_utility_keeps_its_tariff_table_and_path():
     path = TariffPath(increases=[])
     kepco = Utility(mesa.Model(), "kepco_industrial", path)
     assert (kepco.name, kepco.table, kepco.path) == ("KEPCO", "kepco_industrial", path)
+
+
+class _Draw:
+    """A random source that always draws ``x`` (to put a draw exactly where a rule has its edge)."""
+
+    def __init__(self, x: float):
+        self.x = x
+
+    def random(self) -> float:
+        return self.x
+
+
+def test_tenant_awareness_starts_off_and_grows_only_with_a_tariff_increase():
+    import mesa
+
+    t = Tenant(mesa.Model(), spec=None)
+    assert not t.aware and t.option == "grid"
+    # p = q = 0 and no tariff increase: chance 0 + 0 + 1.0 x max(0, 0) = 0, so even a draw of 0.0 does not teach it.
+    t.learn(0.5, 0.0, 0.0, _Draw(0.0), tariff_increase_pct=0.0, attention_per_pct=1.0)
+    assert not t.aware
+    t.learn(0.5, 0.0, 0.0, _Draw(0.5), tariff_increase_pct=1.0, attention_per_pct=0.6)  # 0.6 x 1 > 0.5
+    assert t.aware
+
+
+def test_reservation_price_by_hand():
+    # U = (-100, -40, -70) KRW at price 0; the option 1 bills 10 kWh per KRW/kWh: it still beats the best
+    # other (-70) up to (-40 - (-70)) / 10 = 3.0 KRW/kWh.
+    assert Tenant.reservation_price(np.array([-100.0, -40.0, -70.0]), 1, 10.0) == 3.0
+    assert np.isnan(Tenant.reservation_price(np.array([-100.0, -40.0, -70.0]), 1, 0.0))  # bills nothing: no bid
+
+
+def test_logit_choice_at_the_edges_of_the_draw():
+    # U = (0, -1,000) KRW at scale 1,000: P = (1, e^-1) / (1 + e^-1) = (0.731, 0.269); a draw of 0.9 falls in the
+    # second option's slice.
+    assert tenant().choose(np.array([0.0, -1000.0]), 1000.0, _Draw(0.9)) == 1
+    # An unavailable option (utility -inf, probability 0) is never chosen, even at a draw of exactly 0.
+    assert tenant().choose(np.array([-np.inf, 0.0, -np.inf]), 1.0, _Draw(0.0)) == 1
+    # Three equal options and the largest draw below 1: the last option, never one past the end.
+    assert tenant().choose(np.array([0.0, 0.0, 0.0]), 1.0, _Draw(1.0 - 1e-13)) == 2
