@@ -242,3 +242,29 @@ def test_logit_choice_at_the_edges_of_the_draw():
     assert tenant().choose(np.array([-np.inf, 0.0, -np.inf]), 1.0, _Draw(0.0)) == 1
     # Three equal options and the largest draw below 1: the last option, never one past the end.
     assert tenant().choose(np.array([0.0, 0.0, 0.0]), 1.0, _Draw(1.0 - 1e-13)) == 2
+
+
+def test_double_auction_edges_by_hand():
+    def book(bids, offers, mechanism="uniform_price"):
+        return [(m.bid, m.offer, m.mwh, m.price_krw_per_kwh) for m in double_auction(bids, offers, mechanism)]
+
+    # A buys 90 MWh at up to 200 from X (30 at 110), Y (30 at 120), Z (30 at 130): the marginal pair is A/Z,
+    # uniform price (200 + 130) / 2 = 165.
+    assert book([Order(0, 90, 200)], [Order(10, 30, 110), Order(11, 30, 120), Order(12, 30, 130)]) == [
+        (0, 10, 30, 165.0), (0, 11, 30, 165.0), (0, 12, 30, 165.0)]
+    # A 3 MWh bid at 120 against X (2 at 100) and Y (2 at 110): 2 from X, then its last 1 MWh from Y;
+    # price (120 + 110) / 2 = 115.
+    assert book([Order(0, 3, 120)], [Order(10, 2, 100), Order(11, 2, 110)]) == [(0, 10, 2, 115.0), (0, 11, 1, 115.0)]
+    # A zero-volume bid trades nothing (no empty match); B then buys 10 at (150 + 100) / 2 = 125.
+    assert book([Order(0, 0.0, 200), Order(1, 10, 150)], [Order(10, 10, 100)]) == [(1, 10, 10, 125.0)]
+
+
+def test_broker_clears_with_its_own_mechanism():
+    import mesa
+
+    from re100sim.agents.broker import Broker
+    from re100sim.simulator.scenario.config import Broker as BrokerTerms
+
+    kt = Broker(mesa.Model(), BrokerTerms(name="KT", matching="pay_as_bid"))
+    got = kt.clear([Order(0, 10, 200)], [Order(10, 10, 110)])
+    assert [(m.mwh, m.price_krw_per_kwh) for m in got] == [(10, 110)]  # at the ask, not (200 + 110) / 2
