@@ -268,3 +268,13 @@ def test_broker_clears_with_its_own_mechanism():
     kt = Broker(mesa.Model(), BrokerTerms(name="KT", matching="pay_as_bid"))
     got = kt.clear([Order(0, 10, 200)], [Order(10, 10, 110)])
     assert [(m.mwh, m.price_krw_per_kwh) for m in got] == [(10, 110)]  # at the ask, not (200 + 110) / 2
+
+
+def test_generator_ask_for_an_escalating_contract():
+    # Public owner, LCOE 87.587 KRW/kWh (test_generator_offer_price). A 20-year contract escalating 3 %/yr
+    # at its 6 % hurdle: levelisation factor sum_{t=1..20} (1.03/1.06)^t / sum_{t=1..20} 1.06^-t
+    # = 14.9984 / 11.4699 = 1.30763, so the first-year ask is 87.587 / 1.30763 = 66.98 KRW/kWh.
+    g = Generator.__new__(Generator)
+    g.spec = GeneratorSpec(name="pv", capacity_kw=1000, owner="public")
+    _, ask = g.offer(1400.0, 1.0, 110.0, 72_800.0, escalation_pct_per_year=3.0, term_years=20)
+    assert ask == pytest.approx(66.98, abs=0.01)
