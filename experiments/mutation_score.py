@@ -1,6 +1,6 @@
 """Mutation score of the rule and engine modules: which small code changes do the tests catch?
 
-Not part of CI (tens of minutes). Re-run before resolving an issue that changes money or decisions;
+Not part of CI (minutes to hours: 0.5-15 s per mutant on a shared 2-core machine). Re-run before resolving an issue that changes money or decisions;
 ``--write-docs`` renders the table into docs/testing.md.
 
 The runner is mutmut 3's own (``mutmut run``): every function of a scored module is compiled once
@@ -8,12 +8,14 @@ with all its mutants behind a trampoline, the test session forks once per mutant
 only the tests that called its function in mutmut's stats pass (fastest first, stopping at the first
 failure). ``mutmut run`` cannot score this repository in place, because the folders install as
 ``re100sim.simulator``, ``re100sim.agents``... (pyproject ``package-dir``) and mutmut imports its
-mutated copy by folder names. So this script lays out a scratch folder where the sources of HEAD sit
-under ``re100sim/`` (``mutants/re100sim/...`` then imports as ``re100sim``), with the compiled kernel
-copied in and its own ``[tool.mutmut]`` settings, and runs mutmut there with the base interpreter
+mutated copy by folder names. So this script lays out a scratch folder per module where the sources
+and tests of HEAD sit under ``re100sim/`` and ``tests/`` (``mutants/re100sim/...`` then imports as
+``re100sim``), with the compiled kernel copied in and ``[tool.mutmut]`` settings that mutate that
+module and select from its test files (``TESTS``), and runs mutmut there with the base interpreter
 (no editable install of the repository on its path). mutmut's forced-fail check stops the run if the
-tests do not see the mutants. The scratch folder is kept between runs (mutmut caches its results
-and re-runs only what changed); it is rebuilt when the sources of HEAD change.
+tests do not see the mutants. The scratch folders are kept between runs (mutmut caches its results;
+``--recheck-survivors`` re-runs the survivors that are not listed as equivalent, after new tests);
+they are rebuilt when the sources of HEAD change.
 
 A mutant is killed when its tests fail, error or time out. A mutant listed in
 ``experiments/mutation_equivalent.yaml`` (module, function, mutation, and the reason it cannot change
