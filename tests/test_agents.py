@@ -223,6 +223,10 @@ def test_tenant_awareness_starts_off_and_grows_only_with_a_tariff_increase():
     # p = q = 0 and no tariff increase: chance 0 + 0 + 1.0 x max(0, 0) = 0, so even a draw of 0.0 does not teach it.
     t.learn(0.5, 0.0, 0.0, _Draw(0.0), tariff_increase_pct=0.0, attention_per_pct=1.0)
     assert not t.aware
+    # By default there is no tariff increase and no attention to it: still chance 0.
+    t.learn(0.5, 0.0, 0.0, _Draw(0.0), attention_per_pct=1.0)
+    t.learn(0.5, 0.0, 0.0, _Draw(0.0), tariff_increase_pct=5.0)
+    assert not t.aware
     t.learn(0.5, 0.0, 0.0, _Draw(0.5), tariff_increase_pct=1.0, attention_per_pct=0.6)  # 0.6 x 1 > 0.5
     assert t.aware
 
@@ -255,6 +259,9 @@ def test_double_auction_edges_by_hand():
     # A 3 MWh bid at 120 against X (2 at 100) and Y (2 at 110): 2 from X, then its last 1 MWh from Y;
     # price (120 + 110) / 2 = 115.
     assert book([Order(0, 3, 120)], [Order(10, 2, 100), Order(11, 2, 110)]) == [(0, 10, 2, 115.0), (0, 11, 1, 115.0)]
+    # The same on the offer side: X offers 3 MWh at 100 to A (2 at 120) and B (2 at 110): B gets the last
+    # 1 MWh; price (110 + 100) / 2 = 105.
+    assert book([Order(0, 2, 120), Order(1, 2, 110)], [Order(10, 3, 100)]) == [(0, 10, 2, 105.0), (1, 10, 1, 105.0)]
     # A zero-volume bid trades nothing (no empty match); B then buys 10 at (150 + 100) / 2 = 125.
     assert book([Order(0, 0.0, 200), Order(1, 10, 150)], [Order(10, 10, 100)]) == [(1, 10, 10, 125.0)]
 
