@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from re100sim.simulator.market.monthly import capital_cost_krw
 from re100sim.simulator.market.procurement import supplies
 from re100sim.simulator.rules.billing import MonthUsage
 from re100sim.simulator.rules.settlement import (
@@ -77,3 +78,10 @@ def test_contract_supplies_from_its_first_month_for_its_term():
                     price={"kind": "fixed", "price_krw_per_kwh": 100.0}, start_date=dt.date(2026, 7, 1), term_years=1)
     jul26, jun27 = 2026 * 12 + 6, 2027 * 12 + 5
     assert [supplies(c, k) for k in (jul26 - 1, jul26, jun27, jun27 + 1)] == [False, True, True, False]
+
+
+def test_annuity_ends_after_the_plant_lifetime():
+    # 1,200,000 KRW over 1 year at 6 %: crf = 1.06, so 1,200,000 x 1.06 / 12 = 106,000 KRW a month in months
+    # 0-11 of service, nothing from month 12 on.
+    assert capital_cost_krw(1_200_000.0, 6.0, 1, "annuity", 11) == ("capital_annuity", 106_000)
+    assert capital_cost_krw(1_200_000.0, 6.0, 1, "annuity", 12) == ("capital_annuity", 0)

@@ -130,6 +130,9 @@ def test_take_or_pay_at_80_pct(tmp_path):
     assert energy.krw == 17_856_000  # 14,880,000 + 29,760 x 100
     assert line(inv, "2026-01", "KT", "fc", "ppa_energy").krw == 17_856_000
     assert line(inv, "2026-01", "t", "KT", "broker_fee").krw == 178_560  # 178,560 x 1
+    # surplus_revenue_to: tenant: all 74,400 surplus kWh earn SMP for the tenant (not only the 29,760 it
+    # paid for): 74,400 x 80 = 5,952,000.
+    assert line(inv, "2026-01", "market", "t", "ppa_surplus_smp").krw == 5_952_000
 
 
 def test_take_or_pay_does_not_bind_above_the_minimum(tmp_path):
@@ -307,6 +310,7 @@ def test_self_generation_recs_net_metering_premium_and_zero_weight_plant(tmp_pat
     assert line(inv, "2026-01", "t", "korea_energy_agency", "green_premium").krw == 104_000  # 10,000 x 10.4
     assert certs[certs.source == "zero"].empty  # weight 0: no REC batch
     assert line(inv, "2026-01", "market", "zero", "energy_export_smp").krw == 595_200  # 7,440 x 80
+    assert line(inv, "2026-01", "KEPCO", "market", "market_purchase_smp").krw == 595_200  # KEPCO buys it
     assert inv[inv.item == "rec_sale"].empty  # the host retired every REC it earned
     # The year: 200 x 8,760 = 1,752 MWh of RECs, all retired by t.
     recs = certs[certs.kind == "rec"]
@@ -411,15 +415,15 @@ def test_net_metering_credit_line(tmp_path):
 
 
 def test_ppa_power_industry_fund_and_broker_fee_per_kwh(tmp_path):
-    """The broker levies the power industry fund on PPA energy (2.7 %, truncated to 10 won, no VAT) and
-    passes it to KEPCO, and charges 2 KRW/kWh: January energy 148,800 x 100 = 14,880,000 KRW; fund
-    14,880,000 x 0.027 = 401,760 KRW; broker fee 148,800 x 2 = 297,600 KRW."""
+    """The broker levies the power industry fund on PPA energy (here 0.5 %, truncated to 10 won, no VAT)
+    and passes it to KEPCO, and charges 2 KRW/kWh: January energy 148,800 x 100 = 14,880,000 KRW; fund
+    14,880,000 x 0.005 = 74,400 KRW; broker fee 148,800 x 2 = 297,600 KRW."""
     data = ppa_complex(tmp_path, settlement="pay_as_consumed")
-    data["broker"] = {"name": "KT", "fee_krw_per_kwh": 2.0, "ppa_fund_pct": 2.7}
+    data["broker"] = {"name": "KT", "fee_krw_per_kwh": 2.0, "ppa_fund_pct": 0.5}
     inv = run_scenario(tmp_path, data)["invoices"]
     fund = line(inv, "2026-01", "t", "KT", "ppa_power_industry_fund")
-    assert (fund.quantity, fund.unit, fund.krw) == (14_880_000.0, "KRW", 401_760)
-    assert line(inv, "2026-01", "KT", "KEPCO", "ppa_power_industry_fund").krw == 401_760
+    assert (fund.quantity, fund.unit, fund.krw) == (14_880_000.0, "KRW", 74_400)
+    assert line(inv, "2026-01", "KT", "KEPCO", "ppa_power_industry_fund").krw == 74_400
     assert line(inv, "2026-01", "t", "KT", "broker_fee").krw == 297_600
 
 
@@ -441,3 +445,19 @@ def test_plant_capital_cost_annuity_upfront_and_o_and_m(tmp_path):
     assert line(inv, "2026-01", "up", "capital", "capital_expenditure").krw == 10_000_000
     assert inv[(inv.payer == "up") & (inv["item"] == "capital_expenditure")].month.tolist() == ["2026-01"]
     assert line(inv, "2026-02", "up", "om_contractor", "o_and_m").krw == 15_000
+
+
+def test_green_subscription_pro_rata_to_the_months_hours(tmp_path):
+    """876 MWh/yr subscribed to a 300 kW pool (223,200 kWh in January, 201,600 in February): the pool
+    covers the subscription, which is spread over the year by hours: January 876,000 x 744 / 8,760 =
+    74,400 kWh, February 876,000 x 672 / 8,760 = 67,200 kWh, at 150 KRW/kWh."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)}],
+        "generators": [fuel_cell("pool", 300.0, green_pool=True)],
+        "green_tariff": {"price": {"kind": "fixed", "price_krw_per_kwh": 150.0},
+                         "subscribers": [{"tenant": "t", "subscribed_mwh_per_year": 876}]},
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy").quantity == pytest.approx(74_400.0)
+    feb = line(inv, "2026-02", "t", "KEPCO", "green_tariff_energy")
+    assert feb.quantity == pytest.approx(67_200.0) and feb.krw == 10_080_000  # 67,200 x 150
