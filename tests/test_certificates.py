@@ -447,10 +447,18 @@ def test_misuse_messages_name_the_rule_and_the_amounts():
     led = CertificateLedger()
     led.issue("green", "pool_pv", AUG, 100.0, owner="KEPCO")
     led.transfer("green", "KEPCO", "T1", 40.0)
-    with pytest.raises(CertificateError, match=r"\(docs/domain.md#procurement-routes green tariff step 5\)"):
+    with pytest.raises(CertificateError, match=r" \(docs/domain.md#procurement-routes green tariff step 5\)$"):
         led.transfer("green", "T1", "T2", 10.0)
     with pytest.raises(CertificateError, match="from_owner is ''"):
         led.transfer("green", "", "T2", 10.0)
+    with pytest.raises(CertificateError, match="^to_owner is ''"):
+        led.transfer("green", "KEPCO", "", 1.0)
+    with pytest.raises(CertificateError, match="^owner is ''"):
+        led.issue("rec", "pv", AUG, 1.0, owner="")
+    with pytest.raises(CertificateError, match="^source is ''"):
+        led.transfer("green", "KEPCO", "T1", 1.0, source="")
+    with pytest.raises(CertificateError, match="^source is ''"):
+        led.transfer(("green", ""), "KEPCO", "T1", 1.0)
     with pytest.raises(CertificateError, match=r"mwh is 'ten' \(expected a number of MWh\)"):
         led.retire("T1", "green", "ten", "T1", 2025)
     with pytest.raises(CertificateError, match="claimant is ''"):
@@ -483,3 +491,26 @@ def test_check_reports_a_corrupted_holdings_index():
     led.issue("rec", "pv", AUG, 10.0, owner="T1")
     led._held.clear()  # simulate a bug in the index bookkeeping
     assert led.check()["held_index_mwh"] == 10.0
+
+
+def test_findings_without_registered_generation_say_so():
+    led = CertificateLedger()
+    led.issue("rec", "ghost_pv", AUG, 5.0, owner="T1")
+    led.retire("T1", "rec", 5.0, "T1", 2025)
+    claim, over = led.findings()
+    assert claim.message == ("double counting: ghost_pv 2025-08: 5 MWh claimed (rec 5 MWh by T1) against 0 MWh "
+                             "generated (no generation registered)")
+    assert over.message == ("over-issuance: ghost_pv 2025-08: rec certificates issued on 5 MWh against 0 MWh "
+                            "generated (no generation registered)")
+    assert over.claimants == ("T1",) and led.generated("ghost_pv", AUG) == 0.0
+    assert list(led.findings_frame().columns) == ["problem", "source", "month", "month_key", "claimed_mwh",
+                                                  "generated_mwh", "issued_mwh", "excess_mwh", "kinds", "claimants",
+                                                  "message"]
+
+
+def test_check_reports_holdings_with_no_batch():
+    # The opposite corruption: the index says 'ghost' holds 5 MWh of RECs that no batch backs.
+    led = CertificateLedger()
+    led.issue("rec", "pv", AUG, 10.0, owner="T1")
+    led._held["ghost", "rec"] = 5_000_000  # Wh
+    assert led.check()["held_index_mwh"] == 5.0
