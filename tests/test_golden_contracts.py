@@ -93,7 +93,9 @@ def test_pay_as_consumed_surplus_month_surplus_revenue_to_generator(tmp_path):
     # The surplus is the generator's: 74,400 kWh x SMP 80 = 5,952,000, from the market, bought by KEPCO.
     surplus = line(inv, "2026-01", "market", "fc", "ppa_surplus_smp")
     assert surplus.quantity == pytest.approx(74_400.0) and surplus.krw == 5_952_000
-    assert line(inv, "2026-01", "KEPCO", "market", "market_purchase_smp").krw == 5_952_000  # KEPCO buys the surplus
+    # KEPCO buys the surplus from the market (one line for the PPA surplus; the plant's own export line is 0):
+    bought = inv[(inv.month == "2026-01") & (inv.payer == "KEPCO") & (inv["item"] == "market_purchase_smp")]
+    assert bought.krw.sum() == 5_952_000 and bought.quantity.max() == pytest.approx(74_400.0)
     assert no_line(inv, "2026-01", "t", "ppa_surplus_smp")
     # February (672 h): 200 x 672 = 134,400 kWh applied; the per-kW fee is per month, not per hour.
     assert line(inv, "2026-02", "t", "KT", "ppa_energy").krw == 13_440_000  # 134,400 x 100
