@@ -12,15 +12,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from re100sim.scenarios import bundled_scenarios
 
 # Hypothesis profiles. ``ci`` (the default): derandomised, so every run draws the same examples, 100 per
-# property; ``slow``: 1,000 examples, still derandomised. Choose with ``HYPOTHESIS_PROFILE=slow pytest ...``.
+# property; ``slow``: 1,000 examples, still derandomised; ``mutation`` (experiments/mutation_score.py): as ``ci``
+# but without shrinking, since any counterexample already kills the mutant. Choose with
+# ``HYPOTHESIS_PROFILE=slow pytest ...``.
 _COMMON = {"derandomize": True, "deadline": None, "suppress_health_check": [HealthCheck.too_slow], "print_blob": True}
 settings.register_profile("ci", max_examples=100, **_COMMON)
 settings.register_profile("slow", max_examples=1_000, **_COMMON)
+settings.register_profile("mutation", max_examples=100, phases=[Phase.explicit, Phase.generate], **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # SMP, REC and the eos PPA price uncertain; SMP and REC correlated (Gaussian copula).

@@ -191,3 +191,97 @@ def test_counterparty_exposure_hand_worked():
     )
     energy = pd.DataFrame({"month": [now], "agent": ["pv"], "gen_kwh": [1_000_000.0]})
     assert counterparty_risk(model, energy) == {"live_contracts": 1, "exposure_krw": 40_000_000.0}
+
+
+def test_utility_keeps_its_tariff_table_and_path():
+    # KEPCO's state (agents/utility.py): the table it applies and the scenario's tariff path.
+    import mesa
+
+    from re100sim.agents.utility import Utility
+    from re100sim.simulator.inputs.tariffs import TariffPath
+
+    path = TariffPath(increases=[])
+    kepco = Utility(mesa.Model(), "kepco_industrial", path)
+    assert (kepco.name, kepco.table, kepco.path) == ("KEPCO", "kepco_industrial", path)
+
+
+class _Draw:
+    """A random source that always draws ``x`` (to put a draw exactly where a rule has its edge)."""
+
+    def __init__(self, x: float):
+        self.x = x
+
+    def random(self) -> float:
+        return self.x
+
+
+def test_tenant_awareness_starts_off_and_grows_only_with_a_tariff_increase():
+    import mesa
+
+    t = Tenant(mesa.Model(), spec=None)
+    assert not t.aware and t.option == "grid"
+    # p = q = 0 and no tariff increase: chance 0 + 0 + 1.0 x max(0, 0) = 0, so even a draw of 0.0 does not teach it.
+    t.learn(0.5, 0.0, 0.0, _Draw(0.0), tariff_increase_pct=0.0, attention_per_pct=1.0)
+    assert not t.aware
+    # By default there is no tariff increase and no attention to it: still chance 0.
+    t.learn(0.5, 0.0, 0.0, _Draw(0.0), attention_per_pct=1.0)
+    t.learn(0.5, 0.0, 0.0, _Draw(0.0), tariff_increase_pct=5.0)
+    assert not t.aware
+    t.learn(0.5, 0.0, 0.0, _Draw(0.5), tariff_increase_pct=1.0, attention_per_pct=0.6)  # 0.6 x 1 > 0.5
+    assert t.aware
+
+
+def test_reservation_price_by_hand():
+    # U = (-100, -40, -70) KRW at price 0; the option 1 bills 10 kWh per KRW/kWh: it still beats the best
+    # other (-70) up to (-40 - (-70)) / 10 = 3.0 KRW/kWh.
+    assert Tenant.reservation_price(np.array([-100.0, -40.0, -70.0]), 1, 10.0) == 3.0
+    assert np.isnan(Tenant.reservation_price(np.array([-100.0, -40.0, -70.0]), 1, 0.0))  # bills nothing: no bid
+
+
+def test_logit_choice_at_the_edges_of_the_draw():
+    # U = (0, -1,000) KRW at scale 1,000: P = (1, e^-1) / (1 + e^-1) = (0.731, 0.269); a draw of 0.9 falls in the
+    # second option's slice.
+    assert tenant().choose(np.array([0.0, -1000.0]), 1000.0, _Draw(0.9)) == 1
+    # An unavailable option (utility -inf, probability 0) is never chosen, even at a draw of exactly 0.
+    assert tenant().choose(np.array([-np.inf, 0.0, -np.inf]), 1.0, _Draw(0.0)) == 1
+    # Three equal options and the largest draw below 1: the last option, never one past the end.
+    assert tenant().choose(np.array([0.0, 0.0, 0.0]), 1.0, _Draw(1.0 - 1e-13)) == 2
+
+
+def test_double_auction_edges_by_hand():
+    def book(bids, offers, mechanism="uniform_price"):
+        return [(m.bid, m.offer, m.mwh, m.price_krw_per_kwh) for m in double_auction(bids, offers, mechanism)]
+
+    # A buys 90 MWh at up to 200 from X (30 at 110), Y (30 at 120), Z (30 at 130): the marginal pair is A/Z,
+    # uniform price (200 + 130) / 2 = 165.
+    assert book([Order(0, 90, 200)], [Order(10, 30, 110), Order(11, 30, 120), Order(12, 30, 130)]) == [
+        (0, 10, 30, 165.0), (0, 11, 30, 165.0), (0, 12, 30, 165.0)]
+    # A 3 MWh bid at 120 against X (2 at 100) and Y (2 at 110): 2 from X, then its last 1 MWh from Y;
+    # price (120 + 110) / 2 = 115.
+    assert book([Order(0, 3, 120)], [Order(10, 2, 100), Order(11, 2, 110)]) == [(0, 10, 2, 115.0), (0, 11, 1, 115.0)]
+    # The same on the offer side: X offers 3 MWh at 100 to A (2 at 120) and B (2 at 110): B gets the last
+    # 1 MWh; price (110 + 100) / 2 = 105.
+    assert book([Order(0, 2, 120), Order(1, 2, 110)], [Order(10, 3, 100)]) == [(0, 10, 2, 105.0), (1, 10, 1, 105.0)]
+    # A zero-volume bid trades nothing (no empty match); B then buys 10 at (150 + 100) / 2 = 125.
+    assert book([Order(0, 0.0, 200), Order(1, 10, 150)], [Order(10, 10, 100)]) == [(1, 10, 10, 125.0)]
+
+
+def test_broker_clears_with_its_own_mechanism():
+    import mesa
+
+    from re100sim.agents.broker import Broker
+    from re100sim.simulator.scenario.config import Broker as BrokerTerms
+
+    kt = Broker(mesa.Model(), BrokerTerms(name="KT", matching="pay_as_bid"))
+    got = kt.clear([Order(0, 10, 200)], [Order(10, 10, 110)])
+    assert [(m.mwh, m.price_krw_per_kwh) for m in got] == [(10, 110)]  # at the ask, not (200 + 110) / 2
+
+
+def test_generator_ask_for_an_escalating_contract():
+    # Public owner, LCOE 87.587 KRW/kWh (test_generator_offer_price). A 20-year contract escalating 3 %/yr
+    # at its 6 % hurdle: levelisation factor sum_{t=1..20} (1.03/1.06)^t / sum_{t=1..20} 1.06^-t
+    # = 14.9984 / 11.4699 = 1.30763, so the first-year ask is 87.587 / 1.30763 = 66.98 KRW/kWh.
+    g = Generator.__new__(Generator)
+    g.spec = GeneratorSpec(name="pv", capacity_kw=1000, owner="public")
+    _, ask = g.offer(1400.0, 1.0, 110.0, 72_800.0, escalation_pct_per_year=3.0, term_years=20)
+    assert ask == pytest.approx(66.98, abs=0.01)

@@ -14,6 +14,8 @@ KRW/kWh, fund 2.7 % (from 2025-07-01), VAT 10 %.
 """
 import datetime as dt
 import math
+import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -520,3 +522,65 @@ def test_billing_demand_equals_scalar_ratchet(case):
         assert demand.billing_kw(key, np.array(peaks), np.array(contract)).tolist() == want
         for t in range(n):
             histories[t][key] = peaks[t]
+
+
+# --- edges the mutation score found unchecked (docs/testing.md) ------------------------------
+
+
+def test_night_only_tenant_has_no_peak():
+    # 50 kW only in the light-load hours (22-08) of March 2026: every metered kW is in a light hour,
+    # so the month's peak outside them is 0 kW (the contract floor then sets the billing demand).
+    cal = build_calendar(dt.date(2026, 3, 1), dt.date(2026, 4, 1))
+    rates = hourly_rates(cal, load_table("kepco_industrial"), "eul_high_a_ii")
+    load = np.where((cal.hour >= 22) | (cal.hour < 8), 50.0, 0.0)
+    (usage,) = month_usage(load, rates, cal)
+    assert usage.peak_kw == 0.0
+    assert usage.kwh == 31 * 10 * 50.0  # 31 nights x 10 h x 50 kW = 15,500 kWh
+
+
+def test_bad_input_messages_name_the_unit_and_the_argument():
+    cal = build_calendar(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
+    rates = hourly_rates(cal, load_table("kepco_industrial"), "eul_high_a_ii")
+    with pytest.raises(ValueError, match=r"\(grid import, kW >= 0\)"):
+        month_usage(-np.ones(24), rates, cal)
+    (usage,) = month_usage(np.ones(24), rates, cal)
+    arrays = MonthUsageArrays.from_usages([usage])
+    with pytest.raises(ValueError, match=r"extra_krw must be \(1,\) integer won"):
+        monthly_bill_arrays(arrays, np.array([1.0]), np.array([1.5]))
+
+
+def test_rounding_arrays_do_not_warn_on_inf():
+    # inf goes to the scalar helper, which raises OverflowError; no RuntimeWarning on the way.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(OverflowError):
+            truncate_won_array(np.array([1.0, math.inf]))
+
+
+def test_smallest_float_above_is_the_next_float():
+    # Independent check of the cut-off helper (it runs at import for the rounding constants):
+    # r is the smallest float with r > v exactly: r > v and the float just below r is <= v.
+    from re100sim.simulator.rules.billing import _smallest_float_above
+
+    for v in [Fraction(1, 10), Fraction(1, 3), Fraction(99995, 100000), Fraction(49995, 100000), Fraction(1, 2)]:
+        r = _smallest_float_above(v)
+        assert Fraction(r) > v and Fraction(float(np.nextafter(r, -np.inf))) <= v, v
+    assert _smallest_float_above(Fraction(1, 2)) == float(np.nextafter(0.5, 1.0))  # 0.5 is exact: next one up
+
+
+def test_array_types_month_key_int_and_float_quantities():
+    # month_key is kept as a Python int (keys of the ledger), quantities are floats even from int kW;
+    # the default extra line is "extra" in KRW.
+    usage = MonthUsageArrays(
+        month_key=np.int64(2026 * 12), kwh_by_period=np.array([[10.0, 20.0, 0.0]]),
+        energy_krw_by_period=np.array([[1000.0, 2000.0, 0.0]]), climate_charge_krw=np.array([270.0]),
+        fuel_adj_charge_krw=np.array([150.0]), peak_kw=np.array([2.0]), basic_krw_per_kw_month=np.array([8320.0]),
+        fund_rate=np.array([0.0]), vat_rate=np.array([0.0]),
+    )
+    assert type(usage.month_key) is int
+    bill = monthly_bill_arrays(usage, np.array([2]), np.array([500]))
+    q = bill_quantities(usage, np.array([2]), bill, extra_quantity=7.0)
+    assert q["basic_charge"].dtype == np.float64
+    # basic 2 x 8,320 = 16,640; energy 1,000 + 2,000; climate 270; fuel 150; extra 500
+    assert invoice_lines(bill, q, 0)[6] == InvoiceLine("extra", 7.0, "KRW", 500)
+    assert bill["basic_charge"].tolist() == [16640]

@@ -420,3 +420,97 @@ def test_many_operations_balance():
     assert sum(led.retired(f"T{t}") for t in range(200)) == 24_000.0  # 200 x 24 x 5
     assert led.findings() == []
     assert_consistent(led)
+
+
+# --------------------------------------------------------------------- messages and filters (mutation score)
+
+
+def test_findings_messages_in_full():
+    # The messages an analyst reads, written out by hand (MWh in the ledger's ",.6g" format).
+    led = seed003_ledger()
+    led.retire("T1", "green", 100.0, "T1", 2025)
+    (t,) = led.findings()
+    assert t.message == ("issued twice: pool_pv 2025-08: 100 MWh claimed with green certificates by T1 "
+                         "also carry RECs (100 MWh issued)")  # 100 green + 100 REC - 100 generated
+    led.retire("T2", "rec", 100.0, "T2", 2025)
+    (f,) = led.findings()
+    assert f.message == ("double counting: pool_pv 2025-08: 200 MWh claimed (green 100 MWh by T1; "
+                         "rec 100 MWh by T2) against 100 MWh generated")  # registered: no note
+    over = CertificateLedger()
+    over.register_generation("pv", AUG, 80.0)
+    over.issue("rec", "pv", AUG, 100.0, owner="pv")
+    (o,) = over.findings()
+    assert o.message == "over-issuance: pv 2025-08: rec certificates issued on 100 MWh against 80 MWh generated"
+
+
+def test_misuse_messages_name_the_rule_and_the_amounts():
+    led = CertificateLedger()
+    led.issue("green", "pool_pv", AUG, 100.0, owner="KEPCO")
+    led.transfer("green", "KEPCO", "T1", 40.0)
+    with pytest.raises(CertificateError, match=r" \(docs/domain.md#procurement-routes green tariff step 5\)$"):
+        led.transfer("green", "T1", "T2", 10.0)
+    with pytest.raises(CertificateError, match="from_owner is ''"):
+        led.transfer("green", "", "T2", 10.0)
+    with pytest.raises(CertificateError, match="^to_owner is ''"):
+        led.transfer("green", "KEPCO", "", 1.0)
+    with pytest.raises(CertificateError, match="^owner is ''"):
+        led.issue("rec", "pv", AUG, 1.0, owner="")
+    with pytest.raises(CertificateError, match="^source is ''"):
+        led.transfer("green", "KEPCO", "T1", 1.0, source="")
+    with pytest.raises(CertificateError, match="^source is ''"):
+        led.transfer(("green", ""), "KEPCO", "T1", 1.0)
+    with pytest.raises(CertificateError, match=r"mwh is 'ten' \(expected a number of MWh\)"):
+        led.retire("T1", "green", "ten", "T1", 2025)
+    with pytest.raises(CertificateError, match="claimant is ''"):
+        led.retire("T1", "green", 10.0, "", 2025)
+    with pytest.raises(CertificateError, match="cannot retire 50 MWh of green certificates: 'T1' holds 40 MWh"):
+        led.retire("T1", "green", 50.0, "T1", 2025)
+    b = led.issue("rec", "pv", AUG, 10.0, owner="T1")
+    led.retire_batch(b, "T1", "T1", 2025)
+    with pytest.raises(CertificateError, match=r"\(a certificate is retired once, docs/domain.md#procurement-routes\)"):
+        led.transfer(b, "T1", "T2")
+
+
+def test_retired_by_kind():
+    # T1 retires 30 MWh of green and 10 MWh of RECs in 2025: by kind 30 and 10, together 40.
+    led = CertificateLedger()
+    led.issue("green", "pool_pv", AUG, 30.0, owner="KEPCO")
+    led.transfer("green", "KEPCO", "T1", 30.0)
+    led.issue("rec", "pv", AUG, 10.0, owner="T1")
+    led.retire("T1", "green", 30.0, "T1", 2025)
+    led.retire("T1", "rec", 10.0, "T1", 2025)
+    assert led.retired("T1", kind="green") == 30.0
+    assert led.retired("T1", kind=CertKind.REC) == 10.0
+    assert led.retired("T1", 2025) == 40.0 and led.retired("T1", 2026) == 0.0
+
+
+def test_check_reports_a_corrupted_holdings_index():
+    # check() recounts the batches against the running index; an index that lost T1's 10 MWh of RECs
+    # must show as a 10 MWh residual, not crash.
+    led = CertificateLedger()
+    led.issue("rec", "pv", AUG, 10.0, owner="T1")
+    led._held.clear()  # simulate a bug in the index bookkeeping
+    assert led.check()["held_index_mwh"] == 10.0
+
+
+def test_findings_without_registered_generation_say_so():
+    led = CertificateLedger()
+    led.issue("rec", "ghost_pv", AUG, 5.0, owner="T1")
+    led.retire("T1", "rec", 5.0, "T1", 2025)
+    claim, over = led.findings()
+    assert claim.message == ("double counting: ghost_pv 2025-08: 5 MWh claimed (rec 5 MWh by T1) against 0 MWh "
+                             "generated (no generation registered)")
+    assert over.message == ("over-issuance: ghost_pv 2025-08: rec certificates issued on 5 MWh against 0 MWh "
+                            "generated (no generation registered)")
+    assert over.claimants == ("T1",) and led.generated("ghost_pv", AUG) == 0.0
+    assert list(led.findings_frame().columns) == ["problem", "source", "month", "month_key", "claimed_mwh",
+                                                  "generated_mwh", "issued_mwh", "excess_mwh", "kinds", "claimants",
+                                                  "message"]
+
+
+def test_check_reports_holdings_with_no_batch():
+    # The opposite corruption: the index says 'ghost' holds 5 MWh of RECs that no batch backs.
+    led = CertificateLedger()
+    led.issue("rec", "pv", AUG, 10.0, owner="T1")
+    led._held["ghost", "rec"] = 5_000_000  # Wh
+    assert led.check()["held_index_mwh"] == 5.0

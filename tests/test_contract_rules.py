@@ -1,19 +1,24 @@
-"""Edge cases of the month-level contract rules (simulator/rules/settlement.py) that the golden
-invoices do not reach: found by the mutation score (docs/testing.md)."""
+"""Edge cases of the month-level contract rules (simulator/rules/settlement.py, the contract term in
+simulator/market/procurement.py) that the golden invoices do not reach: found by the mutation score (docs/testing.md)."""
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pytest
 
+from re100sim.simulator.market.monthly import capital_cost_krw
+from re100sim.simulator.market.procurement import supplies
 from re100sim.simulator.rules.billing import MonthUsage
 from re100sim.simulator.rules.settlement import (
     curtailment_compensation_krw,
     net_metering,
     pool_allocation_kwh,
+    ppa_energy_krw,
     scale_usage,
     standard_price_krw_per_kwh,
 )
-from re100sim.simulator.scenario.config import SmpIndexedPrice
+from re100sim.simulator.scenario.config import PpaContract, SmpIndexedPrice
 
 
 def test_curtailment_compensation_only_under_pay_as_consumed():
@@ -31,6 +36,8 @@ def test_pool_allocation_of_small_pools_and_subscriptions():
     np.testing.assert_allclose(pool_allocation_kwh(0.5, np.array([1.0, 1.0]), np.array([10.0, 10.0])), [0.25, 0.25])
     # Subscriptions totalling 0.5 kWh, pool 10 kWh: each in full.
     np.testing.assert_allclose(pool_allocation_kwh(10.0, np.array([0.2, 0.3]), np.array([10.0, 10.0])), [0.2, 0.3])
+    # A pool of 100 kWh and nobody subscribed: nothing allocated (and no division by the zero total).
+    np.testing.assert_array_equal(pool_allocation_kwh(100.0, np.zeros(2), np.array([5.0, 5.0])), [0.0, 0.0])
 
 
 def test_green_tariff_standard_price_floor_and_cap():
@@ -55,3 +62,26 @@ def test_scale_usage_never_bills_more_than_the_month():
     s = scale_usage(u, 1.5)  # a keep fraction above 1 is clipped to the whole month
     np.testing.assert_allclose(s.kwh_by_period, u.kwh_by_period)
     assert s.climate_charge_krw == 1_440.0
+
+
+def test_ppa_energy_of_sub_kwh_months():
+    # 0.5 kWh applied at 100 KRW/kWh (50 KRW), billed 0.5 kWh: the applied energy's own price, 50 KRW.
+    assert ppa_energy_krw(1.0, 0.5, 100.0, 50.0, 0.5) == pytest.approx(50.0)
+    # Pay-as-produced: contracted 1.5 kWh worth 150 KRW, applied 1.0 kWh worth 100 KRW, billed 1.5:
+    # 100 + 0.5 kWh x (150 - 100) / 0.5 = 150 KRW (the surplus at its own average price, 100 KRW/kWh).
+    assert ppa_energy_krw(1.5, 1.0, 150.0, 100.0, 1.5) == pytest.approx(150.0)
+
+
+def test_contract_supplies_from_its_first_month_for_its_term():
+    # From 1 July 2026 for 1 year: supplies July 2026 to June 2027 (month_key = year x 12 + month - 1).
+    c = PpaContract(name="c", generator="g", tenant="t", volume={"kind": "share", "share": 1.0},
+                    price={"kind": "fixed", "price_krw_per_kwh": 100.0}, start_date=dt.date(2026, 7, 1), term_years=1)
+    jul26, jun27 = 2026 * 12 + 6, 2027 * 12 + 5
+    assert [supplies(c, k) for k in (jul26 - 1, jul26, jun27, jun27 + 1)] == [False, True, True, False]
+
+
+def test_annuity_ends_after_the_plant_lifetime():
+    # 1,200,000 KRW over 1 year at 6 %: crf = 1.06, so 1,200,000 x 1.06 / 12 = 106,000 KRW a month in months
+    # 0-11 of service, nothing from month 12 on.
+    assert capital_cost_krw(1_200_000.0, 6.0, 1, "annuity", 11) == ("capital_annuity", 106_000)
+    assert capital_cost_krw(1_200_000.0, 6.0, 1, "annuity", 12) == ("capital_annuity", 0)

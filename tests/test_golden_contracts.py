@@ -26,6 +26,7 @@ from re100sim.simulator.run import run
 
 SMP_KRW_PER_KWH = 80.0
 REC_KRW_PER_REC = 50_000.0
+UNITS = {"kWh", "kW", "KRW", "REC"}  # every invoice line's quantity is in one of these
 FLAT_MARKETS = {
     "smp": {"level_override_krw_per_kwh": SMP_KRW_PER_KWH, "hourly_shape": [1.0] * 24, "noise_sd": 0.0,
             "midday_dip_weekday": 0.0, "midday_dip_saturday": 0.0, "midday_dip_sunday_holiday": 0.0},
@@ -47,7 +48,9 @@ def run_scenario(tmp_path, data: dict, years: int = 1) -> dict[str, pd.DataFrame
     p = tmp_path / "s.yaml"
     p.write_text(yaml.safe_dump(base | data), encoding="utf-8")
     out = run(p, tmp_path / "out").out_dir
-    return {name: pd.read_parquet(out / f"{name}.parquet") for name in ("invoices", "certificates", "compliance")}
+    tables = {name: pd.read_parquet(out / f"{name}.parquet") for name in ("invoices", "certificates", "compliance")}
+    assert set(tables["invoices"].unit) <= UNITS, set(tables["invoices"].unit) - UNITS
+    return tables
 
 
 def line(inv: pd.DataFrame, month: str, payer: str, payee: str, item: str) -> pd.Series:
@@ -90,6 +93,9 @@ def test_pay_as_consumed_surplus_month_surplus_revenue_to_generator(tmp_path):
     # The surplus is the generator's: 74,400 kWh x SMP 80 = 5,952,000, from the market, bought by KEPCO.
     surplus = line(inv, "2026-01", "market", "fc", "ppa_surplus_smp")
     assert surplus.quantity == pytest.approx(74_400.0) and surplus.krw == 5_952_000
+    # KEPCO buys the surplus from the market (one line for the PPA surplus; the plant's own export line is 0):
+    bought = inv[(inv.month == "2026-01") & (inv.payer == "KEPCO") & (inv["item"] == "market_purchase_smp")]
+    assert bought.krw.sum() == 5_952_000 and bought.quantity.max() == pytest.approx(74_400.0)
     assert no_line(inv, "2026-01", "t", "ppa_surplus_smp")
     # February (672 h): 200 x 672 = 134,400 kWh applied; the per-kW fee is per month, not per hour.
     assert line(inv, "2026-02", "t", "KT", "ppa_energy").krw == 13_440_000  # 134,400 x 100
@@ -110,6 +116,10 @@ def test_pay_as_produced_surplus_month_surplus_revenue_to_tenant(tmp_path):
     surplus = line(inv, "2026-01", "market", "t", "ppa_surplus_smp")
     assert surplus.quantity == pytest.approx(74_400.0) and surplus.krw == 5_952_000  # 74,400 x 80
     assert no_line(inv, "2026-01", "fc", "ppa_surplus_smp")
+    # Bundled: the surplus's RECs are the tenant's too, so the plant has none to sell at quarter end;
+    # the tenant sells the surplus's: 74,400 + 67,200 + 74,400 kWh (Jan-Mar) = 216.0 MWh x 1.9 = 410.4 RECs.
+    assert inv[(inv["item"] == "rec_sale") & (inv.payee == "fc")].empty
+    assert line(inv, "2026-03", "rec_market", "t", "rec_sale").quantity == pytest.approx(410.4)
 
 
 def test_take_or_pay_at_80_pct(tmp_path):
@@ -123,6 +133,9 @@ def test_take_or_pay_at_80_pct(tmp_path):
     assert energy.krw == 17_856_000  # 14,880,000 + 29,760 x 100
     assert line(inv, "2026-01", "KT", "fc", "ppa_energy").krw == 17_856_000
     assert line(inv, "2026-01", "t", "KT", "broker_fee").krw == 178_560  # 178,560 x 1
+    # surplus_revenue_to: tenant: all 74,400 surplus kWh earn SMP for the tenant (not only the 29,760 it
+    # paid for): 74,400 x 80 = 5,952,000.
+    assert line(inv, "2026-01", "market", "t", "ppa_surplus_smp").krw == 5_952_000
 
 
 def test_take_or_pay_does_not_bind_above_the_minimum(tmp_path):
@@ -271,3 +284,183 @@ def test_shaped_volume_network_fee_per_kw_of_profile_peak(tmp_path):
     inv = run_scenario(tmp_path, data)["invoices"]
     assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 11_160_000  # 111,600 x 100
     assert line(inv, "2026-01", "t", "KT", "network_fee").krw == 4_614_000  # 111,600 x 40 + 150 x 1,000
+
+
+# --- self-generation RECs, net metering, a green premium, a plant without RECs -----------------
+
+
+def test_self_generation_recs_net_metering_premium_and_zero_weight_plant(tmp_path):
+    """A tenant-owned 300 kW fuel cell behind the 200 kW tenant's meter, net-metered: each hour 200 kWh
+    are used on site and 100 exported and credited (docs/domain.md#self-generation). Only the
+    self-consumed kWh earn RECs, for the host to retire: January 200 x 744 = 148,800 kWh = 148.8 MWh,
+    x 1.9 = 282.72 RECs, all retired by t (none left to sell at quarter end). A 10 kW public fuel cell
+    with REC weight 0 sells 10 x 744 = 7,440 kWh at SMP and earns no REC. A green premium on
+    120 MWh a year: 10 MWh a month claimed, 10,000 kWh x 10.4 KRW/kWh = 104,000 KRW."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 200.0)}],
+        "generators": [fuel_cell("roof", 300.0, owner="tenant", host_tenant="t", net_metering=True),
+                       fuel_cell("zero", 10.0, rec_weight=0.0)],
+        "green_premium": [{"tenant": "t", "volume_mwh_per_year": 120.0}],
+    }
+    out = run_scenario(tmp_path, data)
+    inv, certs = out["invoices"], out["certificates"]
+    jan = certs[certs.month == "2026-01"].set_index("kind")
+    rec = jan.loc["rec"]
+    assert (rec.source, rec.owner, rec.status, rec.claimant) == ("roof", "t", "retired", "t")
+    assert rec.mwh == pytest.approx(148.8) and rec.certificates == pytest.approx(282.72)  # 148.8 x 1.9
+    premium = jan.loc["premium"]
+    assert (premium.status, premium.claimant) == ("retired", "t") and premium.mwh == pytest.approx(10.0)  # 120 / 12
+    assert line(inv, "2026-01", "t", "korea_energy_agency", "green_premium").krw == 104_000  # 10,000 x 10.4
+    assert certs[certs.source == "zero"].empty  # weight 0: no REC batch
+    assert line(inv, "2026-01", "market", "zero", "energy_export_smp").krw == 595_200  # 7,440 x 80
+    assert line(inv, "2026-01", "KEPCO", "market", "market_purchase_smp").krw == 595_200  # KEPCO buys it
+    assert inv[inv.item == "rec_sale"].empty  # the host retired every REC it earned
+    # The year: 200 x 8,760 = 1,752 MWh of RECs, all retired by t.
+    recs = certs[certs.kind == "rec"]
+    assert recs.mwh.sum() == pytest.approx(1_752.0) and set(recs.status) == {"retired"}
+
+
+def test_year_end_purchase_takes_the_market_recs_first(tmp_path):
+    """The base complex (the plant sells its 100 kW surplus and keeps its RECs, weight 1.9) plus a
+    100 kW tenant u on the grid with a 10 % target: need 0.10 x 100 x 8,760 = 87.6 MWh. By December
+    the market holds the plant's RECs of three quarters (100 kW x 6,552 h = 655.2 MWh), so u buys
+    87.6 MWh of them, oldest first: 87.6 x 1.9 = 166.44 RECs x 50,000 = 8,322,000 KRW, and no REC
+    comes from plants outside the complex."""
+    data = ppa_complex(tmp_path, settlement="pay_as_consumed")
+    data["tenants"].append({"name": "u", "load_file": flat_csv(tmp_path / "u.csv", 100.0)})
+    data["rec_purchases"] = [{"tenant": "u", "target_pct": 10}]
+    out = run_scenario(tmp_path, data)
+    inv, certs = out["invoices"], out["certificates"]
+    buy = line(inv, "2026-12", "u", "rec_market", "rec_purchase")
+    assert buy.unit == "REC" and buy.quantity == pytest.approx(166.44)  # 87.6 x 1.9
+    assert buy.krw == 8_322_000  # 166.44 x 50,000
+    assert not (certs.source == "rec-market-external").any()
+    claimed = certs[(certs.status == "retired") & (certs.claimant == "u")]
+    assert claimed.mwh.sum() == pytest.approx(87.6) and set(claimed.source) == {"fc"}
+
+
+# --- indexed prices and a leap-year profile ---------------------------------------------------
+
+
+def test_smp_indexed_price_capped(tmp_path):
+    """SMP 80 + adder 30 = 110 KRW/kWh, capped at 100: January 148,800 kWh x 100 = 14,880,000 KRW
+    (uncapped 16,368,000)."""
+    data = ppa_complex(tmp_path, price={"kind": "smp_indexed", "adder_krw_per_kwh": 30.0, "cap_krw_per_kwh": 100.0})
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 14_880_000
+
+
+def test_tariff_indexed_price_is_the_grid_energy_price_less_the_discount(tmp_path):
+    """A tariff-indexed PPA at 10 % below the tenant's hourly energy price covers the whole 200 kW load
+    every hour, so its January bill is 0.9 x the energy charge KEPCO bills the same tenant without the
+    PPA (independent reference: the tariff's own bill; a won of truncation per TOU line)."""
+    (tmp_path / "grid").mkdir()
+    grid = run_scenario(tmp_path / "grid", {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 200.0)}]})["invoices"]
+    energy = sum(line(grid, "2026-01", "t", "KEPCO", f"energy_{p}").krw for p in ("light", "mid", "peak"))
+    data = ppa_complex(tmp_path, price={"kind": "tariff_indexed", "discount_pct": 10.0}, settlement="pay_as_consumed")
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == pytest.approx(0.9 * energy, abs=3)
+
+
+def test_leap_year_shaped_profile_repeats(tmp_path):
+    """A shaped volume given as an 8,784-hour (leap) typical year repeats after 8,784 h: a flat 150 kW
+    profile still supplies 150 x 744 = 111,600 kWh in January of the second year."""
+    (tmp_path / "shape.csv").write_text("kw\n" + "150.0\n" * 8784, encoding="utf-8")
+    data = ppa_complex(tmp_path, volume={"kind": "shaped", "profile_file": str(tmp_path / "shape.csv")})
+    inv = run_scenario(tmp_path, data, years=2)["invoices"]
+    assert line(inv, "2027-01", "t", "KT", "ppa_energy").krw == 11_160_000  # 111,600 x 100
+
+
+def test_baseload_block_volume(tmp_path):
+    """A baseload block of 100 kW from the 300 kW fuel cell to the 200 kW tenant: 100 kWh every hour,
+    January 100 x 744 = 74,400 kWh x 100 = 7,440,000 KRW; the per-kW fee on the 100 kW block:
+    74,400 x 40 + 100 x 1,000 = 3,076,000 KRW."""
+    data = ppa_complex(tmp_path, volume={"kind": "baseload", "block_kw": 100.0})
+    inv = run_scenario(tmp_path, data)["invoices"]
+    energy = line(inv, "2026-01", "t", "KT", "ppa_energy")
+    assert energy.quantity == pytest.approx(74_400.0) and energy.krw == 7_440_000
+    assert line(inv, "2026-01", "t", "KT", "network_fee").krw == 3_076_000
+
+
+def test_green_pool_allocates_only_delivered_energy(tmp_path):
+    """A 300 kW pooled fuel cell limited to 200 kW of export: each hour 100 kWh are curtailed, so the pool
+    delivers 200 x 744 = 148,800 kWh in January. The 500 kW subscriber's 5,000 MWh/yr subscription
+    (5,000,000 x 744 / 8,760 = 424,658 kWh in January) exceeds the pool, so it is allocated all of the
+    delivered 148,800 kWh (not the 223,200 generated), at 150 KRW/kWh = 22,320,000 KRW. The complex's
+    hourly table shows the plant's 300 kWh every hour of January."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)}],
+        "generators": [fuel_cell("pool", 300.0, green_pool=True, export_limit_kw=200.0)],
+        "green_tariff": {"price": {"kind": "fixed", "price_krw_per_kwh": 150.0},
+                         "subscribers": [{"tenant": "t", "subscribed_mwh_per_year": 5_000}]},
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    green = line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy")
+    assert green.quantity == pytest.approx(148_800.0) and green.krw == 22_320_000  # 148,800 x 150
+    hourly = pd.read_parquet(tmp_path / "out" / "hourly_complex.parquet")
+    assert (hourly.gen_kwh.iloc[:744] == 300.0).all()
+
+
+def test_net_metering_credit_line(tmp_path):
+    """A 300 kW rooftop PV behind a flat 100 kW tenant's meter (net-metered: solar <= 1,000 kW,
+    docs/domain.md#self-generation) exports at midday and imports at night: the exported kWh are
+    credited against the grid kWh, shown as a zero-won line in kWh from the tenant to KEPCO."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 100.0)}],
+        "generators": [{"name": "roof", "capacity_kw": 300.0, "owner": "tenant", "host_tenant": "t"}],
+    }
+    run_scenario(tmp_path, data)
+    inv = pd.read_parquet(tmp_path / "out" / "invoices.parquet")
+    credit = inv[inv["item"] == "net_metering_credit_kwh"]
+    assert len(credit) > 0 and set(credit.unit) == {"kWh"} and (credit.krw == 0).all()
+    assert set(credit.payer) == {"t"} and set(credit.payee) == {"KEPCO"}
+
+
+def test_ppa_power_industry_fund_and_broker_fee_per_kwh(tmp_path):
+    """The broker levies the power industry fund on PPA energy (here 0.5 %, truncated to 10 won, no VAT)
+    and passes it to KEPCO, and charges 2 KRW/kWh: January energy 148,800 x 100 = 14,880,000 KRW; fund
+    14,880,000 x 0.005 = 74,400 KRW; broker fee 148,800 x 2 = 297,600 KRW."""
+    data = ppa_complex(tmp_path, settlement="pay_as_consumed")
+    data["broker"] = {"name": "KT", "fee_krw_per_kwh": 2.0, "ppa_fund_pct": 0.5}
+    inv = run_scenario(tmp_path, data)["invoices"]
+    fund = line(inv, "2026-01", "t", "KT", "ppa_power_industry_fund")
+    assert (fund.quantity, fund.unit, fund.krw) == (14_880_000.0, "KRW", 74_400)
+    assert line(inv, "2026-01", "KT", "KEPCO", "ppa_power_industry_fund").krw == 74_400
+    assert line(inv, "2026-01", "t", "KT", "broker_fee").krw == 297_600
+
+
+def test_plant_capital_cost_annuity_upfront_and_o_and_m(tmp_path):
+    """Plant owners' costs (docs/accounts.md). fc: 300 kW x 1,200,000 KRW/kW = 360,000,000 KRW as an
+    annuity at 6 % over 20 years: crf = 0.06 / (1 - 1.06^-20) = 0.0871846, so 360,000,000 x 0.0871846
+    / 12 = 2,615,536.7 -> 2,615,537 KRW a month; O&M 300 x 18,000 / 12 = 450,000 KRW a month.
+    up: 10 kW x 1,000,000 = 10,000,000 KRW booked upfront in its first month, nothing after;
+    O&M 10 x 18,000 / 12 = 15,000 KRW."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 100.0)}],
+        "generators": [fuel_cell("fc", 300.0, capex_krw_per_kw=1_200_000.0, hurdle_rate_pct=6.0, lifetime_years=20),
+                       fuel_cell("up", 10.0, capex_krw_per_kw=1_000_000.0, capital_cost="upfront")],
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "fc", "capital", "capital_annuity").krw == 2_615_537
+    assert line(inv, "2026-07", "fc", "capital", "capital_annuity").krw == 2_615_537
+    assert line(inv, "2026-01", "fc", "om_contractor", "o_and_m").krw == 450_000
+    assert line(inv, "2026-01", "up", "capital", "capital_expenditure").krw == 10_000_000
+    assert inv[(inv.payer == "up") & (inv["item"] == "capital_expenditure")].month.tolist() == ["2026-01"]
+    assert line(inv, "2026-02", "up", "om_contractor", "o_and_m").krw == 15_000
+
+
+def test_green_subscription_pro_rata_to_the_months_hours(tmp_path):
+    """876 MWh/yr subscribed to a 300 kW pool (223,200 kWh in January, 201,600 in February): the pool
+    covers the subscription, which is spread over the year by hours: January 876,000 x 744 / 8,760 =
+    74,400 kWh, February 876,000 x 672 / 8,760 = 67,200 kWh, at 150 KRW/kWh."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)}],
+        "generators": [fuel_cell("pool", 300.0, green_pool=True)],
+        "green_tariff": {"price": {"kind": "fixed", "price_krw_per_kwh": 150.0},
+                         "subscribers": [{"tenant": "t", "subscribed_mwh_per_year": 876}]},
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy").quantity == pytest.approx(74_400.0)
+    feb = line(inv, "2026-02", "t", "KEPCO", "green_tariff_energy")
+    assert feb.quantity == pytest.approx(67_200.0) and feb.krw == 10_080_000  # 67,200 x 150

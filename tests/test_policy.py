@@ -340,3 +340,150 @@ def test_non_solar_substitutes_count_at_their_nameplate_or_by_equal_ghg():
     assert compliance(gg3, 2030, 50_000, 0, 1.2, 0, 2_890.8, 0, **kw).credited_mw == pytest.approx(2.2)
     with pytest.raises(ValueError):
         p.substitute_adjustment_mw(cfg, -1.0, 0.0, 0.0)
+
+
+# --- input guards: the boundaries each rule accepts and the messages of what it rejects (mutation score) --
+
+
+def test_rule_functions_accept_their_boundaries():
+    # Zero and sub-unit amounts are valid inputs; values worked by hand (8,760 h a year, 10,000 m²/MW default).
+    assert p.capacity_factor(0.0, 1.0) == 0.0
+    assert p.capacity_factor(0.5, 1.0) == pytest.approx(0.5 / 8760)
+    assert p.obligation_mw(0.0, 0.0, 0.0, 1.0) == 0.0  # capacity factor 1 is allowed
+    assert p.obligation_mw(0.5, 0.5, 0.5, 0.5) == 0.0  # 0.25 - 0.5 < 0 -> nothing
+    assert p.in_complex_rate(0.0, 0.5) == 0.0 and p.in_complex_rate(0.5, 0.5) == 1.0
+    assert p.option1_required_mwh(0.0, 2026) == 0.0
+    assert p.option1_required_mwh(0.5, 2026) == pytest.approx(0.05)  # 2026 share 0.10
+    assert p.option1_credited_mwh(0.0, 0.0, 0.2) == 0.0
+    assert p.option1_credited_mwh(0.5, 0.5, 0.2) == 1.0  # rate 0.2 -> factor 1.0: 0.5 + 0.5
+    assert p.option2_required_mw(0.0) == 0.0
+    assert p.option2_required_mw(0.5, 1.0, 0.5) == 1.0  # 0.5 x 1.0 / 0.5
+    assert p.option3_required_mw(0.0, 1.0, 1.0) == 0.0
+    assert p.option3_required_mw(0.5, 1.0, 1.0, 0.5) == 1.0  # 0.5 x 1 x 1 / 0.5
+    assert p.option3_required_mw(414_000, 0.5, 0.30, 5_000.0) == pytest.approx(12.42)  # 62,100 m² / 5,000
+    assert p.solar_mw_for_area(0.0) == 0.0 and p.solar_mw_for_area(0.5, 0.5) == 1.0
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: p.capacity_factor(-1.0, 1.0), r"annual_generation_mwh must be >= 0 \(got -1.0\)"),
+    (lambda: p.obligation_mw(1.0, 0.1, 0.0, 1.5), r"capacity_factor must be in \(0, 1\] \(got 1.5\)"),
+    (lambda: p.obligation_mw(-1.0, 0.1, 0.0, 0.2), "^annual_use_mwh, obligation_ratio and direct_trade_mwh must be >= 0$"),
+    (lambda: p.obligation_mw(1.0, -0.1, 0.0, 0.2), "^annual_use_mwh, obligation_ratio and direct_trade_mwh must be >= 0$"),
+    (lambda: p.obligation_mw(1.0, 0.1, -1.0, 0.2), "^annual_use_mwh, obligation_ratio and direct_trade_mwh must be >= 0$"),
+    (lambda: p.dea_penalty_krw(-1.0), r"shortfall_mw must be >= 0 \(got -1.0\)"),
+    (lambda: p.offsite_correction_factor(-0.1), r"in_complex_rate must be >= 0 \(got -0.1\)"),
+    (lambda: p.in_complex_rate(1.0, 0.0), r"forecast_use_mwh must be > 0 \(got 0.0\)"),
+    (lambda: p.in_complex_rate(-1.0, 1.0), r"in_complex_mwh must be >= 0 \(got -1.0\)"),
+    (lambda: p.option1_required_mwh(-1.0, 2026), r"forecast_use_mwh must be >= 0 \(got -1.0\)"),
+    (lambda: p.option1_credited_mwh(-1.0, 0.0, 0.2), "^in_complex_mwh and offsite_mwh must be >= 0$"),
+    (lambda: p.option1_credited_mwh(0.0, -1.0, 0.2), "^in_complex_mwh and offsite_mwh must be >= 0$"),
+    (lambda: p.option2_required_mw(-1.0), r"lot_area_m2 must be >= 0 \(got -1.0\)"),
+    (lambda: p.option2_required_mw(1.0, 0.0), r"^share must be in \(0, 1\] and m2_per_mw > 0$"),
+    (lambda: p.option2_required_mw(1.0, 1.5), r"^share must be in \(0, 1\] and m2_per_mw > 0$"),
+    (lambda: p.option2_required_mw(1.0, 0.2, 0.0), r"^share must be in \(0, 1\] and m2_per_mw > 0$"),
+    (lambda: p.option3_required_mw(-1.0, 0.5), r"industrial_area_m2 must be >= 0 \(got -1.0\)"),
+    (lambda: p.option3_required_mw(1.0, 0.0), r"building_coverage must be in \(0, 1\] \(got 0.0\)"),
+    (lambda: p.option3_required_mw(1.0, 1.5), r"building_coverage must be in \(0, 1\] \(got 1.5\)"),
+    (lambda: p.option3_required_mw(1.0, 0.5, 0.0), r"roof_share must be in \(0, 1\] \(got 0.0\)"),
+    (lambda: p.option3_required_mw(1.0, 0.5, 1.5), r"roof_share must be in \(0, 1\] \(got 1.5\)"),
+    (lambda: p.solar_mw_for_area(-1.0), r"^area_m2 must be >= 0 and m2_per_mw > 0$"),
+    (lambda: p.solar_mw_for_area(1.0, 0.0), r"^area_m2 must be >= 0 and m2_per_mw > 0$"),
+])
+def test_rule_functions_reject_bad_inputs_with_one_message(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_area_rules_use_the_configured_m2_per_mw():
+    # 5,000 m²/MW instead of the default 10,000: roof 20,000 m² x 0.3 = 6,000 m² -> 1.2 MW;
+    # industrial 100,000 m² x 0.5 x 0.3 = 15,000 m² -> 3.0 MW; sold lots 50,000 m² x 0.2 = 10,000 m² -> 2.0 MW.
+    roof = PolicyConfig(rule="gyeonggi_option_3", roof_area_m2=20_000, solar_m2_per_mw=5_000)
+    assert p.roof_required_mw(roof) == pytest.approx(1.2)
+    area = PolicyConfig(rule="gyeonggi_option_3", industrial_area_m2=100_000, building_coverage=0.5,
+                        solar_m2_per_mw=5_000)
+    assert p.roof_required_mw(area) == pytest.approx(3.0)
+    lots = PolicyConfig(rule="gyeonggi_option_2", sold_lot_area_m2=50_000, solar_m2_per_mw=5_000)
+    assert required_mw(lots, 2026, 0.0, 0.0, 0.2) == pytest.approx(2.0)
+
+
+def test_plan_year_message_and_use_boundaries():
+    with pytest.raises(ValueError, match=r"^policy.plan_year is not set: pass first_year \(the simulation's first "
+                                         r"year\) or use config.with_plan_year\(first_year\)$"):
+        p.ratio_year(PolicyConfig(rule="dea"), 2026)
+    opt1 = PolicyConfig(rule="gyeonggi_option_1", plan_year=2026)
+    assert required_mw(opt1, 2026, 0.0, 0.0, 1.0) == 0.0  # no use: nothing required
+    assert required_mw(opt1, 2026, 0.5, 0.0, 1.0) == pytest.approx(0.05 / 8760)  # 0.5 x 0.10 / 8,760 h
+    with pytest.raises(ValueError, match=r"annual_use_mwh must be >= 0 \(got -1.0\)"):
+        required_mw(opt1, 2026, -1.0, 0.0, 1.0)
+
+
+def _dea_cf(installed_mw: float, generation_mwh: float) -> float:
+    """The capacity factor a DEA compliance row uses (measured from the in-complex plants)."""
+    cfg = PolicyConfig(rule="dea", plan_year=2026, project_area_m2=2_000_000)
+    return compliance(cfg, 2026, 8_760.0, 0.0, installed_mw, 0.0, generation_mwh, 0.0).capacity_factor
+
+
+def test_dea_capacity_factor_measured_only_from_real_output():
+    # 0.5 MW making 876 MWh: 876 / (0.5 x 8,760) = 0.2.
+    assert _dea_cf(0.5, 876.0) == pytest.approx(0.2)
+    # More than 8,760 MWh per MW (10,000 MWh on 1 MW = 1.14) is capped at 1.
+    assert _dea_cf(1.0, 10_000.0) == 1.0
+    # No plant, or a plant with no output: the default planning factor 0.15 (not a division by zero).
+    assert _dea_cf(0.0, 100.0) == 0.15
+    assert _dea_cf(1.0, 0.0) == 0.15
+
+
+def test_covered_within_a_relative_tolerance_of_one_in_a_billion():
+    # Option 2 on 100,000 m² of lots: 100,000 x 0.2 / 10,000 = 2.0 MW required. The tolerance is
+    # 1e-9 x max(1, required): 2e-9 MW here, so 2.0 - 1.5e-9 MW is covered...
+    lots = PolicyConfig(rule="gyeonggi_option_2", sold_lot_area_m2=100_000)
+    assert compliance(lots, 2026, 0.0, 0.0, 2.0 - 1.5e-9, 0.0, 0.0, 0.0).compliant
+    # ...while for 0.2 MW (10,000 m²) the tolerance is 1e-9, so 0.2 - 1.5e-9 is not.
+    small = PolicyConfig(rule="gyeonggi_option_2", sold_lot_area_m2=10_000)
+    assert not compliance(small, 2026, 0.0, 0.0, 0.2 - 1.5e-9, 0.0, 0.0, 0.0).compliant
+
+
+def test_compliance_rejects_negative_amounts_by_name_and_rule_none_row():
+    cfg = PolicyConfig(rule="none")
+    args = [0.0, 0.0, 0.0, 0.0, 0.0]  # direct trade, in/off-complex MW, in/off-complex MWh
+    names = ["direct_trade_mwh", "installed_in_complex_mw", "installed_offsite_mw", "generation_in_complex_mwh",
+             "generation_offsite_mwh"]
+    for i, name in enumerate(names):
+        bad = args.copy()
+        bad[i] = -1.0
+        with pytest.raises(ValueError, match=rf"^{name} must be >= 0 \(got -1.0\)$"):
+            compliance(cfg, 2026, 100.0, *bad)
+    # No rule: nothing required, the in-complex 0.5 MW shown as credited, compliant, no penalty.
+    row = compliance(cfg, 2026.0, 100.0, 0.0, 0.5, 0.0, 0.0, 0.0)
+    assert (row.year, row.rule, row.required_mw, row.credited_mw, row.shortfall_mw, row.compliant, row.penalty_krw) == (
+        2026, "none", 0.0, 0.5, 0.0, True, 0.0)
+    assert type(row.year) is int
+
+
+def test_compliance_rows_by_hand():
+    # DEA, capital region, plan year 2026 (ratio 0.02), design capacity factor 0.2, 8,760 MWh/yr use on a
+    # 2,000,000 m² project: required 8,760 x 0.02 / (0.2 x 8,760) = 0.1 MW (175.2 MWh).
+    dea = PolicyConfig(rule="dea", plan_year=2026, project_area_m2=2_000_000, design_capacity_factor=0.2,
+                       install_cost_krw_per_kw=1_300_000, penalty_multiplier=1.0)
+    short = compliance(dea, 2026, 8_760.0, 0.0, 0.02, 0.0, 0.0, 0.0)
+    assert short.required_mw == pytest.approx(0.1) and short.shortfall_mw == pytest.approx(0.08)  # 0.1 - 0.02
+    assert short.penalty_krw == pytest.approx(104_000_000.0)  # 1.0 x 0.08 MW x 1,000 x 1,300,000
+    assert short.shortfall_mwh == pytest.approx(140.16)  # 175.2 - 0.02 x 0.2 x 8,760 = 175.2 - 35.04
+    ok = compliance(dea, 2026, 8_760.0, 0.0, 0.1, 0.0, 0.0, 0.0)
+    assert ok.compliant and ok.shortfall_mw == 0.0 and ok.shortfall_mwh == 0.0 and ok.penalty_krw == 0.0
+    # Below both DEA triggers (100 MWh/yr, no project area): no ratio, nothing required.
+    small = compliance(PolicyConfig(rule="dea", plan_year=2026), 2026, 100.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    assert (small.ratio, small.required_mw, small.required_mwh, small.compliant) == (0.0, 0.0, 0.0, True)
+    # 0.001 MW making 0.5 MWh: measured capacity factor 0.5 / 8.76 = 0.0571 (not the 0.15 default).
+    assert _dea_cf(0.001, 0.5) == pytest.approx(0.5 / 8.76)
+    # Option 2, covered within the tolerance: no shortfall reported, no penalty.
+    lots = compliance(PolicyConfig(rule="gyeonggi_option_2", sold_lot_area_m2=100_000), 2026, 0.0, 0.0,
+                      2.0 - 1.5e-9, 0.0, 0.0, 0.0)
+    assert (lots.year, lots.rule, lots.shortfall_mw, lots.penalty_krw) == (2026, "gyeonggi_option_2", 0.0, 0.0)
+    # Option 1 (2026 share 0.10): with no use, rate 0 -> correction 0.7; with 0.5 MWh use all made in the
+    # complex, rate 1.0 -> correction 1.0.
+    opt1 = PolicyConfig(rule="gyeonggi_option_1", plan_year=2026)
+    none = compliance(opt1, 2026, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    assert (none.rule, none.ratio, none.correction_factor, none.compliant) == ("gyeonggi_option_1", 0.10, 0.7, True)
+    full = compliance(opt1, 2026, 0.5, 0.0, 0.001, 0.0, 0.5, 0.0)
+    assert full.correction_factor == 1.0 and full.required_mwh == pytest.approx(0.05)  # 0.5 x 0.10
