@@ -76,8 +76,9 @@ class ComplexModel(mesa.Model):
         for spec in sc.generators:
             self.add_generator(spec)
         self.replan()
-        self.batteries = BatteryFleet.build(sc.batteries, [t.name for t in self.tenants])
-        self.ledger = Ledger(tenants=[t.name for t in self.tenants], batteries=[b.name for b in sc.batteries])
+        self.batteries = BatteryFleet.build(sc.batteries, [t.name for t in self.tenants], sc.cloud_ess,
+                                            foresight=sc.battery_dispatch == "perfect_foresight")
+        self.ledger = Ledger(tenants=[t.name for t in self.tenants], batteries=[b.name for b in self.batteries.specs])
         self.certs = CertificateLedger()
         # Billing-demand ratchets (docs/domain.md#bill-structure), for the actual bills and the grid-only baseline.
         self.demand_actual = BillingDemand(len(tenants))

@@ -422,6 +422,12 @@ def check_battery_balances(r: BlockResult, x: BlockInputs) -> None:
     np.testing.assert_allclose(r.contract_stored_kwh.sum(axis=1), ch[:, :, 2].sum(axis=1), **tol)
     # batteries never raise the billed (non-light-load) peak: they charge from the grid only in light hours
     assert (r.tenant_grid_peak_kw <= r.tenant_prebattery_peak_kw + 1e-9).all()
+    # nor the site draw (a PPA user's billed demand) above the load's peak or a re_matching battery's target,
+    # whichever is higher (docs/decisions.md#storage-dispatch)
+    cap = r.tenant_load_peak_kw.copy()
+    for b in np.flatnonzero(x.b_strategy == 3):
+        cap[:, x.b_tenant[b]] = np.maximum(cap[:, x.b_tenant[b]], x.b_target_kw[b])
+    assert (r.tenant_site_peak_kw <= cap + 1e-9 * np.maximum(1.0, cap)).all()
     # a battery cannot deliver more than it held plus what it took in
     start = r.battery_soc_start_kwh_by_source.sum(axis=-1)
     assert (dis.sum(axis=-1) <= start + ch.sum(axis=-1) + 1e-9).all()

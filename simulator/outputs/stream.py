@@ -26,6 +26,7 @@ import pandas as pd
 
 from re100sim.simulator.market.monthly import CAPITAL, CAPITAL_ITEMS, KEA, MARKET, NTS, OM_CONTRACTOR, OM_ITEM
 from re100sim.simulator.market.round import signed_price_summary, signings_frame
+from re100sim.simulator.market.storage import CLOUD_FEE
 from re100sim.simulator.outputs.ledger import LedgerChunk
 from re100sim.simulator.outputs.reporting import (
     adoption_summary,
@@ -49,7 +50,13 @@ from re100sim.simulator.outputs.results import (
     tenant_year_kpis,
     with_claims,
 )
-from re100sim.simulator.outputs.storage import add_storage_kpis, battery_table, owner_demand_table, storage_summary
+from re100sim.simulator.outputs.storage import (
+    add_storage_kpis,
+    add_storage_series,
+    battery_table,
+    owner_demand_table,
+    storage_summary,
+)
 from re100sim.simulator.rules.certification import RPS_MARKET
 
 #: Tables written year by year (the others are small, or known only at the end).
@@ -71,7 +78,7 @@ class Evaluation:
 def owned_plants(model) -> dict[str, str]:
     """Plant -> the tenant that owns it (tenant-owned plants behind a tenant's meter, and batteries)."""
     return {g.name: g.spec.host_tenant for g in model.generators if g.spec.owner == "tenant" and g.spec.host_tenant} \
-        | {b.name: b.owner for b in model.scenario.batteries}
+        | {b.name: b.owner for b in model.batteries.specs}
 
 
 def concat_tables(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -195,7 +202,10 @@ class RunResults:
         self.tables = sink is not None
         self.parties = [([model.utility.name], "utility"), ([MARKET, KEA, RPS_MARKET], "market"),
                         ([model.broker.name], "broker"), ([NTS], "tax_authority"),
-                        ([CAPITAL, OM_CONTRACTOR], "plant_supplier")]
+                        ([CAPITAL, OM_CONTRACTOR], "plant_supplier"),
+                        ([c.name for c in model.batteries.clouds], "cloud_ess")]
+        # the storage outputs' invoice lines: what batteries and cloud ESSs pay and are paid, and the cloud fees
+        self.storage_accounts = [s.name for s in model.batteries.specs] + [c.name for c in model.batteries.clouds]
         self.parts: dict[object, list[pd.DataFrame]] = defaultdict(list)
         self.totals: dict[str, float] = defaultdict(int)
         self.sale_limit: list[dict] = []
@@ -227,8 +237,9 @@ class RunResults:
             self.sink.write("hourly_complex", chunk.hourly)
         self.parts["flows"].append(monthly_flows(inv, base, te, accounts, generators, model.utility.name,
                                                  model.broker.name))
-        batteries = [s.name for s in model.batteries.specs]
-        self.parts["battery_lines"].append(inv.loc[inv["payer"].isin(batteries), ["payer", "krw"]])
+        storage = self.storage_accounts
+        self.parts["storage_lines"].append(inv[inv["payer"].isin(storage) | inv["payee"].isin(storage)
+                                               | (inv["item"] == CLOUD_FEE)])
         self._add_totals(inv, base, te, ge, net, owned)
         self.sale_limit += sale_limit_findings(ge, [g.spec for g in model.generators])
         self.recent_g_energy = [*self.recent_g_energy[-1:], ge]
@@ -264,10 +275,12 @@ class RunResults:
         findings = model.certs.findings_frame()
         claimed = claims_by_tenant(certs, findings, tenants)
         ef = sc.emission_factor_t_per_mwh
+        storage_lines = concat_tables(self.parts["storage_lines"])
         kpis = {}
         if self.tables:
             kpis = {
-                "tenants": add_storage_kpis(with_claims(concat_tables(self.parts["tenants"]), claimed, ef), model),
+                "tenants": add_storage_kpis(with_claims(concat_tables(self.parts["tenants"]), claimed, ef), model,
+                                            storage_lines),
                 "generators": concat_tables(self.parts["generators"]),
                 "parties": pd.concat([_party_rows(self.parts["parties", k], parties)
                                       for k, (parties, _) in enumerate(self.parties)], ignore_index=True),
@@ -276,7 +289,8 @@ class RunResults:
         monthly, yearly = finish_timeseries(pd.concat(self.parts["flows"]) if len(self.parts["flows"]) > 1
                                             else self.parts["flows"][0],
                                             claims_by_tenant(certs, findings, tenants, ("month_key",)), adoption, ef)
-        summary = self.summary(claimed, findings)
+        monthly, yearly = add_storage_series(monthly, yearly, model)
+        summary = self.summary(claimed, findings, storage_lines)
         summary["ppa_prices_signed_krw_per_kwh"] = signed_price_summary(model.signings)
         frames = {}
         if self.tables:
@@ -287,8 +301,9 @@ class RunResults:
             frames = self.sink.close() | frames
         return Evaluation(summary, kpis, monthly, yearly, frames, model.ledger)
 
-    def summary(self, claimed: pd.DataFrame, findings: pd.DataFrame) -> dict:
-        """summary.json from the running totals, the claims and the model's final state."""
+    def summary(self, claimed: pd.DataFrame, findings: pd.DataFrame, storage_lines: pd.DataFrame) -> dict:
+        """summary.json from the running totals, the claims, the storage accounts' invoice lines and the
+        model's final state."""
         model, scenario, t = self.model, self.scenario, self.totals
         re_claimed = float(claimed["counted_mwh"].sum())
         load = t["load_kwh"] / KWH_PER_MWH
@@ -297,7 +312,6 @@ class RunResults:
         grid = t["grid_kwh"] / KWH_PER_MWH
         ef = scenario.emission_factor_t_per_mwh
         g_recent = pd.concat(self.recent_g_energy, ignore_index=True) if self.recent_g_energy else pd.DataFrame()
-        battery_lines = pd.concat(self.parts["battery_lines"], ignore_index=True)
         twice = findings["problem"] == "issued_twice" if len(findings) else None
         return {
             "scenario": scenario.name,
@@ -339,7 +353,7 @@ class RunResults:
                 "issued_twice_findings": int(twice.sum()) if len(findings) else 0,
                 "issued_twice_mwh": round(float(findings.loc[twice, "excess_mwh"].sum()), 6) if len(findings) else 0.0,
             },
-            "storage": storage_summary(model, battery_lines),
+            "storage": storage_summary(model, storage_lines),
             "adoption": adoption_summary(model),
             "compliance": compliance_summary(model),
             "broker_counterparty_risk": counterparty_risk(model, g_recent),

@@ -49,7 +49,7 @@ from re100sim.simulator.inputs.tariffs import (
     available_tables,
     load_table,
 )
-from re100sim.simulator.scenario.storage import Battery
+from re100sim.simulator.scenario.storage import Battery, CloudEss
 from re100sim.simulator.scenario.uncertainty import Uncertainty
 
 # The bundled tariff history starts on 2022-01-01 (docs/domain.md#tariff-increases); holidays and
@@ -758,6 +758,15 @@ class Scenario(_Model):
     green_premium: list[GreenPremium] = []
     rec_purchases: list[RecPurchase] = []
     batteries: list[Battery] = Field([], description="batteries behind tenants' meters (simulator/scenario/storage.py)")
+    cloud_ess: list[CloudEss] = Field(
+        [], description="complex-level shared batteries whose capacity tenants subscribe to (docs/domain.md#shared-cloud-ess)"
+    )
+    battery_dispatch: Literal["causal", "perfect_foresight"] = Field(
+        "causal",
+        description="causal: batteries decide on what is known at the hour; perfect_foresight: a benchmark whose "
+                    "peak_shaving targets see the month's actual load and output (docs/decisions.md#storage-dispatch), "
+                    "reported as such in summary.json and batteries.parquet",
+    )
     decisions: Decisions = Decisions()
     policy: PolicyConfig = PolicyConfig()
     output: OutputOptions = OutputOptions()
@@ -860,6 +869,23 @@ class Scenario(_Model):
         for i, b in enumerate(self.batteries):
             if b.name in tenants or b.name in plants:
                 raise ValueError(f"batteries[{i}].name: '{b.name}' is a tenant's or generator's name (a name of its own)")
+        taken = tenants | set(plants) | {b.name for b in self.batteries}
+        own_battery = {b.owner for b in self.batteries}
+        for i, c in enumerate(self.cloud_ess):
+            if c.name in taken:
+                raise ValueError(f"cloud_ess[{i}].name: '{c.name}' is already a tenant's, plant's or battery's name")
+            taken.add(c.name)
+            for j, sub in enumerate(c.subscriptions):
+                need("tenant", sub.tenant, f"cloud_ess[{i}].subscriptions[{j}].tenant", tenants)
+                if not c.bill_sees_peak and sub.tenant in own_battery:
+                    raise ValueError(
+                        f"cloud_ess[{i}].subscriptions[{j}].tenant: '{sub.tenant}' has a battery of its own; with"
+                        " bill_sees_peak: false its bill would need its peak with its own battery but without the"
+                        " share (not modelled: set bill_sees_peak: true or drop one of the two)")
+            for v in c.virtual_batteries():
+                if v.name in taken:
+                    raise ValueError(f"cloud_ess[{i}]: the subscription's name '{v.name}' is already taken")
+                taken.add(v.name)
         return self
 
     @property
