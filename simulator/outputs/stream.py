@@ -113,9 +113,10 @@ class ParquetSink:
     """Appends the years' tables to ``folder/<stem>.parquet``, one row group (or more) per write.
 
     The arrow schema is fixed by the first non-empty year (``output_table`` as :func:`write_tables` writes
-    it) and later years are cast to it. Categorical columns are written as strings to a hidden staging file
-    and, at :meth:`close`, encoded one row group at a time with the sorted union of their categories (the
-    dictionary one ``to_parquet`` of the whole table writes), so a reader gets the same categories."""
+    it) and later years are cast to it. Categorical columns go to a hidden staging file, each year with its own
+    dictionary, and at :meth:`close` are re-encoded one row group at a time with the sorted union of their
+    categories (the dictionary one ``to_parquet`` of the whole table writes), so a reader gets the same
+    categories."""
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -139,9 +140,9 @@ class ParquetSink:
         for c, seen in self.categories[stem].items():
             seen.update(df[c].cat.categories)
         table = pa.Table.from_pandas(df, preserve_index=False)
-        for c in self.categories[stem]:
+        for c in self.categories[stem]:  # each year its own dictionary, under one index type
             i = table.schema.get_field_index(c)
-            table = table.set_column(i, c, table.column(c).cast(pa.string()))
+            table = table.set_column(i, c, table.column(c).cast(pa.dictionary(pa.int32(), pa.string())))
         if stem not in self.writers:
             self.writers[stem] = pq.ParquetWriter(self._path(stem), table.schema)
         w = self.writers[stem]
@@ -171,8 +172,8 @@ class ParquetSink:
 
 
 def _encode_categories(src: Path, dst: Path, empty: pd.DataFrame, categories: dict[str, list]) -> None:
-    """Copy ``src`` to ``dst`` one row group at a time, its string columns ``categories`` dictionary-encoded
-    with those (sorted) values: the schema ``to_parquet`` gives a frame with those categoricals."""
+    """Copy ``src`` to ``dst`` one row group at a time, its dictionary columns ``categories`` re-encoded with
+    those (sorted) values: the schema ``to_parquet`` gives a frame with those categoricals."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -185,10 +186,12 @@ def _encode_categories(src: Path, dst: Path, empty: pd.DataFrame, categories: di
         for i in range(reader.num_row_groups):
             t = reader.read_row_group(i)
             for c, dictionary in values.items():
-                codes = pc.index_in(t.column(c), value_set=dictionary).cast(schema.field(c).type.index_type)
-                j = t.schema.get_field_index(c)
-                t = t.set_column(j, schema.field(c), pa.chunked_array(
-                    [pa.DictionaryArray.from_arrays(k, dictionary) for k in codes.chunks], schema.field(c).type))
+                index_type = schema.field(c).type.index_type
+                chunks = [pa.DictionaryArray.from_arrays(  # this year's codes -> the sorted union's
+                    pc.index_in(a.dictionary, value_set=dictionary).take(a.indices).cast(index_type), dictionary)
+                    for a in t.column(c).chunks]
+                t = t.set_column(t.schema.get_field_index(c), schema.field(c),
+                                 pa.chunked_array(chunks, schema.field(c).type))
             w.write_table(pa.Table.from_arrays(t.columns, schema=schema))
 
 
