@@ -126,10 +126,11 @@ def timeseries(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.Data
 
 
 def monthly_flows(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.DataFrame, accounts: dict[str, str],
-                  generators: list[str], utility: str, broker: str) -> pd.DataFrame:
+                  generators: list[str], utility: str, broker: str, net_cost: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per month (index ``month``: the month key): energy (MWh) and money (KRW) of the complex. Each month
     needs only its own rows, so a run's table is the concatenation of its years' tables; the claims
-    (``re_claimed_mwh``, 0 here) are known only at the run's end (:func:`finish_timeseries`)."""
+    (``re_claimed_mwh``, 0 here) are known only at the run's end (:func:`finish_timeseries`).
+    ``net_cost``: ``net_cost_by_month(invoices, accounts)`` when the caller has it."""
     cols = ["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh", "battery_re_kwh"]
     e = t_energy.groupby("month")[cols].sum() / 1000.0
     m = pd.DataFrame(index=e.index)
@@ -139,7 +140,7 @@ def monthly_flows(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.D
     m["re_claimed_mwh"] = 0.0
     inv = invoices.assign(month_key=invoices["month"].map(lambda s: int(s[:4]) * 12 + int(s[5:]) - 1))
     by = lambda mask: inv[mask].groupby("month_key")["krw"].sum().reindex(m.index, fill_value=0)  # noqa: E731
-    net = net_cost_by_month(invoices, accounts).groupby("month").sum()
+    net = (net_cost_by_month(invoices, accounts) if net_cost is None else net_cost).groupby("month").sum()
     net.index = [int(s[:4]) * 12 + int(s[5:]) - 1 for s in net.index]
     base = baseline.groupby("month")[["baseline_krw", "baseline_ex_vat_krw"]].sum()
     for col, frame in (("tenant_cost_krw", net["cost_krw"]), ("tenant_cost_ex_vat_krw", net["cost_ex_vat_krw"]),

@@ -61,7 +61,8 @@ def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataF
 
 
 def tenant_year_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataFrame, tenants: list[str],
-                     emission_factor_t_per_mwh: float, owned_plants: dict[str, str]) -> pd.DataFrame:
+                     emission_factor_t_per_mwh: float, owned_plants: dict[str, str],
+                     net_cost: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per tenant and calendar year: energy, cost vs grid-only baseline, RE shares, CO2.
 
     - cost: what the tenant paid less what it received, its own plants' accounts included
@@ -76,7 +77,8 @@ def tenant_year_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.
     - CO2: location-based = (load - self-generation) x grid factor; market-based = (load - RE that counts
       toward GHG reduction) x grid factor (docs/domain.md#emissions, docs/domain.md#procurement-routes).
 
-    The claim columns (``re_claimed_mwh``, ``re_claimed_twice_mwh``, ``re_share_annual``, ``co2_market_t``)
+    ``net_cost``: :func:`net_cost_by_month` of these invoices for the tenants and their plants, when the
+    caller has it. The claim columns (``re_claimed_mwh``, ``re_claimed_twice_mwh``, ``re_share_annual``, ``co2_market_t``)
     are left at 0 for :func:`with_claims`: certificates are retired after the energy is settled, so a run that
     streams its outputs knows them only at its end. Each (year, tenant) row needs only that year's rows, so
     the table of a whole run is the concatenation of its calendar years' tables.
@@ -85,7 +87,7 @@ def tenant_year_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.
     g = e.groupby(["year", "agent"], sort=True)[["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh",
                                                  "battery_re_kwh"]].sum()
     accounts = {t: t for t in tenants} | owned_plants
-    net = net_cost_by_month(invoices, accounts).reset_index()
+    net = (net_cost_by_month(invoices, accounts) if net_cost is None else net_cost).reset_index()
     cost = net.assign(year=net["month"].str.slice(0, 4).astype(int)).groupby(["year", "agent"])[
         ["cost_krw", "cost_ex_vat_krw"]].sum()
     base = baseline.assign(year=baseline["month"] // 12).groupby(["year", "agent"])[

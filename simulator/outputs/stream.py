@@ -231,7 +231,7 @@ class RunResults:
         net = net_cost_by_month(inv, accounts)
         if self.tables:
             ef = sc.emission_factor_t_per_mwh
-            self.parts["tenants"].append(tenant_year_kpis(inv, base, te, tenants, ef, owned))
+            self.parts["tenants"].append(tenant_year_kpis(inv, base, te, tenants, ef, owned, net))
             self.parts["generators"].append(generator_kpis(inv, ge, generators))
             for k, (parties, kind) in enumerate(self.parties):
                 self.parts["parties", k].append(party_kpis(inv, parties, kind))
@@ -239,7 +239,7 @@ class RunResults:
             self.sink.write("tenant_monthly", tenant_monthly(te, base, net))
             self.sink.write("hourly_complex", chunk.hourly)
         self.parts["flows"].append(monthly_flows(inv, base, te, accounts, generators, model.utility.name,
-                                                 model.broker.name))
+                                                 model.broker.name, net))
         storage = self.storage_accounts
         self.parts["storage_lines"].append(inv[inv["payer"].isin(storage) | inv["payee"].isin(storage)
                                                | (inv["item"] == CLOUD_FEE)])
