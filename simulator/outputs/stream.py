@@ -59,9 +59,6 @@ from re100sim.simulator.outputs.storage import (
 )
 from re100sim.simulator.rules.certification import RPS_MARKET
 
-#: Tables written year by year (the others are small, or known only at the end).
-STREAMED = ("invoices", "tenant_monthly", "hourly_complex")
-
 
 @dataclass
 class Evaluation:
