@@ -85,8 +85,8 @@ class Ledger:
             return
         self._blocks.append({
             "seq": np.arange(self._seq, self._seq + n), "month": np.full(n, month_key), "payer": payers,
-            "payee": np.full(n, payee, dtype=object), "item": np.full(n, item, dtype=object),
-            "quantity": np.asarray(quantity, float), "unit": np.full(n, unit, dtype=object),
+            "payee": _repeat(payee, n), "item": _repeat(item, n),
+            "quantity": np.asarray(quantity, float), "unit": _repeat(unit, n),
             "krw": np.asarray(krw, np.int64),
         })
         self._seq += n
@@ -182,6 +182,13 @@ class Ledger:
 
     def generator_energy(self) -> pd.DataFrame:
         return _stack(self._generator_energy, ["month", "agent", *GENERATOR_ENERGY])
+
+
+def _repeat(text: str, n: int) -> np.ndarray:
+    """``n`` references to one string (``np.full(n, text, dtype=object)`` would make n copies of it)."""
+    out = np.empty(n, dtype=object)
+    out[:] = text
+    return out
 
 
 def _stack(parts: list[dict], cols: list[str]) -> pd.DataFrame:
