@@ -40,6 +40,16 @@ cnp.import_array()
 cdef extern from "stdlib.h" nogil:
     int posix_memalign(void** memptr, size_t alignment, size_t size)
 
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define RE100SIM_PREFETCH(p) __builtin_prefetch((p), 0, 2)
+    #else
+    #define RE100SIM_PREFETCH(p) ((void)(p))
+    #endif
+    """
+    void _prefetch "RE100SIM_PREFETCH"(const void* p) noexcept nogil
+
 cdef enum:
     HB = 16        # hours per tile (lane vector length)
     VL = 8         # lanes of the monthly accumulators (summed across lanes at the flush)
@@ -586,8 +596,9 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
     cdef int q
     cdef CParam* cp
     cdef double* hcap_row
-    cdef Py_ssize_t i0, ib, nb, l
+    cdef Py_ssize_t i0, l
     cdef const double* src
+    cdef bint nxt
     cdef double t0[HB]
     cdef double t1[HB]
     cdef double t2[HB]
@@ -639,8 +650,23 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
         _vadd(k.gacc + (g * N_GA + GA_GEN) * VL, ag)
         _vadd(k.gacc + (g * N_GA + GA_GSMP) * VL, t0)
     memset(k.XS, 0, G * HB * sizeof(double))
-    # transpose to lane vectors, then the load sums
-    for i in range(T):
+    # transpose to lane vectors, 8 tenants (one cache line of each row) at a time, while the next
+    # tile's lines are prefetched (the HB interleaved row streams outrun the hardware prefetchers:
+    # measured, docs/settlement-kernel.md#performance); then the load sums, in a second loop
+    # (reading R right after its scalar stores stalls on them)
+    nxt = h0 + n + HB <= k.H
+    i0 = 0
+    if n == HB:
+        while i0 + 8 <= T:
+            src = k.load + h0 * T + i0
+            rr = R + i0 * HB
+            for j in range(HB):
+                if nxt:
+                    _prefetch(src + (HB + j) * T)
+                for l in range(8):
+                    rr[l * HB + j] = src[j * T + l]
+            i0 += 8
+    for i in range(i0, T):
         rr = R + i * HB
         src = k.load + h0 * T + i
         if n == HB:
@@ -651,6 +677,8 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
                 rr[j] = src[j * T]
             for j in range(n, HB):
                 rr[j] = 0.0
+    for i in range(T):
+        rr = R + i * HB
         kk = k.tar[i]
         _tenant_sums(k.tacc + (i * N_TA + TA_LOAD) * VL, rr, k.MK + kk * N_MK * HB, k.TP + kk * HB)
         _vmin(k.tacc + (i * N_TA + TA_LMIN) * VL, rr)

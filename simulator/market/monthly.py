@@ -123,8 +123,10 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
         peak = np.where(model.batteries.demand_unnetted, peak_without, peak)
     k = model.tenant_tariff
     actual = month_usage(year, hours, month_key, k, r.tenant_grid_kwh_by_tou[0], r.tenant_grid_energy_krw_by_tou[0], peak)
-    baseline = month_usage(year, hours, month_key, k, r.tenant_load_kwh_by_tou[0], r.tenant_load_energy_krw_by_tou[0],
-                           r.tenant_load_peak_kw[0])
+    base = (r.tenant_load_kwh_by_tou[0], r.tenant_load_energy_krw_by_tou[0], r.tenant_load_peak_kw[0])
+    if model.demand.load_before_kw is not None:  # the grid-only baseline: the loads before demand-side measures
+        base = model.demand.baseline_month(hours, year.tariff_tou, year.tariff_price, k)
+    baseline = month_usage(year, hours, month_key, k, *base)
     green_krw = truncate_won_array(green_kwh * green_price)
     names = np.array([t.name for t in model.tenants], dtype=object)
     actual = actual.scaled(keep)
@@ -153,6 +155,7 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
     remit_vat(led, month_key, vat_due)
     _plant_costs(model, month_key)
     model.batteries.book_costs(led, month_key)
+    model.demand.book_costs(led, month_key, hours, list(names))
     led.add_energy(month_key, r, 0, monthly_green, [g.name for g in model.generators])
     model.year_load_kwh += r.tenant_load_kwh[0]
     certify_month(model, r, active, month_key, green_kwh)

@@ -39,7 +39,7 @@ class BatteryFleet:
     owner: np.ndarray  # (B,) tenant index
     soc_kwh: np.ndarray  # (B, 3) stored kWh by source (grid, own RE, PPA RE)
     cycles: np.ndarray  # (B,) equivalent full cycles so far
-    peak_history: dict[int, np.ndarray] = field(default_factory=dict)  # month key -> (B,) owner's pre-battery peak
+    peak_history: dict[int, np.ndarray] = field(default_factory=dict)  # month key -> (T,) tenants' pre-battery peak
     # the owners' billing demand had they no battery (the same ratchet, fed the pre-battery peaks)
     demand_without: BillingDemand | None = None
     demand_rows: list[dict] = field(default_factory=list)
@@ -48,6 +48,10 @@ class BatteryFleet:
     # (T,) tenants whose billed peak ignores their batteries: subscribers of a cloud ESS the meter does not net
     demand_unnetted: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     foresight: bool = False  # perfect-foresight benchmark: peak_shaving targets from the month's actual load
+    in_service: list[int | None] = field(default_factory=list)  # (B,) month key each battery entered service
+
+    def __post_init__(self):
+        self.in_service = self.in_service or [None] * len(self.specs)
 
     @classmethod
     def build(cls, specs: list[Battery], tenant_names: list[str], clouds: list[CloudEss] = (),
@@ -68,12 +72,24 @@ class BatteryFleet:
     def n(self) -> int:
         return len(self.specs)
 
+    def add(self, spec: Battery, owner: int) -> None:
+        """A battery installed during the run (a tenant's decision): at ``initial_soc_pct`` of nameplate
+        (grid energy), in service from the next settled month; its peak target learns from its owner's
+        pre-battery peaks already seen."""
+        self.specs.append(spec)
+        self.owner = np.append(self.owner, np.int32(owner)).astype(np.int32)
+        soc = np.zeros((1, N_SRC))
+        soc[0, 0] = spec.energy_kwh * spec.initial_soc_pct / 100.0
+        self.soc_kwh = np.vstack([self.soc_kwh, soc])
+        self.cycles = np.append(self.cycles, 0.0)
+        self.in_service.append(None)
+
     def peak_target_kw(self, month_key: int, contract_kw: np.ndarray) -> np.ndarray:
         """(B,) each battery's peak_shaving target for ``month_key``: the fixed ``peak_target_kw``, or
         ``peak_target_pct`` of the highest billed-hours import before the battery in the previous
         12 billed months (known from the owner's meter readings); in the first month, of the contract demand."""
         past = [p for k, p in self.peak_history.items() if month_key - PEAK_HISTORY_MONTHS <= k < month_key]
-        seen = np.max(past, axis=0) if past else np.asarray(contract_kw, float)[self.owner]
+        seen = (np.max(past, axis=0) if past else np.asarray(contract_kw, float))[self.owner]
         pct = np.array([b.peak_target_pct for b in self.specs])
         fixed = np.array([np.nan if b.peak_target_kw is None else b.peak_target_kw for b in self.specs])
         return np.where(np.isnan(fixed), seen * pct / 100.0, fixed)
@@ -114,16 +130,21 @@ class BatteryFleet:
     def book_costs(self, ledger, month_key: int) -> None:
         """Each battery's capital cost and O&M for the month, on its own account (consolidated into its
         owner's cost like a tenant-owned plant's, re100sim.simulator.outputs.results), booked as plants'
-        are (market.monthly.capital_cost_krw); a cloud ESS's on the cloud ESS's account (its owner's books; its
+        are (market.monthly.capital_cost_krw), from the month each entered service (a battery a tenant chose
+        during the run: from its first month); a cloud ESS's on the cloud ESS's account (its owner's books; its
         virtual batteries cost nothing of their own)."""
         if self.first_month_key is None:
             self.first_month_key = month_key
-        for b in [*self.specs, *self.clouds]:
-            self._book_cost(ledger, month_key, b)
+        for i, b in enumerate(self.specs):
+            if self.in_service[i] is None:
+                self.in_service[i] = month_key
+            self._book_cost(ledger, month_key, b, self.in_service[i])
+        for c in self.clouds:
+            self._book_cost(ledger, month_key, c, self.first_month_key)
 
-    def _book_cost(self, ledger, month_key: int, b: Battery | CloudEss) -> None:
+    def _book_cost(self, ledger, month_key: int, b: Battery | CloudEss, start_month_key: int) -> None:
         item, krw = capital_cost_krw(b.capex_krw, b.hurdle_rate_pct, b.lifetime_years, b.capital_cost,
-                                     month_key - self.first_month_key)
+                                     month_key - start_month_key)
         if krw:
             ledger.add(month_key, b.name, CAPITAL, item, b.energy_kwh, "kWh", krw)
         om = round_won(b.om_krw_per_year / 12.0)
@@ -150,7 +171,7 @@ class BatteryFleet:
         # (rounding): carried on as 0, so the next block's inputs stay valid
         self.soc_kwh = np.maximum(r.battery_soc_end_kwh_by_source[-1], 0.0)
         self.cycles = r.battery_cycles_end[-1].copy()
-        self.peak_history[month_key] = r.tenant_prebattery_peak_kw[-1][self.owner].copy()
+        self.peak_history[month_key] = r.tenant_prebattery_peak_kw[-1].copy()
         for k in [k for k in self.peak_history if k <= month_key - PEAK_HISTORY_MONTHS]:
             del self.peak_history[k]
 
