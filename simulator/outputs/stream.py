@@ -204,8 +204,6 @@ class RunResults:
                         ([model.broker.name], "broker"), ([NTS], "tax_authority"),
                         ([CAPITAL, OM_CONTRACTOR], "plant_supplier"),
                         ([c.name for c in model.batteries.clouds], "cloud_ess")]
-        # the storage outputs' invoice lines: what batteries and cloud ESSs pay and are paid, and the cloud fees
-        self.storage_accounts = [s.name for s in model.batteries.specs] + [c.name for c in model.batteries.clouds]
         self.parts: dict[object, list[pd.DataFrame]] = defaultdict(list)
         self.totals: dict[str, float] = defaultdict(int)
         self.sale_limit: list[dict] = []
@@ -237,7 +235,9 @@ class RunResults:
             self.sink.write("hourly_complex", chunk.hourly)
         self.parts["flows"].append(monthly_flows(inv, base, te, accounts, generators, model.utility.name,
                                                  model.broker.name, net))
-        storage = self.storage_accounts
+        # the storage outputs' invoice lines: what batteries (those in service now: tenants adopt some in decision
+        # rounds) and cloud ESSs pay and are paid, and the cloud fees
+        storage = [s.name for s in model.batteries.specs] + [c.name for c in model.batteries.clouds]
         self.parts["storage_lines"].append(inv[inv["payer"].isin(storage) | inv["payee"].isin(storage)
                                                | (inv["item"] == CLOUD_FEE)])
         self._add_totals(inv, base, te, ge, net, owned)
