@@ -5,11 +5,13 @@ The complex is the bundled ``smart-green-complex`` with its tenant groups scaled
 same-run baseline (machines here are noisy) each subprocess also times building the inputs
 alone (calendars, tariff rates, N loads, plant outputs, prices) for the same years, so the
 ratio shows what decisions, settlement, billing, certificates and outputs add. The time
-exponent is the least-squares slope of log(run seconds) on log(tenants) over the sizes run;
-the memory check runs the largest size again over ``--short-years`` (default 5) years.
+exponent is the least-squares slope of log(run seconds) on log(tenants) over the sizes run.
+The memory check (a run holds one calendar year of books, not the horizon: simulator/outputs/stream.py)
+runs ``--rss-tenants`` tenants (default: the smallest size) again over ``--short-years`` (default 5)
+years and compares the peak RSS of the two horizons.
 
 Usage: ``python experiments/bench_scale.py [--tenants 1000 3000 10000] [--years 20]
-[--short-years 5] [--no-inputs] [--json PATH]``
+[--short-years 5] [--rss-tenants N] [--no-inputs] [--json PATH]``
 
 JSON keys (``<N>`` is each tenant count, ``<Y>`` is ``--years``):
 - ``seconds_<N>_tenants_<Y>y``: wall time of the complete run (validate, simulate, write), s;
@@ -20,8 +22,9 @@ JSON keys (``<N>`` is each tenant count, ``<Y>`` is ``--years``):
 - ``ratio_run_to_inputs_<N>``: seconds_<N>_tenants_<Y>y / seconds_inputs_only_<N>;
 - ``time_exponent``: fitted exponent b in seconds ~ tenants^b (target: at most 1.05), and
   ``cpu_time_exponent``: the same fitted on CPU seconds;
-- ``peak_rss_mb_<M>_<S>y``: peak RSS of the largest size M over ``--short-years`` S years, and
-  ``rss_ratio_<Y>y_to_<S>y``: peak_rss_mb_<M> / peak_rss_mb_<M>_<S>y (target: at most 1.5);
+- ``peak_rss_mb_<M>_<S>y``: peak RSS of M = ``--rss-tenants`` tenants over ``--short-years`` S years,
+  ``rss_ratio_<Y>y_to_<S>y``: peak_rss_mb_<M> / peak_rss_mb_<M>_<S>y (target: at most 1.5), and
+  ``rss_tenants``: M;
 - ``adoption_<N>``: final-year option counts; ``years``, ``date``, ``machine``.
 """
 from __future__ import annotations
@@ -102,6 +105,8 @@ def main() -> None:
     ap.add_argument("--tenants", type=int, nargs="+", default=[1000, 3000, 10000])
     ap.add_argument("--years", type=int, default=20)
     ap.add_argument("--short-years", type=int, default=5)
+    ap.add_argument("--rss-tenants", type=int, default=None,
+                    help="tenant count of the years comparison of peak RSS (one of --tenants; default the smallest)")
     ap.add_argument("--no-inputs", action="store_true", help="skip the inputs-only baseline")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--child", choices=["run", "inputs"], help=argparse.SUPPRESS)
@@ -111,6 +116,9 @@ def main() -> None:
         return
 
     y, sizes = args.years, sorted(args.tenants)
+    rss_n = args.rss_tenants or sizes[0]
+    if rss_n not in sizes:
+        ap.error(f"--rss-tenants {rss_n} is not one of --tenants {sizes}")
     result: dict = {"years": y}
     table = Table(title=f"scaled smart-green-complex x {y} years, hourly, decisions on (one core)")
     for col in ("tenants", "run s", "run CPU s", "inputs-only s", "run / inputs", "peak RSS MB"):
@@ -129,18 +137,19 @@ def main() -> None:
             row[3:5] = f"{i['seconds']:.1f}", f"{r['seconds'] / i['seconds']:.2f}x"
         table.add_row(*row)
         print(json.dumps({k: v for k, v in result.items() if str(n) in k}), file=sys.stderr, flush=True)
-    big, s = sizes[-1], args.short_years
-    r = in_subprocess(big, s, "run")
-    result[f"peak_rss_mb_{big}_{s}y"] = round(r["peak_rss_mb"], 1)
-    result[f"rss_ratio_{y}y_to_{s}y"] = round(result[f"peak_rss_mb_{big}"] / r["peak_rss_mb"], 2)
-    table.add_row(f"{big:,} x {s} y", f"{r['seconds']:.1f}", f"{r['cpu_seconds']:.1f}", "-", "-", f"{r['peak_rss_mb']:,.0f}")
+    s = args.short_years
+    r = in_subprocess(rss_n, s, "run")
+    result["rss_tenants"] = rss_n
+    result[f"peak_rss_mb_{rss_n}_{s}y"] = round(r["peak_rss_mb"], 1)
+    result[f"rss_ratio_{y}y_to_{s}y"] = round(result[f"peak_rss_mb_{rss_n}"] / r["peak_rss_mb"], 2)
+    table.add_row(f"{rss_n:,} x {s} y", f"{r['seconds']:.1f}", f"{r['cpu_seconds']:.1f}", "-", "-", f"{r['peak_rss_mb']:,.0f}")
     for key, prefix in (("time_exponent", "seconds"), ("cpu_time_exponent", "cpu_seconds")):
         result[key] = round(time_exponent(sizes, [result[f"{prefix}_{n}_tenants_{y}y"] for n in sizes]), 3)
     result.update(date=dt.date.today().isoformat(), machine=f"{platform.machine()} {platform.python_version()}")
     Console().print(table)
-    Console().print(f"time exponent ({sizes[0]:,} -> {big:,} tenants): {result['time_exponent']:.3f} wall, "
+    Console().print(f"time exponent ({sizes[0]:,} -> {sizes[-1]:,} tenants): {result['time_exponent']:.3f} wall, "
                     f"{result['cpu_time_exponent']:.3f} CPU (target <= 1.05); "
-                    f"peak RSS {y} y / {s} y at {big:,} tenants: {result[f'rss_ratio_{y}y_to_{s}y']:.2f}x (target <= 1.5)")
+                    f"peak RSS {y} y / {s} y at {rss_n:,} tenants: {result[f'rss_ratio_{y}y_to_{s}y']:.2f}x (target <= 1.5)")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -9,7 +9,8 @@ recurring event:
   decide (when decisions are on); then the year's :func:`monthly_settlement` runs: at each
   month end, settle and bill the month;
 - :func:`plant_outages`: one per plant, forced outages and repairs;
-- :func:`rec_trading`: after each billed month, quarterly REC sales and year-end REC purchases.
+- :func:`rec_trading`: after each billed month, quarterly REC sales and year-end REC purchases; at each
+  calendar year's end, its compliance assessment and the close of its books (``on_books_closed``).
 """
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ class ComplexModel(mesa.Model):
         super().__init__(seed=scenario.seed)
         sc = self.scenario = scenario
         self.on_year = on_year or (lambda k: None)
+        # Called with the model when a calendar year's books are closed (its last month billed, its RECs
+        # traded, its compliance assessed); a run that streams its outputs drains the ledger there.
+        self.on_books_closed: Callable[[ComplexModel], None] | None = None
         self.utility = Utility(self, sc.tariff.table, sc.tariff_path)
         self.broker = Broker(self, sc.broker)
         self.tenants = [
@@ -193,6 +197,8 @@ def rec_trading(model: ComplexModel):
                     model, month_key // 12, model.ledger.tenant_energy(), model.ledger.generator_energy()))
         if month_key % 12 == 11:
             model.year_load_kwh[:] = 0.0
+            if model.on_books_closed is not None:
+                model.on_books_closed(model)
 
 
 def install_for_policy(model: ComplexModel, start) -> None:

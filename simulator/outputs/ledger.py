@@ -6,6 +6,7 @@ energy trade. Energy is recorded separately from the kernel's aggregates.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,22 @@ TEXT = ("payer", "payee", "item", "unit")
 def month_label(month_key: int) -> str:
     """``year*12 + month-1`` -> ``"YYYY-MM"``."""
     return f"{month_key // 12:04d}-{month_key % 12 + 1:02d}"
+
+
+@dataclass
+class LedgerChunk:
+    """The books of some whole months (one calendar year when a run streams its outputs): the tables
+    :class:`Ledger` gives, for the months booked since the last :meth:`Ledger.drain`."""
+
+    invoices: pd.DataFrame
+    baseline: pd.DataFrame
+    tenant_energy: pd.DataFrame
+    generator_energy: pd.DataFrame
+    hourly: pd.DataFrame
+
+    @property
+    def empty(self) -> bool:
+        return self.invoices.empty and self.tenant_energy.empty
 
 
 class Ledger:
@@ -68,8 +85,8 @@ class Ledger:
             return
         self._blocks.append({
             "seq": np.arange(self._seq, self._seq + n), "month": np.full(n, month_key), "payer": payers,
-            "payee": np.full(n, payee, dtype=object), "item": np.full(n, item, dtype=object),
-            "quantity": np.asarray(quantity, float), "unit": np.full(n, unit, dtype=object),
+            "payee": _repeat(payee, n), "item": _repeat(item, n),
+            "quantity": np.asarray(quantity, float), "unit": _repeat(unit, n),
             "krw": np.asarray(krw, np.int64),
         })
         self._seq += n
@@ -112,8 +129,23 @@ class Ledger:
         }))
 
     # -- tables --
+    def chunk(self) -> LedgerChunk:
+        """Everything booked since the last :meth:`drain` (or the start), as tables."""
+        return LedgerChunk(self.invoices(), self.baseline(), self.tenant_energy(), self.generator_energy(),
+                           self.hourly())
+
+    def drain(self) -> LedgerChunk:
+        """:meth:`chunk`, then forget those months: a run that streams its outputs holds one year of books.
+        The battery energy is kept whole (a few rows per battery-month; the storage outputs read it at the end)."""
+        out = self.chunk()
+        self._lines, self._blocks = defaultdict(list), []
+        self._baseline, self._tenant_energy, self._generator_energy, self._hourly = [], [], [], []
+        return out
+
     def hourly(self) -> pd.DataFrame:
         """``hourly_complex.parquet``: one row per hour, local hour start (Asia/Seoul)."""
+        if not self._hourly:
+            return pd.DataFrame(columns=["hour_start", "load_kwh", "grid_kwh", "re_delivered_kwh", "gen_kwh"])
         return pd.concat(self._hourly, ignore_index=True)
 
     def invoices(self) -> pd.DataFrame:
@@ -150,6 +182,13 @@ class Ledger:
 
     def generator_energy(self) -> pd.DataFrame:
         return _stack(self._generator_energy, ["month", "agent", *GENERATOR_ENERGY])
+
+
+def _repeat(text: str, n: int) -> np.ndarray:
+    """``n`` references to one string (``np.full(n, text, dtype=object)`` would make n copies of it)."""
+    out = np.empty(n, dtype=object)
+    out[:] = text
+    return out
 
 
 def _stack(parts: list[dict], cols: list[str]) -> pd.DataFrame:

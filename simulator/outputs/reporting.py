@@ -125,21 +125,31 @@ def compliance_summary(model) -> dict:
 def timeseries(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.DataFrame, claims: pd.DataFrame,
                adoption: pd.DataFrame, accounts: dict[str, str], generators: list[str], utility: str, broker: str,
                ef_t_per_mwh: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Monthly and yearly series: energy, RE shares, costs vs baseline, revenues, CO2, adoption.
+    """Monthly and yearly series: energy, RE shares, costs vs baseline, revenues, CO2, adoption
+    (:func:`monthly_flows` completed by :func:`finish_timeseries`).
 
     ``claims``: tenants' claims by certificate month (re100sim.simulator.outputs.results.claims_by_tenant);
     ``accounts``: party -> tenant, for the tenants' net cost (own plants consolidated)."""
+    flows = monthly_flows(invoices, baseline, t_energy, accounts, generators, utility, broker)
+    return finish_timeseries(flows, claims, adoption, ef_t_per_mwh)
+
+
+def monthly_flows(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.DataFrame, accounts: dict[str, str],
+                  generators: list[str], utility: str, broker: str, net_cost: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per month (index ``month``: the month key): energy (MWh) and money (KRW) of the complex. Each month
+    needs only its own rows, so a run's table is the concatenation of its years' tables; the claims
+    (``re_claimed_mwh``, 0 here) are known only at the run's end (:func:`finish_timeseries`).
+    ``net_cost``: ``net_cost_by_month(invoices, accounts)`` when the caller has it."""
     cols = ["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh", "battery_re_kwh"]
     e = t_energy.groupby("month")[cols].sum() / 1000.0
     m = pd.DataFrame(index=e.index)
     m["load_mwh"] = e["load_kwh"]
     m["grid_mwh"] = e["grid_kwh"]
     m["re_delivered_mwh"] = e["self_kwh"] + e["ppa_kwh"] + e["pool_kwh"] + e["battery_re_kwh"]
-    c = claims.reset_index().set_index("month_key") if len(claims) else claims
-    m["re_claimed_mwh"] = c["counted_mwh"].reindex(m.index, fill_value=0.0) if len(c) else 0.0
+    m["re_claimed_mwh"] = 0.0
     inv = invoices.assign(month_key=invoices["month"].map(lambda s: int(s[:4]) * 12 + int(s[5:]) - 1))
     by = lambda mask: inv[mask].groupby("month_key")["krw"].sum().reindex(m.index, fill_value=0)  # noqa: E731
-    net = net_cost_by_month(invoices, accounts).groupby("month").sum()
+    net = (net_cost_by_month(invoices, accounts) if net_cost is None else net_cost).groupby("month").sum()
     net.index = [int(s[:4]) * 12 + int(s[5:]) - 1 for s in net.index]
     base = baseline.groupby("month")[["baseline_krw", "baseline_ex_vat_krw"]].sum()
     for col, frame in (("tenant_cost_krw", net["cost_krw"]), ("tenant_cost_ex_vat_krw", net["cost_ex_vat_krw"]),
@@ -150,6 +160,16 @@ def timeseries(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.Data
     m["generator_revenue_krw"] = by(inv["payee"].isin(generators) & ~vat_mask(inv))  # VAT is the state's
     m["broker_margin_krw"] = by((inv["payee"] == broker) & (inv["item"] == "broker_fee"))
     m["utility_net_krw"] = by(inv["payee"] == utility) - by(inv["payer"] == utility)
+    return m
+
+
+def finish_timeseries(flows: pd.DataFrame, claims: pd.DataFrame, adoption: pd.DataFrame,
+                      ef_t_per_mwh: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The monthly and yearly series from :func:`monthly_flows` (all months of the run), the tenants'
+    claims by certificate month and the adoption collected at each month end."""
+    m = flows.copy()
+    c = claims.reset_index().set_index("month_key") if len(claims) else claims
+    m["re_claimed_mwh"] = c["counted_mwh"].reindex(m.index, fill_value=0.0) if len(c) else 0.0
     co2_mwh = c["co2_mwh"].reindex(m.index, fill_value=0.0) if len(c) else 0.0
     m["co2_market_t"] = (m["load_mwh"] - co2_mwh) * ef_t_per_mwh
     m = m.reset_index().rename(columns={"month": "month_key"})

@@ -55,6 +55,14 @@ def net_cost_by_month(invoices: pd.DataFrame, accounts: dict[str, str]) -> pd.Da
 
 def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataFrame, tenants: list[str],
                 emission_factor_t_per_mwh: float, claimed: pd.DataFrame, owned_plants: dict[str, str]) -> pd.DataFrame:
+    """Per tenant and calendar year: :func:`tenant_year_kpis` completed by :func:`with_claims`."""
+    return with_claims(tenant_year_kpis(invoices, baseline, energy, tenants, emission_factor_t_per_mwh, owned_plants),
+                       claimed, emission_factor_t_per_mwh)
+
+
+def tenant_year_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataFrame, tenants: list[str],
+                     emission_factor_t_per_mwh: float, owned_plants: dict[str, str],
+                     net_cost: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per tenant and calendar year: energy, cost vs grid-only baseline, RE shares, CO2.
 
     - cost: what the tenant paid less what it received, its own plants' accounts included
@@ -68,12 +76,18 @@ def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataF
       (all retirements), ``counted_mwh`` (after the exclusions) and ``co2_mwh`` (what counts for GHG).
     - CO2: location-based = (load - self-generation) x grid factor; market-based = (load - RE that counts
       toward GHG reduction) x grid factor (docs/domain.md#emissions, docs/domain.md#procurement-routes).
+
+    ``net_cost``: :func:`net_cost_by_month` of these invoices for the tenants and their plants, when the
+    caller has it. The claim columns (``re_claimed_mwh``, ``re_claimed_twice_mwh``, ``re_share_annual``, ``co2_market_t``)
+    are left at 0 for :func:`with_claims`: certificates are retired after the energy is settled, so a run that
+    streams its outputs knows them only at its end. Each (year, tenant) row needs only that year's rows, so
+    the table of a whole run is the concatenation of its calendar years' tables.
     """
     e = energy.assign(year=energy["month"] // 12)
     g = e.groupby(["year", "agent"], sort=True)[["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh",
                                                  "battery_re_kwh"]].sum()
     accounts = {t: t for t in tenants} | owned_plants
-    net = net_cost_by_month(invoices, accounts).reset_index()
+    net = (net_cost_by_month(invoices, accounts) if net_cost is None else net_cost).reset_index()
     cost = net.assign(year=net["month"].str.slice(0, 4).astype(int)).groupby(["year", "agent"])[
         ["cost_krw", "cost_ex_vat_krw"]].sum()
     base = baseline.assign(year=baseline["month"] // 12).groupby(["year", "agent"])[
@@ -84,9 +98,8 @@ def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataF
     out["load_mwh"] = g["load_kwh"] / KWH_PER_MWH
     out["grid_mwh"] = g["grid_kwh"] / KWH_PER_MWH
     out["re_delivered_mwh"] = (g["self_kwh"] + g["ppa_kwh"] + g["pool_kwh"] + g["battery_re_kwh"]) / KWH_PER_MWH
-    cl = claimed.reindex(out.index, fill_value=0.0).astype(float)
-    out["re_claimed_mwh"] = cl["counted_mwh"]
-    out["re_claimed_twice_mwh"] = cl["mwh"] - cl["counted_mwh"]
+    out["re_claimed_mwh"] = 0.0
+    out["re_claimed_twice_mwh"] = 0.0
     for c in ("cost_krw", "cost_ex_vat_krw"):
         out[c] = cost[c].reindex(out.index, fill_value=0).astype(np.int64)
     for c in ("baseline_krw", "baseline_ex_vat_krw"):
@@ -96,9 +109,21 @@ def tenant_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.DataF
     for col, items in (("own_plant_capital_krw", CAPITAL_ITEMS), ("own_plant_om_krw", (OM_ITEM,))):
         paid = own[own["item"].isin(items)].groupby(["year", "agent"])["krw"].sum()
         out[col] = paid.reindex(out.index, fill_value=0).astype(np.int64)
-    out["re_share_annual"] = _ratio(out["re_claimed_mwh"], out["load_mwh"])
+    out["re_share_annual"] = 0.0
     out["re_share_hourly"] = _ratio(out["re_delivered_mwh"], out["load_mwh"])
     out["co2_location_t"] = (out["load_mwh"] - g["self_kwh"] / KWH_PER_MWH) * emission_factor_t_per_mwh
+    out["co2_market_t"] = 0.0
+    return out.reset_index()
+
+
+def with_claims(kpis: pd.DataFrame, claimed: pd.DataFrame, emission_factor_t_per_mwh: float) -> pd.DataFrame:
+    """:func:`tenant_year_kpis` rows with their claim columns from ``claimed`` (:func:`claims_by_tenant`):
+    RE claimed (counted, and claimed twice), ``re_share_annual`` = counted / load and the market-based CO2."""
+    out = kpis.set_index(["year", "agent"])
+    cl = claimed.reindex(out.index, fill_value=0.0).astype(float)
+    out["re_claimed_mwh"] = cl["counted_mwh"]
+    out["re_claimed_twice_mwh"] = cl["mwh"] - cl["counted_mwh"]
+    out["re_share_annual"] = _ratio(out["re_claimed_mwh"], out["load_mwh"])
     out["co2_market_t"] = (out["load_mwh"] - cl["co2_mwh"]) * emission_factor_t_per_mwh
     return out.reset_index()
 
@@ -251,24 +276,33 @@ def money_residual_krw(invoices: pd.DataFrame, pass_through: dict[str, tuple[str
 
 def energy_residual_mwh(tenant_energy: pd.DataFrame, generator_energy: pd.DataFrame,
                         battery_energy: pd.DataFrame | None = None) -> float:
-    """Sum of |imbalance| of every tenant-month, plant-month and battery-month balance, MWh.
+    """:func:`energy_residual_kwh` in MWh."""
+    return energy_residual_kwh(tenant_energy, generator_energy, battery_energy) / KWH_PER_MWH
+
+
+def energy_residual_kwh(tenant_energy: pd.DataFrame | None, generator_energy: pd.DataFrame | None,
+                        battery_energy: pd.DataFrame | None = None) -> float:
+    """Sum of |imbalance| of every tenant-month, plant-month and battery-month balance, kWh (a table
+    that is None or empty adds nothing, so the sum can be run over a run's years).
 
     Tenant: load + grid bought to charge batteries = self + PPA + pool + battery delivered + grid.
     Plant: generation = self + PPA applied + PPA surplus exported + pool applied + exported +
     curtailed + stored. Battery: charged - delivered - losses = change of its state of charge
     (docs/settlement-kernel.md "Invariants").
     """
-    t = tenant_energy
-    r = (t["load_kwh"] + t["battery_grid_charge_kwh"] - t["self_kwh"] - t["ppa_kwh"] - t["pool_kwh"]
-         - t["battery_discharged_kwh"] - t["grid_kwh"]).abs().sum()
-    if not generator_energy.empty:
+    r = 0.0
+    if tenant_energy is not None and not tenant_energy.empty:
+        t = tenant_energy
+        r += (t["load_kwh"] + t["battery_grid_charge_kwh"] - t["self_kwh"] - t["ppa_kwh"] - t["pool_kwh"]
+              - t["battery_discharged_kwh"] - t["grid_kwh"]).abs().sum()
+    if generator_energy is not None and not generator_energy.empty:
         g = generator_energy
         r += (g["gen_kwh"] - g["self_kwh"] - g["ppa_kwh"] - g["ppa_surplus_export_kwh"]
               - g["pool_applied_kwh"] - g["export_kwh"] - g["curtailed_kwh"] - g["stored_kwh"]).abs().sum()
     if battery_energy is not None and not battery_energy.empty:
         b = battery_energy
         r += (b["charged_kwh"] - b["discharged_kwh"] - b["loss_kwh"] - b["soc_end_kwh"] + b["soc_start_kwh"]).abs().sum()
-    return float(r) / KWH_PER_MWH
+    return float(r)
 
 
 KPI_TABLES = {"tenants": "tenant", "generators": "generator"}  # kpis_<name>.parquet -> agent type
