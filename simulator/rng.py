@@ -24,23 +24,26 @@ def stream(seed: int, name: str, *ids: int) -> np.random.Generator:
 
 def ar1_filter(e: np.ndarray, phi: float, block: int = 32) -> np.ndarray:
     """``y[t] = phi * y[t-1] + e[t]`` with ``y[-1] = 0`` (what ``scipy.signal.lfilter([1], [1, -phi], e)``
-    computes), vectorised: the zero-state response of each block of ``block`` steps is one matrix
-    product, and the states carried from block to block follow the same recursion with ``phi**block``."""
+    computes) along the last axis (each row of a 2-d ``e`` is its own series), vectorised: the zero-state
+    response of each block of ``block`` steps is one matrix product, and the states carried from block
+    to block follow the same recursion with ``phi**block``."""
     e = np.asarray(e, dtype=float)
-    n = len(e)
+    n = e.shape[-1]
     if n <= 1 or phi == 0.0:
         return e.copy()
     size = min(block, n)
     nb = -(-n // size)
-    x = np.zeros(nb * size)
-    x[:n] = e
-    x = x.reshape(nb, size)
+    rows = e.shape[:-1]
+    x = np.zeros(rows + (nb * size,))
+    x[..., :n] = e
     response_t, powers = _ar1_block(float(phi), size)
-    y = x @ response_t
+    # a stack of (nb, size) products, one per row: numpy multiplies each with the BLAS call a 1-d
+    # series gets, so a row's result does not depend on the rows beside it
+    y = x.reshape(rows + (nb, size)) @ response_t
     if nb > 1:
-        carried = ar1_filter(y[:, -1], phi**size, block)  # state at the end of each block
-        y[1:] += carried[:-1, None] * powers[None, :]
-    return y.ravel()[:n]
+        carried = ar1_filter(y[..., -1], phi**size, block)  # state at the end of each block
+        y[..., 1:, :] += carried[..., :-1, None] * powers
+    return y.reshape(rows + (nb * size,))[..., :n]
 
 
 @lru_cache(maxsize=256)
@@ -62,6 +65,12 @@ def ar1_stationary(n: int, phi: float, sd: float, rng: np.random.Generator) -> n
     z = rng.standard_normal(n)
     if n == 0 or sd == 0.0:
         return np.zeros(n)
+    return ar1_filter(ar1_innovations(z, phi, sd), phi)
+
+
+def ar1_innovations(z: np.ndarray, phi: float, sd: float) -> np.ndarray:
+    """Standard normal draws ``z`` (along the last axis) -> the innovations of :func:`ar1_stationary`:
+    ``sd * sqrt(1 - phi**2) * z``, the first one ``sd * z`` (the stationary distribution)."""
     e = z * sd * np.sqrt(1.0 - phi * phi)
-    e[0] = z[0] * sd
-    return ar1_filter(e, phi)
+    e[..., 0] = z[..., 0] * sd
+    return e

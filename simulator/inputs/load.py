@@ -50,7 +50,7 @@ from pydantic import Field, field_validator
 
 from re100sim.simulator.fields import StrictModel
 from re100sim.simulator.inputs.calendar import HourlyCalendar, build_calendar
-from re100sim.simulator.rng import ar1_stationary
+from re100sim.simulator.rng import ar1_filter, ar1_innovations
 
 __all__ = [
     "ARCHETYPES",
@@ -362,16 +362,27 @@ def tenants_load_kw(
         for j, y in enumerate(uniq):
             base[:, years == y] *= scale[:, j:j + 1]
 
-    # Seeded log-normal noise, renormalised so each tenant's block total is unchanged.
-    x = np.empty_like(base)
+    # Seeded log-normal noise, renormalised so each tenant's block total is unchanged: each tenant
+    # draws its daily then its hourly normals from its own generator (as ar1_stationary would);
+    # the AR(1) filters then run over all tenants' rows at once.
+    z_d, z_h = np.empty((len(rngs), n_days)), np.empty((len(rngs), n))
     for i, rng in enumerate(rngs):
-        x[i] = ar1_stationary(n_days, params.daily_autocorr, sd_d, rng)[day_of_hour]
-        x[i] += ar1_stationary(n, params.noise_autocorr, sd_h, rng)
+        z_d[i] = rng.standard_normal(n_days)
+        z_h[i] = rng.standard_normal(n)
+    x = _ar1_rows(z_d, params.daily_autocorr, sd_d)[:, day_of_hour]
+    x += _ar1_rows(z_h, params.noise_autocorr, sd_h)
     load = base * np.exp(x, out=x)
     total = load.sum(axis=1)
     pos = total > 0
     load[pos] *= (base.sum(axis=1)[pos] / total[pos])[:, None]
     return load
+
+
+def _ar1_rows(z: np.ndarray, phi: float, sd: float) -> np.ndarray:
+    """:func:`~re100sim.simulator.rng.ar1_stationary` of each row's standard normal draws ``z``."""
+    if z.shape[-1] == 0 or sd == 0.0:
+        return np.zeros_like(z)
+    return ar1_filter(ar1_innovations(z, phi, sd), phi)
 
 
 EXAMPLE_PROFILE_SEED = 2025

@@ -12,6 +12,7 @@ direct-PPA cost is linear in the PPA price: ``cost_krw[:, PPA] + ppa_paid_kwh x 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -80,7 +81,7 @@ def _kernel(model, fc: Forecast, tenants: np.ndarray, gen: np.ndarray | None = N
     month_keys = fc.calendar.month_keys()
     idx = np.arange(D, dtype=np.int32)
     kw = dict(
-        load_kwh=fc.load_kw[:, tenants], month_of_hour=np.searchsorted(month_keys, fc.calendar.month_key),
+        load_kwh=fc.load_kw.take(tenants, axis=1), month_of_hour=np.searchsorted(month_keys, fc.calendar.month_key),
         tariff_price=fc.tariff_price, tariff_tou=fc.tariff_tou, smp=fc.smp_krw_per_kwh,
         tenant_tariff=model.tenant_tariff[tenants],
     )
@@ -156,7 +157,7 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
         cost[:, PPA] = np.where(eligible, grid_bill + applied * fees, np.nan)
         re[:, PPA], tariff_x[:, PPA] = applied / 1000.0, r.tenant_grid_energy_krw_by_tou.sum(axis=(0, 2))
     sg = dec.self_generation
-    usable = np.array([stream(sc.seed, "roof", int(t)).random() < sg.usable_roof_share for t in tenants])
+    usable = np.array([_roof_draw(sc.seed, int(t)) < sg.usable_roof_share for t in tenants])
     roof_kw = np.array([s.roof_area_m2 for s in specs]) / sg.m2_per_kw * usable
     rooftop_kw = np.minimum(roof_kw, ppa_kw)
     if "self_generation" in allowed and (rooftop_kw > 0).any():
@@ -175,6 +176,12 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
     spread = np.sqrt((dec.tariff_sd_pct / 100 * tariff_x) ** 2 + (dec.smp_sd_pct / 100 * smp_x) ** 2
                      + (dec.rec_sd_pct / 100 * rec_x) ** 2)
     return Evaluation(cost, re, spread, baseline, volume, target, rooftop_kw, ppa_paid)
+
+
+@lru_cache(maxsize=65536)
+def _roof_draw(seed: int, tenant: int) -> float:
+    """The tenant's one draw on its roof's usability (the same every year: cached, not re-seeded)."""
+    return stream(seed, "roof", tenant).random()
 
 
 def _hurdle(specs) -> np.ndarray:
