@@ -318,3 +318,37 @@ def test_horizon_profile_slicing():
     np.testing.assert_array_equal(
         profile_for_block(np.arange(8760.0), cal, 100, kind="horizon"), np.arange(100.0, 148.0)
     )
+
+
+def _one_tenant_reference(cal, archetype, use_mwh, peak_kw, params, rng):
+    """The load model one tenant at a time, as first written (before batching): shape x monthly
+    factor x per-year scale, times exp(daily AR(1) + hourly AR(1)) drawn with ar1_stationary from
+    the tenant's own generator, renormalised to the block's deterministic total."""
+    from re100sim.simulator.inputs.load import _gamma, _monthly, _shape, _year_counts
+    from re100sim.simulator.rng import ar1_stationary
+
+    monthly = _monthly(archetype, params.monthly_factor)
+    shape = _shape(archetype, _gamma(archetype, use_mwh, peak_kw, params))
+    base = monthly[cal.month.astype(np.int64) - 1] * shape[cal.day_type.astype(np.int64), cal.hour.astype(np.int64)]
+    for y in np.unique(cal.year):
+        base[cal.year == y] *= use_mwh * 1000.0 / float((_year_counts(int(y)) * (monthly[:, None, None] * shape)).sum())
+    n = cal.n_hours
+    x = ar1_stationary(-(-n // 24), params.daily_autocorr, float(np.sqrt(np.log1p(params.daily_cv**2))), rng)[np.arange(n) // 24]
+    x += ar1_stationary(n, params.noise_autocorr, float(np.sqrt(np.log1p(params.noise_cv**2))), rng)
+    load = base * np.exp(x)
+    return load * (base.sum() / load.sum())
+
+
+@pytest.mark.parametrize("start", [dt.date(2025, 1, 1), dt.date(2027, 7, 1)])  # one calendar year; two, with 29 Feb
+@pytest.mark.parametrize("peaks", ["natural", "mixed"])
+def test_batched_loads_equal_the_one_tenant_reference_bit_for_bit(start, peaks):
+    # Batching shares work between tenants (one shape row for all tenants on the natural load
+    # factor, AR(1) filters over rows); no number may change: byte-identical outputs (issue 12).
+    cal = build_calendar(start, dt.date(start.year + 1, start.month, 1))
+    lo, hi = load_factor_range("two_shift")
+    uses = [100.0, 2500.0, 7.3, 900.0]
+    peak = [None] * 4 if peaks == "natural" else [None, 2500.0 * 1000.0 / (8760.0 * (lo + hi) / 2), None, None]
+    got = tenants_load_kw(cal, "two_shift", uses, peak, LoadParams(), [rng(s) for s in range(4)])
+    for i in range(4):
+        want = _one_tenant_reference(cal, "two_shift", uses[i], peak[i], LoadParams(), rng(i))
+        assert got[i].tobytes() == want.tobytes(), i

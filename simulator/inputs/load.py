@@ -346,19 +346,26 @@ def tenants_load_kw(
     sd_d = float(np.sqrt(np.log1p(params.daily_cv**2)))
     sd_h = float(np.sqrt(np.log1p(params.noise_cv**2)))
     gammas = [_gamma(archetype, a, p, params) for a, p in zip(annual_use_mwh, peak_kw)]
-    shapes = np.stack([_shape(archetype, g) for g in gammas]) if gammas else np.zeros((0, 3, 24))
+    # Hourly profile (monthly factor x day-type/hour shape) per shape exponent: tenants on the
+    # natural load factor (gamma 1) share one row.
+    month_factor = monthly[m_idx]
+    profiles = {g: month_factor * _shape(archetype, g)[d_idx, h_idx] for g in dict.fromkeys(gammas)}
 
     # Per-calendar-year scaling: year y without 29 Feb sums to annual_kwh.
-    scale = np.empty((len(gammas), len(uniq)))
-    for i, a in enumerate(annual_use_mwh):
-        profile3 = monthly[:, None, None] * shapes[i][None, :, :]
-        for j, y in enumerate(uniq):
-            scale[i, j] = float(a) * 1000.0 / float((_year_counts(int(y)) * profile3).sum())
-    # C order, so each tenant's sums below add its hours in the same order as a 1-d array would
-    base = monthly[m_idx][None, :] * np.ascontiguousarray(shapes[:, d_idx, h_idx])
-    if len(uniq) == 1:
-        base = base * scale[:, :1]
+    year_kwh = {(g, int(y)): float((_year_counts(int(y)) * (monthly[:, None, None] * _shape(archetype, g)[None, :, :])).sum())
+                for g in profiles for y in uniq}
+    scale = np.array([[float(a) * 1000.0 / year_kwh[g, int(y)] for y in uniq] for a, g in zip(annual_use_mwh, gammas)])
+    scale = scale.reshape(len(gammas), len(uniq))
+    if len(profiles) == 1:
+        rows = np.broadcast_to(profiles[gammas[0]], (len(gammas), n))
     else:
+        rows = np.stack([profiles[g] for g in gammas]) if gammas else np.zeros((0, n))
+    # C order, so each tenant's sums below add its hours in the same order as a 1-d array would
+    base = np.empty((len(gammas), n))
+    if len(uniq) == 1:
+        np.multiply(rows, scale[:, :1], out=base)
+    else:
+        base[:] = rows
         for j, y in enumerate(uniq):
             base[:, years == y] *= scale[:, j:j + 1]
 
@@ -367,14 +374,17 @@ def tenants_load_kw(
     # the AR(1) filters then run over all tenants' rows at once.
     z_d, z_h = np.empty((len(rngs), n_days)), np.empty((len(rngs), n))
     for i, rng in enumerate(rngs):
-        z_d[i] = rng.standard_normal(n_days)
-        z_h[i] = rng.standard_normal(n)
+        rng.standard_normal(out=z_d[i])
+        rng.standard_normal(out=z_h[i])
     x = _ar1_rows(z_d, params.daily_autocorr, sd_d)[:, day_of_hour]
     x += _ar1_rows(z_h, params.noise_autocorr, sd_h)
     load = base * np.exp(x, out=x)
     total = load.sum(axis=1)
     pos = total > 0
-    load[pos] *= (base.sum(axis=1)[pos] / total[pos])[:, None]
+    if pos.all():
+        load *= (base.sum(axis=1) / total)[:, None]
+    else:
+        load[pos] *= (base.sum(axis=1)[pos] / total[pos])[:, None]
     return load
 
 
