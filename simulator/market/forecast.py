@@ -35,7 +35,7 @@ from re100sim.simulator.inputs.tariffs import (
     known_path,
     known_table,
 )
-from re100sim.simulator.rng import stream
+from re100sim.simulator.rng import StreamFamily, stream
 from re100sim.simulator.scenario.config import GeneratorSpec, Scenario
 from re100sim.simulator.scenario.year_inputs import YearInputs, block_loads_kw, hours_before
 
@@ -114,7 +114,7 @@ def build_forecast(model, k: int, cal: HourlyCalendar) -> Forecast:
     flat_smp = sc.markets.smp.model_copy(update={"level_override_krw_per_kwh": smp_level, "yearly_drift_pct": 0.0,
                                                  "noise_sd": 0.0, "midday_dip_sd": 0.0})
     offset = hours_before(sc, cal)
-    load = block_loads_kw(sc, [t.spec for t in model.tenants], k, cal, lambda i: stream(sc.seed, "forecast_load", i),
+    load = block_loads_kw(sc, [t.spec for t in model.tenants], k, cal, StreamFamily(sc.seed, "forecast_load"),
                           offset_hours=max(0, offset - cal.n_hours))
     pv = expected_solar_kw_per_kw(sc.seed, sc.site.latitude_deg, sc.site.longitude_deg, SolarParams(), cal)
     plants = np.column_stack([expected_plant_kw(sc, g.spec, cal) for g in model.generators]) \
