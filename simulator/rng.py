@@ -167,8 +167,8 @@ class StreamFamily:
         return stream(self.seed, self.name, i, *self.suffix)
 
     def batch(self, ids) -> "StreamBatch":
-        keys = np.array([(STREAMS[self.name], int(i), *self.suffix) for i in ids], dtype=np.int64).reshape(len(ids), -1)
-        return StreamBatch(pcg64_states(self.seed, keys))
+        keys = np.array([(STREAMS[self.name], int(i), *self.suffix) for i in ids], dtype=np.int64)
+        return StreamBatch(pcg64_states(self.seed, keys.reshape(len(ids), 2 + len(self.suffix))))
 
 
 class StreamBatch:

@@ -34,3 +34,8 @@ def test_pcg64_states_rejects_keys_out_of_range():
         pcg64_states(1, np.array([[2**32]]))
     with pytest.raises(ValueError):
         pcg64_states(1, np.array([[-1]]))
+
+
+def test_empty_batch():
+    assert len(StreamFamily(3, "decision", (1,)).batch([])) == 0
+    assert list(StreamFamily(3, "decision", (1,)).batch(np.array([], dtype=np.int64))) == []
