@@ -352,3 +352,22 @@ def test_batched_loads_equal_the_one_tenant_reference_bit_for_bit(start, peaks):
     for i in range(4):
         want = _one_tenant_reference(cal, "two_shift", uses[i], peak[i], LoadParams(), rng(i))
         assert got[i].tobytes() == want.tobytes(), i
+
+
+def test_block_totals_are_the_column_sums_number_for_number():
+    # The forecast keeps each tenant's block total from generation (a contiguous row) instead of
+    # gathering the (H, T) array's columns later: it must be the same float as the column sum.
+    from re100sim.scenarios import bundled_scenarios
+    from re100sim.simulator.rng import StreamFamily, stream
+    from re100sim.simulator.scenario.config import load_scenario
+    from re100sim.simulator.scenario.population import expand_tenants
+    from re100sim.simulator.scenario.year_inputs import block_loads_kw
+
+    sc = load_scenario(bundled_scenarios()["smart-green-complex"])
+    tenants = expand_tenants(sc)
+    cal = build_calendar(dt.date(2027, 7, 1), dt.date(2028, 7, 1))
+    totals = np.full(len(tenants), np.nan)
+    load = block_loads_kw(sc, tenants, 2, cal, StreamFamily(sc.seed, "forecast_load"), totals_kwh=totals)
+    assert totals.tobytes() == load[:, np.arange(len(tenants))].sum(0).tobytes()
+    # the same loads with or without bulk seeding
+    assert load.tobytes() == block_loads_kw(sc, tenants, 2, cal, lambda i: stream(sc.seed, "forecast_load", i)).tobytes()

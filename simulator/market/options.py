@@ -101,7 +101,7 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
     sc, dec = model.scenario, model.scenario.decisions
     cal_year = int(fc.calendar.year[len(fc.calendar.year) // 2])
     D = len(tenants)
-    use_mwh = fc.load_kw[:, tenants].sum(0) / 1000.0
+    use_mwh = fc.load_kwh_total[tenants] / 1000.0
     specs = [model.tenants[t].spec for t in tenants]
     target = np.array([s.behaviour.target_share(cal_year) for s in specs]) * use_mwh
     wanted = np.array([s.behaviour.procurement_pct / 100.0 for s in specs]) * use_mwh

@@ -73,17 +73,21 @@ def tenant_block_load_kw(sc: Scenario, spec: TenantSpec, t: int, k: int, cal: Ho
 
 
 def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyCalendar, rng_of,
-                   offset_hours: int | None = None, chunk: int = 64) -> np.ndarray:
+                   offset_hours: int | None = None, chunk: int = 64, totals_kwh: np.ndarray | None = None) -> np.ndarray:
     """(H, T) hourly loads of all tenants in year block ``k``: column ``t`` is
     :func:`tenant_block_load_kw` with ``rng_of(t)``, number for number; modelled tenants of one
     archetype and load parameters are generated together (:func:`tenants_load_kw`), ``chunk`` at
     a time (64 x 8,760 h: 4.5 MB work arrays, cache-sized), their generators seeded together when
-    ``rng_of`` is a :class:`~re100sim.simulator.rng.StreamFamily`."""
+    ``rng_of`` is a :class:`~re100sim.simulator.rng.StreamFamily`. ``totals_kwh`` ((T,), optional)
+    receives each tenant's block total, ``load[:, t].sum()`` number for number (summed while the
+    tenant's hours are one contiguous row, not gathered from the (H, T) array's columns later)."""
     load = np.empty((cal.n_hours, len(tenants)))
     groups: dict[tuple, list[int]] = {}
     for t, spec in enumerate(tenants):
         if spec.profile_kw is not None:
             load[:, t] = tenant_block_load_kw(sc, spec, t, k, cal, offset_hours=offset_hours)
+            if totals_kwh is not None:
+                totals_kwh[t] = load[:, t].sum()
         else:
             groups.setdefault((spec.archetype, spec.load_params), []).append(t)
     rngs = rng_of.batch if isinstance(rng_of, StreamFamily) else (lambda ts: [rng_of(t) for t in ts])
@@ -91,8 +95,11 @@ def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyC
         for i in range(0, len(members), chunk):
             ts = members[i:i + chunk]
             cols = slice(ts[0], ts[-1] + 1) if ts[-1] - ts[0] == len(ts) - 1 else ts  # a block copy when adjacent
-            load[:, cols] = tenants_load_kw(cal, archetype, [tenants[t].annual_use_mwh for t in ts],
-                                          [tenants[t].peak_kw for t in ts], params, rngs(ts)).T
+            rows = tenants_load_kw(cal, archetype, [tenants[t].annual_use_mwh for t in ts],
+                                   [tenants[t].peak_kw for t in ts], params, rngs(ts))
+            load[:, cols] = rows.T
+            if totals_kwh is not None:
+                totals_kwh[ts] = rows.sum(axis=1)
     return load
 
 
