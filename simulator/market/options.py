@@ -73,15 +73,17 @@ def annual_bills(model, fc: Forecast, tenants: np.ndarray, r: BlockResult, which
     return total
 
 
-def _kernel(model, fc: Forecast, tenants: np.ndarray, gen: np.ndarray | None = None, host: bool = False) -> BlockResult:
+def _kernel(model, fc: Forecast, tenants: np.ndarray, gen: np.ndarray | None = None, host: bool = False,
+            load: np.ndarray | None = None) -> BlockResult:
     """One year of the deciding tenants, optionally each with its own virtual plant: hosted
     behind its meter (rooftop PV) or selling to it under a share-1 PPA (at price 0: the
-    kernel's energy flows do not depend on the price; the cost adds it linearly)."""
+    kernel's energy flows do not depend on the price; the cost adds it linearly). ``load``:
+    their columns of ``fc.load_kw`` when already taken (the kernel only reads it)."""
     D = len(tenants)
     month_keys = fc.calendar.month_keys()
     idx = np.arange(D, dtype=np.int32)
     kw = dict(
-        load_kwh=fc.load_kw.take(tenants, axis=1), month_of_hour=np.searchsorted(month_keys, fc.calendar.month_key),
+        load_kwh=fc.load_kw.take(tenants, axis=1) if load is None else load, month_of_hour=np.searchsorted(month_keys, fc.calendar.month_key),
         tariff_price=fc.tariff_price, tariff_tou=fc.tariff_tou, smp=fc.smp_krw_per_kwh,
         tenant_tariff=model.tenant_tariff[tenants],
     )
@@ -115,7 +117,8 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
     lev = levelisation_factor(fc.tariff_growth[model.tenant_tariff[tenants]], _hurdle(specs), dec.horizon_years)
     k = model.tenant_tariff[tenants]
     fund = np.array([r.fund_rate.mean() for r in fc.rates])
-    base = _kernel(model, fc, tenants)
+    load = fc.load_kw.take(tenants, axis=1)  # (H, D), one copy for every option's kernel run
+    base = _kernel(model, fc, tenants, load=load)
     baseline = annual_bills(model, fc, tenants, base, "load", "load") * lev
     energy_krw = base.tenant_load_energy_krw_by_tou.sum(axis=(0, 2))
     cost = np.full((D, len(OPTIONS)), np.nan)
@@ -146,7 +149,7 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
     eligible = model.contract_kw[tenants] >= 300.0  # docs/domain.md#direct-ppa: direct PPA needs >= 300 kW
     ppa_paid = np.zeros(D)
     if "direct_ppa" in allowed and eligible.any():
-        r = _kernel(model, fc, tenants, np.outer(pv_kw_per_kw, ppa_kw), host=False)
+        r = _kernel(model, fc, tenants, np.outer(pv_kw_per_kw, ppa_kw), host=False, load=load)
         applied = r.contract_applied_kwh.sum(0)
         fees = dec.ppa.network_fee_krw_per_kwh + sc.broker.fee_krw_per_kwh
         paid = r.contract_contracted_kwh.sum(0) if dec.ppa.settlement == "pay_as_produced" else applied
@@ -161,7 +164,7 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
     roof_kw = np.array([s.roof_area_m2 for s in specs]) / sg.m2_per_kw * usable
     rooftop_kw = np.minimum(roof_kw, ppa_kw)
     if "self_generation" in allowed and (rooftop_kw > 0).any():
-        r = _kernel(model, fc, tenants, np.outer(pv_kw_per_kw, rooftop_kw), host=True)
+        r = _kernel(model, fc, tenants, np.outer(pv_kw_per_kw, rooftop_kw), host=True, load=load)
         export = r.gen_export_kwh.sum(0)
         grid = r.tenant_grid_kwh.sum(0)
         metered = rooftop_kw <= NET_METERING_LIMIT_KW
