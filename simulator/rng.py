@@ -79,7 +79,7 @@ def ar1_innovations(z: np.ndarray, phi: float, sd: float) -> np.ndarray:
 
 # PCG64 streams in bulk. ``stream`` costs a SeedSequence and a PCG64 per call (tens of us); a
 # complex draws four per tenant and year. ``StreamFamily.batch`` computes the same generator
-# states for many ids at once: numpy's SeedSequence algorithm (numpy/random/bit_generator.pyx:
+# states for many ids at once: numpy's SeedSequence algorithm ([C] numpy/random/bit_generator.pyx:
 # hashmix / mix over a 4-word pool, then generate_state) vectorised over the ids, and PCG64's
 # seeding (pcg64_set_seed: inc = 2 * seq + 1, two steps of the 128-bit LCG around adding the
 # initial state). tests/test_rng.py checks it state for state against numpy.
