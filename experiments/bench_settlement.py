@@ -7,18 +7,29 @@ daily cloudiness, fuel cells, small wind; outages), built here so the bench is s
 Side by side, in one run:
 
 * ``kernel``       - the compiled kernel, :func:`re100sim.simulator.rules.kernel.settle_block` (includes input
-                     validation and output allocation, i.e. what a caller pays);
+                     validation and output allocation, i.e. what a caller pays), in the widest
+                     variant this CPU runs; then each compiled variant (portable baseline, AVX2,
+                     AVX-512) in turn;
 * ``numpy``        - the NumPy reference, :func:`re100sim.simulator.rules.settlement_reference.settle_block_reference`;
 * ``naive``        - a per-agent, per-hour pure-Python loop of the same rules (the way a plain
                      Mesa model steps agents), timed on a slice of hours (``--naive-hours``,
                      default 48) and scaled to the block; its results on the slice are checked
                      against the reference first;
 * ``memory floor`` - one NumPy pass reading every input array once (``a.sum()`` of each);
+* ``pass floor``   - the memory floor plus the two passes the rules add on top of reading the
+                     inputs, each timed as NumPy passes over cache-resident state one tile (16 h)
+                     at a time: the contract step (contracts in priority order, hour by hour: one
+                     read-modify-write of the state per contract-hour, ``np.minimum(a, b, out=a)``)
+                     and the grid sums of the tenants whose residual load the contracts, plants,
+                     pool or batteries change (known only after the contract step: one more read
+                     per active tenant-hour, ``np.add``) (docs/settlement-kernel.md#performance);
+* ``kernel, no contracts`` - the same block with its contracts removed (where the time goes);
 * ``kernel, batteries`` - the same block with batteries behind ``--battery-share`` of the
                      tenants' meters (all four dispatch strategies in turn, step 4b of the spec),
                      checked against the reference on the first month first.
 
-Timings are the best of ``--repeats`` runs. Then 20 one-year blocks are settled sequentially
+Timings are the best of ``--repeats`` runs, in CPU seconds of this process (``time.process_time``:
+on a shared machine, time spent waiting for a core is not counted; one thread does all the work). Then 20 one-year blocks are settled sequentially
 in a fresh subprocess (inputs generated afresh for each block; only the small monthly
 aggregates are kept), to show that memory grows with one block, not with the horizon.
 
@@ -34,6 +45,7 @@ JSON keys written with ``--json PATH``:
 * ``speedup_vs_numpy``         - NumPy reference seconds / kernel seconds;
 * ``speedup_vs_naive``         - naive pure-Python seconds (slice scaled to the block) / kernel seconds;
 * ``ratio_to_memory_floor``    - kernel seconds / memory-floor seconds (1.0 = at the floor);
+* ``ratio_to_pass_floor``      - kernel seconds / pass-floor seconds (memory floor + contract pass + grid pass);
 * ``battery_throughput_ratio`` - kernel throughput with batteries / without (target >= 0.5);
 * ``kernel_batteries_tenant_hours_per_s`` - tenants x hours / kernel seconds, with batteries;
 * ``peak_rss_mb_20y``          - peak resident set size (MB, ``resource.getrusage`` ru_maxrss) of a
@@ -62,7 +74,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from re100sim.simulator.rules.kernel import settle_block  # noqa: E402
+from re100sim.simulator.rules.kernel import kernel_modules, settle_block, settle_block_with  # noqa: E402
 from re100sim.simulator.rules.settlement_reference import (  # noqa: E402
     BlockInputs,
     settle_block_reference,
@@ -400,9 +412,9 @@ def best_of(fn, repeats):
     best = float("inf")
     out = None
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         out = fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return best, out
 
 
@@ -413,6 +425,35 @@ def memory_floor(x: BlockInputs) -> float:
     for a in arrays:
         tot += float(a.sum())
     return tot
+
+
+TILE_HOURS = 16  # HB in ext/_settle.pyx
+
+
+def active_tenants(x: BlockInputs) -> int:
+    """Tenants whose residual load differs from their load: off-takers, hosts, battery owners and,
+    in hourly pool mode with pool plants, subscribers (the kernel copies the others' load sums)."""
+    active = np.zeros(x.n_tenants, bool)
+    active[x.c_tenant] = True
+    active[x.gen_host[x.gen_host >= 0]] = True
+    active[x.b_tenant] = True
+    if x.pool_hourly and (x.gen_pool == 1).any():
+        active[x.sub_weight > 0] = True
+    return int(active.sum())
+
+
+def state_passes(n_state: int, n_hours: int, op) -> float:
+    """``op(a, b, out=a)`` on n_state cache-resident values, once per tile of the block's hours:
+    one read-modify-write pass over n_state x n_hours state-hours."""
+    a, b = np.zeros(n_state * TILE_HOURS), np.ones(n_state * TILE_HOURS)
+    for _ in range(-(-n_hours // TILE_HOURS)):
+        op(a, b, out=a)
+    return float(a[0])
+
+
+def without_contracts(x: BlockInputs) -> BlockInputs:
+    """The block with no contract (the tenants, plants and pool only)."""
+    return dataclasses.replace(x, **{f: getattr(x, f)[:0] for f in x.__dataclass_fields__ if f.startswith("c_")})
 
 
 def _rss_mb_now() -> float:
@@ -477,10 +518,19 @@ def main(argv=None) -> dict:
 
     settle_block(x)  # warm up
     t_kernel, res_k = best_of(lambda: settle_block(x), args.repeats)
+    mods = kernel_modules()
+    t_var = {m.__name__.rsplit(".", 1)[-1]: best_of(lambda: settle_block_with(m, x), args.repeats)[0] for m in mods}
     t_ref, res_r = best_of(lambda: settle_block_reference(x), max(1, min(args.repeats, 3)))
     for name in res_k.aggregate_names():  # the two agree on the benchmark case
         np.testing.assert_allclose(getattr(res_k, name), getattr(res_r, name), rtol=1e-9, atol=1e-6, err_msg=name)
     t_floor, _ = best_of(lambda: memory_floor(x), max(args.repeats, 5))
+    t_cpass, _ = best_of(lambda: state_passes(C, H, np.minimum), max(args.repeats, 5))
+    n_active = active_tenants(x)
+    t_gpass, _ = best_of(lambda: state_passes(n_active, H, np.add), max(args.repeats, 5))
+    t_pass = t_floor + t_cpass + t_gpass
+    x_nc = without_contracts(x)
+    settle_block(x_nc)
+    t_nc, _ = best_of(lambda: settle_block(x_nc), args.repeats)
 
     xb = add_batteries(x, args.battery_share)
     month0 = slice_hours(xb, int(np.searchsorted(xb.month_of_hour, 1)))  # the reference loops hour by hour
@@ -498,27 +548,33 @@ def main(argv=None) -> dict:
     t_naive = t_naive_slice * H / nh
 
     rows = [
-        ("kernel (Cython)", t_kernel),
+        (f"kernel (Cython, {mods[0].__name__.rsplit('.', 1)[-1]})", t_kernel),
+        *((f"  compiled variant {name}", t) for name, t in t_var.items()),
         ("NumPy reference", t_ref),
         (f"naive Python loop ({nh} h, scaled)", t_naive),
         ("memory floor (read inputs once)", t_floor),
+        (f"pass floor (+ {C} contracts, {n_active} grid sums)", t_pass),
+        ("kernel, no contracts", t_nc),
         (f"kernel, {xb.n_batteries} batteries", t_bat),
     ]
     in_mb = sum(getattr(x, f).nbytes for f in x.__dataclass_fields__ if f != "pool_hourly") / 2**20
     print(f"input arrays: {in_mb:.0f} MB; timings: best of {args.repeats} (reference: best of "
           f"{max(1, min(args.repeats, 3))}; naive: 1 run of {nh} h x {H / nh:.1f})")
-    print(f"{'method':<40} {'seconds':>10} {'tenant-h/s':>14} {'kernel speedup':>15}")
+    print(f"{'method':<48} {'seconds':>10} {'tenant-h/s':>14} {'kernel speedup':>15}")
     for name, t in rows:
-        print(f"{name:<40} {t:>10.4f} {th / t:>14.3e} {t / t_kernel:>14.1f}x")
+        print(f"{name:<48} {t:>10.4f} {th / t:>14.3e} {t / t_kernel:>14.1f}x")
 
     out = {
         "case": {"tenants": T, "generators": G, "contracts": C, "hours": H},
         "seconds": {"kernel": t_kernel, "kernel_batteries": t_bat, "numpy_reference": t_ref, "naive_scaled": t_naive,
-                    "naive_slice": t_naive_slice, "naive_slice_hours": nh, "memory_floor": t_floor},
+                    "naive_slice": t_naive_slice, "naive_slice_hours": nh, "memory_floor": t_floor,
+                    "kernel_variants": t_var, "contract_pass": t_cpass, "grid_pass": t_gpass, "pass_floor": t_pass, "kernel_no_contracts": t_nc},
         "kernel_tenant_hours_per_s": th / t_kernel,
         "speedup_vs_numpy": t_ref / t_kernel,
         "speedup_vs_naive": t_naive / t_kernel,
         "ratio_to_memory_floor": t_kernel / t_floor,
+        "ratio_to_pass_floor": t_kernel / t_pass,
+        "active_tenants": n_active,
         "kernel_batteries_tenant_hours_per_s": th / t_bat,
         "battery_throughput_ratio": t_kernel / t_bat,
         "batteries": xb.n_batteries,
@@ -538,11 +594,13 @@ def main(argv=None) -> dict:
         "kernel >= 3x NumPy reference": out["speedup_vs_numpy"] >= 3,
         "kernel >= 200x naive loop": out["speedup_vs_naive"] >= 200,
         "kernel within 4x of memory floor": out["ratio_to_memory_floor"] <= 4,
+        "kernel within 4x of pass floor": out["ratio_to_pass_floor"] <= 4,
         "kernel with batteries >= 50% of throughput without": out["battery_throughput_ratio"] >= 0.5,
     }
     out["targets"] = targets
     print(f"kernel: {out['kernel_tenant_hours_per_s']:.3e} tenant-h/s; {out['speedup_vs_numpy']:.1f}x NumPy; "
-          f"{out['speedup_vs_naive']:.0f}x naive; {out['ratio_to_memory_floor']:.2f}x memory floor; with "
+          f"{out['speedup_vs_naive']:.0f}x naive; {out['ratio_to_memory_floor']:.2f}x memory floor; "
+          f"{out['ratio_to_pass_floor']:.2f}x pass floor; with "
           f"{xb.n_batteries} batteries {out['battery_throughput_ratio']:.2f}x the throughput without")
     for k, ok in targets.items():
         print(f"  target {k}: {'met' if ok else 'MISSED'}")

@@ -40,6 +40,16 @@ cnp.import_array()
 cdef extern from "stdlib.h" nogil:
     int posix_memalign(void** memptr, size_t alignment, size_t size)
 
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define RE100SIM_PREFETCH(p) __builtin_prefetch((p), 0, 2)
+    #else
+    #define RE100SIM_PREFETCH(p) ((void)(p))
+    #endif
+    """
+    void _prefetch "RE100SIM_PREFETCH"(const void* p) noexcept nogil
+
 cdef enum:
     HB = 16        # hours per tile (lane vector length)
     VL = 8         # lanes of the monthly accumulators (summed across lanes at the flush)
@@ -122,7 +132,8 @@ cdef enum:
     BA_CH = 0      # charged kWh by source (grid, own, PPA)
     BA_DIS = 3     # discharged kWh by source
     BA_LOSS = 6    # losses by source
-    N_BA = 9
+    BA_LPK = 9     # the owner's billed-hours load peak of the month so far (re_matching's site-draw cap)
+    N_BA = 10
     N_SRC = 3
 
 
@@ -442,13 +453,18 @@ cdef void _battery_tile(Kern* k, Py_ssize_t b, Py_ssize_t h0, Py_ssize_t n) noex
     cdef double cyc = k.bcyc[b], cap = k.bcap[b]
     cdef double p = bp.p, etac = bp.etac, etad = bp.etad, smin = bp.smin, smax = bp.smax
     cdef double c0 = 0.0, c1 = 0.0, c2 = 0.0, u0 = 0.0, u1 = 0.0, u2 = 0.0, l0 = 0.0, l1 = 0.0, l2 = 0.0
-    cdef double s, cmax, dmx, q, cc, ch1, ch2, d, d_dc, w0, w1, w2, r
+    cdef double s, cmax, dmx, q, cc, ch1, ch2, d, d_dc, w0, w1, w2, r, lj, room
+    cdef double lpk = acc[BA_LPK]
+    cdef const double* lcol = k.load + h0 * k.T + t
     cdef int tou, strat = bp.strat
     for j in range(n):
         s = s0 + s1 + s2
         cmax = dmin(p, dmax(0.0, smax * cap - s) / etac)
         dmx = dmin(p, dmax(0.0, s - smin * cap) * etad)
         tou = tou_col[j * k.K]
+        lj = lcol[j * k.T]
+        if tou != 0:
+            lpk = dmax(lpk, lj)
         d = 0.0
         r = rr[j]
         if strat == S_SELF or strat == S_RE:
@@ -465,10 +481,13 @@ cdef void _battery_tile(Kern* k, Py_ssize_t b, Py_ssize_t h0, Py_ssize_t n) noex
                 cc += q
                 k.gacc[(g * N_GA + GA_STORED) * VL + lane] += q
             if strat == S_RE:
+                # billed hours: PPA surplus comes through the meter, so the site draw (load + bn) stays
+                # under the billing-demand floor (target) or the month's load peak so far
+                room = DBL_MAX if tou == 0 else dmax(0.0, dmax(bp.target, lpk) - (lj + bn[j]))
                 for jj in range(k.ppa_start[t], k.ppa_start[t + 1]):
                     c = k.ppa_list[jj]
                     x = k.S + k.cpar[c].slot * HB + j
-                    q = dmin(x[0], cmax - cc)
+                    q = dmin(dmin(x[0], cmax - cc), room - ch2)
                     x[0] -= q
                     k.XS[k.cpar[c].g * HB + j] -= q
                     ch2 += q
@@ -523,6 +542,7 @@ cdef void _battery_tile(Kern* k, Py_ssize_t b, Py_ssize_t h0, Py_ssize_t n) noex
     k.bsoc[N_SRC * b + 2] = s2
     k.bcyc[b] = cyc
     k.bcap[b] = cap
+    acc[BA_LPK] = lpk
     acc[BA_CH] += c0
     acc[BA_CH + 1] += c1
     acc[BA_CH + 2] += c2
@@ -576,8 +596,9 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
     cdef int q
     cdef CParam* cp
     cdef double* hcap_row
-    cdef Py_ssize_t i0, ib, nb, l
+    cdef Py_ssize_t i0, l
     cdef const double* src
+    cdef bint nxt
     cdef double t0[HB]
     cdef double t1[HB]
     cdef double t2[HB]
@@ -629,8 +650,23 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
         _vadd(k.gacc + (g * N_GA + GA_GEN) * VL, ag)
         _vadd(k.gacc + (g * N_GA + GA_GSMP) * VL, t0)
     memset(k.XS, 0, G * HB * sizeof(double))
-    # transpose to lane vectors, then the load sums
-    for i in range(T):
+    # transpose to lane vectors, 8 tenants (one cache line of each row) at a time, while the next
+    # tile's lines are prefetched (the HB interleaved row streams outrun the hardware prefetchers:
+    # measured, docs/settlement-kernel.md#performance); then the load sums, in a second loop
+    # (reading R right after its scalar stores stalls on them)
+    nxt = h0 + n + HB <= k.H
+    i0 = 0
+    if n == HB:
+        while i0 + 8 <= T:
+            src = k.load + h0 * T + i0
+            rr = R + i0 * HB
+            for j in range(HB):
+                if nxt:
+                    _prefetch(src + (HB + j) * T)
+                for l in range(8):
+                    rr[l * HB + j] = src[j * T + l]
+            i0 += 8
+    for i in range(i0, T):
         rr = R + i * HB
         src = k.load + h0 * T + i
         if n == HB:
@@ -641,6 +677,8 @@ cdef int _tile(Kern* k, Py_ssize_t h0, Py_ssize_t n) noexcept nogil:
                 rr[j] = src[j * T]
             for j in range(n, HB):
                 rr[j] = 0.0
+    for i in range(T):
+        rr = R + i * HB
         kk = k.tar[i]
         _tenant_sums(k.tacc + (i * N_TA + TA_LOAD) * VL, rr, k.MK + kk * N_MK * HB, k.TP + kk * HB)
         _vmin(k.tacc + (i * N_TA + TA_LMIN) * VL, rr)

@@ -25,6 +25,7 @@ from re100sim.agents.tenant import Tenant
 from re100sim.agents.utility import Utility
 from re100sim.simulator.inputs.calendar import build_calendar, year_blocks
 from re100sim.simulator.inputs.tariffs import load_table
+from re100sim.simulator.market.demand import DemandMeasures
 from re100sim.simulator.market.forecast import MarketHistory, build_forecast
 from re100sim.simulator.market.monthly import KEA, MARKET, settle_month  # noqa: F401 (re-exported party names)
 from re100sim.simulator.market.procurement import Plan
@@ -72,8 +73,10 @@ class ComplexModel(mesa.Model):
         for spec in sc.generators:
             self.add_generator(spec)
         self.replan()
-        self.batteries = BatteryFleet.build(sc.batteries, [t.name for t in self.tenants])
-        self.ledger = Ledger(tenants=[t.name for t in self.tenants], batteries=[b.name for b in sc.batteries])
+        self.batteries = BatteryFleet.build(sc.batteries, [t.name for t in self.tenants], sc.cloud_ess,
+                                            foresight=sc.battery_dispatch == "perfect_foresight")
+        self.demand = DemandMeasures.none(len(tenants))  # demand-side measures adopted in decision rounds
+        self.ledger = Ledger(tenants=[t.name for t in self.tenants], batteries=[b.name for b in self.batteries.specs])
         self.certs = CertificateLedger()
         # Billing-demand ratchets (docs/domain.md#bill-structure), for the actual bills and the grid-only baseline.
         self.demand_actual = BillingDemand(len(tenants))
@@ -141,6 +144,7 @@ def yearly_cycle(model: ComplexModel):
             model.scenario, k, cal, [t.spec for t in model.tenants], [g.spec for g in model.generators],
             model.options, model.table,
         )
+        model.year = model.demand.apply_to_year(model.year, model.tenant_tariff)
         yield model.env.process(monthly_settlement(model, model.year))
         model.history.observe(model.year)
         model.on_year(k)

@@ -41,6 +41,7 @@ from pydantic_core import PydanticCustomError
 UNIT_RANGES: tuple[tuple[str, str, float, float], ...] = (
     ("_krw_per_kwh", "KRW/kWh", -1_000.0, 2_000.0),  # SMP peaked at 268 KRW/kWh in 2022 (docs/domain.md#smp)
     ("_krw_per_mwh", "KRW/MWh", -1e6, 2e6),
+    ("_capex_krw_per_kwh", "KRW/kWh of capacity", 0.0, 1e8),  # storage capex: 800,000 KRW/kWh in 2015 (docs/domain.md#storage-and-demand-side)
     ("_krw_per_rec", "KRW/REC", 0.0, 1e6),  # REC 30,000-81,000 KRW in 2021-23 (docs/domain.md#rec-prices)
     ("_krw_per_kw", "KRW/kW", 0.0, 1e7),
     ("_krw_per_kw_year", "KRW/kW/yr", 0.0, 1e6),

@@ -53,6 +53,7 @@ from re100sim.simulator.outputs.results import (
 )
 from re100sim.simulator.outputs.storage import (
     add_storage_kpis,
+    add_storage_series,
     battery_table,
     owner_demand_table,
     storage_summary,
@@ -257,16 +258,18 @@ def evaluate(scenario: Scenario, model: ComplexModel, ledger, tables: bool = Tru
                 party_kpis(invoices, [model.broker.name], "broker"),
                 party_kpis(invoices, [NTS], "tax_authority"),
                 party_kpis(invoices, [CAPITAL, OM_CONTRACTOR], "plant_supplier"),
+                party_kpis(invoices, [c.name for c in model.batteries.clouds], "cloud_ess"),
             ],
             ignore_index=True,
         ),
     } if tables else {}
     if tables:
-        kpis["tenants"] = add_storage_kpis(kpis["tenants"], model)
+        kpis["tenants"] = add_storage_kpis(kpis["tenants"], model, invoices)
     adoption = model.datacollector.get_model_vars_dataframe()
     monthly, yearly = timeseries(invoices, baseline, t_energy, claims_by_tenant(certs, findings, tenants, ("month_key",)),
                                  adoption, {t: t for t in tenants} | owned_plants(model), generators,
                                  model.utility.name, model.broker.name, scenario.emission_factor_t_per_mwh)
+    monthly, yearly = add_storage_series(monthly, yearly, model)
     summary = build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claimed, findings)
     summary["ppa_prices_signed_krw_per_kwh"] = signed_price_summary(model.signings)
     frames = {
@@ -284,7 +287,7 @@ def evaluate(scenario: Scenario, model: ComplexModel, ledger, tables: bool = Tru
 def owned_plants(model) -> dict[str, str]:
     """Plant -> the tenant that owns it (tenant-owned plants behind a tenant's meter, and batteries)."""
     return {g.name: g.spec.host_tenant for g in model.generators if g.spec.owner == "tenant" and g.spec.host_tenant} \
-        | {b.name: b.owner for b in model.scenario.batteries}
+        | {b.name: b.owner for b in model.batteries.specs}
 
 
 def build_summary(scenario, model, invoices, baseline, t_energy, g_energy, claimed: pd.DataFrame, findings) -> dict:

@@ -306,3 +306,37 @@ def test_config_frozen_and_documented():
         cfg.rule = "none"
     for name, field in PolicyConfig.model_fields.items():
         assert field.description, f"{name} has no description"
+
+
+# --- substitutes of equal GHG effect under Gyeonggi options 2 and 3 -------------------------------------------
+
+
+def test_storage_is_credited_by_its_equivalence():
+    # option 2: 100,000 m² of sold lots x 20 % / 10,000 m² per MW = 2.0 MW required.
+    # 1.5 MW of solar + a 3 MWh battery (Changwon's size) x 0.16 MW/MWh = 0.48 MW -> 1.98 MW: 0.02 MW short
+    cfg = PolicyConfig(rule="gyeonggi_option_2", sold_lot_area_m2=100_000)
+    row = compliance(cfg, 2030, 50_000, 0, 1.5, 0, 1_971, 0, storage_in_complex_mwh=3.0)
+    assert row.required_mw == pytest.approx(2.0)
+    assert row.credited_mw == pytest.approx(1.98) and row.shortfall_mw == pytest.approx(0.02) and not row.compliant
+    # 3.2 MWh x 0.16 = 0.512 MW -> 2.012 MW: compliant
+    assert compliance(cfg, 2030, 50_000, 0, 1.5, 0, 1_971, 0, storage_in_complex_mwh=3.2).compliant
+    # no credit with a zero equivalence: 1.5 MW
+    off = cfg.model_copy(update={"storage_solar_mw_per_mwh": 0.0})
+    assert compliance(off, 2030, 50_000, 0, 1.5, 0, 1_971, 0, storage_in_complex_mwh=3.2).credited_mw == pytest.approx(1.5)
+
+
+def test_non_solar_substitutes_count_at_their_nameplate_or_by_equal_ghg():
+    # 1.0 MW solar + a 0.2 MW fuel cell running at 90 %: 0.2 x 0.9 x 8,760 = 1,576.8 MWh a year.
+    # nameplate: 1.2 MW credited (short of 2.0); equal_ghg: 1,576.8 / (0.15 x 8,760 = 1,314) = 1.2 MW of solar
+    # with the same MWh, so 1.0 + 1.2 = 2.2 MW: compliant
+    cfg = PolicyConfig(rule="gyeonggi_option_2", sold_lot_area_m2=100_000)
+    kw = dict(non_solar_in_complex_mw=0.2, non_solar_in_complex_mwh=1_576.8)
+    assert compliance(cfg, 2030, 50_000, 0, 1.2, 0, 2_890.8, 0, **kw).credited_mw == pytest.approx(1.2)
+    ghg = cfg.model_copy(update={"substitute_credit": "equal_ghg"})
+    row = compliance(ghg, 2030, 50_000, 0, 1.2, 0, 2_890.8, 0, **kw)
+    assert row.credited_mw == pytest.approx(2.2) and row.compliant
+    # option 3 the same way; option 1 and the DEA ignore substitutes (they are tested in MWh or capacity of RE)
+    gg3 = PolicyConfig(rule="gyeonggi_option_3", roof_area_m2=66_667, substitute_credit="equal_ghg")
+    assert compliance(gg3, 2030, 50_000, 0, 1.2, 0, 2_890.8, 0, **kw).credited_mw == pytest.approx(2.2)
+    with pytest.raises(ValueError):
+        p.substitute_adjustment_mw(cfg, -1.0, 0.0, 0.0)

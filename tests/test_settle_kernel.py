@@ -361,6 +361,26 @@ def test_kernel_equals_reference(x, hourly):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9, err_msg=name)
 
 
+@PROPERTY
+@given(x=blocks(), hourly=st.booleans())
+def test_compiled_variants_agree_bit_for_bit(x, hourly):
+    # Every compiled variant this CPU runs (portable baseline, AVX2, AVX-512: setup.py) gives the
+    # same bits: no FMA contraction, and the lane-wise sums fix the order of every addition.
+    mods = kernel.kernel_modules()
+    base = kernel.settle_block_with(mods[-1], x, hourly=hourly)
+    for mod in mods[:-1]:
+        r = kernel.settle_block_with(mod, x, hourly=hourly)
+        for name in base.__dataclass_fields__:
+            a, b = getattr(r, name), getattr(base, name)
+            assert (a is None and b is None) or a.tobytes() == b.tobytes(), (mod.__name__, name)
+
+
+def test_widest_variant_is_used():
+    mods = kernel.kernel_modules()
+    assert mods[-1].__name__ == "re100sim.ext._settle"  # the portable baseline is always built
+    assert kernel._ext() is mods[0]
+
+
 def check_balances(r: BlockResult, x: BlockInputs) -> None:
     tol = dict(rtol=1e-9, atol=1e-9)
     # Plant: gen = self + ppa + ppa_surplus_export + pool_applied + export + curtailed + stored
@@ -422,6 +442,12 @@ def check_battery_balances(r: BlockResult, x: BlockInputs) -> None:
     np.testing.assert_allclose(r.contract_stored_kwh.sum(axis=1), ch[:, :, 2].sum(axis=1), **tol)
     # batteries never raise the billed (non-light-load) peak: they charge from the grid only in light hours
     assert (r.tenant_grid_peak_kw <= r.tenant_prebattery_peak_kw + 1e-9).all()
+    # nor the site draw (a PPA user's billed demand) above the load's peak or a re_matching battery's target,
+    # whichever is higher (docs/decisions.md#storage-dispatch)
+    cap = r.tenant_load_peak_kw.copy()
+    for b in np.flatnonzero(x.b_strategy == 3):
+        cap[:, x.b_tenant[b]] = np.maximum(cap[:, x.b_tenant[b]], x.b_target_kw[b])
+    assert (r.tenant_site_peak_kw <= cap + 1e-9 * np.maximum(1.0, cap)).all()
     # a battery cannot deliver more than it held plus what it took in
     start = r.battery_soc_start_kwh_by_source.sum(axis=-1)
     assert (dis.sum(axis=-1) <= start + ch.sum(axis=-1) + 1e-9).all()
@@ -496,7 +522,8 @@ def test_negative_or_nonfinite_inputs(settle, field, bad):
 
 def test_missing_extension_message(monkeypatch):
     monkeypatch.setattr(kernel, "_EXT", None)
-    monkeypatch.setitem(sys.modules, "re100sim.ext._settle", None)  # makes `import re100sim.ext._settle` fail
+    for name, _ in kernel.KERNEL_VARIANTS:
+        monkeypatch.setitem(sys.modules, name, None)  # makes `import re100sim.ext._settle...` fail
     with pytest.raises(ImportError) as info:
         kernel.settle_block(_small())
     msg = str(info.value)

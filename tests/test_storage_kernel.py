@@ -26,18 +26,21 @@ BATTERY = dict(b_tenant=[0], b_energy_kwh=[100.0], b_power_kw=[25.0], b_eta_char
 close = np.testing.assert_allclose
 
 
-def _pv_block(strategy: str, hosted: bool) -> BlockInputs:
-    """Tenant 0: 10 kW flat; a 30 kW plant in hours 8-15 of each day, hosted (own PV) or sold to
+def _pv_block(strategy: str, hosted: bool, target: float = 30.0, load: np.ndarray | None = None) -> BlockInputs:
+    """Tenant 0: 10 kW flat (or ``load``); a 30 kW plant in hours 8-15 of each day, hosted (own PV) or sold to
     the tenant under a share-1 PPA at 100 KRW/kWh; the battery starts empty (10 kWh, the floor, of that
-    plant's energy: the store is well mixed, so a grid-labelled floor would be delivered in part)."""
+    plant's energy: the store is well mixed, so a grid-labelled floor would be delivered in part). ``target``:
+    for re_matching the billing-demand floor (30 kW: e.g. 30 % of a 100 kW contract demand)."""
     gen = np.where((DAY >= 8) & (DAY < 16), 30.0, 0.0)[:, None]
+    load = np.full(H, 10.0) if load is None else load
     soc0 = [[0.0, 10.0, 0.0]] if hosted else [[0.0, 0.0, 10.0]]
     ppa = {} if hosted else dict(c_gen=[0], c_tenant=[0], c_kind=[0], c_share=[1.0], c_price_kind=[0],
                                  c_price=[100.0])
     return BlockInputs.build(
-        load_kwh=np.full((H, 1), 10.0), month_of_hour=MONTH, tariff_price=np.full((H, 1), 150.0),
+        load_kwh=load[:, None], month_of_hour=MONTH, tariff_price=np.full((H, 1), 150.0),
         tariff_tou=np.ones((H, 1)), smp=np.full(H, 80.0), tenant_tariff=[0], gen_kwh=gen,
         gen_host=[0] if hosted else [-1], **ppa, **BATTERY, b_strategy=[STRATEGY[strategy]], b_soc0_kwh=soc0,
+        b_target_kw=[target],
     )
 
 
@@ -106,7 +109,8 @@ def test_re_matching_stores_contracted_surplus_and_raises_the_hourly_match(settl
     close(re_share, [152.0 / 240.0] * 2)
     close(r.tenant_battery_re_kwh[:, 0], [72.0, 72.0])
     # what the site draws through its meter: 10 kW of load + 20 kW of PPA surplus into the battery in hours
-    # 8-11 = 30 kW (all hours are billed, TOU mid): the "full demand" a PPA user's basic charge is set on
+    # 8-11 = 30 kW (all hours are billed, TOU mid): the "full demand" a PPA user's basic charge is set on; it
+    # is the 30 kW billing-demand floor, which the battery may fill but not exceed
     close(r.tenant_site_peak_kw[:, 0], [30.0, 30.0])
     close(r.tenant_load_peak_kw[:, 0], [10.0, 10.0])
     # self_consumption on the same tenant stores nothing: the surplus is contracted, not its own plant's
@@ -114,6 +118,35 @@ def test_re_matching_stores_contracted_surplus_and_raises_the_hourly_match(settl
     r2 = settle(x)
     close(r2.battery_charged_kwh_by_source.sum(), 0.0)
     close(r2.tenant_grid_kwh[:, 0], [160.0, 160.0])
+
+
+@pytest.mark.parametrize("settle", IMPLS)
+def test_re_matching_never_raises_a_ppa_users_billed_site_draw(settle):
+    """The re_matching day with no billing-demand floor (target 0) and 25 kW of load in hour 2 of each day
+    (month 0 = day 1, month 1 = day 2; every hour billed, TOU mid). PPA surplus comes through the meter, so in
+    billed hours it may charge only while load + charging stays under the month's load peak so far (25 kW)."""
+    load = np.where(DAY == 2, 25.0, 10.0)
+    r = settle(_pv_block("re_matching", hosted=False, target=0.0, load=load))
+    # hours 8-12: surplus 20, room 25 - 10 = 15 -> charge 15 (+13.5): SOC 23.5, 37, 50.5, 64, 77.5;
+    # hour 13: (90 - 77.5) / 0.9 = 13.889 -> 90; hours 14-15 full. Charged 5 x 15 + 13.889 = 88.889 (as uncapped,
+    # only later in the day); evening as before: 72 delivered.
+    soc = [10.0] * 8 + [23.5, 37.0, 50.5, 64.0, 77.5, 90.0, 90.0, 90.0] + OWN_DAY_SOC[16:]
+    close(r.hourly_battery_soc_kwh[:, 0], soc * 2, atol=1e-9)
+    close(r.contract_stored_kwh[:, 0], [CHARGED_DAY] * 2)
+    close(r.battery_discharged_kwh_by_source[:, 0, 2], [72.0, 72.0])
+    # site draw: 25 in hour 2 (load), 10 + 15 = 25 in hours 8-12, 10 + 13.889 in hour 13: the billed site peak
+    # stays the load's 25 kW (it would be 30 uncapped)
+    close(r.tenant_site_peak_kw[:, 0], [25.0, 25.0])
+    close(r.tenant_load_peak_kw[:, 0], [25.0, 25.0])
+    # grid a day: hours 0-7 70 + 25 = 95, hours 16-23 80 - 72 = 8 -> 103
+    close(r.tenant_grid_kwh[:, 0], [103.0, 103.0])
+    # with a floor of 20 kW and 10 kW flat load (no running peak above 10): room 20 - 10 = 10 an hour,
+    # hours 8-15 charge 10 (+9): SOC 19 ... 82 (8 x 10 = 80 charged, 72 stored); the evening delivers 10 an
+    # hour from 82: 6 h x 11.111 -> 15.333, hour 22 (15.333 - 10) x 0.9 = 4.8; 64.8 delivered (72 x 0.9)
+    r2 = settle(_pv_block("re_matching", hosted=False, target=20.0))
+    close(r2.contract_stored_kwh[:, 0], [80.0, 80.0])
+    close(r2.battery_discharged_kwh_by_source[:, 0, 2], [64.8, 64.8])
+    close(r2.tenant_site_peak_kw[:, 0], [20.0, 20.0])
 
 
 def _tou_block(strategy: str, load: np.ndarray, tou: np.ndarray, soc0: float, target: float = 0.0) -> BlockInputs:

@@ -5,7 +5,6 @@ energy goes to the energy ledger; certificates to the certificate ledger.
 """
 from __future__ import annotations
 
-import dataclasses
 from functools import lru_cache
 
 import numpy as np
@@ -58,7 +57,8 @@ def settle_month(model, year: YearInputs, month_key: int, hours: slice) -> None:
         year.smp_krw_per_kwh[hours], model.tenant_tariff, year.hours_from_start + hours.start,
     )
     if model.batteries.n:  # behind-the-meter batteries, their state carried from last month
-        inputs = dataclasses.replace(inputs, **model.batteries.kernel_arrays(month_key, model.contract_kw))
+        inputs = model.batteries.month_inputs(inputs, month_key, model.contract_kw,
+                                              model.demand_actual.free_peak_kw(month_key, model.contract_kw))
     r = settle_block(inputs, hourly=True)
     model.batteries.advance(month_key, r)
     # Complex-level hourly series for the coverage heat map: RE delivered = load - grid (docs/settlement-kernel.md).
@@ -119,16 +119,21 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
     # "Double-charging complaint"); others on what the KEPCO meter sees.
     is_ppa = np.isin(np.arange(len(model.tenants)), list(model.ppa_tenants))
     peak = np.where(is_ppa, r.tenant_site_peak_kw[0], r.tenant_grid_peak_kw[0])  # site = load without batteries
+    # the peak without the batteries: billed where the meter does not net a cloud ESS share (docs/domain.md#shared-cloud-ess)
+    peak_without = np.where(is_ppa, r.tenant_load_peak_kw[0], r.tenant_prebattery_peak_kw[0])
+    if model.batteries.demand_unnetted.any():
+        peak = np.where(model.batteries.demand_unnetted, peak_without, peak)
     k = model.tenant_tariff
     actual = month_usage(year, hours, month_key, k, r.tenant_grid_kwh_by_tou[0], r.tenant_grid_energy_krw_by_tou[0], peak)
-    baseline = month_usage(year, hours, month_key, k, r.tenant_load_kwh_by_tou[0], r.tenant_load_energy_krw_by_tou[0],
-                           r.tenant_load_peak_kw[0])
+    base = (r.tenant_load_kwh_by_tou[0], r.tenant_load_energy_krw_by_tou[0], r.tenant_load_peak_kw[0])
+    if model.demand.load_before_kw is not None:  # the grid-only baseline: the loads before demand-side measures
+        base = model.demand.baseline_month(hours, year.tariff_tou, year.tariff_price, k)
+    baseline = month_usage(year, hours, month_key, k, *base)
     green_krw = truncate_won_array(green_kwh * green_price)
     names = np.array([t.name for t in model.tenants], dtype=object)
     actual = actual.scaled(keep)
     billing_kw = model.demand_actual.billing_kw(month_key, peak, model.contract_kw)
-    model.batteries.book_demand(month_key, np.where(is_ppa, r.tenant_load_peak_kw[0], r.tenant_prebattery_peak_kw[0]),
-                                billing_kw, model.contract_kw, actual.basic_krw_per_kw_month)
+    model.batteries.book_demand(month_key, peak, peak_without, billing_kw, model.contract_kw, actual.basic_krw_per_kw_month)
     bill = monthly_bill_arrays(actual, billing_kw, green_krw)
     qty = bill_quantities(actual, billing_kw, bill, green_kwh)
     for item, krw in bill.items():
@@ -142,7 +147,9 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
     base_bill = monthly_bill_arrays(baseline, model.demand_baseline.billing_kw(month_key, baseline.peak_kw, model.contract_kw))
     led.add_baseline_many(month_key, names, sum(base_bill.values()), base_bill["vat"])
     vat_due = {kepco: int(bill["vat"].sum())}
-    _settle_contracts(model, r, active, month_key, float(year.rates[0].vat_rate[hours.start]), vat_due)
+    vat_rate = float(year.rates[0].vat_rate[hours.start])
+    _settle_contracts(model, r, active, month_key, vat_rate, vat_due)
+    model.batteries.book_fees(led, month_key, vat_rate, vat_due)
     _pay_plants(model, r, month_key, net_metered, smp_avg)
     for gp in model.premiums:  # docs/domain.md#procurement-routes: proceeds go to the Korea Energy Agency
         kwh = gp.volume_mwh_per_year * 1000.0 / 12.0
@@ -150,6 +157,7 @@ def bill_month(model, year: YearInputs, r: BlockResult, active: np.ndarray, mont
     remit_vat(led, month_key, vat_due)
     _plant_costs(model, month_key)
     model.batteries.book_costs(led, month_key)
+    model.demand.book_costs(led, month_key, hours, list(names))
     led.add_energy(month_key, r, 0, monthly_green, [g.name for g in model.generators])
     model.year_load_kwh += r.tenant_load_kwh[0]
     certify_month(model, r, active, month_key, green_kwh)

@@ -74,18 +74,19 @@ def annual_bills(model, fc: Forecast, tenants: np.ndarray, r: BlockResult, which
 
 
 def _kernel(model, fc: Forecast, tenants: np.ndarray, gen: np.ndarray | None = None, host: bool = False,
-            load: np.ndarray | None = None) -> BlockResult:
+            load: np.ndarray | None = None, **battery) -> BlockResult:
     """One year of the deciding tenants, optionally each with its own virtual plant: hosted
     behind its meter (rooftop PV) or selling to it under a share-1 PPA (at price 0: the
-    kernel's energy flows do not depend on the price; the cost adds it linearly). ``load``:
-    their columns of ``fc.load_kw`` when already taken (the kernel only reads it)."""
+    kernel's energy flows do not depend on the price; the cost adds it linearly); ``load``
+    replaces their forecast loads (a demand-side measure), ``battery`` gives ``b_*`` arrays."""
     D = len(tenants)
     month_keys = fc.calendar.month_keys()
     idx = np.arange(D, dtype=np.int32)
     kw = dict(
-        load_kwh=fc.load_kw.take(tenants, axis=1) if load is None else load, month_of_hour=np.searchsorted(month_keys, fc.calendar.month_key),
+        load_kwh=fc.load_kw.take(tenants, axis=1) if load is None else load,
+        month_of_hour=np.searchsorted(month_keys, fc.calendar.month_key),
         tariff_price=fc.tariff_price, tariff_tou=fc.tariff_tou, smp=fc.smp_krw_per_kwh,
-        tenant_tariff=model.tenant_tariff[tenants],
+        tenant_tariff=model.tenant_tariff[tenants], **battery,
     )
     if gen is not None:
         kw["gen_kwh"] = gen

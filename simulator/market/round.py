@@ -14,11 +14,14 @@ the year start (docs/decisions.md#information-set); all prices are KRW/kWh exclu
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 from re100sim.agents.broker import Order
 from re100sim.agents.tenant import Tenant
+from re100sim.simulator.market.demand import apply_measure, evaluate_measures
 from re100sim.simulator.market.forecast import Forecast
 from re100sim.simulator.market.options import (
     GREEN,
@@ -41,6 +44,10 @@ from re100sim.simulator.scenario.config import (
     RecPurchase,
     ShareVolume,
 )
+from re100sim.simulator.scenario.demand import MEASURES
+
+#: Everything a tenant can choose in the round: procurement options, then demand-side measures.
+CHOICES = OPTIONS + MEASURES
 
 
 def decision_round(model, fc: Forecast) -> None:
@@ -59,7 +66,17 @@ def decision_round(model, fc: Forecast) -> None:
         return
     offers, offer_mwh = _offers(model, fc, mk)
     min_ask = min((o.price_krw_per_kwh for o in offers), default=np.nan)
+    if model.demand.any_load_measure:  # adopted measures are part of what a tenant expects of its load
+        fc = dataclasses.replace(fc, load_kw=model.demand.load_kw(fc.load_kw, fc.tariff_tou, model.tenant_tariff,
+                                                                  fc.calendar.day))
     ev = evaluate(model, fc, deciding, _pool_free_mwh(model, fc))
+    if any(m in dec.options for m in MEASURES):  # measures join the choice set (docs/decisions.md#demand-side-measures)
+        mev = evaluate_measures(model, fc, deciding)
+        ev = dataclasses.replace(ev, cost_krw=np.hstack([ev.cost_krw, mev.cost_krw]),
+                                 re_mwh=np.hstack([ev.re_mwh, np.zeros_like(mev.cost_krw)]),
+                                 spread_krw=np.hstack([ev.spread_krw, mev.spread_krw]))
+    else:
+        mev = None
     bids, choice, fallback, u_zero = [], {}, {}, {}
     decision_rngs = StreamFamily(sc.seed, "decision", (k,)).batch(deciding)
     for row, t in enumerate(deciding):
@@ -83,7 +100,10 @@ def decision_round(model, fc: Forecast) -> None:
     signed = _sign_ppas(model, fc, bids, offers, offer_mwh, ev, u_zero)
     for row, t in enumerate(deciding):
         c = choice[t] if choice[t] != PPA or t in signed else fallback[t]  # no seller at its price this year
-        _apply(model, fc, t, c, ev, row)
+        if c >= len(OPTIONS):
+            apply_measure(model, fc, t, MEASURES[c - len(OPTIONS)], mev, row)
+        else:
+            _apply(model, fc, t, c, ev, row)
     model.replan()
 
 
@@ -184,7 +204,7 @@ def _sign_ppas(model, fc: Forecast, bids: list[Order], offers: list[Order], expe
                 "term_years": dec.ppa.term_years, "escalation_pct_per_year": dec.ppa.escalation_pct_per_year,
                 "settlement": dec.ppa.settlement, "bid_krw_per_kwh": bid_of[t][0], "ask_krw_per_kwh": asks[m.offer],
                 "utility_ppa_krw": float(u_ppa), "utility_best_alternative_krw": float(others[alt]),
-                "best_alternative": OPTIONS[alt],
+                "best_alternative": CHOICES[alt],
             })
         signed.add(t)
     return signed

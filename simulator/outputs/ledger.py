@@ -95,7 +95,7 @@ class Ledger:
             re = {"charged_re_kwh": r.battery_charged_kwh_by_source[m, :, 1:].sum(axis=-1),
                   "discharged_re_kwh": r.battery_discharged_kwh_by_source[m, :, 1:].sum(axis=-1)}
             self._battery_energy.append(
-                {"month": month_key, "agent": self.batteries}
+                {"month": month_key, "agent": list(self.batteries)}
                 | {c: getattr(r, f)[m].sum(axis=-1) for c, f in BATTERY_ENERGY.items()} | re
             )
         if generators:

@@ -18,6 +18,7 @@ from re100sim.simulator.market.procurement import supplies, supply_months
 from re100sim.simulator.outputs.ledger import month_label
 from re100sim.simulator.outputs.results import net_cost_by_month, vat_mask
 from re100sim.simulator.rules.policy import ComplianceRow, compliance
+from re100sim.simulator.scenario.demand import MEASURES
 
 
 def contracted_mw(model, month_key: int) -> float:
@@ -70,6 +71,8 @@ def adoption_summary(model) -> dict:
     out = adopters(model, model.current_month_key)
     out["contracted_mw"] = round(contracted_mw(model, model.current_month_key), 6)
     out["rooftop_mw"] = round(sum(g.spec.capacity_kw for g in model.generators if g.spec.host_tenant) / 1000.0, 6)
+    if any(m in model.scenario.decisions.options for m in MEASURES):  # demand-side measures adopted in the run
+        out |= {f"measure_{m}": n for m, n in model.demand.summary().items()}
     return out
 
 
@@ -83,8 +86,14 @@ def assess_year(model, year: int, t_energy: pd.DataFrame, g_energy: pd.DataFrame
     gen_out = ge[~ge["agent"].map(inside).fillna(False).astype(bool)]["gen_kwh"].sum() / 1000.0 if len(ge) else 0.0
     mw_in = sum(g.spec.capacity_kw for g in model.generators if g.spec.in_complex) / 1000.0
     mw_out = sum(g.spec.capacity_kw for g in model.generators if not g.spec.in_complex) / 1000.0
+    # substitutes of equal GHG effect (options 2 and 3): batteries behind tenants' meters, non-solar plants
+    other = {g.name for g in model.generators if g.spec.in_complex and g.spec.technology != "solar_pv"}
+    other_mwh = ge[ge["agent"].isin(other)]["gen_kwh"].sum() / 1000.0 if len(ge) else 0.0
     return compliance(cfg, year, float(te["load_kwh"].sum()) / 1000.0, float(te["ppa_kwh"].sum()) / 1000.0,
-                      mw_in, mw_out, gen_in, gen_out, first_year=model.scenario.start_date.year)
+                      mw_in, mw_out, gen_in, gen_out, first_year=model.scenario.start_date.year,
+                      storage_in_complex_mwh=sum(b.energy_kwh for b in model.batteries.specs) / 1000.0,
+                      non_solar_in_complex_mw=sum(g.spec.capacity_kw for g in model.generators if g.name in other) / 1000.0,
+                      non_solar_in_complex_mwh=float(other_mwh))
 
 
 def compliance_table(model) -> pd.DataFrame:

@@ -372,6 +372,21 @@ class BillingDemand:
             return None
         return self._slot_peak[live].max(axis=0)
 
+    def floor_kw(self, month_key: int, contract_kw) -> np.ndarray:
+        """(N,) the billing demand of ``month_key`` before its own peak is known: 30 % of contract demand or the
+        carried ratchet-month peak, whichever is higher (known at the month start)."""
+        floor = BILLING_DEMAND_FLOOR_SHARE * np.broadcast_to(np.asarray(contract_kw, dtype=float), (self.n_tenants,))
+        carried = self.carried_kw(month_key)
+        return floor if carried is None else np.maximum(floor, carried)
+
+    def free_peak_kw(self, month_key: int, contract_kw) -> np.ndarray:
+        """(N,) a peak under which ``month_key``'s billed peak raises no billing demand, this month's or a later
+        one's: the month's :meth:`floor_kw` in a month the ratchet does not record; in a ratchet month (its peak
+        is carried for 12 months) only 30 % of contract demand. Known at the month start."""
+        if month_key % 12 + 1 in RATCHET_MONTHS:
+            return BILLING_DEMAND_FLOOR_SHARE * np.broadcast_to(np.asarray(contract_kw, dtype=float), (self.n_tenants,))
+        return self.floor_kw(month_key, contract_kw)
+
     def billing_kw(self, month_key: int, peak_kw, contract_kw) -> np.ndarray:
         """(N,) 요금적용전력 of ``month_key``; then records ``peak_kw`` as this month's peaks."""
         month_key = int(month_key)
@@ -380,11 +395,7 @@ class BillingDemand:
         peak = np.asarray(peak_kw, dtype=float)
         if peak.shape != (self.n_tenants,):
             raise ValueError(f"peak_kw has shape {peak.shape} (expected ({self.n_tenants},))")
-        floor = BILLING_DEMAND_FLOOR_SHARE * np.broadcast_to(np.asarray(contract_kw, dtype=float), peak.shape)
-        billing = np.maximum(peak, floor)
-        carried = self.carried_kw(month_key)
-        if carried is not None:
-            billing = np.maximum(billing, carried)
+        billing = np.maximum(peak, self.floor_kw(month_key, contract_kw))
         if month_key % 12 + 1 in RATCHET_MONTHS:
             slot = month_key % 12
             self._slot_key[slot] = month_key

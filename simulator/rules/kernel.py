@@ -3,6 +3,10 @@
 The semantics are ``docs/settlement-kernel.md``; :mod:`re100sim.simulator.rules.settlement_reference` is the
 plain NumPy reference the kernel is tested against. There is deliberately **no fallback** to
 the reference: if the extension is not built, :func:`settle_block` raises ``ImportError``.
+
+``setup.py`` compiles the same source into several modules (``KERNEL_VARIANTS``: the portable
+baseline and, on x86-64, AVX2 and AVX-512 builds); the widest one the CPU supports is used. They
+give the same results bit for bit (docs/settlement-kernel.md#build-and-variants).
 """
 from __future__ import annotations
 
@@ -11,7 +15,15 @@ from types import ModuleType
 
 from re100sim.simulator.rules.settlement_reference import BlockInputs, BlockResult
 
-__all__ = ["settle_block", "BlockInputs", "BlockResult", "MISSING_EXTENSION_MESSAGE"]
+__all__ = ["settle_block", "settle_block_with", "kernel_modules", "BlockInputs", "BlockResult",
+           "KERNEL_VARIANTS", "MISSING_EXTENSION_MESSAGE"]
+
+# Compiled variants, widest first: (module, NumPy CPU feature the running CPU must have, or None).
+KERNEL_VARIANTS = (
+    ("re100sim.ext._settle_x86_64_v4", "X86_V4"),
+    ("re100sim.ext._settle_x86_64_v3", "X86_V3"),
+    ("re100sim.ext._settle", None),
+)
 
 MISSING_EXTENSION_MESSAGE = (
     "The compiled settlement kernel `ext._settle` is missing (Cython extension not built). "
@@ -24,13 +36,33 @@ MISSING_EXTENSION_MESSAGE = (
 _EXT: ModuleType | None = None
 
 
+def _cpu_has(feature: str) -> bool:
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    return bool(__cpu_features__.get(feature, False))
+
+
+def kernel_modules() -> list[ModuleType]:
+    """The compiled kernel modules that are built and that this CPU can run, widest first."""
+    mods = []
+    for name, feature in KERNEL_VARIANTS:
+        if feature is not None and not _cpu_has(feature):
+            continue
+        try:
+            mods.append(importlib.import_module(name))
+        except ImportError:
+            continue
+    return mods
+
+
 def _ext() -> ModuleType:
     global _EXT
     if _EXT is None:
-        try:
-            _EXT = importlib.import_module("re100sim.ext._settle")
-        except ImportError as exc:
-            raise ImportError(f"{MISSING_EXTENSION_MESSAGE} Original error: {exc}") from exc
+        mods = kernel_modules()
+        if not mods:
+            raise ImportError(f"{MISSING_EXTENSION_MESSAGE} (none of {', '.join(n for n, _ in KERNEL_VARIANTS)} "
+                              "imports on this machine)")
+        _EXT = mods[0]
     return _EXT
 
 
@@ -42,7 +74,11 @@ def settle_block(inputs: BlockInputs, hourly: bool = False) -> BlockResult:
     kernel's single pass). With ``hourly=True`` the result also carries
     ``hourly_grid_kwh`` (H, T) and ``hourly_contract_applied_kwh`` (H, C).
     """
-    ext = _ext()
+    return settle_block_with(_ext(), inputs, hourly)
+
+
+def settle_block_with(ext: ModuleType, inputs: BlockInputs, hourly: bool = False) -> BlockResult:
+    """:func:`settle_block` with a given compiled module (one of :func:`kernel_modules`)."""
     inputs.validate(full=False)
     x = inputs
     out = ext.settle_block(

@@ -415,6 +415,24 @@ def required_mw(
     raise ValueError(f"unknown policy rule {rule!r}")  # pragma: no cover (Literal-validated)
 
 
+def substitute_adjustment_mw(config: PolicyConfig, storage_mwh: float, non_solar_mw: float,
+                             non_solar_mwh: float) -> float:
+    """Solar MW credited under Gyeonggi options 2 and 3 for substitutes of equal GHG effect
+    (docs/domain.md#gyeonggi-options-for-new-complexes: "the same CO2 effect ... (geothermal, wind, fuel
+    cells, ESS)"), beyond the nameplate MW of the in-complex plants: battery capacity x
+    ``storage_solar_mw_per_mwh``; with ``substitute_credit: equal_ghg`` also the non-solar plants re-rated
+    from their nameplate MW to the solar MW that yields their year's MWh,
+    ``non_solar_mwh / (solar capacity factor x 8,760 h) - non_solar_mw`` (the capacity factor is
+    ``design_capacity_factor`` or 0.15, docs/sources.md)."""
+    if min(storage_mwh, non_solar_mw, non_solar_mwh) < 0:
+        raise ValueError("substitute amounts must be >= 0")
+    storage = storage_mwh * config.storage_solar_mw_per_mwh
+    if config.substitute_credit == "nameplate":
+        return storage
+    cf = config.design_capacity_factor if config.design_capacity_factor is not None else DEFAULT_CAPACITY_FACTOR
+    return storage + non_solar_mwh / (cf * HOURS_PER_YEAR) - non_solar_mw
+
+
 def _measured_cf(config: PolicyConfig, generation_mwh: float, installed_mw: float) -> float:
     if config.design_capacity_factor is not None:
         return config.design_capacity_factor
@@ -438,6 +456,9 @@ def compliance(
     generation_offsite_mwh: float,
     *,
     first_year: int | None = None,
+    storage_in_complex_mwh: float = 0.0,
+    non_solar_in_complex_mw: float = 0.0,
+    non_solar_in_complex_mwh: float = 0.0,
 ) -> ComplianceRow:
     """One year's compliance row under ``config.rule`` (see the module docstring for credit rules).
 
@@ -447,7 +468,9 @@ def compliance(
     * gyeonggi_option_1: required_mwh = forecast use x yearly share; credited_mwh = in-complex
       MWh + correction factor x off-complex MWh, the factor set by in-complex MWh / forecast use;
       compliant iff credited_mwh >= required_mwh. Capacity factor over all credited plants.
-    * gyeonggi_option_2 / 3: required = area rule; credited = in-complex MW.
+    * gyeonggi_option_2 / 3: required = area rule; credited = in-complex solar MW + substitutes of equal
+      GHG effect (:func:`substitute_adjustment_mw`: batteries, non-solar plants, of which
+      ``non_solar_in_complex_mw`` is part of ``installed_in_complex_mw``).
     """
     for name, v in (
         ("direct_trade_mwh", direct_trade_mwh),
@@ -465,7 +488,8 @@ def compliance(
 
     if rule in ("gyeonggi_option_2", "gyeonggi_option_3"):
         req = required_mw(config, year, annual_use_mwh, direct_trade_mwh, DEFAULT_CAPACITY_FACTOR)
-        credited = installed_in_complex_mw
+        credited = installed_in_complex_mw + substitute_adjustment_mw(
+            config, storage_in_complex_mwh, non_solar_in_complex_mw, non_solar_in_complex_mwh)
         short = max(0.0, req - credited)
         ok = _covers(credited, req)
         return ComplianceRow(year, rule, req, credited, 0.0 if ok else short, ok, 0.0)

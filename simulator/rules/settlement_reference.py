@@ -16,6 +16,7 @@ Both the kernel and this reference take a :class:`BlockInputs` and return a
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -535,6 +536,8 @@ def dispatch_batteries(x: BlockInputs, resid: np.ndarray, avail: np.ndarray, sur
     fl = _Flows(*(np.zeros((B, N_SRC, H)) for _ in range(4)), np.zeros((B, H)), np.zeros((B, H)))
     own = [np.flatnonzero(x.gen_host == t) for t in range(x.n_tenants)]
     ppa = [np.flatnonzero(x.c_tenant == t) for t in range(x.n_tenants)]
+    # each tenant's site draw through its meter so far: load + charging from outside - delivery
+    site = x.load_kwh.T + grid_charge
     for b in range(B):
         t, strat = int(x.b_tenant[b]), int(x.b_strategy[b])
         e0, p = float(x.b_energy_kwh[b]), float(x.b_power_kw[b])
@@ -544,11 +547,16 @@ def dispatch_batteries(x: BlockInputs, resid: np.ndarray, avail: np.ndarray, sur
         soc = [float(v) for v in x.b_soc0_kwh[b]]
         cyc = float(x.b_cycles0[b])
         cap = e0 * max(0.0, 1.0 - fade * cyc)
+        load_peak, month = 0.0, -1  # the owner's billed-hours load peak of the month up to the hour
         for h in range(H):
+            if x.month_of_hour[h] != month:
+                load_peak, month = 0.0, int(x.month_of_hour[h])
             s = soc[0] + soc[1] + soc[2]
             cmax = min(p, max(0.0, smax * cap - s) / eta_c)  # AC kWh it can take
             dmax = min(p, max(0.0, s - smin * cap) * eta_d)  # AC kWh it can deliver
             tou = int(tenant_tou[t, h])
+            if tou != 0:
+                load_peak = max(load_peak, float(x.load_kwh[h, t]))
             ch = [0.0, 0.0, 0.0]
             d = 0.0
             if strat == SELF_CONSUMPTION or strat == RE_MATCHING:
@@ -559,16 +567,21 @@ def dispatch_batteries(x: BlockInputs, resid: np.ndarray, avail: np.ndarray, sur
                     ch[SRC_OWN] += q
                     c += q
                 if strat == RE_MATCHING:
+                    # in billed hours, PPA surplus comes through the meter: the site draw stays under the
+                    # billing-demand floor (target) or the month's load peak so far, whichever is higher
+                    room = math.inf if tou == 0 else max(0.0, max(target, load_peak) - site[t, h])
                     for cc in ppa[t]:
-                        q = min(surplus_c[cc, h], cmax - c)
+                        q = min(surplus_c[cc, h], cmax - c, room - ch[SRC_PPA])
                         surplus_c[cc, h] -= q
                         ch[SRC_PPA] += q
                         c += q
+                    site[t, h] += ch[SRC_PPA]
                 if c == 0.0:
                     d = min(dmax, resid[t, h])
             elif tou == 0:  # peak_shaving and tou_arbitrage charge from the grid in light-load hours
                 ch[SRC_GRID] = cmax
                 grid_charge[t, h] += cmax
+                site[t, h] += cmax
             elif strat == PEAK_SHAVING:
                 d = min(dmax, max(0.0, resid[t, h] - target))
             elif tou == 2:  # tou_arbitrage discharges in peak-load hours
@@ -586,6 +599,7 @@ def dispatch_batteries(x: BlockInputs, resid: np.ndarray, avail: np.ndarray, sur
                     fl.loss[b, i, h] += (d_dc - d) * w
                     soc[i] -= d_dc * w
                 resid[t, h] -= d
+                site[t, h] -= d
                 cyc += d_dc / e0
                 cap = e0 * max(0.0, 1.0 - fade * cyc)
             fl.soc[b, :, h] = soc

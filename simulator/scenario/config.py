@@ -49,7 +49,8 @@ from re100sim.simulator.inputs.tariffs import (
     available_tables,
     load_table,
 )
-from re100sim.simulator.scenario.storage import Battery
+from re100sim.simulator.scenario.demand import DemandSide
+from re100sim.simulator.scenario.storage import Battery, CloudEss
 from re100sim.simulator.scenario.uncertainty import Uncertainty
 
 # The bundled tariff history starts on 2022-01-01 (docs/domain.md#tariff-increases); holidays and
@@ -173,6 +174,21 @@ class PolicyConfig(StrictModel):
         le=DEA_MAX_PENALTY_MULTIPLIER,
         description="DEA penalty as a multiple of shortfall x unit cost; the law allows up to 1.5 "
         "(docs/domain.md#policy-rules). The Gyeonggi options carry no penalty",
+    )
+
+    # Gyeonggi options 2 and 3 accept other renewables "with the same GHG effect (geothermal, wind, fuel cells,
+    # ESS...)" where solar is impossible (docs/domain.md#gyeonggi-options-for-new-complexes).
+    substitute_credit: Literal["nameplate", "equal_ghg"] = Field(
+        "nameplate",
+        description="gyeonggi_option_2/3: how in-complex non-solar plants count: nameplate (their MW, as solar) or "
+        "equal_ghg (their year's MWh / (solar capacity factor x 8,760 h): the solar MW with the same MWh, so the "
+        "same CO2 at one grid emission factor, docs/domain.md#storage-and-demand-side)",
+    )
+    storage_solar_mw_per_mwh: float = Field(
+        0.16, ge=0, le=1,
+        description="gyeonggi_option_2/3: solar MW credited per MWh of battery capacity in the complex [E]: one cycle "
+        "each of 250 working days at 85 % round trip moves 212.5 MWh of otherwise-curtailed RE a year per MWh, "
+        "the output of 212.5 / (0.15 x 8,760) = 0.16 MW of solar (docs/domain.md#storage-and-demand-side); 0: no credit",
     )
 
     @model_validator(mode="after")
@@ -688,9 +704,11 @@ class Decisions(_Model):
     """Agent decisions (issue 4): tenants adopt options; the broker signs PPAs. Off: a fixed scenario."""
 
     enabled: bool = False
-    options: list[Literal["grid", "green_premium", "green_tariff", "direct_ppa", "rec", "self_generation"]] = Field(
+    options: list[Literal["grid", "green_premium", "green_tariff", "direct_ppa", "rec", "self_generation",
+                          "efficiency", "load_shifting", "battery"]] = Field(
         ["grid", "green_premium", "green_tariff", "direct_ppa", "rec", "self_generation"],
-        description="options tenants may choose among",
+        description="options tenants may choose among; efficiency, load_shifting and battery are demand-side"
+                    " measures (docs/decisions.md#demand-side-measures), off unless listed",
     )
     # Multinomial logit over utility = -cost + RE value - risk penalty - switching cost (docs/decisions.md).
     logit_scale_pct: float = Field(
@@ -724,6 +742,7 @@ class Decisions(_Model):
     )
     ppa: PpaTemplate = PpaTemplate()
     self_generation: SelfGeneration = SelfGeneration()
+    demand_side: DemandSide = DemandSide()
     # docs/domain.md#green-premium: 2024 round 1 average winning bid.
     green_premium_krw_per_kwh: float = Field(10.4, ge=0)
 
@@ -758,6 +777,15 @@ class Scenario(_Model):
     green_premium: list[GreenPremium] = []
     rec_purchases: list[RecPurchase] = []
     batteries: list[Battery] = Field([], description="batteries behind tenants' meters (simulator/scenario/storage.py)")
+    cloud_ess: list[CloudEss] = Field(
+        [], description="complex-level shared batteries whose capacity tenants subscribe to (docs/domain.md#shared-cloud-ess)"
+    )
+    battery_dispatch: Literal["causal", "perfect_foresight"] = Field(
+        "causal",
+        description="causal: batteries decide on what is known at the hour; perfect_foresight: a benchmark whose "
+                    "peak_shaving targets see the month's actual load and output (docs/decisions.md#storage-dispatch), "
+                    "reported as such in summary.json and batteries.parquet",
+    )
     decisions: Decisions = Decisions()
     policy: PolicyConfig = PolicyConfig()
     output: OutputOptions = OutputOptions()
@@ -860,6 +888,23 @@ class Scenario(_Model):
         for i, b in enumerate(self.batteries):
             if b.name in tenants or b.name in plants:
                 raise ValueError(f"batteries[{i}].name: '{b.name}' is a tenant's or generator's name (a name of its own)")
+        taken = tenants | set(plants) | {b.name for b in self.batteries}
+        own_battery = {b.owner for b in self.batteries}
+        for i, c in enumerate(self.cloud_ess):
+            if c.name in taken:
+                raise ValueError(f"cloud_ess[{i}].name: '{c.name}' is already a tenant's, plant's or battery's name")
+            taken.add(c.name)
+            for j, sub in enumerate(c.subscriptions):
+                need("tenant", sub.tenant, f"cloud_ess[{i}].subscriptions[{j}].tenant", tenants)
+                if not c.bill_sees_peak and sub.tenant in own_battery:
+                    raise ValueError(
+                        f"cloud_ess[{i}].subscriptions[{j}].tenant: '{sub.tenant}' has a battery of its own; with"
+                        " bill_sees_peak: false its bill would need its peak with its own battery but without the"
+                        " share (not modelled: set bill_sees_peak: true or drop one of the two)")
+            for v in c.virtual_batteries():
+                if v.name in taken:
+                    raise ValueError(f"cloud_ess[{i}]: the subscription's name '{v.name}' is already taken")
+                taken.add(v.name)
         return self
 
     @property
