@@ -371,3 +371,24 @@ def test_block_totals_are_the_column_sums_number_for_number():
     assert totals.tobytes() == load[:, np.arange(len(tenants))].sum(0).tobytes()
     # the same loads with or without bulk seeding
     assert load.tobytes() == block_loads_kw(sc, tenants, 2, cal, lambda i: stream(sc.seed, "forecast_load", i)).tobytes()
+
+
+def test_forecast_totals_follow_its_loads():
+    # Options read each tenant's expected kWh from the forecast's totals; a forecast whose loads are
+    # replaced (adopted demand-side measures, market/round.py) must carry the totals of the new loads,
+    # number for number what summing the new load's columns gives.
+    from re100sim.scenarios import bundled_scenarios
+    from re100sim.simulator.engine import ComplexModel
+    from re100sim.simulator.market.forecast import build_forecast
+    from re100sim.simulator.scenario.config import load_scenario
+    from re100sim.simulator.scenario.population import expand_tenants
+
+    sc = load_scenario(bundled_scenarios()["smart-green-complex"])
+    model = ComplexModel(sc.model_copy(update={"years": 1}), expand_tenants(sc))
+    a, b = model.blocks[0]
+    fc = build_forecast(model, 0, build_calendar(a, b))
+    T = fc.load_kw.shape[1]
+    assert fc.load_kwh_total.tobytes() == fc.load_kw[:, np.arange(T)].sum(0).tobytes()
+    lower = fc.with_load(fc.load_kw * 0.9)  # e.g. 10 % saved
+    assert lower.load_kwh_total.tobytes() == (fc.load_kw * 0.9)[:, np.arange(T)].sum(0).tobytes()
+    assert lower.load_kwh_total.sum() == pytest.approx(0.9 * fc.load_kwh_total.sum())  # 10 % less use

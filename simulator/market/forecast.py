@@ -20,7 +20,7 @@ can reach a realised future array. The expectation rules:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -89,6 +89,12 @@ class Forecast:
         for name in ("tariff_price", "tariff_tou", "load_kw", "load_kwh_total", "smp_krw_per_kwh", "rec_price_krw_per_rec",
                      "pv_kw_per_kw", "plant_kw", "tariff_change", "tariff_growth"):
             getattr(self, name).flags.writeable = False
+
+    def with_load(self, load_kw: np.ndarray) -> "Forecast":
+        """This forecast with other expected loads (e.g. after adopted demand-side measures), the
+        per-tenant totals summed again from them (each column as one contiguous run, as before)."""
+        totals = load_kw[:, np.arange(load_kw.shape[1])].sum(axis=0)  # F-ordered gather: per-column sums
+        return replace(self, load_kw=load_kw, load_kwh_total=totals)
 
     @property
     def smp_mean_krw_per_kwh(self) -> float:

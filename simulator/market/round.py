@@ -67,8 +67,7 @@ def decision_round(model, fc: Forecast) -> None:
     offers, offer_mwh = _offers(model, fc, mk)
     min_ask = min((o.price_krw_per_kwh for o in offers), default=np.nan)
     if model.demand.any_load_measure:  # adopted measures are part of what a tenant expects of its load
-        fc = dataclasses.replace(fc, load_kw=model.demand.load_kw(fc.load_kw, fc.tariff_tou, model.tenant_tariff,
-                                                                  fc.calendar.day))
+        fc = fc.with_load(model.demand.load_kw(fc.load_kw, fc.tariff_tou, model.tenant_tariff, fc.calendar.day))
     ev = evaluate(model, fc, deciding, _pool_free_mwh(model, fc))
     if any(m in dec.options for m in MEASURES):  # measures join the choice set (docs/decisions.md#demand-side-measures)
         mev = evaluate_measures(model, fc, deciding)
