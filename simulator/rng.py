@@ -7,6 +7,7 @@ or workers there are: the same scenario and seed give identical outputs.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -24,23 +25,26 @@ def stream(seed: int, name: str, *ids: int) -> np.random.Generator:
 
 def ar1_filter(e: np.ndarray, phi: float, block: int = 32) -> np.ndarray:
     """``y[t] = phi * y[t-1] + e[t]`` with ``y[-1] = 0`` (what ``scipy.signal.lfilter([1], [1, -phi], e)``
-    computes), vectorised: the zero-state response of each block of ``block`` steps is one matrix
-    product, and the states carried from block to block follow the same recursion with ``phi**block``."""
+    computes) along the last axis (each row of a 2-d ``e`` is its own series), vectorised: the zero-state
+    response of each block of ``block`` steps is one matrix product, and the states carried from block
+    to block follow the same recursion with ``phi**block``."""
     e = np.asarray(e, dtype=float)
-    n = len(e)
+    n = e.shape[-1]
     if n <= 1 or phi == 0.0:
         return e.copy()
     size = min(block, n)
     nb = -(-n // size)
-    x = np.zeros(nb * size)
-    x[:n] = e
-    x = x.reshape(nb, size)
+    rows = e.shape[:-1]
+    x = np.zeros(rows + (nb * size,))
+    x[..., :n] = e
     response_t, powers = _ar1_block(float(phi), size)
-    y = x @ response_t
+    # a stack of (nb, size) products, one per row: numpy multiplies each with the BLAS call a 1-d
+    # series gets, so a row's result does not depend on the rows beside it
+    y = x.reshape(rows + (nb, size)) @ response_t
     if nb > 1:
-        carried = ar1_filter(y[:, -1], phi**size, block)  # state at the end of each block
-        y[1:] += carried[:-1, None] * powers[None, :]
-    return y.ravel()[:n]
+        carried = ar1_filter(y[..., -1], phi**size, block)  # state at the end of each block
+        y[..., 1:, :] += carried[..., :-1, None] * powers
+    return y.reshape(rows + (nb * size,))[..., :n]
 
 
 @lru_cache(maxsize=256)
@@ -62,6 +66,129 @@ def ar1_stationary(n: int, phi: float, sd: float, rng: np.random.Generator) -> n
     z = rng.standard_normal(n)
     if n == 0 or sd == 0.0:
         return np.zeros(n)
+    return ar1_filter(ar1_innovations(z, phi, sd), phi)
+
+
+def ar1_innovations(z: np.ndarray, phi: float, sd: float) -> np.ndarray:
+    """Standard normal draws ``z`` (along the last axis) -> the innovations of :func:`ar1_stationary`:
+    ``sd * sqrt(1 - phi**2) * z``, the first one ``sd * z`` (the stationary distribution)."""
     e = z * sd * np.sqrt(1.0 - phi * phi)
-    e[0] = z[0] * sd
-    return ar1_filter(e, phi)
+    e[..., 0] = z[..., 0] * sd
+    return e
+
+
+# PCG64 streams in bulk. ``stream`` costs a SeedSequence and a PCG64 per call (tens of us); a
+# complex draws four per tenant and year. ``StreamFamily.batch`` computes the same generator
+# states for many ids at once: numpy's SeedSequence algorithm ([C] numpy/random/bit_generator.pyx:
+# hashmix / mix over a 4-word pool, then generate_state) vectorised over the ids, and PCG64's
+# seeding (pcg64_set_seed: inc = 2 * seq + 1, two steps of the 128-bit LCG around adding the
+# initial state). tests/test_rng.py checks it state for state against numpy.
+_MASK32 = 0xFFFFFFFF
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
+_PCG_MULT = (2549297995355413924 << 64) + 4865540595714422341
+_MASK128 = (1 << 128) - 1
+
+
+def _words(n: int) -> list[int]:
+    """An int as SeedSequence reads it: 32-bit words, least significant first ([0] for 0)."""
+    out = [n & _MASK32] if n == 0 else []
+    while n > 0:
+        out.append(n & _MASK32)
+        n >>= 32
+    return out
+
+
+def _hashmix(value, h: int):
+    """SeedSequence's hashmix of ``value`` (an int or a uint32 array): (mixed, next hash constant)."""
+    h_next = (h * _MULT_A) & _MASK32
+    if isinstance(value, int):
+        value = (((value ^ h) & _MASK32) * h_next) & _MASK32
+    else:
+        value = (value ^ np.uint32(h)) * np.uint32(h_next)
+    return value ^ (value >> 16), h_next
+
+
+def _mix(x, y):
+    r = (_MIX_L * x - _MIX_R * y) & _MASK32 if isinstance(x, int) else np.uint32(_MIX_L) * x - np.uint32(_MIX_R) * y
+    return r ^ (r >> 16)
+
+
+def pcg64_states(seed: int, keys: np.ndarray) -> list[tuple[int, int]]:
+    """``(state, inc)`` of ``PCG64(SeedSequence(seed, spawn_key=tuple(keys[i])))`` for each row of
+    ``keys`` ((N, m) integers in [0, 2**32)), as :func:`stream` would seed it."""
+    keys = np.asarray(keys)
+    if keys.ndim != 2 or (keys.size and (keys.min() < 0 or keys.max() > _MASK32)):
+        raise ValueError(f"keys of shape {keys.shape} (expected (N, m) integers in [0, 2**32))")
+    keys = keys.astype(np.uint32)
+    run = _words(int(seed))
+    run += [0] * (4 - len(run))  # SeedSequence pads the run entropy to the pool size before a spawn key
+    h, pool = _INIT_A, []
+    for i in range(4):  # the pool after the seed's first four words: the same for every id
+        v, h = _hashmix(run[i], h)
+        pool.append(v)
+    for s in range(4):
+        for d in range(4):
+            if s != d:
+                v, h = _hashmix(pool[s], h)
+                pool[d] = _mix(pool[d], v)
+    pool = [np.full(len(keys), p, np.uint32) for p in pool]
+    with np.errstate(over="ignore"):
+        for src in [np.full(len(keys), w, np.uint32) for w in run[4:]] + list(keys.T):
+            for d in range(4):
+                v, h = _hashmix(src, h)
+                pool[d] = _mix(pool[d], v)
+        h, words = _INIT_B, []
+        for i in range(8):  # generate_state(4, uint64): eight uint32 words from the cycled pool
+            h_next = (h * _MULT_B) & _MASK32
+            v = (pool[i % 4] ^ np.uint32(h)) * np.uint32(h_next)
+            words.append((v ^ (v >> 16)).astype(np.uint64))
+            h = h_next
+    out = []
+    for w in np.stack(words, axis=1).tolist():
+        u = [w[j] | (w[j + 1] << 32) for j in (0, 2, 4, 6)]  # little-endian uint32 pairs -> uint64
+        initstate, initseq = (u[0] << 64) | u[1], (u[2] << 64) | u[3]
+        inc = ((initseq << 1) | 1) & _MASK128
+        state = (((inc + initstate) & _MASK128) * _PCG_MULT + inc) & _MASK128
+        out.append((state, inc))
+    return out
+
+
+@dataclass(frozen=True)
+class StreamFamily:
+    """The streams ``stream(seed, name, i, *suffix)`` of entities ``i``: ``family(i)`` is one
+    generator; ``family.batch(ids)`` gives the same generators for many ids, seeded at once."""
+
+    seed: int
+    name: str
+    suffix: tuple[int, ...] = ()
+
+    def __call__(self, i: int) -> np.random.Generator:
+        return stream(self.seed, self.name, i, *self.suffix)
+
+    def batch(self, ids) -> "StreamBatch":
+        keys = np.array([(STREAMS[self.name], int(i), *self.suffix) for i in ids], dtype=np.int64)
+        return StreamBatch(pcg64_states(self.seed, keys.reshape(len(ids), 2 + len(self.suffix))))
+
+
+class StreamBatch:
+    """Generators for a sequence of streams, to be used one after another: item ``j`` is one
+    generator (shared by all items) set to the start of stream ``j``, valid until the next item
+    is taken; iterate, or index in order, and draw from each before taking the next."""
+
+    def __init__(self, states: list[tuple[int, int]]):
+        self._states = states
+        self._bits = np.random.PCG64(0)
+        self._gen = np.random.Generator(self._bits)
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def __getitem__(self, j: int) -> np.random.Generator:
+        state, inc = self._states[j]
+        self._bits.state = {"bit_generator": "PCG64", "state": {"state": state, "inc": inc},
+                            "has_uint32": 0, "uinteger": 0}
+        return self._gen
+
+    def __iter__(self):
+        return (self[j] for j in range(len(self)))

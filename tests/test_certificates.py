@@ -514,3 +514,96 @@ def test_check_reports_holdings_with_no_batch():
     led.issue("rec", "pv", AUG, 10.0, owner="T1")
     led._held["ghost", "rec"] = 5_000_000  # Wh
     assert led.check()["held_index_mwh"] == 5.0
+
+
+# --------------------------------------------------------------------- a month's batches at once
+
+
+def _state(led: CertificateLedger):
+    """Everything the ledger shows: batches, findings, residuals, balances and counters."""
+    frame = led.batches_frame()
+    owners = sorted(set(frame["owner"]) | set(frame["claimant"].dropna()))
+    return (
+        frame.to_dict("list"), led.findings_frame().to_dict("list"), led.check(), led.issued(),
+        [(o, k, led.held(o, k), led.retired(o, kind=k)) for o in owners for k in ("rec", "premium")],
+        led._next_id, led._retirement_log,
+        {k: v for k, v in led._held.items() if v}, {k: v for k, v in led._held_src.items() if v},
+        dict(led._issued), dict(led._issued_kw), {k: dict(v) for k, v in led._issued_sm.items()},
+        dict(led._retired_kind), {k: dict(v) for k, v in led._retired_by.items()},
+        {k: dict(v) for k, v in led._claims_sm.items()}, dict(led._generated),
+    )
+
+
+month_rows = st.lists(
+    st.tuples(st.sampled_from(["pv0", "pv1", "pv2", "fc"]),  # source (repeats allowed)
+              st.sampled_from(["pv0", "T1", "T2"]),  # owner
+              st.floats(1e-6, 50.0),  # MWh issued
+              st.sampled_from([1.0, 1.2, 1.5, 1.9]),  # REC weight
+              st.one_of(st.just(0.0), st.floats(-1.0, 60.0), st.just(5e-7))),  # MWh to retire at once
+    max_size=12,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(month_rows, st.lists(st.floats(0.0, 40.0), min_size=4, max_size=4), st.booleans())
+def test_issue_many_is_issue_then_retire_batch_row_by_row(rows, gen_mwh, with_history):
+    # The bulk path must leave the ledger exactly as the per-batch calls it replaces
+    # (rules/certification.py before the bulk path): issue, then the owner retires
+    # min(claim, batch) of that batch when >= 1 Wh; register_generation_many = register_generation.
+    month = SEP
+
+    def history(led):  # an earlier month, partly sold: older live holdings, ids already used
+        led.issue("rec", "pv0", AUG, 3.0, owner="T1", weight=1.5)
+        led.transfer("rec", "T1", "T2", 1.0)
+
+    one, bulk = CertificateLedger(), CertificateLedger()
+    if with_history:
+        history(one), history(bulk)
+    sources = ["pv0", "pv1", "pv2", "fc"]
+    for s, g in zip(sources, gen_mwh):
+        one.register_generation(s, month, g)
+    bulk.register_generation_many(sources, month, gen_mwh)
+    ids_one = []
+    for src, owner, mwh, weight, claim in rows:
+        b = one.issue("rec", src, month, mwh, owner=owner, weight=weight)
+        ids_one.append(b)
+        take = min(claim, one.batch(b).mwh)
+        if take >= 1e-6:
+            one.retire_batch(b, owner, owner, 2025, mwh=take)
+    ids = bulk.issue_many("rec", [r[0] for r in rows], month, [r[2] for r in rows], [r[1] for r in rows],
+                          [r[3] for r in rows], retire_mwh=[r[4] for r in rows], year=2025)
+    assert ids == ids_one
+    assert _state(bulk) == _state(one)
+    # later operations see the same holdings (FIFO, heaps): sell what T1 holds, retire some of T2's
+    for led in (one, bulk):
+        if led.held("T1", "rec") >= 1e-6:
+            led.transfer("rec", "T1", "T2", led.held("T1", "rec"))
+        if led.held("T2", "rec") >= 2e-6:
+            led.retire("T2", "rec", round(led.held("T2", "rec") / 2, 6), "T2", 2026)
+    assert _state(bulk) == _state(one)
+    assert_consistent(bulk)
+
+
+def test_issue_many_hand_worked():
+    led = CertificateLedger()
+    ids = led.issue_many("rec", ["pv1", "pv2", "pv3"], SEP, [10.0, 4.0, 2.0], ["T1", "T2", "pv3"],
+                         [1.5, 1.0, 1.2], retire_mwh=[6.0, 9.0, 0.0], year=2025)
+    # pv1: 10 MWh, 6 retired by T1 -> batch 0 keeps 4 MWh, the retired 6 MWh is batch 1 (parent 0);
+    # pv2: 4 MWh, claim 9 > 4 -> batch 2 retired whole; pv3: nothing retired -> batch 3 held
+    assert ids == [0, 2, 3]
+    f = led.batches_frame().set_index("id")
+    assert f.loc[0, "mwh"] == 4.0 and f.loc[0, "status"] == "issued" and f.loc[0, "owner"] == "T1"
+    assert f.loc[1, "mwh"] == 6.0 and f.loc[1, "status"] == "retired" and f.loc[1, "parent"] == 0
+    assert f.loc[1, "certificates"] == 9.0  # 6 MWh x weight 1.5
+    assert f.loc[2, "status"] == "retired" and f.loc[2, "claimant"] == "T2"
+    assert led.retired("T1", 2025) == 6.0 and led.retired("T2", 2025) == 4.0
+    assert led.held("T1", "rec") == 4.0 and led.held("pv3", "rec") == 2.0
+    assert led.issued("rec") == 16.0  # 10 + 4 + 2
+    assert_consistent(led)
+    with pytest.raises(CertificateError):
+        led.issue_many("premium", ["gp"], SEP, [1.0], ["T1"], [1.5])  # premium has no multiplier
+    with pytest.raises(CertificateError):
+        led.issue_many("rec", ["pv1"], SEP, [-1.0], ["T1"])  # negative MWh
+    with pytest.raises(CertificateError):
+        led.issue_many("rec", ["pv1"], SEP, [1.0], ["T1"], retire_mwh=[float("nan")], year=2025)
+    assert len(led) == 4  # the rejected calls changed nothing

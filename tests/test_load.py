@@ -318,3 +318,77 @@ def test_horizon_profile_slicing():
     np.testing.assert_array_equal(
         profile_for_block(np.arange(8760.0), cal, 100, kind="horizon"), np.arange(100.0, 148.0)
     )
+
+
+def _one_tenant_reference(cal, archetype, use_mwh, peak_kw, params, rng):
+    """The load model one tenant at a time, as first written (before batching): shape x monthly
+    factor x per-year scale, times exp(daily AR(1) + hourly AR(1)) drawn with ar1_stationary from
+    the tenant's own generator, renormalised to the block's deterministic total."""
+    from re100sim.simulator.inputs.load import _gamma, _monthly, _shape, _year_counts
+    from re100sim.simulator.rng import ar1_stationary
+
+    monthly = _monthly(archetype, params.monthly_factor)
+    shape = _shape(archetype, _gamma(archetype, use_mwh, peak_kw, params))
+    base = monthly[cal.month.astype(np.int64) - 1] * shape[cal.day_type.astype(np.int64), cal.hour.astype(np.int64)]
+    for y in np.unique(cal.year):
+        base[cal.year == y] *= use_mwh * 1000.0 / float((_year_counts(int(y)) * (monthly[:, None, None] * shape)).sum())
+    n = cal.n_hours
+    x = ar1_stationary(-(-n // 24), params.daily_autocorr, float(np.sqrt(np.log1p(params.daily_cv**2))), rng)[np.arange(n) // 24]
+    x += ar1_stationary(n, params.noise_autocorr, float(np.sqrt(np.log1p(params.noise_cv**2))), rng)
+    load = base * np.exp(x)
+    return load * (base.sum() / load.sum())
+
+
+@pytest.mark.parametrize("start", [dt.date(2025, 1, 1), dt.date(2027, 7, 1)])  # one calendar year; two, with 29 Feb
+@pytest.mark.parametrize("peaks", ["natural", "mixed"])
+def test_batched_loads_equal_the_one_tenant_reference_bit_for_bit(start, peaks):
+    # Batching shares work between tenants (one shape row for all tenants on the natural load
+    # factor, AR(1) filters over rows); no number may change: byte-identical outputs (issue 12).
+    cal = build_calendar(start, dt.date(start.year + 1, start.month, 1))
+    lo, hi = load_factor_range("two_shift")
+    uses = [100.0, 2500.0, 7.3, 900.0]
+    peak = [None] * 4 if peaks == "natural" else [None, 2500.0 * 1000.0 / (8760.0 * (lo + hi) / 2), None, None]
+    got = tenants_load_kw(cal, "two_shift", uses, peak, LoadParams(), [rng(s) for s in range(4)])
+    for i in range(4):
+        want = _one_tenant_reference(cal, "two_shift", uses[i], peak[i], LoadParams(), rng(i))
+        assert got[i].tobytes() == want.tobytes(), i
+
+
+def test_block_totals_are_the_column_sums_number_for_number():
+    # The forecast keeps each tenant's block total from generation (a contiguous row) instead of
+    # gathering the (H, T) array's columns later: it must be the same float as the column sum.
+    from re100sim.scenarios import bundled_scenarios
+    from re100sim.simulator.rng import StreamFamily, stream
+    from re100sim.simulator.scenario.config import load_scenario
+    from re100sim.simulator.scenario.population import expand_tenants
+    from re100sim.simulator.scenario.year_inputs import block_loads_kw
+
+    sc = load_scenario(bundled_scenarios()["smart-green-complex"])
+    tenants = expand_tenants(sc)
+    cal = build_calendar(dt.date(2027, 7, 1), dt.date(2028, 7, 1))
+    totals = np.full(len(tenants), np.nan)
+    load = block_loads_kw(sc, tenants, 2, cal, StreamFamily(sc.seed, "forecast_load"), totals_kwh=totals)
+    assert totals.tobytes() == load[:, np.arange(len(tenants))].sum(0).tobytes()
+    # the same loads with or without bulk seeding
+    assert load.tobytes() == block_loads_kw(sc, tenants, 2, cal, lambda i: stream(sc.seed, "forecast_load", i)).tobytes()
+
+
+def test_forecast_totals_follow_its_loads():
+    # Options read each tenant's expected kWh from the forecast's totals; a forecast whose loads are
+    # replaced (adopted demand-side measures, market/round.py) must carry the totals of the new loads,
+    # number for number what summing the new load's columns gives.
+    from re100sim.scenarios import bundled_scenarios
+    from re100sim.simulator.engine import ComplexModel
+    from re100sim.simulator.market.forecast import build_forecast
+    from re100sim.simulator.scenario.config import load_scenario
+    from re100sim.simulator.scenario.population import expand_tenants
+
+    sc = load_scenario(bundled_scenarios()["smart-green-complex"])
+    model = ComplexModel(sc.model_copy(update={"years": 1}), expand_tenants(sc))
+    a, b = model.blocks[0]
+    fc = build_forecast(model, 0, build_calendar(a, b))
+    T = fc.load_kw.shape[1]
+    assert fc.load_kwh_total.tobytes() == fc.load_kw[:, np.arange(T)].sum(0).tobytes()
+    lower = fc.with_load(fc.load_kw * 0.9)  # e.g. 10 % saved
+    assert lower.load_kwh_total.tobytes() == (fc.load_kw * 0.9)[:, np.arange(T)].sum(0).tobytes()
+    assert lower.load_kwh_total.sum() == pytest.approx(0.9 * fc.load_kwh_total.sum())  # 10 % less use

@@ -50,7 +50,7 @@ from pydantic import Field, field_validator
 
 from re100sim.simulator.fields import StrictModel
 from re100sim.simulator.inputs.calendar import HourlyCalendar, build_calendar
-from re100sim.simulator.rng import ar1_stationary
+from re100sim.simulator.rng import ar1_filter, ar1_innovations
 
 __all__ = [
     "ARCHETYPES",
@@ -346,32 +346,53 @@ def tenants_load_kw(
     sd_d = float(np.sqrt(np.log1p(params.daily_cv**2)))
     sd_h = float(np.sqrt(np.log1p(params.noise_cv**2)))
     gammas = [_gamma(archetype, a, p, params) for a, p in zip(annual_use_mwh, peak_kw)]
-    shapes = np.stack([_shape(archetype, g) for g in gammas]) if gammas else np.zeros((0, 3, 24))
+    # Hourly profile (monthly factor x day-type/hour shape) per shape exponent: tenants on the
+    # natural load factor (gamma 1) share one row.
+    month_factor = monthly[m_idx]
+    profiles = {g: month_factor * _shape(archetype, g)[d_idx, h_idx] for g in dict.fromkeys(gammas)}
 
     # Per-calendar-year scaling: year y without 29 Feb sums to annual_kwh.
-    scale = np.empty((len(gammas), len(uniq)))
-    for i, a in enumerate(annual_use_mwh):
-        profile3 = monthly[:, None, None] * shapes[i][None, :, :]
-        for j, y in enumerate(uniq):
-            scale[i, j] = float(a) * 1000.0 / float((_year_counts(int(y)) * profile3).sum())
-    # C order, so each tenant's sums below add its hours in the same order as a 1-d array would
-    base = monthly[m_idx][None, :] * np.ascontiguousarray(shapes[:, d_idx, h_idx])
-    if len(uniq) == 1:
-        base = base * scale[:, :1]
+    year_kwh = {(g, int(y)): float((_year_counts(int(y)) * (monthly[:, None, None] * _shape(archetype, g)[None, :, :])).sum())
+                for g in profiles for y in uniq}
+    scale = np.array([[float(a) * 1000.0 / year_kwh[g, int(y)] for y in uniq] for a, g in zip(annual_use_mwh, gammas)])
+    scale = scale.reshape(len(gammas), len(uniq))
+    if len(profiles) == 1:
+        rows = np.broadcast_to(profiles[gammas[0]], (len(gammas), n))
     else:
+        rows = np.stack([profiles[g] for g in gammas]) if gammas else np.zeros((0, n))
+    # C order, so each tenant's sums below add its hours in the same order as a 1-d array would
+    base = np.empty((len(gammas), n))
+    if len(uniq) == 1:
+        np.multiply(rows, scale[:, :1], out=base)
+    else:
+        base[:] = rows
         for j, y in enumerate(uniq):
             base[:, years == y] *= scale[:, j:j + 1]
 
-    # Seeded log-normal noise, renormalised so each tenant's block total is unchanged.
-    x = np.empty_like(base)
+    # Seeded log-normal noise, renormalised so each tenant's block total is unchanged: each tenant
+    # draws its daily then its hourly normals from its own generator (as ar1_stationary would);
+    # the AR(1) filters then run over all tenants' rows at once.
+    z_d, z_h = np.empty((len(rngs), n_days)), np.empty((len(rngs), n))
     for i, rng in enumerate(rngs):
-        x[i] = ar1_stationary(n_days, params.daily_autocorr, sd_d, rng)[day_of_hour]
-        x[i] += ar1_stationary(n, params.noise_autocorr, sd_h, rng)
+        rng.standard_normal(out=z_d[i])
+        rng.standard_normal(out=z_h[i])
+    x = _ar1_rows(z_d, params.daily_autocorr, sd_d)[:, day_of_hour]
+    x += _ar1_rows(z_h, params.noise_autocorr, sd_h)
     load = base * np.exp(x, out=x)
     total = load.sum(axis=1)
     pos = total > 0
-    load[pos] *= (base.sum(axis=1)[pos] / total[pos])[:, None]
+    if pos.all():
+        load *= (base.sum(axis=1) / total)[:, None]
+    else:
+        load[pos] *= (base.sum(axis=1)[pos] / total[pos])[:, None]
     return load
+
+
+def _ar1_rows(z: np.ndarray, phi: float, sd: float) -> np.ndarray:
+    """:func:`~re100sim.simulator.rng.ar1_stationary` of each row's standard normal draws ``z``."""
+    if z.shape[-1] == 0 or sd == 0.0:
+        return np.zeros_like(z)
+    return ar1_filter(ar1_innovations(z, phi, sd), phi)
 
 
 EXAMPLE_PROFILE_SEED = 2025

@@ -20,7 +20,7 @@ can reach a realised future array. The expectation rules:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -35,7 +35,7 @@ from re100sim.simulator.inputs.tariffs import (
     known_path,
     known_table,
 )
-from re100sim.simulator.rng import stream
+from re100sim.simulator.rng import StreamFamily, stream
 from re100sim.simulator.scenario.config import GeneratorSpec, Scenario
 from re100sim.simulator.scenario.year_inputs import YearInputs, block_loads_kw, hours_before
 
@@ -77,6 +77,7 @@ class Forecast:
     tariff_price: np.ndarray  # (H, K)
     tariff_tou: np.ndarray  # (H, K) int8
     load_kw: np.ndarray  # (H, T) expected loads
+    load_kwh_total: np.ndarray  # (T,) each tenant's expected kWh over the block: load_kw[:, t].sum()
     smp_krw_per_kwh: np.ndarray  # (H,) trailing mean level on the model's hourly shape
     rec_price_krw_per_rec: np.ndarray  # per month of the block: the trailing mean
     pv_kw_per_kw: np.ndarray  # (H,) expected output per kWp, the site's default solar parameters
@@ -85,9 +86,15 @@ class Forecast:
     tariff_growth: np.ndarray  # (K,) expected growth per year, share
 
     def __post_init__(self):
-        for name in ("tariff_price", "tariff_tou", "load_kw", "smp_krw_per_kwh", "rec_price_krw_per_rec",
+        for name in ("tariff_price", "tariff_tou", "load_kw", "load_kwh_total", "smp_krw_per_kwh", "rec_price_krw_per_rec",
                      "pv_kw_per_kw", "plant_kw", "tariff_change", "tariff_growth"):
             getattr(self, name).flags.writeable = False
+
+    def with_load(self, load_kw: np.ndarray) -> "Forecast":
+        """This forecast with other expected loads (e.g. after adopted demand-side measures), the
+        per-tenant totals summed again from them (each column as one contiguous run, as before)."""
+        totals = load_kw[:, np.arange(load_kw.shape[1])].sum(axis=0)  # F-ordered gather: per-column sums
+        return replace(self, load_kw=load_kw, load_kwh_total=totals)
 
     @property
     def smp_mean_krw_per_kwh(self) -> float:
@@ -114,7 +121,9 @@ def build_forecast(model, k: int, cal: HourlyCalendar) -> Forecast:
     flat_smp = sc.markets.smp.model_copy(update={"level_override_krw_per_kwh": smp_level, "yearly_drift_pct": 0.0,
                                                  "noise_sd": 0.0, "midday_dip_sd": 0.0})
     offset = hours_before(sc, cal)
-    load = block_loads_kw(sc, [t.spec for t in model.tenants], k, cal, lambda i: stream(sc.seed, "forecast_load", i),
+    load_total = np.empty(len(model.tenants))
+    load = block_loads_kw(sc, [t.spec for t in model.tenants], k, cal, StreamFamily(sc.seed, "forecast_load"),
+                          totals_kwh=load_total,
                           offset_hours=max(0, offset - cal.n_hours))
     pv = expected_solar_kw_per_kw(sc.seed, sc.site.latitude_deg, sc.site.longitude_deg, SolarParams(), cal)
     plants = np.column_stack([expected_plant_kw(sc, g.spec, cal) for g in model.generators]) \
@@ -131,7 +140,7 @@ def build_forecast(model, k: int, cal: HourlyCalendar) -> Forecast:
         index=k, as_of=as_of, calendar=cal, rates=rates,
         tariff_price=np.ascontiguousarray(np.column_stack([r.energy_krw_per_kwh for r in rates])),
         tariff_tou=np.ascontiguousarray(np.column_stack([r.tou_period for r in rates]).astype(np.int8)),
-        load_kw=load,
+        load_kw=load, load_kwh_total=load_total,
         smp_krw_per_kwh=smp_krw_per_kwh(cal, flat_smp, np.random.default_rng(0)),  # no noise: any generator
         rec_price_krw_per_rec=np.full(len(cal.month_keys()), rec_level),
         pv_kw_per_kw=pv, plant_kw=plants, tariff_change=np.asarray(change, float), tariff_growth=growth,

@@ -5,6 +5,8 @@ energy goes to the energy ledger; certificates to the certificate ledger.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from re100sim.simulator.rules.billing import (
@@ -286,4 +288,11 @@ def capital_cost_krw(capex_krw: float, rate_pct: float, lifetime_years: int, boo
         return CAPITAL_EXPENDITURE, round_won(capex_krw) if age_months == 0 else 0
     if age_months >= lifetime_years * 12:
         return CAPITAL_ANNUITY, 0
-    return CAPITAL_ANNUITY, round_won(capex_krw * float(crf(rate_pct, lifetime_years)) / 12.0)
+    return CAPITAL_ANNUITY, _monthly_annuity_krw(capex_krw, rate_pct, lifetime_years)
+
+
+@lru_cache(maxsize=4096)
+def _monthly_annuity_krw(capex_krw: float, rate_pct: float, lifetime_years: int) -> int:
+    """capex x crf / 12, rounded to the won: the same every month of a plant's life (cached, as
+    every plant books it every month)."""
+    return round_won(capex_krw * float(crf(rate_pct, lifetime_years)) / 12.0)

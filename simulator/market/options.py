@@ -12,6 +12,7 @@ direct-PPA cost is linear in the PPA price: ``cost_krw[:, PPA] + ppa_paid_kwh x 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -82,7 +83,7 @@ def _kernel(model, fc: Forecast, tenants: np.ndarray, gen: np.ndarray | None = N
     month_keys = fc.calendar.month_keys()
     idx = np.arange(D, dtype=np.int32)
     kw = dict(
-        load_kwh=fc.load_kw[:, tenants] if load is None else load,
+        load_kwh=fc.load_kw.take(tenants, axis=1) if load is None else load,
         month_of_hour=np.searchsorted(month_keys, fc.calendar.month_key),
         tariff_price=fc.tariff_price, tariff_tou=fc.tariff_tou, smp=fc.smp_krw_per_kwh,
         tenant_tariff=model.tenant_tariff[tenants], **battery,
@@ -103,7 +104,7 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
     sc, dec = model.scenario, model.scenario.decisions
     cal_year = int(fc.calendar.year[len(fc.calendar.year) // 2])
     D = len(tenants)
-    use_mwh = fc.load_kw[:, tenants].sum(0) / 1000.0
+    use_mwh = fc.load_kwh_total[tenants] / 1000.0
     specs = [model.tenants[t].spec for t in tenants]
     target = np.array([s.behaviour.target_share(cal_year) for s in specs]) * use_mwh
     wanted = np.array([s.behaviour.procurement_pct / 100.0 for s in specs]) * use_mwh
@@ -117,7 +118,8 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
     lev = levelisation_factor(fc.tariff_growth[model.tenant_tariff[tenants]], _hurdle(specs), dec.horizon_years)
     k = model.tenant_tariff[tenants]
     fund = np.array([r.fund_rate.mean() for r in fc.rates])
-    base = _kernel(model, fc, tenants)
+    load = fc.load_kw.take(tenants, axis=1)  # (H, D), one copy for every option's kernel run
+    base = _kernel(model, fc, tenants, load=load)
     baseline = annual_bills(model, fc, tenants, base, "load", "load") * lev
     energy_krw = base.tenant_load_energy_krw_by_tou.sum(axis=(0, 2))
     cost = np.full((D, len(OPTIONS)), np.nan)
@@ -148,7 +150,7 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
     eligible = model.contract_kw[tenants] >= 300.0  # docs/domain.md#direct-ppa: direct PPA needs >= 300 kW
     ppa_paid = np.zeros(D)
     if "direct_ppa" in allowed and eligible.any():
-        r = _kernel(model, fc, tenants, np.outer(pv_kw_per_kw, ppa_kw), host=False)
+        r = _kernel(model, fc, tenants, np.outer(pv_kw_per_kw, ppa_kw), host=False, load=load)
         applied = r.contract_applied_kwh.sum(0)
         fees = dec.ppa.network_fee_krw_per_kwh + sc.broker.fee_krw_per_kwh
         paid = r.contract_contracted_kwh.sum(0) if dec.ppa.settlement == "pay_as_produced" else applied
@@ -159,11 +161,11 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
         cost[:, PPA] = np.where(eligible, grid_bill + applied * fees, np.nan)
         re[:, PPA], tariff_x[:, PPA] = applied / 1000.0, r.tenant_grid_energy_krw_by_tou.sum(axis=(0, 2))
     sg = dec.self_generation
-    usable = np.array([stream(sc.seed, "roof", int(t)).random() < sg.usable_roof_share for t in tenants])
+    usable = np.array([_roof_draw(sc.seed, int(t)) < sg.usable_roof_share for t in tenants])
     roof_kw = np.array([s.roof_area_m2 for s in specs]) / sg.m2_per_kw * usable
     rooftop_kw = np.minimum(roof_kw, ppa_kw)
     if "self_generation" in allowed and (rooftop_kw > 0).any():
-        r = _kernel(model, fc, tenants, np.outer(pv_kw_per_kw, rooftop_kw), host=True)
+        r = _kernel(model, fc, tenants, np.outer(pv_kw_per_kw, rooftop_kw), host=True, load=load)
         export = r.gen_export_kwh.sum(0)
         grid = r.tenant_grid_kwh.sum(0)
         metered = rooftop_kw <= NET_METERING_LIMIT_KW
@@ -178,6 +180,12 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
     spread = np.sqrt((dec.tariff_sd_pct / 100 * tariff_x) ** 2 + (dec.smp_sd_pct / 100 * smp_x) ** 2
                      + (dec.rec_sd_pct / 100 * rec_x) ** 2)
     return Evaluation(cost, re, spread, baseline, volume, target, rooftop_kw, ppa_paid)
+
+
+@lru_cache(maxsize=65536)
+def _roof_draw(seed: int, tenant: int) -> float:
+    """The tenant's one draw on its roof's usability (the same every year: cached, not re-seeded)."""
+    return stream(seed, "roof", tenant).random()
 
 
 def _hurdle(specs) -> np.ndarray:

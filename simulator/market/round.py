@@ -35,7 +35,7 @@ from re100sim.simulator.market.options import (
     evaluate,
 )
 from re100sim.simulator.market.procurement import month_key_of, supplies, supply_months
-from re100sim.simulator.rng import stream
+from re100sim.simulator.rng import StreamFamily
 from re100sim.simulator.scenario.config import (
     FixedPrice,
     GeneratorSpec,
@@ -57,17 +57,17 @@ def decision_round(model, fc: Forecast) -> None:
     _release_yearly(model)
     locked = _locked_tenants(model, mk)
     adopters = sum(t.option != "grid" for t in model.tenants) / len(model.tenants)
-    for t, tenant in enumerate(model.tenants):
-        tenant.learn(adopters, dec.bass_p, dec.bass_q, stream(sc.seed, "awareness", t, k),
-                     100.0 * max(0.0, float(fc.tariff_change[model.tenant_tariff[t]])), dec.attention_per_pct)
+    unaware = [t for t, tenant in enumerate(model.tenants) if not tenant.aware]  # the others draw nothing
+    for t, rng in zip(unaware, StreamFamily(sc.seed, "awareness", (k,)).batch(unaware)):
+        model.tenants[t].learn(adopters, dec.bass_p, dec.bass_q, rng,
+                               100.0 * max(0.0, float(fc.tariff_change[model.tenant_tariff[t]])), dec.attention_per_pct)
     deciding = np.array([t for t in range(len(model.tenants)) if t not in locked], dtype=np.int64)
     if len(deciding) == 0:
         return
     offers, offer_mwh = _offers(model, fc, mk)
     min_ask = min((o.price_krw_per_kwh for o in offers), default=np.nan)
     if model.demand.any_load_measure:  # adopted measures are part of what a tenant expects of its load
-        fc = dataclasses.replace(fc, load_kw=model.demand.load_kw(fc.load_kw, fc.tariff_tou, model.tenant_tariff,
-                                                                  fc.calendar.day))
+        fc = fc.with_load(model.demand.load_kw(fc.load_kw, fc.tariff_tou, model.tenant_tariff, fc.calendar.day))
     ev = evaluate(model, fc, deciding, _pool_free_mwh(model, fc))
     if any(m in dec.options for m in MEASURES):  # measures join the choice set (docs/decisions.md#demand-side-measures)
         mev = evaluate_measures(model, fc, deciding)
@@ -77,6 +77,7 @@ def decision_round(model, fc: Forecast) -> None:
     else:
         mev = None
     bids, choice, fallback, u_zero = [], {}, {}, {}
+    decision_rngs = StreamFamily(sc.seed, "decision", (k,)).batch(deciding)
     for row, t in enumerate(deciding):
         tenant = model.tenants[t]
         b = tenant.spec.behaviour
@@ -89,7 +90,7 @@ def decision_round(model, fc: Forecast) -> None:
         u = u0.copy()
         u[PPA] = u0[PPA] - ev.ppa_paid_kwh[row] * expected if np.isfinite(expected) else -np.inf
         scale = dec.logit_scale_pct / 100 * ev.baseline_krw[row]
-        rng = stream(sc.seed, "decision", t, k)
+        rng = decision_rngs[row]  # this tenant's stream(seed, "decision", t, k)
         choice[t] = tenant.choose(u, scale, rng)
         u_zero[t] = (row, u0)
         if choice[t] == PPA:

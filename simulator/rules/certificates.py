@@ -50,6 +50,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from enum import Enum
 
+import numpy as np
+
 WH_PER_MWH = 1_000_000
 CERTIFICATES_PER_MWH = {"green": 1000.0, "premium": 1000.0}  # one per kWh; rec: the weight
 
@@ -108,6 +110,28 @@ def _wh(mwh, what: str = "mwh", allow_zero: bool = False) -> int:
     wh = round(x * WH_PER_MWH)
     if wh == 0 and not allow_zero:
         raise CertificateError(f"{what} is {mwh!r} MWh, below the ledger's resolution of 1 Wh (1e-6 MWh)")
+    return wh
+
+
+def _finite_array(mwh, n: int, what: str) -> np.ndarray:
+    try:
+        x = np.asarray(mwh, dtype=float)
+    except (TypeError, ValueError):
+        raise CertificateError(f"{what} is {mwh!r} (expected numbers of MWh)") from None
+    if x.shape != (n,):
+        raise CertificateError(f"{what} has shape {x.shape} (expected ({n},))")
+    bad = ~np.isfinite(x) | (x < 0)
+    if bad.any():
+        raise CertificateError(f"{what} is {x[bad][0]!r} (expected a finite number >= 0 MWh)")
+    return x
+
+
+def _wh_array(mwh, n: int, allow_zero: bool = False) -> np.ndarray:
+    """:func:`_wh` of each element (int64 Wh; ``np.rint`` rounds half to even, as ``round`` does)."""
+    x = _finite_array(mwh, n, "mwh")
+    wh = np.rint(x * WH_PER_MWH).astype(np.int64)
+    if not allow_zero and (wh == 0).any():
+        raise CertificateError(f"mwh is {x[wh == 0][0]!r} MWh, below the ledger's resolution of 1 Wh (1e-6 MWh)")
     return wh
 
 
@@ -272,6 +296,77 @@ class CertificateLedger:
         self._issued_kw[kind, weight] += wh
         self._issued_sm[source, month_key][kind] += wh
         return b.id
+
+    def register_generation_many(self, sources, month_key: int, mwh) -> None:
+        """:meth:`register_generation` of each (``sources[i]``, ``mwh[i]``) in one month."""
+        wh = _wh_array(mwh, len(sources), allow_zero=True)
+        month_key = int(month_key)
+        gen = self._generated
+        for source, w in zip(sources, wh.tolist()):
+            gen[_name(source, "source"), month_key] += w
+
+    def issue_many(self, kind, sources, month_key: int, mwh, owners, weights=None, *,
+                   retire_mwh=None, year: int | None = None) -> list[int]:
+        """A month's batches at once: row ``i`` is ``issue(kind, sources[i], month_key, mwh[i],
+        owners[i], weights[i])`` followed, where ``retire_mwh`` is given, by its owner retiring up to
+        ``retire_mwh[i]`` of that new batch for its own claim in ``year`` (``retire_batch(id, owner,
+        owner, year, mwh=min(retire_mwh[i], batch mwh))``, skipped below the ledger's 1 Wh), in row
+        order: the same batches, ids, splits, counters and findings as those calls one by one
+        (tests/test_certificates.py checks it), with the amounts checked and rounded as arrays.
+        Returns the issued batch ids (a partly retired batch keeps its id; the retired part is the
+        next id, ``parent`` = that batch)."""
+        kind = _kind(kind)
+        n = len(sources)
+        if len(owners) != n:
+            raise CertificateError(f"{len(owners)} owners for {n} sources (expected one per batch)")
+        wh = _wh_array(mwh, n)
+        w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+        if w.shape != (n,):
+            raise CertificateError(f"weights have shape {w.shape} (expected ({n},))")
+        if kind == "rec":
+            if not (np.isfinite(w) & (w > 0)).all():
+                raise CertificateError(f"REC weight is {w[~(np.isfinite(w) & (w > 0))][0]!r} "
+                                       "(expected > 0 certificates per MWh)")
+        elif (w != 1.0).any():
+            raise CertificateError(f"{kind} certificates have no multiplier: weight is {w[w != 1.0][0]!r} (expected 1.0)")
+        take = np.zeros(n, dtype=np.int64)
+        if retire_mwh is not None:
+            if isinstance(year, bool) or not isinstance(year, int):
+                raise CertificateError(f"year is {year!r} (expected an int calendar year)")
+            r = np.asarray(retire_mwh, dtype=float)
+            if r.shape != (n,) or not np.isfinite(r).all():
+                raise CertificateError(f"retire_mwh is {retire_mwh!r} (expected {n} finite numbers of MWh)")
+            r = np.minimum(r, wh / WH_PER_MWH)  # nothing below 1 Wh (or negative) is retired
+            take = np.where(r >= 1.0 / WH_PER_MWH, np.rint(r * WH_PER_MWH), 0).astype(np.int64)
+        split = (take > 0) & (take < wh)
+        ids = self._next_id + np.arange(n) + np.cumsum(split) - split  # a split takes the id after its batch
+        self._next_id += n + int(split.sum())
+        month_key = int(month_key)
+        batches, issued_kw, issued_sm = self._batches, self._issued_kw, self._issued_sm
+        for i, (source, owner, b_id, b_wh, weight, t) in enumerate(
+                zip(sources, owners, ids.tolist(), wh.tolist(), w.tolist(), take.tolist())):
+            source, owner = _name(source, "source"), _name(owner, "owner")
+            b = Batch(b_id, kind, source, month_key, b_wh, weight, issuer=owner, owner=owner)
+            batches[b_id] = b
+            issued_kw[kind, weight] += b_wh
+            issued_sm[source, month_key][kind] += b_wh
+            if t == 0:
+                self._add_held(b)
+                continue
+            if t < b_wh:  # the rest stays held; the retired part is a batch of its own
+                b.wh -= t
+                self._add_held(b)
+                b = Batch(b_id + 1, kind, source, month_key, t, weight, owner, owner, b_id)
+                batches[b.id] = b
+            b.status, b.claimant, b.retired_year, b._ver = RETIRED, owner, year, 1
+            self._retirement_log.append(b.id)
+            self._retired_by[owner][year, kind] += t
+            self._claims_sm[source, month_key][kind, owner] += t
+        if n:
+            self._issued[kind] += int(wh.sum())
+        if take.any():
+            self._retired_kind[kind] += int(take.sum())
+        return ids.tolist()
 
     def transfer(self, selector, from_owner: str, to_owner: str, mwh: float | None = None, *,
                  source: str | None = None) -> list[int]:

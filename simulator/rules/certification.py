@@ -40,18 +40,22 @@ def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> No
     certs: CertificateLedger = model.certs
     year = month_key // 12
     gen_mwh = (r.gen_kwh[0] - r.gen_curtailed_kwh[0]) / 1000.0
-    batch = {}
     # own plants' energy the hosts' batteries delivered (it stayed the host's: claimed net of losses)
     from_own_battery = battery_re_claim_kwh(model, r, 1, model.plan.gen_host, r.gen_stored_kwh[0], r.gen_self_kwh[0])
-    for g, plant in enumerate(model.generators):
-        certs.register_generation(plant.name, month_key, float(gen_mwh[g]))
-        weight = plant.spec.effective_rec_weight()
-        mwh = rec_eligible_mwh(float(gen_mwh[g]), float(r.gen_export_kwh[0, g]) / 1000.0, plant.spec.uses_net_metering())
-        if mwh >= MIN_MWH and weight > 0:
-            batch[g] = certs.issue("rec", plant.name, month_key, mwh, owner=rec_owner(plant), weight=weight)
-        host = model.plan.gen_host[g]
-        if host >= 0 and rec_owner(plant) != plant.name and g in batch:
-            _retire_from(certs, batch[g], rec_owner(plant), (r.gen_self_kwh[0, g] + from_own_battery[g]) / 1000.0, year)
+    plants = model.generators
+    names = [p.name for p in plants]
+    certs.register_generation_many(names, month_key, gen_mwh)
+    owners = [rec_owner(p) for p in plants]
+    weight = np.array([p.spec.effective_rec_weight() for p in plants], dtype=float)
+    net_metered = np.array([p.spec.uses_net_metering() for p in plants], dtype=bool)
+    mwh = rec_eligible_mwh_array(gen_mwh, r.gen_export_kwh[0] / 1000.0, net_metered)
+    # a tenant-owned self-use plant's RECs on what its host used are retired by the host at once
+    self_use = (np.asarray(model.plan.gen_host) >= 0) & np.array([o != n for o, n in zip(owners, names)], dtype=bool)
+    claim_mwh = np.where(self_use, (r.gen_self_kwh[0] + from_own_battery) / 1000.0, 0.0)
+    issued = np.flatnonzero((mwh >= MIN_MWH) & (weight > 0))
+    ids = certs.issue_many("rec", [names[g] for g in issued], month_key, mwh[issued], [owners[g] for g in issued],
+                           weight[issued], retire_mwh=claim_mwh[issued], year=year)
+    batch = dict(zip(issued.tolist(), ids))
     from_battery = battery_re_claim_kwh(model, r, 2, model.plan.c_tenant[active], r.contract_stored_kwh[0],
                                         r.contract_applied_kwh[0])
     for j, c in enumerate(active):
@@ -76,10 +80,25 @@ def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> No
             moved = certs.transfer(batch[g], rec_owner(plant), tenant, mwh)[0]
             _retire_from(certs, moved, tenant, applied_mwh + from_battery[j] / 1000.0, year)
     _certify_green(model, r, month_key, green_kwh)
-    for gp in model.premiums:
-        mwh = gp.volume_mwh_per_year / 12.0
-        certs.issue("premium", "green_premium", month_key, mwh, owner=gp.tenant)
-        certs.retire(gp.tenant, "premium", mwh, gp.tenant, year)
+    _certify_premiums(certs, model.premiums, month_key)
+
+
+def _certify_premiums(certs: CertificateLedger, premiums, month_key: int) -> None:
+    """Each green-premium subscriber's month of its declared volume, issued to it and retired for its
+    claim at once (docs/domain.md#procurement-routes "Green premium")."""
+    if not premiums:
+        return
+    year = month_key // 12
+    tenants = [gp.tenant for gp in premiums]
+    mwh = np.array([gp.volume_mwh_per_year / 12.0 for gp in premiums])
+    if len(set(tenants)) == len(tenants) and not any(certs.held(t, "premium") for t in tenants):
+        # each retires exactly its new batch (nothing older is held to go first): one bulk call
+        certs.issue_many("premium", ["green_premium"] * len(tenants), month_key, mwh, tenants,
+                         retire_mwh=mwh, year=year)
+        return
+    for t, m in zip(tenants, mwh.tolist()):
+        certs.issue("premium", "green_premium", month_key, m, owner=t)
+        certs.retire(t, "premium", m, t, year)
 
 
 def battery_re_claim_kwh(model, r, source: int, tenant: np.ndarray, stored_kwh: np.ndarray,
@@ -109,6 +128,11 @@ def rec_eligible_mwh(metered_mwh: float, exported_mwh: float, net_metered: bool)
     (docs/domain.md#self-generation), so it earns no REC to sell on top; the self-consumed kWh keep
     theirs, for the owner to retire (docs/domain.md#certificates)."""
     return max(0.0, metered_mwh - exported_mwh) if net_metered else metered_mwh
+
+
+def rec_eligible_mwh_array(metered_mwh: np.ndarray, exported_mwh: np.ndarray, net_metered: np.ndarray) -> np.ndarray:
+    """:func:`rec_eligible_mwh` of each plant (arrays)."""
+    return np.where(net_metered, np.maximum(0.0, metered_mwh - exported_mwh), metered_mwh)
 
 
 def _certify_green(model, r, month_key: int, green_kwh: np.ndarray) -> None:

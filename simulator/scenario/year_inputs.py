@@ -15,7 +15,7 @@ from re100sim.simulator.inputs.load import profile_for_block, tenant_load_kw, te
 from re100sim.simulator.inputs.markets import rec_price_krw_per_rec, smp_krw_per_kwh
 from re100sim.simulator.inputs.solar import fuel_cell_kw, solar_ac_kw
 from re100sim.simulator.inputs.tariffs import HourlyRates, hourly_rates
-from re100sim.simulator.rng import stream
+from re100sim.simulator.rng import StreamFamily, stream
 from re100sim.simulator.scenario.config import GeneratorSpec, Scenario
 from re100sim.simulator.scenario.population import TenantSpec
 
@@ -39,7 +39,7 @@ class YearInputs:
 def year_inputs(sc: Scenario, k: int, cal: HourlyCalendar, tenants: list[TenantSpec],
                 plants: list[GeneratorSpec], options: list[str], table) -> YearInputs:
     rates = [cached_rates(cal, table, opt, sc.tariff_path) for opt in options]
-    load = block_loads_kw(sc, tenants, k, cal, lambda t: stream(sc.seed, "load", t, k))
+    load = block_loads_kw(sc, tenants, k, cal, StreamFamily(sc.seed, "load", (k,)))
     gen = np.empty((cal.n_hours, len(plants)))
     for g, spec in enumerate(plants):
         gen[:, g] = plant_block_output_kw(sc, spec, g, k, cal)
@@ -73,24 +73,33 @@ def tenant_block_load_kw(sc: Scenario, spec: TenantSpec, t: int, k: int, cal: Ho
 
 
 def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyCalendar, rng_of,
-                   offset_hours: int | None = None, chunk: int = 64) -> np.ndarray:
+                   offset_hours: int | None = None, chunk: int = 64, totals_kwh: np.ndarray | None = None) -> np.ndarray:
     """(H, T) hourly loads of all tenants in year block ``k``: column ``t`` is
     :func:`tenant_block_load_kw` with ``rng_of(t)``, number for number; modelled tenants of one
     archetype and load parameters are generated together (:func:`tenants_load_kw`), ``chunk`` at
-    a time (64 x 8,760 h: 4.5 MB work arrays, cache-sized)."""
+    a time (64 x 8,760 h: 4.5 MB work arrays, cache-sized), their generators seeded together when
+    ``rng_of`` is a :class:`~re100sim.simulator.rng.StreamFamily`. ``totals_kwh`` ((T,), optional)
+    receives each tenant's block total, ``load[:, t].sum()`` number for number (summed while the
+    tenant's hours are one contiguous row, not gathered from the (H, T) array's columns later)."""
     load = np.empty((cal.n_hours, len(tenants)))
     groups: dict[tuple, list[int]] = {}
     for t, spec in enumerate(tenants):
         if spec.profile_kw is not None:
             load[:, t] = tenant_block_load_kw(sc, spec, t, k, cal, offset_hours=offset_hours)
+            if totals_kwh is not None:
+                totals_kwh[t] = load[:, t].sum()
         else:
             groups.setdefault((spec.archetype, spec.load_params), []).append(t)
+    rngs = rng_of.batch if isinstance(rng_of, StreamFamily) else (lambda ts: [rng_of(t) for t in ts])
     for (archetype, params), members in groups.items():
         for i in range(0, len(members), chunk):
             ts = members[i:i + chunk]
             cols = slice(ts[0], ts[-1] + 1) if ts[-1] - ts[0] == len(ts) - 1 else ts  # a block copy when adjacent
-            load[:, cols] = tenants_load_kw(cal, archetype, [tenants[t].annual_use_mwh for t in ts],
-                                          [tenants[t].peak_kw for t in ts], params, [rng_of(t) for t in ts]).T
+            rows = tenants_load_kw(cal, archetype, [tenants[t].annual_use_mwh for t in ts],
+                                   [tenants[t].peak_kw for t in ts], params, rngs(ts))
+            load[:, cols] = rows.T
+            if totals_kwh is not None:
+                totals_kwh[ts] = rows.sum(axis=1)
     return load
 
 
