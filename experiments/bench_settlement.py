@@ -72,8 +72,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from re100sim.simulator.rules.kernel import kernel_modules, settle_block, settle_block_with  # noqa: E402
 from re100sim.simulator.rules.settlement_reference import (  # noqa: E402
     BlockInputs,
