@@ -250,6 +250,18 @@ def test_duplicate_contract_names_are_named(tmp_path):
                    "contracts[0]")
 
 
+def test_ppa_with_the_buyers_own_plant_is_refused(tmp_path):
+    # A tenant-owned plant behind a's meter is a's self-generation: a PPA from it to a would pay a and move
+    # its certificates from a to a. Another tenant may buy from it.
+    c = {"name": "self", "generator": "pv", "tenant": "a", "volume": {"kind": "share", "share": 0.3},
+         "price": {"kind": "fixed", "price_krw_per_kwh": 100}}
+    data = mutate(generators__0__owner="tenant", generators__0__host_tenant="a", contracts=[c])
+    rejected_alike(tmp_path, data, "contracts[0].tenant", "'a' owns 'pv'")
+    other_buyer = mutate(generators__0__owner="tenant", generators__0__host_tenant="a",
+                                contracts=[{**c, "tenant": "b"}])
+    assert run_cli("validate", write(tmp_path, other_buyer, "ok.yaml")).exit_code == 0
+
+
 def test_output_dir_problems_name_output_dir(tmp_path):
     (tmp_path / "a-file").write_text("x")
     path = write(tmp_path, mutate(output={"dir": "a-file/out"}))

@@ -64,6 +64,9 @@ def scenarios(draw):
     sellers = [g for g in gens if not g.get("green_pool")]
     for c in range(draw(st.integers(0, 3)) if sellers else 0):
         g = draw(st.sampled_from(sellers))
+        buyer = f"t{draw(st.integers(0, n_t - 1))}"
+        if g["owner"] == "tenant" and g.get("host_tenant") == buyer:
+            continue  # a tenant's own plant is self-generation, not a PPA (validation refuses it)
         kind = draw(st.sampled_from(["share", "baseload", "shaped"]))
         if kind == "share":
             room = 1.0 - shares.get(g["name"], 0.0)
@@ -83,7 +86,7 @@ def scenarios(draw):
         settlement = draw(st.sampled_from(["pay_as_produced", "pay_as_consumed"]))
         min_take = draw(st.sampled_from([0.0, 80.0])) if settlement == "pay_as_consumed" else 0.0
         contracts.append({
-            "name": f"c{c}", "generator": g["name"], "tenant": f"t{draw(st.integers(0, n_t - 1))}",
+            "name": f"c{c}", "generator": g["name"], "tenant": buyer,
             "volume": volume, "price": price, "settlement": settlement, "min_take_pct": min_take,
             "curtailment_compensation_pct": draw(st.sampled_from([0.0, 50.0])),
             # who paid for the surplus gets its SMP: the tenant under pay-as-produced / take-or-pay

@@ -853,6 +853,12 @@ class Scenario(_Model):
             need("tenant", c.tenant, f"contracts[{i}].tenant", tenants)
             if plants[c.generator].green_pool:
                 raise ValueError(f"contracts[{i}].generator: '{c.generator}' sells to the green-tariff pool (a PPA plant)")
+            if plants[c.generator].owner == "tenant" and plants[c.generator].host_tenant == c.tenant:
+                # A tenant's own plant is self-generation: a PPA with itself would pay and certify kWh to itself.
+                raise ValueError(
+                    f"contracts[{i}].tenant: '{c.tenant}' owns '{c.generator}' (owner: tenant, host_tenant:"
+                    f" {c.tenant}) (a buyer other than the plant's owner, or owner public/private)"
+                )
             if c.volume.kind == "share":
                 shares[c.generator] = shares.get(c.generator, 0.0) + c.volume.share
                 if shares[c.generator] > 1 + 1e-9:
