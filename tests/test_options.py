@@ -6,12 +6,13 @@ be worked out line by line (docs/decisions.md, docs/domain.md#bill-structure):
 - tariff ``eul_high_a_ii`` as announced for 2026: basic 8,320 KRW/kW a month, climate 9 and fuel
   adjustment 5 KRW/kWh, fund 2.7 % (VAT 10 % is reclaimed, so left out); the hourly energy price is
   set to a flat 100 KRW/kWh, so every grid kWh costs 100 + 9 + 5 = 114 KRW before the fund;
-- SMP flat at 80 KRW/kWh; no tariff growth and hurdle rate 0 %, so the levelisation factor is 1;
+- SMP flat at 80 KRW/kWh, REC 50,000 KRW/REC; no tariff growth and hurdle rate 0 %, so the levelisation factor is 1;
 - PV: 0.5 kW per kWp in the clock hours 8-15 (8 hours) of every day, 0 otherwise: 4 kWh/kWp a day,
   1,460 kWh/kWp a year;
 - tenant ``a``: 500 kW flat (4,380,000 kWh a year), contract 1,000 kW; tenant ``b``: 100 kW flat
   (876,000 kWh), contract 200 kW (below the 300 kW a direct PPA needs, docs/domain.md#direct-ppa), so
-  on ``gap2_high_a_ii`` (basic 7,470 KRW/kW a month, the same climate, fuel and fund rates).
+  on ``gap2_high_a_ii`` (basic 7,470 KRW/kW a month, the same climate, fuel and fund rates); tenant ``c``:
+  100 kW flat, contract exactly 300 kW (``eul_high_a_ii``, eligible for a direct PPA).
   Both have 6,670 m2 of usable roof: 6,670 / 6.67 m2 per kW = 1,000 kW.
 
 The grid-only bill of ``a``: basic 500 kW x 8,320 x 12 = 49,920,000; energy, climate and fuel
@@ -36,16 +37,17 @@ REL = 1e-6  # KEPCO rounds each month's items to whole won: a few won on hundred
 
 
 def _evaluate(tmp_path, procurement_pct=100.0, pool_free_mwh=1e9, tenants=("a",), green_price=None,
-              decisions=None, tariff_growth=0.0) -> Evaluation:
+              decisions=None, tariff_growth=0.0, roof_m2=6670, re_target_pct=None,
+              basic_from_july=None) -> Evaluation:
     """Evaluate the options of ``tenants`` (names from ``a``/``b`` above) on the flat forecast."""
-    loads = {"a": (500.0, 1000.0), "b": (100.0, 200.0)}
+    loads = {"a": (500.0, 1000.0), "b": (100.0, 200.0), "c": (100.0, 300.0)}
     specs = []
     for name in tenants:
         kw, contract = loads[name]
         (tmp_path / f"{name}.csv").write_text("kw\n" + f"{kw}\n" * 8760, encoding="utf-8")
         specs.append({"name": name, "load_file": str(tmp_path / f"{name}.csv"), "contract_kw": contract,
-                      "behaviour": {"awareness": 1.0, "procurement_pct": procurement_pct, "roof_area_m2": 6670,
-                                    "hurdle_rate_pct": 0.0}})
+                      "behaviour": {"awareness": 1.0, "procurement_pct": procurement_pct, "roof_area_m2": roof_m2,
+                                    "hurdle_rate_pct": 0.0, "re_target_pct": re_target_pct or {}}})
     data = {"name": "options", "start_date": "2026-01-01", "years": 1, "seed": 3, "tenants": specs,
             "generators": [{"name": "pool", "capacity_kw": 3000, "green_pool": True}],
             "green_tariff": {"price": green_price or {"kind": "fixed", "price_krw_per_kwh": 100}},
@@ -62,7 +64,12 @@ def _evaluate(tmp_path, procurement_pct=100.0, pool_free_mwh=1e9, tenants=("a",)
     H, K = fc.tariff_price.shape
     sunny = (fc.calendar.hour >= 8) & (fc.calendar.hour < 16)
     fc = dataclasses.replace(fc, tariff_price=np.full((H, K), 100.0), smp_krw_per_kwh=np.full(H, 80.0),
+                             rec_price_krw_per_rec=np.full(len(fc.rec_price_krw_per_rec), 50_000.0),
                              pv_kw_per_kw=np.where(sunny, 0.5, 0.0), tariff_growth=np.full(K, tariff_growth))
+    if basic_from_july is not None:  # a basic-rate step on 1 July (a tariff path step announced in advance)
+        july = fc.calendar.timestamps.month >= 7
+        fc = dataclasses.replace(fc, rates=[dataclasses.replace(
+            r, basic_krw_per_kw_month=np.where(july, basic_from_july, r.basic_krw_per_kw_month)) for r in fc.rates])
     return evaluate(model, fc, np.arange(len(tenants)), pool_free_mwh)
 
 
@@ -73,6 +80,13 @@ def test_grid_cost_and_its_tariff_spread(tmp_path):
     # spread: 10 % of the energy KRW exposed to the tariff, 4,380,000 kWh x 100 = 438,000,000 -> 43,800,000
     assert ev.spread_krw[0, GRID] == pytest.approx(43_800_000, rel=REL)
     assert ev.re_mwh[0, GRID] == 0.0
+
+
+def test_each_month_billed_at_its_own_rates(tmp_path):
+    ev = _evaluate(tmp_path, basic_from_july=9_000.0)
+    # basic 500 kW x (8,320 x 6 + 9,000 x 6) = 500 x 103,920 = 51,960,000; with the kWh 499,320,000:
+    # 551,280,000 x 1.027 = 566,164,560
+    assert ev.cost_krw[0, GRID] == pytest.approx(566_164_560, rel=REL)
 
 
 def test_fixed_price_green_tariff_for_the_whole_use(tmp_path):
@@ -105,6 +119,9 @@ def test_green_tariff_limited_by_the_free_pool_and_unavailable_when_it_is_empty(
     assert ev.cost_krw[0, GREEN] == pytest.approx(548_325_570, rel=REL)
     ev = _evaluate(tmp_path, procurement_pct=100.0, pool_free_mwh=0.0)
     assert np.isnan(ev.cost_krw[0, GREEN]) and ev.re_mwh[0, GREEN] == 0.0
+    # half a MWh left in the pool is still offered: 500 kWh
+    ev = _evaluate(tmp_path, procurement_pct=100.0, pool_free_mwh=0.5)
+    assert ev.re_mwh[0, GREEN] == pytest.approx(0.5)
     assert ev.cost_krw[0, GRID] == pytest.approx(564_069_480, rel=REL)
 
 
@@ -123,6 +140,23 @@ def test_premium_and_rec_costs(tmp_path):
     assert ev.cost_krw[0, PREMIUM] == pytest.approx(585_969_480, rel=REL)
     assert ev.re_mwh[0, PREMIUM] == pytest.approx(2190.0) and ev.re_mwh[0, REC] == pytest.approx(2190.0)
     assert ev.volume_mwh[0] == pytest.approx(2190.0)
+    # RECs: 2,190 MWh x 50,000 KRW/REC = 109,500,000 on top of the grid bill: 673,569,480
+    assert ev.cost_krw[0, REC] == pytest.approx(673_569_480, rel=REL)
+
+
+def test_an_re_target_above_the_procurement_share_sets_the_volume(tmp_path):
+    ev = _evaluate(tmp_path, procurement_pct=50.0, re_target_pct={2026: 60.0},
+                   decisions={"green_premium_krw_per_kwh": 10.0})
+    # 60 % of 4,380 MWh = 2,628 MWh > the 50 % (2,190) sought: premium 2,628,000 x 10 = 26,280,000 -> 590,349,480
+    assert ev.target_mwh[0] == pytest.approx(2628.0) and ev.volume_mwh[0] == pytest.approx(2628.0)
+    assert ev.cost_krw[0, PREMIUM] == pytest.approx(590_349_480, rel=REL)
+
+
+def test_options_not_offered_are_unavailable(tmp_path):
+    ev = _evaluate(tmp_path, procurement_pct=50.0, decisions={"options": ["grid", "green_tariff"]})
+    for option in (PREMIUM, PPA, REC, SELF):
+        assert np.isnan(ev.cost_krw[0, option]) and ev.re_mwh[0, option] == 0.0
+    assert ev.cost_krw[0, GREEN] == pytest.approx(532_581_660, rel=REL)  # as for half the use above
 
 
 def test_direct_ppa_cost_paid_kwh_and_price(tmp_path):
@@ -142,6 +176,23 @@ def test_direct_ppa_cost_paid_kwh_and_price(tmp_path):
     assert at90[0, GRID] == ev.cost_krw[0, GRID] and ev.cost_krw[0, PPA] == pytest.approx(452_995_600, rel=REL)
     # a price per tenant: a at 10 -> + 14,600,000 = 467,595,600
     assert ev.cost_at(np.array([10.0, 20.0]))[0, PPA] == pytest.approx(467_595_600, rel=REL)
+    # tariff spread, per tenant: 10 % of the grid energy KRW left: a 2,920,000 x 100 x 10 % = 29,200,000;
+    # grid only: a 43,800,000, b 876,000 x 100 x 10 % = 8,760,000
+    assert ev.spread_krw[0, PPA] == pytest.approx(29_200_000, rel=REL)
+    assert ev.spread_krw[:, GRID] == pytest.approx([43_800_000, 8_760_000], rel=REL)
+
+
+def test_each_tenant_buys_from_its_own_virtual_plant(tmp_path):
+    ev = _evaluate(tmp_path, procurement_pct=25.0, tenants=("a", "c"))
+    # a: 1,095 MWh -> 750 kWp, 375 kW in the sunny hours, all taken: 1,095,000 kWh. Grid 3,285,000 x 114 =
+    # 374,490,000 + basic 49,920,000 = 424,410,000 x 1.027 = 435,869,070; fees 1,095,000 x 41 = 44,895,000
+    assert ev.re_mwh[0, PPA] == pytest.approx(1095.0)
+    assert ev.cost_krw[0, PPA] == pytest.approx(480_764_070, rel=REL)
+    # c (contract exactly 300 kW: eligible): 219 MWh -> 150 kWp, 75 kW in the sunny hours: 219,000 kWh taken;
+    # grid 876,000 - 219,000 = 657,000 x 114 = 74,898,000 + basic 100 x 8,320 x 12 = 9,984,000 = 84,882,000
+    # x 1.027 = 87,173,814; fees 219,000 x 41 = 8,979,000 -> 96,152,814
+    assert ev.re_mwh[1, PPA] == pytest.approx(219.0)
+    assert ev.cost_krw[1, PPA] == pytest.approx(96_152_814, rel=REL)
 
 
 def test_self_generation_with_net_metering(tmp_path):
@@ -187,3 +238,17 @@ def test_pay_as_produced_ppa_pays_every_contracted_kwh_at_an_escalating_price(tm
     assert ev.ppa_paid_kwh[0] == pytest.approx(2_190_000 * 1.239166, rel=1e-6)
     # the grid bill and the per-kWh fees follow the 1,460,000 kWh the tenant takes, as under pay-as-consumed
     assert ev.cost_krw[0, PPA] == pytest.approx(452_995_600, rel=REL)
+
+
+def test_self_generation_above_the_net_metering_limit_sells_its_export(tmp_path):
+    ev = _evaluate(tmp_path, procurement_pct=100.0, roof_m2=13_340)
+    # roof 13,340 / 6.67 = 2,000 kW; 4,380 MWh sought -> 3,000 kWp: 2,000 kWp, above the 1,000 kW net-metering
+    # limit, so the export is sold at SMP. 1,000 kW in the sunny hours: self 500 x 8 x 365 = 1,460,000 kWh,
+    # export 1,460,000 kWh x 80 = 116,800,000 KRW. Bill as for 1,000 kWp: 393,135,600; annuity 2,000 x
+    # 1,000,000 x 0.065 = 130,000,000; cost 393,135,600 + 130,000,000 - 116,800,000 = 406,335,600
+    assert ev.rooftop_kw[0] == pytest.approx(2000.0)
+    assert ev.cost_krw[0, SELF] == pytest.approx(406_335_600, rel=REL)
+    assert ev.re_mwh[0, SELF] == pytest.approx(1460.0)
+    # spread: tariff 10 % x 292,000,000 = 29,200,000 and SMP 25 % x 116,800,000 = 29,200,000:
+    # sqrt(2) x 29,200,000 = 1.414214 x 29,200,000 = 41,295,036
+    assert ev.spread_krw[0, SELF] == pytest.approx(41_295_036, rel=REL)
