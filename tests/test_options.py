@@ -145,9 +145,10 @@ def test_premium_and_rec_costs(tmp_path):
 
 
 def test_an_re_target_above_the_procurement_share_sets_the_volume(tmp_path):
-    ev = _evaluate(tmp_path, procurement_pct=50.0, re_target_pct={2026: 60.0},
+    ev = _evaluate(tmp_path, procurement_pct=50.0, re_target_pct={2025: 40.0, 2027: 80.0},
                    decisions={"green_premium_krw_per_kwh": 10.0})
-    # 60 % of 4,380 MWh = 2,628 MWh > the 50 % (2,190) sought: premium 2,628,000 x 10 = 26,280,000 -> 590,349,480
+    # the target in 2026, halfway from 40 % (2025) to 80 % (2027): 60 % of 4,380 MWh = 2,628 MWh > the 50 %
+    # (2,190) sought; premium 2,628,000 x 10 = 26,280,000 -> 590,349,480
     assert ev.target_mwh[0] == pytest.approx(2628.0) and ev.volume_mwh[0] == pytest.approx(2628.0)
     assert ev.cost_krw[0, PREMIUM] == pytest.approx(590_349_480, rel=REL)
 
