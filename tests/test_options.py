@@ -12,7 +12,8 @@ be worked out line by line (docs/decisions.md, docs/domain.md#bill-structure):
 - tenant ``a``: 500 kW flat (4,380,000 kWh a year), contract 1,000 kW; tenant ``b``: 100 kW flat
   (876,000 kWh), contract 200 kW (below the 300 kW a direct PPA needs, docs/domain.md#direct-ppa), so
   on ``gap2_high_a_ii`` (basic 7,470 KRW/kW a month, the same climate, fuel and fund rates); tenant ``c``:
-  100 kW flat, contract exactly 300 kW (``eul_high_a_ii``, eligible for a direct PPA).
+  100 kW flat, contract exactly 300 kW (``eul_high_a_ii``, eligible for a direct PPA); tenant ``e``:
+  400 kW flat, contract 1,000 kW.
   Both have 6,670 m2 of usable roof: 6,670 / 6.67 m2 per kW = 1,000 kW.
 
 The grid-only bill of ``a``: basic 500 kW x 8,320 x 12 = 49,920,000; energy, climate and fuel
@@ -40,7 +41,7 @@ def _evaluate(tmp_path, procurement_pct=100.0, pool_free_mwh=1e9, tenants=("a",)
               decisions=None, tariff_growth=0.0, roof_m2=6670, re_target_pct=None,
               basic_from_july=None) -> Evaluation:
     """Evaluate the options of ``tenants`` (names from ``a``/``b`` above) on the flat forecast."""
-    loads = {"a": (500.0, 1000.0), "b": (100.0, 200.0), "c": (100.0, 300.0)}
+    loads = {"a": (500.0, 1000.0), "b": (100.0, 200.0), "c": (100.0, 300.0), "e": (400.0, 1000.0)}
     specs = []
     for name in tenants:
         kw, contract = loads[name]
@@ -232,11 +233,12 @@ def test_bills_levelised_with_the_expected_tariff_growth(tmp_path):
 
 
 def test_pay_as_produced_ppa_pays_every_contracted_kwh_at_an_escalating_price(tmp_path):
-    ev = _evaluate(tmp_path, procurement_pct=50.0,
+    ev = _evaluate(tmp_path, procurement_pct=50.0, tenants=("a", "c"),
                    decisions={"ppa": {"settlement": "pay_as_produced", "escalation_pct_per_year": 2.0}})
-    # 1,500 kWp x 0.5 x 8 h x 365 = 2,190,000 kWh contracted, all paid; the price escalating 2 %/yr weighs
-    # 1.239166 times the first year's (as above): 2,190,000 x 1.239166 = 2,713,773 kWh a year at the first price
-    assert ev.ppa_paid_kwh[0] == pytest.approx(2_190_000 * 1.239166, rel=1e-6)
+    # a: 1,500 kWp x 0.5 x 8 h x 365 = 2,190,000 kWh contracted, all paid; the price escalating 2 %/yr weighs
+    # 1.239166 times the first year's (as above): 2,190,000 x 1.239166 = 2,713,773 kWh a year at the first price;
+    # c: 300 kWp x 0.5 x 2,920 h = 438,000 kWh x 1.239166 = 542,755
+    assert ev.ppa_paid_kwh == pytest.approx([2_190_000 * 1.239166, 438_000 * 1.239166], rel=1e-6)
     # the grid bill and the per-kWh fees follow the 1,460,000 kWh the tenant takes, as under pay-as-consumed
     assert ev.cost_krw[0, PPA] == pytest.approx(452_995_600, rel=REL)
 
@@ -253,3 +255,37 @@ def test_self_generation_above_the_net_metering_limit_sells_its_export(tmp_path)
     # spread: tariff 10 % x 292,000,000 = 29,200,000 and SMP 25 % x 116,800,000 = 29,200,000:
     # sqrt(2) x 29,200,000 = 1.414214 x 29,200,000 = 41,295,036
     assert ev.spread_krw[0, SELF] == pytest.approx(41_295_036, rel=REL)
+
+
+def test_rec_spread_adds_the_rec_price_risk(tmp_path):
+    ev = _evaluate(tmp_path, procurement_pct=50.0, decisions={"rec_sd_pct": 20.0})
+    # RECs for 2,190 MWh at 50,000 = 109,500,000 KRW exposed to the REC price (20 %: 21,900,000) beside the
+    # 438,000,000 of grid energy exposed to the tariff (10 %: 43,800,000): sqrt(43.8^2 + 21.9^2) M =
+    # sqrt(1,918.44 + 479.61) M = sqrt(2,398.05) M = 48,969,889
+    assert ev.spread_krw[0, REC] == pytest.approx(48_969_889, rel=1e-6)
+    assert ev.spread_krw[0, GRID] == pytest.approx(43_800_000, rel=REL)  # no REC risk without RECs
+
+
+def test_rooftop_pv_needs_a_usable_roof(tmp_path):
+    ev = _evaluate(tmp_path, procurement_pct=50.0, decisions={"self_generation": {"usable_roof_share": 0.0}})
+    assert ev.rooftop_kw[0] == 0.0 and np.isnan(ev.cost_krw[0, SELF]) and ev.re_mwh[0, SELF] == 0.0
+
+
+def test_a_one_kw_rooftop_is_still_an_option(tmp_path):
+    ev = _evaluate(tmp_path, procurement_pct=50.0, roof_m2=6.67)
+    # 6.67 m2 / 6.67 = 1 kWp: 0.5 kW x 2,920 sunny hours = 1,460 kWh self-consumed; grid 4,380,000 - 1,460 =
+    # 4,378,540 kWh x 114 = 499,153,560 + basic 49,920,000 = 549,073,560 x 1.027 = 563,898,546;
+    # annuity 1 x 1,000,000 x 0.065 = 65,000 -> 563,963,546
+    assert ev.rooftop_kw[0] == pytest.approx(1.0)
+    assert ev.cost_krw[0, SELF] == pytest.approx(563_963_546, rel=REL)
+
+
+def test_net_metering_up_to_and_including_1000_kw(tmp_path):
+    ev = _evaluate(tmp_path, procurement_pct=100.0, tenants=("e",))
+    # e: 3,504 MWh sought -> 2,400 kWp, roof 1,000 kW: exactly the 1,000 kW limit, so net metered. 500 kW in the
+    # sunny hours against 400 kW: export 100 x 2,920 = 292,000 kWh, credited against the grid 400 x 16 x 365 =
+    # 2,336,000 kWh: keep 1 - 292,000 / 2,336,000 = 0.875; nothing sold.
+    # Bill: basic 400 x 8,320 x 12 = 39,936,000; kWh 0.875 x 2,336,000 x 114 = 233,016,000;
+    # 272,952,000 x 1.027 = 280,321,704; annuity 65,000,000 -> 345,321,704
+    assert ev.rooftop_kw[0] == pytest.approx(1000.0)
+    assert ev.cost_krw[0, SELF] == pytest.approx(345_321_704, rel=REL)
