@@ -289,3 +289,11 @@ def test_net_metering_up_to_and_including_1000_kw(tmp_path):
     # 272,952,000 x 1.027 = 280,321,704; annuity 65,000,000 -> 345,321,704
     assert ev.rooftop_kw[0] == pytest.approx(1000.0)
     assert ev.cost_krw[0, SELF] == pytest.approx(345_321_704, rel=REL)
+
+
+def test_each_tenant_draws_its_own_roof(tmp_path):
+    # usable share 0.6: the seed-3 roof draws of tenants 0, 1, 2 (re100sim.simulator.rng.stream(3, "roof", t))
+    # are 0.909, 0.834 and 0.494, so only c's roof carries PV: 438 MWh sought -> 300 kWp
+    ev = _evaluate(tmp_path, procurement_pct=50.0, tenants=("a", "b", "c"),
+                   decisions={"self_generation": {"usable_roof_share": 0.6}})
+    assert ev.rooftop_kw == pytest.approx([0.0, 0.0, 300.0])
