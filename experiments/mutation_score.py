@@ -74,7 +74,8 @@ TESTS = {
     "simulator/rules/certification.py": [*GOLDEN, "tests/test_certificates.py", *STORAGE],
     "simulator/rules/certificates.py": ["tests/test_certificates.py", *GOLDEN],
     "simulator/rules/policy.py": ["tests/test_policy.py", *GOLDEN],
-    "simulator/market/options.py": ["tests/test_agents.py", "tests/test_information_sets.py"],
+    "simulator/market/options.py": ["tests/test_options.py", "tests/test_agents.py", "tests/test_information_sets.py",
+                                    "tests/test_demand.py"],  # demand.py runs _kernel with batteries
     "agents/tenant.py": ["tests/test_agents.py", "tests/test_information_sets.py"],
     "agents/generator.py": ["tests/test_agents.py", *GOLDEN],
     "agents/broker.py": ["tests/test_agents.py", *GOLDEN],
