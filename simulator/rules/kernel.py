@@ -37,8 +37,11 @@ _EXT: ModuleType | None = None
 
 
 def _cpu_has(feature: str) -> bool:
-    from numpy._core._multiarray_umath import __cpu_features__
-
+    # NumPy's CPU-feature table is private: if a NumPy release moves it, use the portable baseline.
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:
+        return False
     return bool(__cpu_features__.get(feature, False))
 
 
