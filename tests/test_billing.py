@@ -695,3 +695,40 @@ def test_rounding_arrays_equal_scalar_on_float32_and_int64_inputs():
     assert truncate_ten_won_array(ints[1:]).tolist() == [-274877906940, 274877906940, 0, 0, 120]
     with pytest.raises(ValueError):
         truncate_ten_won_array(ints[:1])
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant <= 52, reason="np.longdouble is float64 on this platform")
+def test_wider_than_float64_inputs_are_rounded_to_float64_first():
+    # The kernel, the ledger and the scalar bill work in float64: an extended-precision (np.longdouble)
+    # input gives the usage, demand and bill of its float64 rounding, in float64.
+    ld = np.longdouble
+    cal = build_calendar(dt.date(2026, 3, 1), dt.date(2026, 3, 8))
+    rates = hourly_rates(cal, load_table("kepco_industrial"), "eul_high_a_ii")
+    load = np.arange(1, cal.n_hours + 1, dtype=ld) / 3  # 1/3, 2/3, ... kW: not float64 numbers
+    (wide,) = month_usage(load, rates, cal)
+    (narrow,) = month_usage(load.astype(float), rates, cal)
+    for f in dataclasses.fields(MonthUsage):
+        got, want = np.asarray(getattr(wide, f.name)), np.asarray(getattr(narrow, f.name))
+        assert got.dtype == want.dtype and got.tolist() == want.tolist(), f.name
+    arrays = MonthUsageArrays.from_usages([narrow, narrow])
+    keep = np.array([ld(1) / 3, ld(2) / 3])
+    for f in ("kwh_by_period", "energy_krw_by_period", "climate_charge_krw", "fuel_adj_charge_krw"):
+        got, want = getattr(arrays.scaled(keep), f), getattr(arrays.scaled(keep.astype(float)), f)
+        assert got.dtype == np.float64 and got.tolist() == want.tolist(), f
+    # Demand: 0.3 x 1,000 = 300 and 0.3 x 2,000 = 600 in float64 (0.3 x 1,000 in float80 is
+    # 299.99999999999998889...); a peak of 1/3 kW is billed as the float64 1/3.
+    aug25 = 2025 * 12 + 7
+    contract = np.array([ld(1000), ld(2000)])
+    demand = BillingDemand(2)
+    for got in (demand.floor_kw(aug25, contract), demand.free_peak_kw(aug25, contract),
+                demand.free_peak_kw(aug25 + 2, contract)):
+        assert got.dtype == np.float64 and got.tolist() == [300.0, 600.0]
+    billed = demand.billing_kw(aug25, np.array([ld(1) / 3, ld(700)]), np.zeros(2))
+    assert billed.dtype == np.float64 and billed.tolist() == [1 / 3, 700.0]
+    # Basic charge of 0.002884609375 kW at 8,320 KRW/kW: the scalar bill multiplies in float64, which
+    # gives 23.999950000000002 -> 24 won; in float80 the product is 23.99995 -> 23 won. The arrays
+    # give the scalar bill's 24.
+    assert narrow.basic_krw_per_kw_month == 8320.0
+    kw = ld("0.002884609375")
+    bill = monthly_bill_arrays(MonthUsageArrays.from_usages([narrow]), np.array([kw]))
+    assert bill["basic_charge"].tolist() == [monthly_bill(narrow, float(kw))[0].krw] == [24]
