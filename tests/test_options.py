@@ -39,8 +39,9 @@ REL = 1e-6  # KEPCO rounds each month's items to whole won: a few won on hundred
 
 def _evaluate(tmp_path, procurement_pct=100.0, pool_free_mwh=1e9, tenants=("a",), green_price=None,
               decisions=None, tariff_growth=0.0, roof_m2=6670, re_target_pct=None,
-              basic_from_july=None) -> Evaluation:
-    """Evaluate the options of ``tenants`` (names from ``a``/``b`` above) on the flat forecast."""
+              basic_from_july=None, load_kw=None) -> Evaluation:
+    """Evaluate the options of ``tenants`` (names from ``a``/``b`` above) on the flat forecast; ``load_kw``
+    (the forecast's calendar -> (H, D) kW) replaces their expected loads."""
     loads = {"a": (500.0, 1000.0), "b": (100.0, 200.0), "c": (100.0, 300.0), "e": (400.0, 1000.0)}
     specs = []
     for name in tenants:
@@ -71,6 +72,8 @@ def _evaluate(tmp_path, procurement_pct=100.0, pool_free_mwh=1e9, tenants=("a",)
         july = fc.calendar.timestamps.month >= 7
         fc = dataclasses.replace(fc, rates=[dataclasses.replace(
             r, basic_krw_per_kw_month=np.where(july, basic_from_july, r.basic_krw_per_kw_month)) for r in fc.rates])
+    if load_kw is not None:
+        fc = fc.with_load(load_kw(fc.calendar))
     return evaluate(model, fc, np.arange(len(tenants)), pool_free_mwh)
 
 
@@ -297,3 +300,44 @@ def test_each_tenant_draws_its_own_roof(tmp_path):
     ev = _evaluate(tmp_path, procurement_pct=50.0, tenants=("a", "b", "c"),
                    decisions={"self_generation": {"usable_roof_share": 0.6}})
     assert ev.rooftop_kw == pytest.approx([0.0, 0.0, 300.0])
+
+
+def test_rooftop_costs_to_the_won_with_the_fund_truncated_each_month(tmp_path):
+    """The rooftop cases above to the won: KEPCO truncates each month's fund to 10 won (docs/domain.md#bill-structure),
+    so the year's fund is the sum of 12 truncated months (7 of 31 days, 4 of 30 and February's 28 in 2026).
+
+    a (net metered, nothing exported, grid 500 kW x 16 h a day): a month of d days bills 500 x 8,320 = 4,160,000 +
+    8,000 d kWh x 114 = 912,000 d; fund 2.7 %: d = 31: 32,432,000 x 0.027 = 875,664 -> 875,660; d = 30: 31,520,000
+    -> 851,040; d = 28: 29,696,000 -> 801,792 -> 801,790. Fund 7 x 875,660 + 4 x 851,040 + 801,790 = 10,335,570;
+    bill 382,800,000 + 10,335,570 = 393,135,570; with the annuity 65,000,000: 458,135,570.
+    b (net metered, keep 0.75): 100 x 7,470 = 747,000 + 0.75 x 1,600 d kWh x 114 = 136,800 d; d = 31: 4,987,800 x
+    0.027 = 134,670.6 -> 134,670; d = 30: 4,851,000 -> 130,977 -> 130,970; d = 28: 4,577,400 -> 123,589.8 ->
+    123,580. Fund 7 x 134,670 + 4 x 130,970 + 123,580 = 1,590,150; bill 58,896,000 + 1,590,150 = 60,486,150; with
+    the annuity 19,500,000: 79,986,150.
+    A 2,000 kWp host (above the net-metering limit, nothing credited): a's bill 393,135,570 + annuity 130,000,000
+    - export sold 1,460,000 kWh x 80 = 116,800,000 -> 406,335,570.
+    """
+    ev = _evaluate(tmp_path, procurement_pct=50.0, tenants=("a", "b"))
+    assert ev.cost_krw[:, SELF] == pytest.approx([458_135_570, 79_986_150], abs=0.5)
+    ev = _evaluate(tmp_path, procurement_pct=100.0, roof_m2=13_340)
+    assert ev.cost_krw[0, SELF] == pytest.approx(406_335_570, abs=0.5)
+
+
+def test_net_metering_credits_a_host_whose_year_on_the_grid_is_under_one_kwh(tmp_path):
+    """A host that draws 40 kW in the sunny hours and 0.73 kWh in the year's first hour, nothing else: use
+    40 x 2,920 + 0.73 = 116,800.73 kWh, all sought -> 116,800.73 / 1,460 = 80.0005 kWp (roof 1,000 kW). In the
+    sunny hours 40.00025 kW covers the 40 kW load and exports 0.00025 x 2,920 = 0.73 kWh: net metering credits it
+    against the 0.73 grid kWh, so keep = 1 - 0.73 / 0.73 = 0: no energy charge and no tariff exposure.
+    Bill: the 30 % floor of the 1,000 kW contract, 300 kW x 8,320 = 2,496,000 a month, fund 2,496,000 x 0.027 =
+    67,392 -> 67,390: 2,563,390 x 12 = 30,760,680; annuity 80.0005 x 1,000,000 x 0.065 = 5,200,032.5;
+    cost 35,960,712.5."""
+    def load_kw(cal):
+        kw = np.where((cal.hour >= 8) & (cal.hour < 16), 40.0, 0.0)
+        kw[0] = 0.73
+        return kw[:, None]
+
+    ev = _evaluate(tmp_path, procurement_pct=100.0, load_kw=load_kw)
+    assert ev.rooftop_kw[0] == pytest.approx(80.0005, abs=1e-9)
+    assert ev.re_mwh[0, SELF] == pytest.approx(116.8)  # 40 kW x 2,920 sunny hours self-consumed
+    assert ev.spread_krw[0, SELF] == pytest.approx(0.0, abs=1e-6)  # nothing billed per kWh, nothing sold
+    assert ev.cost_krw[0, SELF] == pytest.approx(35_960_712.5, abs=0.01)
