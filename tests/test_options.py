@@ -39,9 +39,10 @@ REL = 1e-6  # KEPCO rounds each month's items to whole won: a few won on hundred
 
 def _evaluate(tmp_path, procurement_pct=100.0, pool_free_mwh=1e9, tenants=("a",), green_price=None,
               decisions=None, tariff_growth=0.0, roof_m2=6670, re_target_pct=None,
-              basic_from_july=None, load_kw=None) -> Evaluation:
+              basic_from_july=None, load_kw=None, pv_kw_per_kw=None, start_date="2026-01-01") -> Evaluation:
     """Evaluate the options of ``tenants`` (names from ``a``/``b`` above) on the flat forecast; ``load_kw``
-    (the forecast's calendar -> (H, D) kW) replaces their expected loads."""
+    (the forecast's calendar -> (H, D) kW) replaces their expected loads, ``pv_kw_per_kw`` (calendar -> (H,))
+    the site's PV."""
     loads = {"a": (500.0, 1000.0), "b": (100.0, 200.0), "c": (100.0, 300.0), "e": (400.0, 1000.0)}
     specs = []
     for name in tenants:
@@ -50,7 +51,7 @@ def _evaluate(tmp_path, procurement_pct=100.0, pool_free_mwh=1e9, tenants=("a",)
         specs.append({"name": name, "load_file": str(tmp_path / f"{name}.csv"), "contract_kw": contract,
                       "behaviour": {"awareness": 1.0, "procurement_pct": procurement_pct, "roof_area_m2": roof_m2,
                                     "hurdle_rate_pct": 0.0, "re_target_pct": re_target_pct or {}}})
-    data = {"name": "options", "start_date": "2026-01-01", "years": 1, "seed": 3, "tenants": specs,
+    data = {"name": "options", "start_date": start_date, "years": 1, "seed": 3, "tenants": specs,
             "generators": [{"name": "pool", "capacity_kw": 3000, "green_pool": True}],
             "green_tariff": {"price": green_price or {"kind": "fixed", "price_krw_per_kwh": 100}},
             "decisions": {"enabled": True, "tariff_expectation": "static",
@@ -67,7 +68,8 @@ def _evaluate(tmp_path, procurement_pct=100.0, pool_free_mwh=1e9, tenants=("a",)
     sunny = (fc.calendar.hour >= 8) & (fc.calendar.hour < 16)
     fc = dataclasses.replace(fc, tariff_price=np.full((H, K), 100.0), smp_krw_per_kwh=np.full(H, 80.0),
                              rec_price_krw_per_rec=np.full(len(fc.rec_price_krw_per_rec), 50_000.0),
-                             pv_kw_per_kw=np.where(sunny, 0.5, 0.0), tariff_growth=np.full(K, tariff_growth))
+                             pv_kw_per_kw=np.where(sunny, 0.5, 0.0) if pv_kw_per_kw is None else pv_kw_per_kw(fc.calendar),
+                             tariff_growth=np.full(K, tariff_growth))
     if basic_from_july is not None:  # a basic-rate step on 1 July (a tariff path step announced in advance)
         july = fc.calendar.timestamps.month >= 7
         fc = dataclasses.replace(fc, rates=[dataclasses.replace(
@@ -231,6 +233,9 @@ def test_bills_levelised_with_the_expected_tariff_growth(tmp_path):
     assert ev.cost_krw[0, PPA] == pytest.approx(393_135_600 * lev + 59_860_000, rel=1e-6)
     # rooftop PV: the bill is levelised, the annuity is flat: 393,135,600 x 1.239166 + 65,000,000
     assert ev.cost_krw[0, SELF] == pytest.approx(393_135_600 * lev + 65_000_000, rel=1e-6)
+    # green tariff for half the use: the KEPCO bill is levelised (299,580,000 x 1.027 = 307,668,660, as for half
+    # the use above), the green energy at its fixed price is not: 219,000,000 x 1.027 = 224,913,000
+    assert ev.cost_krw[0, GREEN] == pytest.approx(307_668_660 * lev + 224_913_000, rel=1e-6)
     # the PPA price escalates at the template's 0 %: one kWh paid per kWh taken
     assert ev.ppa_paid_kwh[0] == pytest.approx(1_460_000)
 
@@ -341,3 +346,34 @@ def test_net_metering_credits_a_host_whose_year_on_the_grid_is_under_one_kwh(tmp
     assert ev.re_mwh[0, SELF] == pytest.approx(116.8)  # 40 kW x 2,920 sunny hours self-consumed
     assert ev.spread_krw[0, SELF] == pytest.approx(0.0, abs=1e-6)  # nothing billed per kWh, nothing sold
     assert ev.cost_krw[0, SELF] == pytest.approx(35_960_712.5, abs=0.01)
+
+
+def test_a_decision_year_across_new_year_takes_the_target_of_its_middle(tmp_path):
+    # A year from 1 September 2026 to 31 August 2027: its middle hour (4,380 h, 182.5 days in) is on 2 March 2027,
+    # so the 2027 target applies: 80 % of 4,380 MWh = 3,504 MWh (not 2026's 60 %: 2,628 MWh), above the 50 % sought.
+    ev = _evaluate(tmp_path, procurement_pct=50.0, re_target_pct={2025: 40.0, 2027: 80.0}, start_date="2026-09-01")
+    assert ev.target_mwh[0] == pytest.approx(3504.0) and ev.volume_mwh[0] == pytest.approx(3504.0)
+
+
+def test_green_tariff_for_a_tenant_using_under_one_mwh(tmp_path):
+    """50 W flat: 0.05 x 8,760 = 438 kWh a year, all allocated from the pool, so nothing is left on KEPCO's kWh
+    lines (keep 1 - 0.438 / 0.438 = 0) and nothing is exposed to the tariff. Bill: the 30 % floor of the 1,000 kW
+    contract, 300 x 8,320 = 2,496,000 a month, fund 67,392 -> 67,390: 2,563,390 x 12 = 30,760,680; green energy
+    438 x 100 = 43,800 with the fund: 44,982.6; cost 30,805,662.6."""
+    ev = _evaluate(tmp_path, procurement_pct=100.0, load_kw=lambda cal: np.full((cal.n_hours, 1), 0.05))
+    assert ev.re_mwh[0, GREEN] == pytest.approx(0.438)
+    assert ev.spread_krw[0, GREEN] == pytest.approx(0.0, abs=1e-6)
+    assert ev.cost_krw[0, GREEN] == pytest.approx(30_805_662.6, abs=0.01)
+
+
+def test_ppa_plant_sized_for_a_yield_under_one_kwh_per_kwp(tmp_path):
+    # A site whose PV makes 0.5 kWh/kWp a year (0.5 kW in the year's first noon hour only): a's 2,190 MWh need
+    # 2,190,000 / 0.5 = 4,380,000 kWp, whose one hour of output, 2,190,000 kWh, is all paid under pay-as-produced.
+    def pv(cal):
+        kw = np.zeros(cal.n_hours)
+        kw[12] = 0.5
+        return kw
+
+    ev = _evaluate(tmp_path, procurement_pct=50.0, pv_kw_per_kw=pv, decisions={"ppa": {"settlement": "pay_as_produced"}})
+    assert ev.ppa_paid_kwh[0] == pytest.approx(2_190_000)
+    assert ev.re_mwh[0, PPA] == pytest.approx(0.5)  # of which a's 500 kW load takes 500 kWh in that hour
