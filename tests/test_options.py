@@ -277,6 +277,7 @@ def test_rec_spread_adds_the_rec_price_risk(tmp_path):
 def test_rooftop_pv_needs_a_usable_roof(tmp_path):
     ev = _evaluate(tmp_path, procurement_pct=50.0, decisions={"self_generation": {"usable_roof_share": 0.0}})
     assert ev.rooftop_kw[0] == 0.0 and np.isnan(ev.cost_krw[0, SELF]) and ev.re_mwh[0, SELF] == 0.0
+    assert ev.spread_krw[0, SELF] == 0.0  # nothing exposed to any price through an option it cannot take
 
 
 def test_a_one_kw_rooftop_is_still_an_option(tmp_path):
@@ -335,17 +336,21 @@ def test_net_metering_credits_a_host_whose_year_on_the_grid_is_under_one_kwh(tmp
     against the 0.73 grid kWh, so keep = 1 - 0.73 / 0.73 = 0: no energy charge and no tariff exposure.
     Bill: the 30 % floor of the 1,000 kW contract, 300 kW x 8,320 = 2,496,000 a month, fund 2,496,000 x 0.027 =
     67,392 -> 67,390: 2,563,390 x 12 = 30,760,680; annuity 80.0005 x 1,000,000 x 0.065 = 5,200,032.5;
-    cost 35,960,712.5."""
+    cost 35,960,712.5.
+    A second host draws the 40 kW of the sunny hours only: 116,800 / 1,460 = 80 kWp, exactly its load, so it
+    never uses the grid (nothing to credit, nothing billed per kWh): the same bill, annuity 5,200,000, cost
+    35,960,680."""
     def load_kw(cal):
         kw = np.where((cal.hour >= 8) & (cal.hour < 16), 40.0, 0.0)
-        kw[0] = 0.73
-        return kw[:, None]
+        first = kw.copy()
+        first[0] = 0.73
+        return np.column_stack([first, kw])
 
-    ev = _evaluate(tmp_path, procurement_pct=100.0, load_kw=load_kw)
-    assert ev.rooftop_kw[0] == pytest.approx(80.0005, abs=1e-9)
-    assert ev.re_mwh[0, SELF] == pytest.approx(116.8)  # 40 kW x 2,920 sunny hours self-consumed
-    assert ev.spread_krw[0, SELF] == pytest.approx(0.0, abs=1e-6)  # nothing billed per kWh, nothing sold
-    assert ev.cost_krw[0, SELF] == pytest.approx(35_960_712.5, abs=0.01)
+    ev = _evaluate(tmp_path, procurement_pct=100.0, tenants=("a", "e"), load_kw=load_kw)
+    assert ev.rooftop_kw == pytest.approx([80.0005, 80.0], abs=1e-9)
+    assert ev.re_mwh[:, SELF] == pytest.approx([116.8, 116.8])  # 40 kW x 2,920 sunny hours self-consumed
+    assert ev.spread_krw[:, SELF] == pytest.approx([0.0, 0.0], abs=1e-6)  # nothing billed per kWh, nothing sold
+    assert ev.cost_krw[:, SELF] == pytest.approx([35_960_712.5, 35_960_680], abs=0.01)
 
 
 def test_a_decision_year_across_new_year_takes_the_target_of_its_middle(tmp_path):
