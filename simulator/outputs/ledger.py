@@ -5,7 +5,6 @@ energy trade. Energy is recorded separately from the kernel's aggregates.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,7 +54,7 @@ class Ledger:
         self.tenants = tenants
         self.batteries = list(batteries)
         self._battery_energy: list[dict] = []
-        self._lines: dict[str, list] = defaultdict(list)  # one value per scalar line
+        self._lines: list[tuple] = []  # scalar lines, one tuple each (one append per line: ~10^4 a year)
         self._blocks: list[dict] = []  # vectorised lines: one dict of arrays per call
         self._seq = 0  # insertion order across both, so invoices keep the order they were booked
         # one dict of columns per month; made a table once at the end (a DataFrame a month costs seconds)
@@ -66,16 +65,8 @@ class Ledger:
 
     # -- money --
     def add(self, month_key: int, payer: str, payee: str, item: str, quantity: float, unit: str, krw: int):
-        cols = self._lines
-        cols["seq"].append(self._seq)
+        self._lines.append((self._seq, month_key, payer, payee, item, float(quantity), unit, int(krw)))
         self._seq += 1
-        cols["month"].append(month_key)
-        cols["payer"].append(payer)
-        cols["payee"].append(payee)
-        cols["item"].append(item)
-        cols["quantity"].append(float(quantity))
-        cols["unit"].append(unit)
-        cols["krw"].append(int(krw))
 
     def add_many(self, month_key: int, payers: np.ndarray, payee: str, item: str, quantity: np.ndarray,
                  unit: str, krw: np.ndarray) -> None:
@@ -138,7 +129,7 @@ class Ledger:
         """:meth:`chunk`, then forget those months: a run that streams its outputs holds one year of books.
         The battery energy is kept whole (a few rows per battery-month; the storage outputs read it at the end)."""
         out = self.chunk()
-        self._lines, self._blocks = defaultdict(list), []
+        self._lines, self._blocks = [], []
         self._baseline, self._tenant_energy, self._generator_energy, self._hourly = [], [], [], []
         return out
 
@@ -151,7 +142,8 @@ class Ledger:
     def invoices(self) -> pd.DataFrame:
         """All lines in booking order; text columns are categorical (a few names, millions of rows)."""
         cols = ["seq", "month", "payer", "payee", "item", "quantity", "unit", "krw"]
-        parts = [{c: np.asarray(self._lines[c], dtype=object if c in TEXT else None) for c in cols}] if self._lines else []
+        lines = zip(*self._lines)
+        parts = [{c: np.asarray(v, dtype=object if c in TEXT else None) for c, v in zip(cols, lines)}] if self._lines else []
         parts += self._blocks
         if not parts:
             return pd.DataFrame({c: pd.Series(dtype=object if c in TEXT or c == "month" else float) for c in cols[1:]})
@@ -163,7 +155,7 @@ class Ledger:
                 keys, codes = np.unique(v.astype(np.int64), return_inverse=True)
                 v = pd.Categorical.from_codes(codes, [month_label(int(k)) for k in keys])
             elif c in TEXT:
-                v = pd.Categorical(v)
+                v = sorted_categorical(v)
             out[c] = v
         df = pd.DataFrame(out)
         return df.astype({"krw": np.int64, "quantity": np.float64})
@@ -182,6 +174,16 @@ class Ledger:
 
     def generator_energy(self) -> pd.DataFrame:
         return _stack(self._generator_energy, ["month", "agent", *GENERATOR_ENERGY])
+
+
+def sorted_categorical(values: np.ndarray) -> pd.Categorical:
+    """``pd.Categorical(values)`` (categories sorted) of an object array of strings, factorised on the objects
+    (``pd.Categorical`` would first copy them into an arrow string array)."""
+    codes, uniques = pd.factorize(values)
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return pd.Categorical.from_codes(rank[codes], categories=pd.Index(uniques[order], dtype=str))
 
 
 def _repeat(text: str, n: int) -> np.ndarray:

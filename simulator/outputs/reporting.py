@@ -16,7 +16,14 @@ import pandas as pd
 from re100sim.simulator.market.options import GREEN, GRID, OPTIONS, PPA, PREMIUM, REC, SELF
 from re100sim.simulator.market.procurement import supplies, supply_months
 from re100sim.simulator.outputs.ledger import month_label
-from re100sim.simulator.outputs.results import net_cost_by_month, vat_mask
+from re100sim.simulator.outputs.results import (
+    code_flags,
+    month_keys,
+    net_cost_by_month,
+    sums_on_months,
+    text_codes,
+    vat_lines,
+)
 from re100sim.simulator.rules.policy import ComplianceRow, compliance
 from re100sim.simulator.scenario.demand import MEASURES
 
@@ -147,19 +154,26 @@ def monthly_flows(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.D
     m["grid_mwh"] = e["grid_kwh"]
     m["re_delivered_mwh"] = e["self_kwh"] + e["ppa_kwh"] + e["pool_kwh"] + e["battery_re_kwh"]
     m["re_claimed_mwh"] = 0.0
-    inv = invoices.assign(month_key=invoices["month"].map(lambda s: int(s[:4]) * 12 + int(s[5:]) - 1))
-    by = lambda mask: inv[mask].groupby("month_key")["krw"].sum().reindex(m.index, fill_value=0)  # noqa: E731
-    net = (net_cost_by_month(invoices, accounts) if net_cost is None else net_cost).groupby("month").sum()
-    net.index = [int(s[:4]) * 12 + int(s[5:]) - 1 for s in net.index]
-    base = baseline.groupby("month")[["baseline_krw", "baseline_ex_vat_krw"]].sum()
-    for col, frame in (("tenant_cost_krw", net["cost_krw"]), ("tenant_cost_ex_vat_krw", net["cost_ex_vat_krw"]),
-                       ("baseline_krw", base["baseline_krw"]), ("baseline_ex_vat_krw", base["baseline_ex_vat_krw"])):
-        m[col] = frame.reindex(m.index, fill_value=0).astype(np.int64)
+    keys = m.index.to_numpy(np.int64)
+    month, krw = month_keys(invoices["month"]), invoices["krw"].to_numpy(np.int64)
+    by = lambda lines: sums_on_months(keys, month[lines], krw[lines])  # noqa: E731
+    net = net_cost_by_month(invoices, accounts) if net_cost is None else net_cost
+    net_month = month_keys(pd.Series(net.index.get_level_values("month")))
+    base_month = baseline["month"].to_numpy(np.int64)
+    for col, values, at in (("tenant_cost_krw", net["cost_krw"], net_month),
+                            ("tenant_cost_ex_vat_krw", net["cost_ex_vat_krw"], net_month),
+                            ("baseline_krw", baseline["baseline_krw"], base_month),
+                            ("baseline_ex_vat_krw", baseline["baseline_ex_vat_krw"], base_month)):
+        m[col] = sums_on_months(keys, at, values.to_numpy(np.int64))
     m["savings_krw"] = m["baseline_krw"] - m["tenant_cost_krw"]
     m["savings_ex_vat_krw"] = m["baseline_ex_vat_krw"] - m["tenant_cost_ex_vat_krw"]
-    m["generator_revenue_krw"] = by(inv["payee"].isin(generators) & ~vat_mask(inv))  # VAT is the state's
-    m["broker_margin_krw"] = by((inv["payee"] == broker) & (inv["item"] == "broker_fee"))
-    m["utility_net_krw"] = by(inv["payee"] == utility) - by(inv["payer"] == utility)
+    payer, payers = text_codes(invoices["payer"])
+    payee, payees = text_codes(invoices["payee"])
+    item, items = text_codes(invoices["item"])
+    to_plant = code_flags(payees, set(generators))[payee]
+    m["generator_revenue_krw"] = by(to_plant & ~vat_lines(invoices))  # VAT is the state's
+    m["broker_margin_krw"] = by(code_flags(payees, {broker})[payee] & code_flags(items, {"broker_fee"})[item])
+    m["utility_net_krw"] = by(code_flags(payees, {utility})[payee]) - by(code_flags(payers, {utility})[payer])
     return m
 
 
