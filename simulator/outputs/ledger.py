@@ -61,7 +61,7 @@ class Ledger:
         self._baseline: list[dict] = []
         self._tenant_energy: list[dict] = []
         self._generator_energy: list[dict] = []
-        self._hourly: list[pd.DataFrame] = []  # a frame a month: one row per hour of the complex
+        self._hourly: list[tuple] = []  # a month's hours of the complex: (hour_start, load_kwh, grid_kwh, gen_kwh)
 
     # -- money --
     def add(self, month_key: int, payer: str, payee: str, item: str, quantity: float, unit: str, krw: int):
@@ -114,10 +114,7 @@ class Ledger:
     def add_hourly(self, hour_start: pd.DatetimeIndex, load_kwh: np.ndarray, grid_kwh: np.ndarray,
                    gen_kwh: np.ndarray) -> None:
         """The complex's hours: load, grid and plant output (kWh, summed over tenants / plants)."""
-        self._hourly.append(pd.DataFrame({
-            "hour_start": hour_start, "load_kwh": load_kwh, "grid_kwh": grid_kwh,
-            "re_delivered_kwh": load_kwh - grid_kwh, "gen_kwh": gen_kwh,
-        }))
+        self._hourly.append((hour_start, load_kwh, grid_kwh, gen_kwh))  # one table at the close, not one a month
 
     # -- tables --
     def chunk(self) -> LedgerChunk:
@@ -137,7 +134,10 @@ class Ledger:
         """``hourly_complex.parquet``: one row per hour, local hour start (Asia/Seoul)."""
         if not self._hourly:
             return pd.DataFrame(columns=["hour_start", "load_kwh", "grid_kwh", "re_delivered_kwh", "gen_kwh"])
-        return pd.concat(self._hourly, ignore_index=True)
+        hours, load, grid, gen = zip(*self._hourly)
+        load, grid = np.concatenate(load), np.concatenate(grid)
+        return pd.DataFrame({"hour_start": hours[0].append(list(hours[1:])), "load_kwh": load, "grid_kwh": grid,
+                             "re_delivered_kwh": load - grid, "gen_kwh": np.concatenate(gen)})
 
     def invoices(self) -> pd.DataFrame:
         """All lines in booking order; text columns are categorical (a few names, millions of rows)."""

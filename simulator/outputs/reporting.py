@@ -8,6 +8,7 @@ against the scenario's policy rule (re100sim.simulator.rules.policy, docs/domain
 from __future__ import annotations
 
 import dataclasses
+import weakref
 
 import mesa
 import numpy as np
@@ -39,12 +40,23 @@ def contracted_mw(model, month_key: int) -> float:
     return total_kw / 1000.0
 
 
+_TENANT_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _tenant_index(model) -> dict[str, int]:
+    """Tenant name -> its index, built once per model (the tenants are fixed at its start; a collect at each month
+    end asks for it once per option)."""
+    if model not in _TENANT_INDEX:
+        _TENANT_INDEX[model] = {t.name: i for i, t in enumerate(model.tenants)}
+    return _TENANT_INDEX[model]
+
+
 def options_held(model, month_key: int) -> np.ndarray:
     """(options, tenants) bool: which procurement options each tenant actually has in ``month_key``,
     whoever decided them (the scenario file or the tenant), rows in :data:`OPTIONS` order: a live
     direct PPA, its own plant, a green-tariff subscription, a green-premium purchase, an
     unbundled-REC target; the ``grid`` row is true for a tenant with none of them."""
-    index = {t.name: i for i, t in enumerate(model.tenants)}
+    index = _tenant_index(model)
     held = np.zeros((len(OPTIONS), len(model.tenants)), dtype=bool)
     held[PPA, [index[c.tenant] for c in model.contracts if supplies(c, month_key)]] = True
     held[SELF, [index[g.spec.host_tenant] for g in model.generators if g.spec.owner == "tenant" and g.spec.host_tenant]] = True
@@ -149,12 +161,10 @@ def monthly_flows(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.D
     ``net_cost``: ``net_cost_by_month(invoices, accounts)`` when the caller has it."""
     cols = ["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh", "battery_re_kwh"]
     e = t_energy.groupby("month")[cols].sum() / 1000.0
-    m = pd.DataFrame(index=e.index)
-    m["load_mwh"] = e["load_kwh"]
-    m["grid_mwh"] = e["grid_kwh"]
-    m["re_delivered_mwh"] = e["self_kwh"] + e["ppa_kwh"] + e["pool_kwh"] + e["battery_re_kwh"]
-    m["re_claimed_mwh"] = 0.0
-    keys = m.index.to_numpy(np.int64)
+    m = {"load_mwh": e["load_kwh"].to_numpy(), "grid_mwh": e["grid_kwh"].to_numpy(),
+         "re_delivered_mwh": (e["self_kwh"] + e["ppa_kwh"] + e["pool_kwh"] + e["battery_re_kwh"]).to_numpy(),
+         "re_claimed_mwh": np.zeros(len(e))}
+    keys = e.index.to_numpy(np.int64)
     month, krw = month_keys(invoices["month"]), invoices["krw"].to_numpy(np.int64)
     by = lambda lines: sums_on_months(keys, month[lines], krw[lines])  # noqa: E731
     net = net_cost_by_month(invoices, accounts) if net_cost is None else net_cost
@@ -174,7 +184,7 @@ def monthly_flows(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.D
     m["generator_revenue_krw"] = by(to_plant & ~vat_lines(invoices))  # VAT is the state's
     m["broker_margin_krw"] = by(code_flags(payees, {broker})[payee] & code_flags(items, {"broker_fee"})[item])
     m["utility_net_krw"] = by(code_flags(payees, {utility})[payee]) - by(code_flags(payers, {utility})[payer])
-    return m
+    return pd.DataFrame(m, index=e.index)  # one frame of the columns (a column inserted at a time costs more)
 
 
 def finish_timeseries(flows: pd.DataFrame, claims: pd.DataFrame, adoption: pd.DataFrame,

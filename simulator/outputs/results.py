@@ -22,8 +22,9 @@ def text_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """A text column (categorical, as the ledger's invoice columns, or not) as integer codes and the text of each
     code: the vectorised form of row-by-row string compares (a year of invoices is ~10^5 lines a 1,000 tenants)."""
     if not isinstance(column.dtype, pd.CategoricalDtype):
-        column = column.astype("category")
-    return column.cat.codes.to_numpy(np.int64), np.asarray(column.cat.categories.astype(str), dtype=object)
+        codes, names = pd.factorize(column.to_numpy(dtype=object))
+        return codes.astype(np.int64), np.asarray(names, dtype=object)
+    return column.cat.codes.to_numpy(np.int64), np.array([str(c) for c in column.cat.categories], dtype=object)
 
 
 def month_keys(month: pd.Series) -> np.ndarray:
@@ -160,26 +161,24 @@ def tenant_year_kpis(invoices: pd.DataFrame, baseline: pd.DataFrame, energy: pd.
     owner = (np.array([owned_plants.get(p, "") for p in payers], dtype=object), payer)  # "" : not a plant's payment
     item, items = text_codes(invoices["item"])
     krw = invoices["krw"].to_numpy(np.int64)
-    out = pd.DataFrame(index=g.index)
-    out["load_mwh"] = g["load_kwh"] / KWH_PER_MWH
-    out["grid_mwh"] = g["grid_kwh"] / KWH_PER_MWH
-    out["re_delivered_mwh"] = (g["self_kwh"] + g["ppa_kwh"] + g["pool_kwh"] + g["battery_re_kwh"]) / KWH_PER_MWH
-    out["re_claimed_mwh"] = 0.0
-    out["re_claimed_twice_mwh"] = 0.0
+    out = {"load_mwh": g["load_kwh"].to_numpy() / KWH_PER_MWH, "grid_mwh": g["grid_kwh"].to_numpy() / KWH_PER_MWH,
+           "re_delivered_mwh": (g["self_kwh"] + g["ppa_kwh"] + g["pool_kwh"] + g["battery_re_kwh"]).to_numpy()
+           / KWH_PER_MWH,
+           "re_claimed_mwh": np.zeros(len(g)), "re_claimed_twice_mwh": np.zeros(len(g))}
     for c in ("cost_krw", "cost_ex_vat_krw"):
-        out[c] = sums_on(out.index, net_year, net_agent, net[c].to_numpy(np.int64))
+        out[c] = sums_on(g.index, net_year, net_agent, net[c].to_numpy(np.int64))
     for c in ("baseline_krw", "baseline_ex_vat_krw"):
-        out[c] = sums_on(out.index, base_year, base_agent, baseline[c].to_numpy(np.int64))
+        out[c] = sums_on(g.index, base_year, base_agent, baseline[c].to_numpy(np.int64))
     out["savings_krw"] = out["baseline_krw"] - out["cost_krw"]
     out["savings_ex_vat_krw"] = out["baseline_ex_vat_krw"] - out["cost_ex_vat_krw"]
     for col, paid in (("own_plant_capital_krw", CAPITAL_ITEMS), ("own_plant_om_krw", (OM_ITEM,))):
         lines = code_flags(items, set(paid))[item]
-        out[col] = sums_on(out.index, year[lines], (owner[1][lines], owner[0]), krw[lines])
-    out["re_share_annual"] = 0.0
-    out["re_share_hourly"] = _ratio(out["re_delivered_mwh"], out["load_mwh"])
-    out["co2_location_t"] = (out["load_mwh"] - g["self_kwh"] / KWH_PER_MWH) * emission_factor_t_per_mwh
-    out["co2_market_t"] = 0.0
-    return out.reset_index()
+        out[col] = sums_on(g.index, year[lines], (owner[1][lines], owner[0]), krw[lines])
+    out["re_share_annual"] = np.zeros(len(g))
+    out["re_share_hourly"] = _ratio(pd.Series(out["re_delivered_mwh"]), pd.Series(out["load_mwh"])).to_numpy()
+    out["co2_location_t"] = (out["load_mwh"] - g["self_kwh"].to_numpy() / KWH_PER_MWH) * emission_factor_t_per_mwh
+    out["co2_market_t"] = np.zeros(len(g))
+    return pd.DataFrame(out, index=g.index).reset_index()  # one frame of the columns, not one insert each
 
 
 def with_claims(kpis: pd.DataFrame, claimed: pd.DataFrame, emission_factor_t_per_mwh: float) -> pd.DataFrame:
@@ -252,12 +251,11 @@ def generator_kpis(invoices: pd.DataFrame, energy: pd.DataFrame, generators: lis
             lines &= code_flags(items, set(paid))[item]
         return sums_on(g.index, year[lines], (codes[lines], names), krw[lines])
 
-    g["revenue_krw"] = by("payee")
-    g["capital_krw"] = by("payer", CAPITAL_ITEMS)
-    g["om_krw"] = by("payer", (OM_ITEM,))
-    g["cost_krw"] = by("payer")
-    g["net_revenue_krw"] = g["revenue_krw"] - g["cost_krw"]
-    return g.reset_index()
+    out = {c: g[c].to_numpy() for c in g.columns}
+    out |= {"revenue_krw": by("payee"), "capital_krw": by("payer", CAPITAL_ITEMS), "om_krw": by("payer", (OM_ITEM,)),
+            "cost_krw": by("payer")}
+    out["net_revenue_krw"] = out["revenue_krw"] - out["cost_krw"]
+    return pd.DataFrame(out, index=g.index).reset_index()
 
 
 def sale_limit_findings(generator_energy: pd.DataFrame, specs) -> list[dict]:
@@ -268,14 +266,16 @@ def sale_limit_findings(generator_energy: pd.DataFrame, specs) -> list[dict]:
         return []
     e = generator_energy[generator_energy["agent"].isin(hosted)].assign(year=lambda d: d["month"] // 12)
     y = e.groupby(["agent", "year"])[["gen_kwh", "export_kwh", "ppa_surplus_export_kwh", "ppa_kwh"]].sum()
+    sold = (y["export_kwh"] + y["ppa_surplus_export_kwh"] + y["ppa_kwh"]).to_numpy()
+    gen = y["gen_kwh"].to_numpy()
+    share = np.where(gen > 0, sold / np.where(gen > 0, gen, 1.0), 0.0)
+    plants, years = y.index.get_level_values(0), y.index.get_level_values(1).to_numpy()
+    limits = {p: hosted[p].sale_limit_pct() / 100.0 for p in set(plants)}
     out = []
-    for (plant, year), row in y.iterrows():
-        sold = row["export_kwh"] + row["ppa_surplus_export_kwh"] + row["ppa_kwh"]
-        share = sold / row["gen_kwh"] if row["gen_kwh"] > 0 else 0.0
-        limit = hosted[plant].sale_limit_pct() / 100.0
-        if share > limit + 1e-12:
-            out.append({"plant": plant, "year": int(year), "sold_share": round(float(share), 6), "limit": limit,
-                        "message": f"self-use plant {plant} sold {share:.1%} of its {year} output (limit {limit:.0%})"})
+    for i in np.flatnonzero(share > np.array([limits[p] for p in plants]) + 1e-12):
+        plant, year, limit = plants[i], years[i], limits[plants[i]]
+        out.append({"plant": plant, "year": int(year), "sold_share": round(float(share[i]), 6), "limit": limit,
+                    "message": f"self-use plant {plant} sold {share[i]:.1%} of its {year} output (limit {limit:.0%})"})
     return out
 
 
@@ -318,7 +318,7 @@ def output_table(df: pd.DataFrame) -> pd.DataFrame:
     integers (nullable where a column does not apply to every row)."""
     df = df.drop(columns=[c for c in df.columns if c == "month_key"])
     krw = {c: (np.int64 if df[c].notna().all() else "Int64") for c in df.columns
-           if c.endswith("_krw") and pd.api.types.is_numeric_dtype(df[c])}
+           if c.endswith("_krw") and pd.api.types.is_numeric_dtype(df[c]) and df[c].dtype != np.int64}
     return df.assign(**{c: df[c].round().astype(t) for c, t in krw.items()})
 
 

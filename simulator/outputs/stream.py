@@ -140,8 +140,9 @@ class ParquetSink:
         for c in self.categories[stem]:  # each year its own dictionary, under one index type
             i = table.schema.get_field_index(c)
             table = table.set_column(i, c, table.column(c).cast(pa.dictionary(pa.int32(), pa.string())))
-        if stem not in self.writers:
-            self.writers[stem] = pq.ParquetWriter(self._path(stem), table.schema)
+        if stem not in self.writers:  # a staging file is read once and re-encoded: not worth compressing
+            self.writers[stem] = pq.ParquetWriter(self._path(stem), table.schema,
+                                                  **({"compression": "none"} if self.categories[stem] else {}))
         w = self.writers[stem]
         w.write_table(table.cast(w.schema))
 
