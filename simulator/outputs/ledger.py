@@ -76,8 +76,8 @@ class Ledger:
             return
         self._blocks.append({
             "seq": np.arange(self._seq, self._seq + n), "month": np.full(n, month_key), "payer": payers,
-            "payee": _repeat(payee, n), "item": _repeat(item, n),
-            "quantity": np.asarray(quantity, float), "unit": _repeat(unit, n),
+            "payee": payee, "item": item,  # one text for the block's lines
+            "quantity": np.asarray(quantity, float), "unit": unit,
             "krw": np.asarray(krw, np.int64),
         })
         self._seq += n
@@ -150,12 +150,13 @@ class Ledger:
         order = np.argsort(np.concatenate([p["seq"] for p in parts]), kind="stable")
         out = {}
         for c in cols[1:]:
+            if c in TEXT:
+                out[c] = text_column([p[c] for p in parts], [len(p["seq"]) for p in parts], order)
+                continue
             v = np.concatenate([np.asarray(p[c]) for p in parts])[order]
             if c == "month":
                 keys, codes = np.unique(v.astype(np.int64), return_inverse=True)
                 v = pd.Categorical.from_codes(codes, [month_label(int(k)) for k in keys])
-            elif c in TEXT:
-                v = sorted_categorical(v)
             out[c] = v
         df = pd.DataFrame(out)
         return df.astype({"krw": np.int64, "quantity": np.float64})
@@ -176,21 +177,27 @@ class Ledger:
         return _stack(self._generator_energy, ["month", "agent", *GENERATOR_ENERGY])
 
 
-def sorted_categorical(values: np.ndarray) -> pd.Categorical:
-    """``pd.Categorical(values)`` (categories sorted) of an object array of strings, factorised on the objects
-    (``pd.Categorical`` would first copy them into an arrow string array)."""
-    codes, uniques = pd.factorize(values)
-    order = np.argsort(uniques, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return pd.Categorical.from_codes(rank[codes], categories=pd.Index(uniques[order], dtype=str))
-
-
-def _repeat(text: str, n: int) -> np.ndarray:
-    """``n`` references to one string (``np.full(n, text, dtype=object)`` would make n copies of it)."""
-    out = np.empty(n, dtype=object)
-    out[:] = text
-    return out
+def text_column(parts: list, sizes: list[int], order: np.ndarray) -> pd.Categorical:
+    """One text column of the invoices from its parts (each a text for all its ``size`` lines, or an array of
+    texts), rows taken in ``order``: ``pd.Categorical`` (categories sorted) of the texts, coded part by part (a
+    block's text once) and factorised on the objects (``pd.Categorical`` would copy them into arrow strings)."""
+    arrays = [p for p in parts if not isinstance(p, str)]
+    codes, texts = pd.factorize(np.concatenate(arrays)) if arrays else (np.zeros(0, np.int64), np.zeros(0, object))
+    texts = list(texts)
+    known = {t: i for i, t in enumerate(texts)}
+    out, start = [], 0
+    for p, n in zip(parts, sizes):
+        if isinstance(p, str):
+            out.append(np.full(n, known.setdefault(p, len(known)), dtype=np.int64))
+        else:
+            out.append(codes[start:start + n])
+            start += n
+    texts += list(known)[len(texts):]
+    sort = np.argsort(np.array(texts, dtype=object), kind="stable")
+    rank = np.empty_like(sort)
+    rank[sort] = np.arange(len(sort))
+    return pd.Categorical.from_codes(rank[np.concatenate(out)[order]],
+                                     categories=pd.Index(np.array(texts, dtype=object)[sort], dtype=str))
 
 
 def _stack(parts: list[dict], cols: list[str]) -> pd.DataFrame:

@@ -24,7 +24,7 @@ def text_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(column.dtype, pd.CategoricalDtype):
         codes, names = pd.factorize(column.to_numpy(dtype=object))
         return codes.astype(np.int64), np.asarray(names, dtype=object)
-    return column.cat.codes.to_numpy(np.int64), np.array([str(c) for c in column.cat.categories], dtype=object)
+    return column.cat.codes.to_numpy(np.int64), column.cat.categories.astype(str).to_numpy(dtype=object)
 
 
 def month_keys(month: pd.Series) -> np.ndarray:

@@ -136,7 +136,7 @@ class ParquetSink:
             return
         for c, seen in self.categories[stem].items():
             seen.update(df[c].cat.categories)
-        table = pa.Table.from_pandas(df, preserve_index=False)
+        table = pa.Table.from_pandas(df, preserve_index=False, nthreads=1)  # one core: no thread pool
         for c in self.categories[stem]:  # each year its own dictionary, under one index type
             i = table.schema.get_field_index(c)
             table = table.set_column(i, c, table.column(c).cast(pa.dictionary(pa.int32(), pa.string())))
