@@ -74,7 +74,16 @@ def adopters(model, month_key: int) -> dict[str, int]:
 
 
 def adoption_collector() -> mesa.DataCollector:
-    reporters = {f"adopters_{o}": (lambda o: lambda m: adopters(m, m.current_month_key)[o])(o) for o in OPTIONS}
+    counted: dict = {}
+
+    def count(m, option: str) -> int:
+        """:func:`adopters` counted once per collect (a month end, the state fixed), not once per option."""
+        key = (m.env.now, m.current_month_key)
+        if counted.get("key") != key:
+            counted.update(key=key, counts=adopters(m, m.current_month_key))
+        return counted["counts"][option]
+
+    reporters = {f"adopters_{o}": (lambda o: lambda m: count(m, o))(o) for o in OPTIONS}
     reporters |= {
         "aware_tenants": lambda m: sum(t.aware for t in m.tenants),
         "contracted_mw": lambda m: contracted_mw(m, m.current_month_key),

@@ -296,6 +296,11 @@ def party_kpis(invoices: pd.DataFrame, parties: list[str], agent_type: str) -> p
         (rec, got), (pay, paid) = sums["payee"].get(p, none), sums["payer"].get(p, none)
         for i in np.flatnonzero(got | paid):
             rows.append({"year": y0 + int(i), "agent": p, "receipts_krw": int(rec[i]), "payments_krw": int(pay[i])})
+    if rows:  # one frame of the columns (a column inserted at a time costs more)
+        cols = {c: [r[c] for r in rows] for c in ("year", "agent")} | {
+            c: np.array([r[c] for r in rows], dtype=np.int64) for c in ("receipts_krw", "payments_krw")}
+        cols["net_krw"] = cols["receipts_krw"] - cols["payments_krw"]
+        return pd.DataFrame(cols | {"agent_type": [agent_type] * len(rows)})
     df = pd.DataFrame(rows, columns=["year", "agent", "receipts_krw", "payments_krw"])
     df["net_krw"] = df["receipts_krw"] - df["payments_krw"]
     return df.assign(agent_type=agent_type)
