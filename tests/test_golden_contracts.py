@@ -464,3 +464,28 @@ def test_green_subscription_pro_rata_to_the_months_hours(tmp_path):
     assert line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy").quantity == pytest.approx(74_400.0)
     feb = line(inv, "2026-02", "t", "KEPCO", "green_tariff_energy")
     assert feb.quantity == pytest.approx(67_200.0) and feb.krw == 10_080_000  # 67,200 x 150
+
+
+# --- monthly settlement wiring (simulator/market/monthly.py): outages, the complex's hours, ----
+# --- shaped profiles after the first month, mid-month tariff changes, the green pool -----------
+
+
+def test_forced_outages_zero_the_plant_hour_by_hour_in_invoices_and_the_complex_hours(tmp_path):
+    """The base contract at a 500 kW tenant, the 300 kW fuel cell with forced outages (MTBF 200 h,
+    MTTR 50 h). Each hour the plant is either up (300 kWh, all applied: load 500 > 300) or in a forced
+    outage (0 kWh), so the complex's hour is load 500 / grid 500 - gen / gen 0 or 300, and January's
+    pay-as-consumed PPA energy is 300 kWh x the hours the plant was up (read off the hourly table)."""
+    data = ppa_complex(tmp_path, load_kw=500.0, settlement="pay_as_consumed",
+                       plant=fuel_cell("fc", 300.0, outages={"mtbf_hours": 200, "mttr_hours": 50}))
+    inv = run_scenario(tmp_path, data)["invoices"]
+    hourly = pd.read_parquet(tmp_path / "out" / "hourly_complex.parquet")
+    assert len(hourly) == 8_760
+    jan = hourly.iloc[:744]
+    up = int((jan.gen_kwh == 300.0).sum())
+    assert set(jan.gen_kwh) == {0.0, 300.0} and 0 < up < 744  # this seed: some outage hours in January
+    assert (hourly.load_kwh == 500.0).all()  # the tenant's 500 kW every hour (summed over tenants, not hours)
+    assert (hourly.grid_kwh == 500.0 - hourly.gen_kwh).all()  # 200 when the plant is up, 500 in an outage
+    assert (hourly.re_delivered_kwh == hourly.gen_kwh).all()
+    energy = line(inv, "2026-01", "t", "KT", "ppa_energy")
+    assert energy.quantity == pytest.approx(300.0 * up)  # applied kWh: 300 x the hours up
+    assert energy.krw == 100 * 300 * up  # x 100 KRW/kWh
