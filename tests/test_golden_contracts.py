@@ -489,3 +489,35 @@ def test_forced_outages_zero_the_plant_hour_by_hour_in_invoices_and_the_complex_
     energy = line(inv, "2026-01", "t", "KT", "ppa_energy")
     assert energy.quantity == pytest.approx(300.0 * up)  # applied kWh: 300 x the hours up
     assert energy.krw == 100 * 300 * up  # x 100 KRW/kWh
+
+
+def test_shaped_profile_rows_follow_the_month_after_january(tmp_path):
+    """A shaped volume whose profile changes by month: 100 kW in January's 744 h, 150 kW in February's
+    672 h, 120 kW in the other 7,344 h (8,760 rows, a typical year). Each month's contract reads the
+    profile's rows of that month: February 150 x 672 = 100,800 kWh (December's rows would give
+    120 x 672 = 80,640) x 100 = 10,080,000 KRW; network fee 100,800 x 40 + 150 kW (the profile's
+    peak) x 1,000 = 4,182,000 KRW. January: 100 x 744 = 74,400 kWh x 100 = 7,440,000 KRW."""
+    (tmp_path / "shape.csv").write_text("kw\n" + "100.0\n" * 744 + "150.0\n" * 672 + "120.0\n" * 7_344,
+                                        encoding="utf-8")
+    data = ppa_complex(tmp_path, volume={"kind": "shaped", "profile_file": str(tmp_path / "shape.csv")})
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 7_440_000
+    feb = line(inv, "2026-02", "t", "KT", "ppa_energy")
+    assert feb.quantity == pytest.approx(100_800.0) and feb.krw == 10_080_000
+    assert line(inv, "2026-02", "t", "KT", "network_fee").krw == 4_182_000
+    assert line(inv, "2026-03", "t", "KT", "ppa_energy").krw == 8_928_000  # 120 x 744 = 89,280 kWh x 100
+
+
+def test_basic_charge_mid_month_tariff_increase_is_hour_weighted(tmp_path):
+    """A tariff path raising energy prices and basic charges by 31 % from 16 January 2026 (a mid-month
+    change; docs/domain.md#tariff-increases). The month's basic charge uses the hour-weighted mean rate:
+    16 of January's 31 days at +31 % -> 8,320 x (1 + 0.31 x 16/31) = 8,320 x 1.16 = 9,651.2 KRW/kW,
+    x 500 kW = 4,825,600 KRW (the first hour's rate would give 4,160,000; the last hour's 5,449,600).
+    February, all at +31 %: 8,320 x 1.31 = 10,899.2 x 500 = 5,449,600 KRW. The surcharges do not move
+    with the path: climate 500 x 744 = 372,000 kWh x 9.0 = 3,348,000 KRW."""
+    data = {"tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)}],
+            "tariff_path": {"increases": [{"date": "2026-01-16", "pct": 31.0}]}}
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KEPCO", "basic_charge").krw == 4_825_600
+    assert line(inv, "2026-02", "t", "KEPCO", "basic_charge").krw == 5_449_600
+    assert line(inv, "2026-01", "t", "KEPCO", "climate_environment").krw == 3_348_000
