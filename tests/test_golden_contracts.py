@@ -521,3 +521,22 @@ def test_basic_charge_mid_month_tariff_increase_is_hour_weighted(tmp_path):
     assert line(inv, "2026-01", "t", "KEPCO", "basic_charge").krw == 4_825_600
     assert line(inv, "2026-02", "t", "KEPCO", "basic_charge").krw == 5_449_600
     assert line(inv, "2026-01", "t", "KEPCO", "climate_environment").krw == 3_348_000
+
+
+def test_green_pool_allocation_counts_only_the_pool_plants(tmp_path):
+    """A 100 kW pooled fuel cell (100 x 744 = 74,400 kWh in January) beside a 300 kW plant outside the
+    pool that sells its 223,200 kWh to the market. The 500 kW subscriber's 5,000 MWh/yr (424,658 kWh in
+    January) exceeds the pool, so it is allocated the pool's 74,400 kWh only (all plants' 297,600 kWh
+    would be wrong) at 150 KRW/kWh = 11,160,000 KRW; KEPCO buys the pool's 74,400 kWh at SMP
+    (74,400 x 80 = 5,952,000 KRW) and the market the other plant's 223,200 kWh (x 80 = 17,856,000 KRW)."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)}],
+        "generators": [fuel_cell("pool", 100.0, green_pool=True), fuel_cell("other", 300.0)],
+        "green_tariff": {"price": {"kind": "fixed", "price_krw_per_kwh": 150.0},
+                         "subscribers": [{"tenant": "t", "subscribed_mwh_per_year": 5_000}]},
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    green = line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy")
+    assert green.quantity == pytest.approx(74_400.0) and green.krw == 11_160_000
+    assert line(inv, "2026-01", "KEPCO", "pool", "green_pool_purchase").krw == 5_952_000
+    assert line(inv, "2026-01", "market", "other", "energy_export_smp").krw == 17_856_000
