@@ -540,3 +540,29 @@ def test_green_pool_allocation_counts_only_the_pool_plants(tmp_path):
     assert green.quantity == pytest.approx(74_400.0) and green.krw == 11_160_000
     assert line(inv, "2026-01", "KEPCO", "pool", "green_pool_purchase").krw == 5_952_000
     assert line(inv, "2026-01", "market", "other", "energy_export_smp").krw == 17_856_000
+
+
+def test_no_surplus_month_lines_and_the_grid_only_baseline(tmp_path):
+    """The base contract at a 500 kW tenant (all 300 kWh an hour applied, no surplus), a broker fee of 1 KRW/kWh
+    plus 50,000 KRW per contract-month, no PPA fund (the default 0 %), no net metering.
+    Broker fee: 223,200 x 1 + 50,000 = 273,200 KRW (+ 10 % VAT 27,320). Lines that must not appear: a
+    PPA fund line at 0 %, a net-metering credit, a surplus payment; KEPCO's one purchase line from the market
+    is the plant's own (empty) export, 0 kWh and 0 KRW.
+    The grid-only baseline bill of the 500 kW tenant (January, as in tests/test_golden_invoices.py): light
+    190,000 x 117.9 = 22,401,000; mid 119,000 x 164.0 = 19,516,000; peak 63,000 x 221.5 = 13,954,500; basic
+    500 x 8,320 = 4,160,000; climate 372,000 x 9.0 = 3,348,000; fuel 372,000 x 5.0 = 1,860,000; 전기요금계
+    65,239,500; fund x 0.027 = 1,761,466.5 -> 1,761,460; VAT 6,523,950; total 73,524,910 (ex-VAT 67,000,960)."""
+    data = ppa_complex(tmp_path, load_kw=500.0)
+    data["broker"] = {"name": "KT", "fee_krw_per_kwh": 1.0, "fee_krw_per_contract_month": 50_000.0}
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "broker_fee").krw == 273_200
+    assert line(inv, "2026-01", "t", "KT", "broker_fee_vat").krw == 27_320
+    assert line(inv, "2026-01", "KT", "nts", "vat_remittance").krw == 27_320  # the broker remits its fee's VAT
+    bought = line(inv, "2026-01", "KEPCO", "market", "market_purchase_smp")
+    assert (bought.quantity, bought.krw) == (0.0, 0)
+    assert inv[inv["item"].isin(["ppa_power_industry_fund", "net_metering_credit_kwh", "ppa_surplus_smp"])].empty
+    monthly = pd.read_parquet(tmp_path / "out" / "tenant_monthly.parquet").set_index("month").loc["2026-01"]
+    assert (monthly.baseline_krw, monthly.baseline_ex_vat_krw) == (73_524_910, 67_000_960)
+    # energy: load 500 x 744 = 372,000 kWh = PPA 300 x 744 = 223,200 + grid 200 x 744 = 148,800
+    assert (monthly.load_kwh, monthly.ppa_kwh, monthly.grid_kwh) == pytest.approx((372_000.0, 223_200.0, 148_800.0))
+    assert monthly.green_allocated_kwh == 0.0
