@@ -566,3 +566,28 @@ def test_no_surplus_month_lines_and_the_grid_only_baseline(tmp_path):
     # energy: load 500 x 744 = 372,000 kWh = PPA 300 x 744 = 223,200 + grid 200 x 744 = 148,800
     assert (monthly.load_kwh, monthly.ppa_kwh, monthly.grid_kwh) == pytest.approx((372_000.0, 223_200.0, 148_800.0))
     assert monthly.green_allocated_kwh == 0.0
+
+
+def test_green_tariff_lines_only_for_subscribers_down_to_a_fraction_of_a_kwh(tmp_path):
+    """A 300 kW pool (223,200 kWh in January) covers every subscription in full: t subscribes 876 MWh/yr ->
+    876,000 x 744 / 8,760 = 74,400 kWh x 150 = 11,160,000 KRW; u only 0.001 MWh/yr -> 1 x 744 / 8,760 =
+    0.0849 kWh x 150 = 12.7 -> 12 KRW, still a line of its own; v subscribes nothing: no green line, and its
+    ordinary bill is unchanged (basic 500 kW x 8,320 = 4,160,000 KRW)."""
+    data = {
+        "tenants": [{"name": n, "load_file": flat_csv(tmp_path / f"{n}.csv", 500.0)}
+                    for n in ("t", "u", "v")],
+        "generators": [fuel_cell("pool", 300.0, green_pool=True)],
+        "green_tariff": {"price": {"kind": "fixed", "price_krw_per_kwh": 150.0},
+                         "subscribers": [{"tenant": "t", "subscribed_mwh_per_year": 876},
+                                         {"tenant": "u", "subscribed_mwh_per_year": 0.001}]},
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    t = line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy")
+    assert t.quantity == pytest.approx(74_400.0) and t.krw == 11_160_000
+    u = line(inv, "2026-01", "u", "KEPCO", "green_tariff_energy")
+    assert u.quantity == pytest.approx(744 / 8_760) and u.krw == 12
+    assert inv[(inv.payer == "v") & (inv["item"] == "green_tariff_energy")].empty
+    assert line(inv, "2026-01", "v", "KEPCO", "basic_charge").krw == 4_160_000
+    monthly = pd.read_parquet(tmp_path / "out" / "tenant_monthly.parquet")
+    jan = monthly[monthly.month == "2026-01"].set_index("agent").green_allocated_kwh
+    assert jan.to_dict() == pytest.approx({"t": 74_400.0, "u": 744 / 8_760, "v": 0.0})
