@@ -591,3 +591,28 @@ def test_green_tariff_lines_only_for_subscribers_down_to_a_fraction_of_a_kwh(tmp
     monthly = pd.read_parquet(tmp_path / "out" / "tenant_monthly.parquet")
     jan = monthly[monthly.month == "2026-01"].set_index("agent").green_allocated_kwh
     assert jan.to_dict() == pytest.approx({"t": 74_400.0, "u": 744 / 8_760, "v": 0.0})
+
+
+def test_take_or_pay_surplus_split_between_tenant_and_plant_and_a_sub_kwh_surplus(tmp_path):
+    """Two contracts. c: the base contract with an 80 % take-or-pay and the surplus revenue to the generator
+    (the default): the tenant pays for 178,560 kWh (as in test_take_or_pay_at_80_pct), 29,760 of them surplus,
+    so it earns the SMP of the surplus it paid for, 29,760 / 74,400 = 40 %: 29,760 kWh x 80 = 2,380,800 KRW,
+    and the plant the other 44,640 kWh: 3,571,200 KRW (together 74,400 x 80 = 5,952,000).
+    c2: a second 300 kW fuel cell for a 299.999 kW tenant u: 0.001 kWh surplus an hour, 0.744 kWh in
+    January, still sold and paid: 0.744 x 80 = 59.52 -> 60 KRW to the plant."""
+    data = ppa_complex(tmp_path, settlement="pay_as_consumed", min_take_pct=80.0)
+    data["tenants"].append({"name": "u", "load_file": flat_csv(tmp_path / "u.csv", 299.999)})
+    data["generators"].append(fuel_cell("fc2", 300.0))
+    data["contracts"].append(data["contracts"][0] | {"name": "c2", "generator": "fc2", "tenant": "u",
+                                                      "min_take_pct": 0.0})
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 17_856_000  # 178,560 x 100
+    to_t = line(inv, "2026-01", "market", "t", "ppa_surplus_smp")
+    assert to_t.quantity == pytest.approx(29_760.0) and to_t.krw == 2_380_800
+    to_fc = line(inv, "2026-01", "market", "fc", "ppa_surplus_smp")
+    assert to_fc.quantity == pytest.approx(44_640.0) and to_fc.krw == 3_571_200
+    tiny = line(inv, "2026-01", "market", "fc2", "ppa_surplus_smp")
+    assert tiny.quantity == pytest.approx(0.744) and tiny.krw == 60
+    assert no_line(inv, "2026-01", "u", "ppa_surplus_smp")
+    bought = inv[(inv.month == "2026-01") & (inv.payer == "KEPCO") & (inv["item"] == "market_purchase_smp")]
+    assert bought.krw.sum() == 5_952_000 + 60  # KEPCO buys both surpluses from the market
