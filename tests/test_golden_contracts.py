@@ -616,3 +616,49 @@ def test_take_or_pay_surplus_split_between_tenant_and_plant_and_a_sub_kwh_surplu
     assert no_line(inv, "2026-01", "u", "ppa_surplus_smp")
     bought = inv[(inv.month == "2026-01") & (inv.payer == "KEPCO") & (inv["item"] == "market_purchase_smp")]
     assert bought.krw.sum() == 5_952_000 + 60  # KEPCO buys both surpluses from the market
+
+
+def test_green_pool_purchase_pays_only_the_delivered_kwh(tmp_path):
+    """The pooled 300 kW fuel cell limited to 200 kW of export (as in
+    test_green_pool_allocates_only_delivered_energy): KEPCO buys the 200 x 744 = 148,800 kWh delivered in
+    January at the month's average SMP, 148,800 x 80 = 11,904,000 KRW, not the 223,200 generated."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)}],
+        "generators": [fuel_cell("pool", 300.0, green_pool=True, export_limit_kw=200.0)],
+        "green_tariff": {"price": {"kind": "fixed", "price_krw_per_kwh": 150.0},
+                         "subscribers": [{"tenant": "t", "subscribed_mwh_per_year": 5_000}]},
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    bought = line(inv, "2026-01", "KEPCO", "pool", "green_pool_purchase")
+    assert bought.quantity == pytest.approx(148_800.0) and bought.krw == 11_904_000
+
+
+def test_net_metering_credits_the_exports_of_every_plant_behind_the_meter(tmp_path):
+    """Net metering (docs/domain.md#self-generation) on two meters; every plant is a tenant-owned, net-metered
+    fuel cell, and a meter's plants serve its load in order (the first one's output first).
+    w: two 150 kW plants; 400 kW in the first 600 hours of the year, 140 kW in the other 144 hours of
+    January, 400 kW after. January: 600 x (400 - 300) = 60,000 kWh drawn; exported 144 x (300 - 140) =
+    23,040 kWh, 10 kWh an hour from the first plant and 150 from the second. Credit 23,040 kWh (the second
+    plant's alone would be 144 x 150 = 21,600), so KEPCO bills 60,000 - 23,040 = 36,960 kWh.
+    v: one 300 kW plant; 310 kW in the first hour of the year, 299.999 kW after: January draws 10 kWh and
+    exports 743 x 0.001 = 0.743 kWh, still credited on a line of its own: billed 10 - 0.743 = 9.257 kWh
+    (1 January is a holiday: all light-load). Credits are zero-won lines in kWh."""
+    w_load = [400.0] * 600 + [140.0] * 144 + [400.0] * (8760 - 744)
+    v_load = [310.0] + [299.999] * 8759
+    for name, load in (("w", w_load), ("v", v_load)):
+        (tmp_path / f"{name}.csv").write_text("kw\n" + "".join(f"{x}\n" for x in load), encoding="utf-8")
+
+    def own(host: str) -> dict:
+        return {"owner": "tenant", "host_tenant": host, "net_metering": True}
+
+    data = {"tenants": [{"name": n, "load_file": str(tmp_path / f"{n}.csv")} for n in ("w", "v")],
+            "generators": [fuel_cell("w-a", 150.0, **own("w")), fuel_cell("w-b", 150.0, **own("w")),
+                           fuel_cell("v-fc", 300.0, **own("v"))]}
+    inv = run_scenario(tmp_path, data)["invoices"]
+    credit = line(inv, "2026-01", "w", "KEPCO", "net_metering_credit_kwh")
+    assert credit.quantity == pytest.approx(23_040.0) and credit.krw == 0
+    jan_w = inv[(inv.month == "2026-01") & (inv.payer == "w") & inv["item"].str.startswith("energy_")]
+    assert jan_w.quantity.sum() == pytest.approx(36_960.0)
+    credit = line(inv, "2026-01", "v", "KEPCO", "net_metering_credit_kwh")
+    assert credit.quantity == pytest.approx(0.743, abs=1e-6) and credit.krw == 0
+    assert line(inv, "2026-01", "v", "KEPCO", "energy_light").quantity == pytest.approx(9.257, abs=1e-6)
