@@ -662,3 +662,22 @@ def test_net_metering_credits_the_exports_of_every_plant_behind_the_meter(tmp_pa
     credit = line(inv, "2026-01", "v", "KEPCO", "net_metering_credit_kwh")
     assert credit.quantity == pytest.approx(0.743, abs=1e-6) and credit.krw == 0
     assert line(inv, "2026-01", "v", "KEPCO", "energy_light").quantity == pytest.approx(9.257, abs=1e-6)
+
+
+def test_load_shifting_month_cost_line_and_the_baseline_before_the_measure(tmp_path):
+    """A flat 500 kW tenant deciding between the grid and load shifting (20 % at 1,000 KRW/MWh shifted, far
+    cheaper than the peak-light price gap: adopted in the first round, in force from January;
+    docs/decisions.md#demand-side-measures). January: peak kWh 126 x 500 = 63,000 -> 12,600 kWh moved to the
+    same days' light hours: cost line 12.6 MWh x 1,000 = 12,600 KRW to the demand services. The grid-only
+    baseline is the bill of the load before the measure: 73,524,910 KRW (67,000,960 ex VAT), the flat 500 kW
+    bill worked in test_no_surplus_month_lines_and_the_grid_only_baseline."""
+    data = {"tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0), "behaviour": {"awareness": 1.0}}],
+            "decisions": {"enabled": True, "options": ["grid", "load_shifting"], "logit_scale_pct": 0.01,
+                          "switching_cost_pct": 0.0,
+                          "demand_side": {"load_shifting": {"cost_krw_per_mwh_shifted": 1000}}}}
+    inv = run_scenario(tmp_path, data)["invoices"]
+    cost = line(inv, "2026-01", "t", "demand_services", "load_shifting")
+    assert cost.quantity == pytest.approx(12_600.0) and cost.krw == 12_600
+    assert line(inv, "2026-01", "t", "KEPCO", "energy_peak").quantity == pytest.approx(50_400.0)  # 63,000 x 0.8
+    monthly = pd.read_parquet(tmp_path / "out" / "tenant_monthly.parquet").set_index("month").loc["2026-01"]
+    assert (monthly.baseline_krw, monthly.baseline_ex_vat_krw) == (73_524_910, 67_000_960)
