@@ -558,6 +558,10 @@ def test_no_surplus_month_lines_and_the_grid_only_baseline(tmp_path):
     assert line(inv, "2026-01", "t", "KT", "broker_fee").krw == 273_200
     assert line(inv, "2026-01", "t", "KT", "broker_fee_vat").krw == 27_320
     assert line(inv, "2026-01", "KT", "nts", "vat_remittance").krw == 27_320  # the broker remits its fee's VAT
+    # the broker passes on the energy (to the plant) and the network fee (to KEPCO) with their VAT, and keeps its fee
+    kt = inv[(inv.month == "2026-01") & (inv.payer == "KT")]
+    assert sorted(f"{b} {i}" for b, i in zip(kt.payee, kt["item"])) == [
+        "KEPCO network_fee", "KEPCO network_fee_vat", "fc ppa_energy", "fc ppa_energy_vat", "nts vat_remittance"]
     bought = line(inv, "2026-01", "KEPCO", "market", "market_purchase_smp")
     assert (bought.quantity, bought.krw) == (0.0, 0)
     assert inv[inv["item"].isin(["ppa_power_industry_fund", "net_metering_credit_kwh", "ppa_surplus_smp"])].empty
