@@ -685,3 +685,47 @@ def test_load_shifting_month_cost_line_and_the_baseline_before_the_measure(tmp_p
     assert line(inv, "2026-01", "t", "KEPCO", "energy_peak").quantity == pytest.approx(50_400.0)  # 63,000 x 0.8
     monthly = pd.read_parquet(tmp_path / "out" / "tenant_monthly.parquet").set_index("month").loc["2026-01"]
     assert (monthly.baseline_krw, monthly.baseline_ex_vat_krw) == (73_524_910, 67_000_960)
+
+
+def test_hourly_green_pool_allocation_is_billed_once(tmp_path):
+    """allocation: hourly: the kernel applies the 100 kW pool to the 500 kW subscriber hour by hour, so its
+    meter's grid kWh already exclude the 100 x 744 = 74,400 green kWh (x 150 = 11,160,000 KRW); KEPCO bills
+    the remaining 400 kW at the tariff without taking the green kWh off a second time: light 400 x 380 =
+    152,000 kWh, mid 400 x 238 = 95,200, peak 400 x 126 = 50,400."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)}],
+        "generators": [fuel_cell("pool", 100.0, green_pool=True)],
+        "green_tariff": {"allocation": "hourly", "price": {"kind": "fixed", "price_krw_per_kwh": 150.0},
+                         "subscribers": [{"tenant": "t", "subscribed_mwh_per_year": 876}]},
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    green = line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy")
+    assert green.quantity == pytest.approx(74_400.0) and green.krw == 11_160_000
+    for period, kwh in (("light", 152_000.0), ("mid", 95_200.0), ("peak", 50_400.0)):
+        assert line(inv, "2026-01", "t", "KEPCO", f"energy_{period}").quantity == pytest.approx(kwh)
+
+
+def test_net_metering_credit_is_capped_by_the_grid_kwh_left_after_the_green_allocation(tmp_path):
+    """A green-tariff subscriber with its own net-metered 300 kW fuel cell: 600 kW in the first 372 hours of
+    the year (111,600 kWh drawn), 100 kW in the other 372 hours of January (74,400 kWh exported), 600 kW after.
+    A 100 kW pool (74,400 kWh) covers its 876 MWh/yr subscription (74,400 kWh in January), allocated
+    against the grid kWh: 111,600 - 74,400 = 37,200 kWh are left on the tariff, so only 37,200 of the
+    74,400 exported kWh are credited this month (the other 37,200 stay in the bank) and no tariff kWh
+    are billed. February: 600 kW all month, 300 x 672 = 201,600 kWh drawn, 67,200 of them green
+    (876,000 x 672 / 8,760), the banked 37,200 credited: 201,600 - 67,200 - 37,200 = 97,200 kWh billed."""
+    load = [600.0] * 372 + [100.0] * 372 + [600.0] * (8760 - 744)
+    (tmp_path / "t.csv").write_text("kw\n" + "".join(f"{x}\n" for x in load), encoding="utf-8")
+    data = {
+        "tenants": [{"name": "t", "load_file": str(tmp_path / "t.csv")}],
+        "generators": [fuel_cell("pool", 100.0, green_pool=True),
+                       fuel_cell("own", 300.0, owner="tenant", host_tenant="t", net_metering=True)],
+        "green_tariff": {"price": {"kind": "fixed", "price_krw_per_kwh": 150.0},
+                         "subscribers": [{"tenant": "t", "subscribed_mwh_per_year": 876}]},
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy").quantity == pytest.approx(74_400.0)
+    assert line(inv, "2026-01", "t", "KEPCO", "net_metering_credit_kwh").quantity == pytest.approx(37_200.0)
+    assert line(inv, "2026-02", "t", "KEPCO", "net_metering_credit_kwh").quantity == pytest.approx(37_200.0)
+    for month, kwh in (("2026-01", 0.0), ("2026-02", 97_200.0)):
+        billed = inv[(inv.month == month) & (inv.payer == "t") & inv["item"].str.startswith("energy_")]
+        assert billed.quantity.sum() == pytest.approx(kwh, abs=1e-6)
