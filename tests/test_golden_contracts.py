@@ -644,11 +644,11 @@ def test_net_metering_credits_the_exports_of_every_plant_behind_the_meter(tmp_pa
     January, 400 kW after. January: 600 x (400 - 300) = 60,000 kWh drawn; exported 144 x (300 - 140) =
     23,040 kWh, 10 kWh an hour from the first plant and 150 from the second. Credit 23,040 kWh (the second
     plant's alone would be 144 x 150 = 21,600), so KEPCO bills 60,000 - 23,040 = 36,960 kWh.
-    v: one 300 kW plant; 310 kW in the first hour of the year, 299.999 kW after: January draws 10 kWh and
-    exports 743 x 0.001 = 0.743 kWh, still credited on a line of its own: billed 10 - 0.743 = 9.257 kWh
+    v: one 300 kW plant; 300.9 kW in the first hour of the year, 299.999 kW after: January draws 0.9 kWh and
+    exports 743 x 0.001 = 0.743 kWh, still credited on a line of its own: billed 0.9 - 0.743 = 0.157 kWh
     (1 January is a holiday: all light-load). Credits are zero-won lines in kWh."""
     w_load = [400.0] * 600 + [140.0] * 144 + [400.0] * (8760 - 744)
-    v_load = [310.0] + [299.999] * 8759
+    v_load = [300.9] + [299.999] * 8759
     for name, load in (("w", w_load), ("v", v_load)):
         (tmp_path / f"{name}.csv").write_text("kw\n" + "".join(f"{x}\n" for x in load), encoding="utf-8")
 
@@ -665,7 +665,7 @@ def test_net_metering_credits_the_exports_of_every_plant_behind_the_meter(tmp_pa
     assert jan_w.quantity.sum() == pytest.approx(36_960.0)
     credit = line(inv, "2026-01", "v", "KEPCO", "net_metering_credit_kwh")
     assert credit.quantity == pytest.approx(0.743, abs=1e-6) and credit.krw == 0
-    assert line(inv, "2026-01", "v", "KEPCO", "energy_light").quantity == pytest.approx(9.257, abs=1e-6)
+    assert line(inv, "2026-01", "v", "KEPCO", "energy_light").quantity == pytest.approx(0.157, abs=1e-6)
 
 
 def test_load_shifting_month_cost_line_and_the_baseline_before_the_measure(tmp_path):
