@@ -570,6 +570,9 @@ def test_no_surplus_month_lines_and_the_grid_only_baseline(tmp_path):
     # energy: load 500 x 744 = 372,000 kWh = PPA 300 x 744 = 223,200 + grid 200 x 744 = 148,800
     assert (monthly.load_kwh, monthly.ppa_kwh, monthly.grid_kwh) == pytest.approx((372_000.0, 223_200.0, 148_800.0))
     assert monthly.green_allocated_kwh == 0.0
+    # the plant's year: 300 kW x 8,760 h = 2,628 MWh generated, none exported or curtailed
+    fc = pd.read_parquet(tmp_path / "out" / "kpis_generators.parquet").set_index("agent").loc["fc"]
+    assert (fc.gen_mwh, fc.export_mwh, fc.curtailed_mwh) == pytest.approx((2_628.0, 0.0, 0.0))
 
 
 def test_green_tariff_lines_only_for_subscribers_down_to_a_fraction_of_a_kwh(tmp_path):
