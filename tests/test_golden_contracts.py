@@ -524,21 +524,23 @@ def test_basic_charge_mid_month_tariff_increase_is_hour_weighted(tmp_path):
 
 
 def test_green_pool_allocation_counts_only_the_pool_plants(tmp_path):
-    """A 100 kW pooled fuel cell (100 x 744 = 74,400 kWh in January) beside a 300 kW plant outside the
-    pool that sells its 223,200 kWh to the market. The 500 kW subscriber's 5,000 MWh/yr (424,658 kWh in
-    January) exceeds the pool, so it is allocated the pool's 74,400 kWh only (all plants' 297,600 kWh
-    would be wrong) at 150 KRW/kWh = 11,160,000 KRW; KEPCO buys the pool's 74,400 kWh at SMP
-    (74,400 x 80 = 5,952,000 KRW) and the market the other plant's 223,200 kWh (x 80 = 17,856,000 KRW)."""
+    """A 150 kW pooled fuel cell limited to 100 kW of export (delivers 100 x 744 = 74,400 kWh in January,
+    37,200 curtailed) beside a 300 kW plant outside the pool that sells its 223,200 kWh to the market. The
+    500 kW subscriber's 5,000 MWh/yr (424,658 kWh in January) exceeds the pool, so it is allocated the
+    pool's delivered 74,400 kWh only (all plants' 297,600 kWh would be wrong) at 150 KRW/kWh = 11,160,000
+    KRW; KEPCO buys the pool's delivered 74,400 kWh at the month's average SMP, 74,400 x 80 = 5,952,000 KRW
+    (not the 111,600 generated), and the market the other plant's 223,200 kWh (x 80 = 17,856,000 KRW)."""
     data = {
         "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)}],
-        "generators": [fuel_cell("pool", 100.0, green_pool=True), fuel_cell("other", 300.0)],
+        "generators": [fuel_cell("pool", 150.0, green_pool=True, export_limit_kw=100.0), fuel_cell("other", 300.0)],
         "green_tariff": {"price": {"kind": "fixed", "price_krw_per_kwh": 150.0},
                          "subscribers": [{"tenant": "t", "subscribed_mwh_per_year": 5_000}]},
     }
     inv = run_scenario(tmp_path, data)["invoices"]
     green = line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy")
     assert green.quantity == pytest.approx(74_400.0) and green.krw == 11_160_000
-    assert line(inv, "2026-01", "KEPCO", "pool", "green_pool_purchase").krw == 5_952_000
+    bought = line(inv, "2026-01", "KEPCO", "pool", "green_pool_purchase")
+    assert bought.quantity == pytest.approx(74_400.0) and bought.krw == 5_952_000
     assert line(inv, "2026-01", "market", "other", "energy_export_smp").krw == 17_856_000
 
 
@@ -623,21 +625,6 @@ def test_take_or_pay_surplus_split_between_tenant_and_plant_and_a_sub_kwh_surplu
     assert no_line(inv, "2026-01", "u", "ppa_surplus_smp")
     bought = inv[(inv.month == "2026-01") & (inv.payer == "KEPCO") & (inv["item"] == "market_purchase_smp")]
     assert bought.krw.sum() == 5_952_000 + 60  # KEPCO buys both surpluses from the market
-
-
-def test_green_pool_purchase_pays_only_the_delivered_kwh(tmp_path):
-    """The pooled 300 kW fuel cell limited to 200 kW of export (as in
-    test_green_pool_allocates_only_delivered_energy): KEPCO buys the 200 x 744 = 148,800 kWh delivered in
-    January at the month's average SMP, 148,800 x 80 = 11,904,000 KRW, not the 223,200 generated."""
-    data = {
-        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)}],
-        "generators": [fuel_cell("pool", 300.0, green_pool=True, export_limit_kw=200.0)],
-        "green_tariff": {"price": {"kind": "fixed", "price_krw_per_kwh": 150.0},
-                         "subscribers": [{"tenant": "t", "subscribed_mwh_per_year": 5_000}]},
-    }
-    inv = run_scenario(tmp_path, data)["invoices"]
-    bought = line(inv, "2026-01", "KEPCO", "pool", "green_pool_purchase")
-    assert bought.quantity == pytest.approx(148_800.0) and bought.krw == 11_904_000
 
 
 def test_net_metering_credits_the_exports_of_every_plant_behind_the_meter(tmp_path):
