@@ -719,3 +719,18 @@ def test_net_metering_credit_is_capped_by_the_grid_kwh_left_after_the_green_allo
     for month, kwh in (("2026-01", 0.0), ("2026-02", 97_200.0)):
         billed = inv[(inv.month == month) & (inv.payer == "t") & inv["item"].str.startswith("energy_")]
         assert billed.quantity.sum() == pytest.approx(kwh, abs=1e-6)
+
+
+def test_pay_as_produced_owes_no_curtailment_compensation(tmp_path):
+    """The export-limited plant of test_export_limit_curtailment_compensation_and_recs (50 kW: of each hour's
+    100 kWh surplus 50 are exported, 50 curtailed) under pay-as-produced with the same 50 % compensation
+    clause: the tenant already pays for all 300 x 744 = 223,200 contracted kWh (22,320,000 KRW), curtailed
+    ones included, so no compensation is owed; the exported 50 x 744 = 37,200 kWh it paid for earn it
+    37,200 x 80 = 2,976,000 KRW."""
+    data = ppa_complex(tmp_path, plant=fuel_cell("fc", 300.0, export_limit_kw=50.0),
+                       settlement="pay_as_produced", curtailment_compensation_pct=50.0)
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 22_320_000
+    assert inv[inv["item"].str.startswith("curtailment_compensation")].empty
+    surplus = line(inv, "2026-01", "market", "t", "ppa_surplus_smp")
+    assert surplus.quantity == pytest.approx(37_200.0) and surplus.krw == 2_976_000
