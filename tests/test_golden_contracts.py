@@ -567,6 +567,11 @@ def test_no_surplus_month_lines_and_the_grid_only_baseline(tmp_path):
     bought = line(inv, "2026-01", "KEPCO", "market", "market_purchase_smp")
     assert (bought.quantity, bought.krw) == (0.0, 0)
     assert inv[inv["item"].isin(["ppa_power_industry_fund", "net_metering_credit_kwh", "ppa_surplus_smp"])].empty
+    # KEPCO's bill: the basic charge in kW, energy and surcharges per kWh, the fund and VAT on the 전기요금계 in KRW
+    bill = inv[(inv.month == "2026-01") & (inv.payer == "t") & (inv.payee == "KEPCO")]
+    assert dict(zip(bill["item"], bill.unit)) == {
+        "basic_charge": "kW", "energy_light": "kWh", "energy_mid": "kWh", "energy_peak": "kWh",
+        "climate_environment": "kWh", "fuel_cost_adjustment": "kWh", "power_industry_fund": "KRW", "vat": "KRW"}
     monthly = pd.read_parquet(tmp_path / "out" / "tenant_monthly.parquet").set_index("month").loc["2026-01"]
     assert (monthly.baseline_krw, monthly.baseline_ex_vat_krw) == (73_524_910, 67_000_960)
     # energy: load 500 x 744 = 372,000 kWh = PPA 300 x 744 = 223,200 + grid 200 x 744 = 148,800
