@@ -34,6 +34,9 @@ extensions = [
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
     for suffix, flags in variants
+] + [
+    # the load model's fused elementwise passes: memory-bound, the baseline build is enough
+    Extension("re100sim.ext._loads", ["ext/_loads.pyx"], extra_compile_args=COMPILE_ARGS),
 ]
 
 setup(

@@ -48,9 +48,10 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator
 
+from re100sim.ext._loads import noise_sum, profile_times
 from re100sim.simulator.fields import StrictModel
 from re100sim.simulator.inputs.calendar import HourlyCalendar, build_calendar
-from re100sim.simulator.rng import ar1_filter_padded, ar1_padded_length
+from re100sim.simulator.rng import ar1_block_parts, ar1_padded_length
 
 __all__ = [
     "ARCHETYPES",
@@ -347,12 +348,11 @@ def tenants_load_kw(
         raise ValueError(f"unknown load archetype {archetype!r} (expected one of {', '.join(ARCHETYPES)})")
     n = calendar.n_hours
     n_days = -(-n // 24)
-    full_days = n // 24
     uniq, year_of_hour = np.unique(calendar.year, return_inverse=True)
     # flat index of each hour into a tenant's (year, month, day type, hour) table
     cell = (calendar.month.astype(np.int64) - 1) * 72 + calendar.day_type.astype(np.int64) * 24 \
         + calendar.hour.astype(np.int64)
-    cell += year_of_hour.reshape(-1).astype(np.int64) * 864
+    cell = (cell + year_of_hour.reshape(-1).astype(np.int64) * 864).astype(np.intp)
     sd_d = float(np.sqrt(np.log1p(params.daily_cv**2)))
     sd_h = float(np.sqrt(np.log1p(params.noise_cv**2)))
     gammas = [_gamma(archetype, a, p, params) for a, p in zip(annual_use_mwh, peak_kw)]
@@ -366,35 +366,34 @@ def tenants_load_kw(
 
     daily = _Ar1Rows(n_days, params.daily_autocorr, sd_d, sub)
     hourly = _Ar1Rows(n, params.noise_autocorr, sd_h, sub)
+    base = np.empty((min(sub, len(gammas)), n))
     out = np.empty((len(gammas), n))
     for i0 in range(0, len(gammas), sub):
-        i1 = min(i0 + sub, len(gammas))
-        for j in range(i1 - i0):  # each tenant's daily, then hourly normals
+        m = min(sub, len(gammas) - i0)
+        for j in range(m):  # each tenant's daily, then hourly normals
             rng = rngs[i0 + j]  # taken once: a StreamBatch item restarts its stream when taken
             rng.standard_normal(out=daily.z[j, :n_days])
             rng.standard_normal(out=hourly.z[j, :n])
-        x_d = daily.filtered(i1 - i0)
-        x = hourly.filtered(i1 - i0)  # (rows, padded hours); exp(x_d[day] + x_h) below
-        x[:, :full_days * 24].reshape(i1 - i0, full_days, 24)[...] += x_d[:, :full_days, None]
-        if full_days < n_days:
-            x[:, full_days * 24:n] += x_d[:, full_days:n_days]
-        np.exp(x, out=x)
+        # log-noise: the daily AR(1) path of each hour's day + the hourly path, then exp
+        x = hourly.parts(m)
+        noise_sum(*x, *daily.parts(m), n, n_days)
+        np.exp(x[0][:, :n], out=x[0][:, :n])
         # Seeded log-normal noise, renormalised so each tenant's block total is unchanged.
-        base = np.take(tables[i0:i1], cell, axis=1)
-        load = np.multiply(base, x[:, :n], out=out[i0:i1])
+        load = out[i0:i0 + m]
+        profile_times(tables[i0:i0 + m], cell, x[0], base[:m], load)  # reads noise[:, :n]
         total = load.sum(axis=1)
         pos = total > 0
         if pos.all():
-            load *= (base.sum(axis=1) / total)[:, None]
+            load *= (base[:m].sum(axis=1) / total)[:, None]
         else:
-            load[pos] *= (base.sum(axis=1)[pos] / total[pos])[:, None]
+            load[pos] *= (base[:m].sum(axis=1)[pos] / total[pos])[:, None]
     return out
 
 
 class _Ar1Rows:
     """Reused buffers for :func:`~re100sim.simulator.rng.ar1_stationary` of up to ``rows`` series of
-    ``n`` steps: standard normals go into ``z[:, :n]`` (the padding stays zero), ``filtered``
-    returns the AR(1) paths (padded; the first ``n`` steps are the series)."""
+    ``n`` steps: standard normals go into ``z[:, :n]`` (the padding stays zero); ``parts`` gives the
+    AR(1) paths in :func:`~re100sim.simulator.rng.ar1_block_parts`' form."""
 
     def __init__(self, n: int, phi: float, sd: float, rows: int):
         self.n, self.phi, self.sd = n, phi, sd
@@ -402,16 +401,19 @@ class _Ar1Rows:
         self.z = np.zeros((rows, ar1_padded_length(n) if n else 0))
         self.y = np.empty_like(self.z)
 
-    def filtered(self, rows: int) -> np.ndarray:
+    def parts(self, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(block responses (rows, padded n), carried states (rows, blocks or 0), powers)."""
         z = self.z[:rows]
+        none = (np.zeros((rows, 0)), np.zeros(0))  # no carried state: the path is the first array
         if self.n == 0 or self.sd == 0.0:
-            return np.zeros_like(z)
+            return (np.zeros_like(z), *none)
         # ar1_innovations in place: sd * z, then all but the first step times sqrt(1 - phi**2)
         z *= self.sd
         z[:, 1:] *= np.sqrt(1.0 - self.phi * self.phi)
         if self.n <= 1 or self.phi == 0.0:
-            return z
-        return ar1_filter_padded(z, self.phi, self.size, out=self.y[:rows])
+            return (z, *none)
+        y, carried, powers = ar1_block_parts(z, self.phi, self.size, out=self.y[:rows])
+        return y.reshape(z.shape), carried, powers
 
 
 @lru_cache(maxsize=1024)
