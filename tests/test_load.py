@@ -442,6 +442,7 @@ def test_loads_equal_the_plain_version_for_edge_parameters(params):
     want = bench_loads.reference_tenants_load_kw(cal, "one_shift", uses, [None] * 5, params, [rng(s) for s in range(5)])
     got = tenants_load_kw(cal, "one_shift", uses, [None] * 5, params, [rng(s) for s in range(5)], sub=2)
     assert got.tobytes() == want.tobytes()
+    assert tenants_load_kw(cal, "one_shift", [], [], params, []).shape == (0, 8784)  # no tenant: no rows
 
 
 def test_block_loads_equal_the_plain_version_with_metering_files_and_chunk_boundaries():

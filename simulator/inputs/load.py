@@ -340,19 +340,15 @@ def tenants_load_kw(
     Every number is the same operation on the same operands as in the one-tenant model (tests pin
     it to ``experiments/bench_loads.py``'s plain version bit for bit); the speed comes from the
     layout: ``sub`` tenants at a time (8 x 8,784 h: 0.6 MB work arrays, which stay in a core's L2
-    cache through the dozen passes), normals drawn straight into reused zero-padded AR(1) buffers,
-    the deterministic profile gathered from a (year, month, day type, hour) table per tenant
-    instead of built with per-year masks, and the daily noise added to the hourly one in place.
+    cache through the passes), normals drawn straight into reused zero-padded AR(1) buffers, the
+    deterministic profile gathered from a (year, month, day type, hour) table per tenant instead
+    of built with per-year masks, and the elementwise steps fused in ``re100sim.ext._loads``.
     """
     if archetype not in _SHAPES:
         raise ValueError(f"unknown load archetype {archetype!r} (expected one of {', '.join(ARCHETYPES)})")
     n = calendar.n_hours
     n_days = -(-n // 24)
-    uniq, year_of_hour = np.unique(calendar.year, return_inverse=True)
-    # flat index of each hour into a tenant's (year, month, day type, hour) table
-    cell = (calendar.month.astype(np.int64) - 1) * 72 + calendar.day_type.astype(np.int64) * 24 \
-        + calendar.hour.astype(np.int64)
-    cell = (cell + year_of_hour.reshape(-1).astype(np.int64) * 864).astype(np.intp)
+    uniq, cell = _hour_cells(calendar)
     sd_d = float(np.sqrt(np.log1p(params.daily_cv**2)))
     sd_h = float(np.sqrt(np.log1p(params.noise_cv**2)))
     gammas = [_gamma(archetype, a, p, params) for a, p in zip(annual_use_mwh, peak_kw)]
@@ -362,7 +358,7 @@ def tenants_load_kw(
     # (monthly factor x day-type/hour shape) x scale: the hourly profile's two products, per table cell
     tables = np.stack([_profile_table(archetype, g, params.monthly_factor) for g in gammas]) \
         if gammas else np.zeros((0, 864))
-    tables = (tables[:, None, :] * scale[:, :, None]).reshape(len(gammas), -1)
+    tables = (tables[:, None, :] * scale[:, :, None]).reshape(len(gammas), len(uniq) * 864)
 
     daily = _Ar1Rows(n_days, params.daily_autocorr, sd_d, sub)
     hourly = _Ar1Rows(n, params.noise_autocorr, sd_h, sub)
@@ -414,6 +410,24 @@ class _Ar1Rows:
             return (z, *none)
         y, carried, powers = ar1_block_parts(z, self.phi, self.size, out=self.y[:rows])
         return y.reshape(z.shape), carried, powers
+
+
+_CELLS: dict = {}
+
+
+def _hour_cells(calendar: HourlyCalendar) -> tuple[np.ndarray, np.ndarray]:
+    """(calendar years in the block, each hour's flat index into a (year, month, day type, hour)
+    table of shape (years, 12, 3, 24)), cached per block (every chunk of tenants reads them)."""
+    key = (calendar.timestamps[0], calendar.n_hours)
+    if key not in _CELLS:
+        if len(_CELLS) > 64:
+            _CELLS.clear()
+        uniq, year_of_hour = np.unique(calendar.year, return_inverse=True)
+        cell = (year_of_hour.reshape(-1).astype(np.intp) * 864 + (calendar.month.astype(np.intp) - 1) * 72
+                + calendar.day_type.astype(np.intp) * 24 + calendar.hour.astype(np.intp))
+        cell.setflags(write=False)
+        _CELLS[key] = uniq, cell
+    return _CELLS[key]
 
 
 @lru_cache(maxsize=1024)
