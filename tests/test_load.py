@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from re100sim.simulator.inputs.calendar import (
@@ -471,3 +473,26 @@ def test_block_loads_equal_the_plain_version_with_metering_files_and_chunk_bound
             got = block_loads_kw(sc, tenants, 2, cal, family, chunk=chunk, totals_kwh=got_totals)
             assert got.tobytes() == want.tobytes(), chunk
             assert got_totals.tobytes() == want_totals.tobytes(), chunk
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    start=st.dates(dt.date(2024, 1, 1), dt.date(2031, 12, 31)),
+    days=st.integers(1, 420),
+    archetype=st.sampled_from(ARCHETYPES),
+    uses=st.lists(st.floats(1.0, 50000.0), min_size=1, max_size=11),
+    phis=st.tuples(st.sampled_from([0.0, 0.3, 0.6, 0.95]), st.sampled_from([0.0, 0.5, 0.9])),
+    sub=st.integers(1, 9),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_random_blocks_equal_the_plain_version_bit_for_bit(start, days, archetype, uses, phis, sub, seed):
+    # Any block length (AR(1) blocks cut anywhere, daily series shorter or longer than one block),
+    # calendar years, tenant counts against the sub-block size, autocorrelations with and without
+    # the filter: the bytes of the plain version.
+    cal = build_calendar(start, start + dt.timedelta(days=days))
+    params = LoadParams(noise_autocorr=phis[0], daily_autocorr=phis[1])
+    peaks = _mixed_peaks(archetype, uses)
+    want = bench_loads.reference_tenants_load_kw(cal, archetype, uses, peaks, params,
+                                                 [rng(seed + i) for i in range(len(uses))])
+    got = tenants_load_kw(cal, archetype, uses, peaks, params, [rng(seed + i) for i in range(len(uses))], sub=sub)
+    assert got.tobytes() == want.tobytes()
