@@ -360,9 +360,11 @@ def tenants_load_kw(
         if gammas else np.zeros((0, 864))
     tables = (tables[:, None, :] * scale[:, :, None]).reshape(len(gammas), len(uniq) * 864)
 
-    daily = _Ar1Rows(n_days, params.daily_autocorr, sd_d, sub)
-    hourly = _Ar1Rows(n, params.noise_autocorr, sd_h, sub)
-    base = np.empty((min(sub, len(gammas)), n))
+    rows = min(sub, len(gammas))
+    daily = _Ar1Rows(n_days, params.daily_autocorr, sd_d, rows)
+    hourly = _Ar1Rows(n, params.noise_autocorr, sd_h, rows)
+    # C order, so each tenant's sums below add its hours in the same order as a 1-d array would
+    base = np.empty((rows, n))
     out = np.empty((len(gammas), n))
     for i0 in range(0, len(gammas), sub):
         m = min(sub, len(gammas) - i0)
