@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from re100sim.simulator.inputs.calendar import build_calendar, year_blocks
-from re100sim.simulator.inputs.load import _SHAPES, _gamma, _monthly, _shape, _year_counts
-from re100sim.simulator.rng import StreamFamily, ar1_filter, ar1_innovations
+from re100sim.simulator.inputs.load_reference import reference_tenants_load_kw
+from re100sim.simulator.rng import StreamFamily
 from re100sim.simulator.scenario import year_inputs
 from re100sim.simulator.scenario.config import load_scenario
 from re100sim.simulator.scenario.population import expand_tenants
@@ -39,61 +39,6 @@ from re100sim.simulator.scenario.year_inputs import block_loads_kw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scale import scaled_scenario  # noqa: E402
-
-
-def reference_tenants_load_kw(calendar, archetype, annual_use_mwh, peak_kw, params, rngs) -> np.ndarray:
-    """``tenants_load_kw`` as written before issue 12's speed work (main a03c6c4), kept as the oracle
-    of tests/test_load.py and this benchmark's baseline."""
-    if archetype not in _SHAPES:
-        raise ValueError(f"unknown load archetype {archetype!r}")
-    monthly = _monthly(archetype, params.monthly_factor)
-    m_idx = calendar.month.astype(np.int64) - 1
-    d_idx, h_idx = calendar.day_type.astype(np.int64), calendar.hour.astype(np.int64)
-    years = calendar.year
-    uniq = np.unique(years)
-    n = calendar.n_hours
-    n_days = -(-n // 24)
-    day_of_hour = np.arange(n) // 24
-    sd_d = float(np.sqrt(np.log1p(params.daily_cv**2)))
-    sd_h = float(np.sqrt(np.log1p(params.noise_cv**2)))
-    gammas = [_gamma(archetype, a, p, params) for a, p in zip(annual_use_mwh, peak_kw)]
-    month_factor = monthly[m_idx]
-    profiles = {g: month_factor * _shape(archetype, g)[d_idx, h_idx] for g in dict.fromkeys(gammas)}
-    year_kwh = {(g, int(y)): float((_year_counts(int(y)) * (monthly[:, None, None] * _shape(archetype, g)[None, :, :])).sum())
-                for g in profiles for y in uniq}
-    scale = np.array([[float(a) * 1000.0 / year_kwh[g, int(y)] for y in uniq] for a, g in zip(annual_use_mwh, gammas)])
-    scale = scale.reshape(len(gammas), len(uniq))
-    if len(profiles) == 1:
-        rows = np.broadcast_to(profiles[gammas[0]], (len(gammas), n))
-    else:
-        rows = np.stack([profiles[g] for g in gammas]) if gammas else np.zeros((0, n))
-    base = np.empty((len(gammas), n))
-    if len(uniq) == 1:
-        np.multiply(rows, scale[:, :1], out=base)
-    else:
-        base[:] = rows
-        for j, y in enumerate(uniq):
-            base[:, years == y] *= scale[:, j:j + 1]
-    z_d, z_h = np.empty((len(rngs), n_days)), np.empty((len(rngs), n))
-    for i, rng in enumerate(rngs):
-        rng.standard_normal(out=z_d[i])
-        rng.standard_normal(out=z_h[i])
-    x = _reference_ar1_rows(z_d, params.daily_autocorr, sd_d)[:, day_of_hour]
-    x += _reference_ar1_rows(z_h, params.noise_autocorr, sd_h)
-    load = base * np.exp(x, out=x)
-    total = load.sum(axis=1)
-    pos = total > 0
-    if pos.all():
-        load *= (base.sum(axis=1) / total)[:, None]
-    else:
-        load[pos] *= (base.sum(axis=1)[pos] / total[pos])[:, None]
-    return load
-
-
-def _reference_ar1_rows(z: np.ndarray, phi: float, sd: float) -> np.ndarray:
-    if z.shape[-1] == 0 or sd == 0.0:
-        return np.zeros_like(z)
-    return ar1_filter(ar1_innovations(z, phi, sd), phi)
 
 
 def reference_block_loads_kw(*args, **kwargs) -> np.ndarray:

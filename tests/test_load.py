@@ -399,6 +399,8 @@ def test_forecast_totals_follow_its_loads():
 
 # ---------------------------------------------------------------- the fast layout against the plain version
 
+from re100sim.simulator.inputs.load_reference import reference_tenants_load_kw  # noqa: E402
+
 _spec = importlib.util.spec_from_file_location("bench_loads", REPO / "experiments" / "bench_loads.py")
 bench_loads = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_loads)
@@ -425,7 +427,7 @@ def test_loads_equal_the_plain_batched_version_bit_for_bit(start, end, archetype
     cal = build_calendar(start, end)
     uses = [float(u) for u in np.random.default_rng(3).lognormal(np.log(900.0), 1.0, 13)]
     peaks = _mixed_peaks(archetype, uses)
-    want = bench_loads.reference_tenants_load_kw(cal, archetype, uses, peaks, LoadParams(), [rng(s) for s in range(13)])
+    want = reference_tenants_load_kw(cal, archetype, uses, peaks, LoadParams(), [rng(s) for s in range(13)])
     for sub in (1, 3, 8, 64):  # 13 tenants: a partial last sub-block, or all in one
         got = tenants_load_kw(cal, archetype, uses, peaks, LoadParams(), [rng(s) for s in range(13)], sub=sub)
         assert got.tobytes() == want.tobytes(), sub
@@ -441,7 +443,7 @@ def test_loads_equal_the_plain_batched_version_bit_for_bit(start, end, archetype
 def test_loads_equal_the_plain_version_for_edge_parameters(params):
     cal = build_calendar(dt.date(2027, 7, 1), dt.date(2028, 7, 1))
     uses = [120.0, 5000.0, 33.3, 900.0, 2500.0]
-    want = bench_loads.reference_tenants_load_kw(cal, "one_shift", uses, [None] * 5, params, [rng(s) for s in range(5)])
+    want = reference_tenants_load_kw(cal, "one_shift", uses, [None] * 5, params, [rng(s) for s in range(5)])
     got = tenants_load_kw(cal, "one_shift", uses, [None] * 5, params, [rng(s) for s in range(5)], sub=2)
     assert got.tobytes() == want.tobytes()
     assert tenants_load_kw(cal, "one_shift", [], [], params, []).shape == (0, 8784)  # no tenant: no rows
@@ -492,7 +494,7 @@ def test_random_blocks_equal_the_plain_version_bit_for_bit(start, days, archetyp
     cal = build_calendar(start, start + dt.timedelta(days=days))
     params = LoadParams(noise_autocorr=phis[0], daily_autocorr=phis[1])
     peaks = _mixed_peaks(archetype, uses)
-    want = bench_loads.reference_tenants_load_kw(cal, archetype, uses, peaks, params,
+    want = reference_tenants_load_kw(cal, archetype, uses, peaks, params,
                                                  [rng(seed + i) for i in range(len(uses))])
     got = tenants_load_kw(cal, archetype, uses, peaks, params, [rng(seed + i) for i in range(len(uses))], sub=sub)
     assert got.tobytes() == want.tobytes()
