@@ -7,6 +7,7 @@ green certificates not resellable, self-use RECs retired to claim own use); docs
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -607,3 +608,22 @@ def test_issue_many_hand_worked():
     with pytest.raises(CertificateError):
         led.issue_many("rec", ["pv1"], SEP, [1.0], ["T1"], retire_mwh=[float("nan")], year=2025)
     assert len(led) == 4  # the rejected calls changed nothing
+
+
+# --------------------------------------------------------------------- RECs of a plant's month
+
+
+@pytest.mark.parametrize("metered, exported, net_metered, expected", [
+    (100.0, 30.0, True, 70.0),    # net metered: 100 - 30 credited against the host's grid kWh = 70 MWh earn RECs
+    (100.0, 30.0, False, 100.0),  # surplus sold at SMP keeps its RECs: all 100 metered MWh earn them
+    (20.0, 20.0, True, 0.0),      # all exported and credited: max(0, 20 - 20) = 0
+    (0.0, 0.0, False, 0.0),
+])
+def test_rec_eligible_mwh_by_hand_and_as_arrays(metered, exported, net_metered, expected):
+    """docs/domain.md#self-generation: a net-metered kWh is paid by offsetting the host's grid kWh, so it earns
+    no REC; the scalar rule and the array form the engine uses give the same MWh."""
+    from re100sim.simulator.rules.certification import rec_eligible_mwh, rec_eligible_mwh_array
+
+    assert rec_eligible_mwh(metered, exported, net_metered) == expected
+    got = rec_eligible_mwh_array(np.array([metered]), np.array([exported]), np.array([net_metered]))
+    assert got.tolist() == [expected]
