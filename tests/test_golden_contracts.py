@@ -464,3 +464,53 @@ def test_green_subscription_pro_rata_to_the_months_hours(tmp_path):
     assert line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy").quantity == pytest.approx(74_400.0)
     feb = line(inv, "2026-02", "t", "KEPCO", "green_tariff_energy")
     assert feb.quantity == pytest.approx(67_200.0) and feb.krw == 10_080_000  # 67,200 x 150
+
+
+# --- whose RECs under each clause, in a month the tenant takes nothing ----------------------------
+
+
+def test_bundled_recs_follow_what_the_tenant_paid_for_clause_by_clause(tmp_path):
+    """Tenant t is shut in January (0 kW; 500 kW from February) and buys four 100 kW fuel cells' whole output
+    (share 1.0) by four contracts, listed in this order: ``ca`` from fa with ``recs: generator`` (REC weight
+    set to 1.0), ``cb`` from fb pay-as-consumed, ``cc`` from fc pay-as-produced and ``cd`` from fd
+    pay-as-consumed with ``surplus_revenue_to: tenant``, the last three bundled (weight 1.9). Each plant
+    makes 100 x 744 = 74,400 kWh in January and March, 100 x 672 = 67,200 kWh in February. Bundled RECs
+    follow the kWh the tenant used or paid for (docs/domain.md#direct-ppa "Surplus generation"):
+
+    - January, all exported: fb's 74.4 MWh stay fb's (t used and paid nothing); t paid for fc's 74.4 MWh
+      (pay-as-produced) and gets fd's surplus revenue, so it holds both plants' RECs, retiring none (none
+      reached its load); fa keeps its own (recs: generator).
+    - February and March, all used by t (400 of its 500 kW): fb, fc, fd's 67.2 + 74.4 MWh each retired by
+      t; fa's still fa's.
+    - The quarter's sale (March, 50,000 KRW/REC): t sells 2 x 74.4 MWh x 1.9 = 282.72 RECs; fa
+      74.4 + 67.2 + 74.4 = 216 MWh x 1.0 = 216 RECs; fb 74.4 x 1.9 = 141.36 RECs; fc and fd nothing."""
+    load = [0.0] * 744 + [500.0] * (8760 - 744)
+    (tmp_path / "t.csv").write_text("kw\n" + "".join(f"{v}\n" for v in load), encoding="utf-8")
+    terms = {"tenant": "t", "volume": {"kind": "share", "share": 1.0},
+             "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}}
+    data = {
+        "tenants": [{"name": "t", "load_file": str(tmp_path / "t.csv")}],
+        "generators": [fuel_cell("fa", 100.0, rec_weight=1.0), fuel_cell("fb", 100.0), fuel_cell("fc", 100.0),
+                       fuel_cell("fd", 100.0)],
+        "contracts": [{"name": "ca", "generator": "fa", "recs": "generator"} | terms,
+                      {"name": "cb", "generator": "fb", "settlement": "pay_as_consumed"} | terms,
+                      {"name": "cc", "generator": "fc", "settlement": "pay_as_produced"} | terms,
+                      {"name": "cd", "generator": "fd", "settlement": "pay_as_consumed",
+                       "surplus_revenue_to": "tenant"} | terms],
+    }
+    out = run_scenario(tmp_path, data)
+    inv, certs = out["invoices"], out["certificates"]
+    recs = certs[(certs.kind == "rec") & certs.month.isin(["2026-01", "2026-02", "2026-03"])]
+    retired = recs[recs.status == "retired"]
+    assert set(retired.claimant) == {"t"}
+    by_plant = retired.groupby(["source", "month"]).mwh.sum().round(6).to_dict()
+    assert by_plant == {(p, m): mwh for p in ("fb", "fc", "fd") for m, mwh in (("2026-02", 67.2), ("2026-03", 74.4))}
+    sales = inv[(inv.month == "2026-03") & (inv.item == "rec_sale")]
+    assert dict(zip(sales.payee, sales.quantity.round(6))) == {"t": 282.72, "fa": 216.0, "fb": 141.36}
+    assert line(inv, "2026-03", "rec_market", "t", "rec_sale").krw == 14_136_000  # 282.72 x 50,000
+    assert line(inv, "2026-03", "rec_market", "fa", "rec_sale").krw == 10_800_000  # 216 x 50,000
+    # January's surplus SMP revenue follows the same rule: fc's and fd's 74,400 kWh are t's, fa's and fb's
+    # their own (pay-as-consumed, ca being pay-as-consumed by default)
+    jan_smp = inv[(inv.month == "2026-01") & (inv.item == "ppa_surplus_smp")].groupby("payee").quantity.sum()
+    assert jan_smp.to_dict() == pytest.approx({"t": 148_800.0, "fa": 74_400.0, "fb": 74_400.0})
+    assert inv[(inv.month == "2026-01") & (inv.item == "ppa_surplus_smp")].krw.sum() == 23_808_000  # 297,600 x 80
