@@ -627,3 +627,91 @@ def test_rec_eligible_mwh_by_hand_and_as_arrays(metered, exported, net_metered, 
     assert rec_eligible_mwh(metered, exported, net_metered) == expected
     got = rec_eligible_mwh_array(np.array([metered]), np.array([exported]), np.array([net_metered]))
     assert got.tolist() == [expected]
+
+
+# --------------------------------------------------------------------- a month's certification, rule by rule
+
+
+def certify(plants, contracts=(), tenants=("A", "B"), gen_host=None, r=None, battery_owner=None,
+            month_key=mk(2026, 2)):
+    """certification.certify_month on one month given directly: ``plants`` and ``contracts`` are scenario
+    models, ``r`` the month's per-plant (``gen_*``) and per-contract (``contract_*``) kWh as lists (missing
+    ones 0), ``battery_owner`` the tenant index of each battery (``r['delivered_own_kwh']`` its own-plant kWh
+    delivered). Returns the ledger's batches."""
+    from types import SimpleNamespace as NS
+
+    from re100sim.simulator.rules.certification import certify_month
+
+    n, nc = len(plants), len(contracts)
+    names = [p.name for p in plants]
+    r = dict(r or {})
+    arrays = {f: np.array([r.pop(f, [0.0] * n)], dtype=float)
+              for f in ("gen_kwh", "gen_curtailed_kwh", "gen_stored_kwh", "gen_self_kwh", "gen_export_kwh")}
+    arrays |= {f: np.array([r.pop(f, [0.0] * nc)], dtype=float).reshape(1, nc) for f in (
+        "contract_contracted_kwh", "contract_applied_kwh", "contract_stored_kwh", "contract_surplus_export_kwh")}
+    owners = list(battery_owner or [])
+    by_source = np.zeros((1, len(owners), 3))
+    by_source[0, :, 1] = r.pop("delivered_own_kwh", [0.0] * len(owners))
+    assert not r, r
+    model = NS(
+        certs=CertificateLedger(), generators=[NS(name=p.name, spec=p) for p in plants],
+        tenants=[NS(name=t) for t in tenants], utility=NS(name="KEPCO"), premiums=[],
+        batteries=NS(n=len(owners), owner=np.array(owners, dtype=int)),
+        plan=NS(gen_host=np.array([-1] * n if gen_host is None else gen_host), gen_pool=np.zeros(n, dtype=np.int8),
+                contracts=list(contracts), c_gen=np.array([names.index(c.generator) for c in contracts], dtype=int),
+                c_tenant=np.array([list(tenants).index(c.tenant) for c in contracts], dtype=int)),
+    )
+    certify_month(model, NS(**arrays, battery_discharged_kwh_by_source=by_source), np.arange(nc), month_key,
+                  np.zeros(len(tenants)))
+    assert_consistent(model.certs)
+    return model.certs.batches_frame()
+
+
+def plant(name: str, **more):
+    from re100sim.simulator.scenario.config import GeneratorSpec
+
+    return GeneratorSpec(name=name, technology="fuel_cell", capacity_kw=100.0, availability=1.0, **more)
+
+
+def ppa(generator: str, tenant: str, **more):
+    from re100sim.simulator.scenario.config import PpaContract
+
+    return PpaContract(name=f"{generator}-{tenant}", generator=generator, tenant=tenant,
+                       volume={"kind": "share", "share": 1.0}, price={"kind": "fixed", "price_krw_per_kwh": 100.0},
+                       **more)
+
+
+def test_rec_owner_is_the_host_only_for_a_tenant_owned_self_use_plant():
+    # docs/domain.md#procurement-routes: a tenant's own plant's RECs are its own to retire; a plant of a public or
+    # private owner keeps its RECs even behind a tenant's meter, and so does a tenant-owned plant elsewhere
+    from types import SimpleNamespace as NS
+
+    from re100sim.simulator.rules.certification import rec_owner
+
+    assert rec_owner(NS(spec=plant("own", owner="tenant", host_tenant="A"))) == "A"
+    assert rec_owner(NS(spec=plant("lease", owner="private", host_tenant="A"))) == "lease"
+    assert rec_owner(NS(spec=plant("away", owner="tenant"))) == "away"
+    assert rec_owner(NS(spec=plant("pub"))) == "pub"
+
+
+def test_one_wh_is_issued_moved_and_retired():
+    # The ledger's resolution is 1 Wh (certification.MIN_MWH = 1e-6 MWh): a month in which the plant metered
+    # 0.001 kWh = 1 Wh, all applied to B's load under a bundled PPA, issues 1 Wh of RECs (x 1.9 = 1.9e-6 RECs),
+    # moves it to B and retires it for B's claim.
+    f = certify([plant("fc")], [ppa("fc", "B")], r={"gen_kwh": [0.001], "contract_contracted_kwh": [0.001],
+                                                  "contract_applied_kwh": [0.001]})
+    assert f[["source", "owner", "status", "claimant"]].values.tolist() == [["fc", "B", "retired", "B"]]
+    assert f.mwh.tolist() == [1e-6] and f.certificates.tolist() == pytest.approx([1.9e-6])
+
+
+def test_a_batch_the_host_retired_whole_is_not_moved_to_a_bundled_buyer():
+    # A's own 100 kW plant (behind A's meter) also sells by bundled PPA to B. This month it metered 100 kWh:
+    # 60 used by A, 40 applied to B; A's battery delivered 50 kWh of the plant's energy stored last month. A's
+    # claim, 60 + 50 = 110 kWh, retires the whole 0.1 MWh batch (capped at it); a retired certificate is never
+    # moved again (docs/domain.md#procurement-routes "REC"), so B gets none of it (the battery's carried kWh
+    # are claimed from this month's batch: a simplification of vintages, battery_re_claim_kwh).
+    f = certify([plant("own", owner="tenant", host_tenant="A")], [ppa("own", "B")], gen_host=[0],
+                r={"gen_kwh": [100.0], "gen_self_kwh": [60.0], "contract_contracted_kwh": [40.0],
+                   "contract_applied_kwh": [40.0], "delivered_own_kwh": [50.0]}, battery_owner=[0])
+    assert f[["owner", "status", "claimant"]].values.tolist() == [["A", "retired", "A"]]
+    assert f.mwh.tolist() == [0.1]
