@@ -633,11 +633,12 @@ def test_rec_eligible_mwh_by_hand_and_as_arrays(metered, exported, net_metered, 
 
 
 def certify(plants, contracts=(), tenants=("A", "B"), gen_host=None, r=None, battery_owner=None,
-            month_key=mk(2026, 2)):
+            month_key=mk(2026, 2), gen_pool=None, green_kwh=None, premiums=()):
     """certification.certify_month on one month given directly: ``plants`` and ``contracts`` are scenario
     models, ``r`` the month's per-plant (``gen_*``) and per-contract (``contract_*``) kWh as lists (missing
     ones 0), ``battery_owner`` the tenant index of each battery (``r['delivered_own_kwh']`` its own-plant kWh
-    delivered). Returns the ledger's batches."""
+    delivered), ``gen_pool`` 1 for a green-pool plant, ``green_kwh`` each tenant's green-tariff kWh,
+    ``premiums`` (tenant, MWh a year) green-premium subscriptions. Returns the ledger's batches."""
     from types import SimpleNamespace as NS
 
     from re100sim.simulator.rules.certification import certify_month
@@ -655,14 +656,16 @@ def certify(plants, contracts=(), tenants=("A", "B"), gen_host=None, r=None, bat
     assert not r, r
     model = NS(
         certs=CertificateLedger(), generators=[NS(name=p.name, spec=p) for p in plants],
-        tenants=[NS(name=t) for t in tenants], utility=NS(name="KEPCO"), premiums=[],
+        tenants=[NS(name=t) for t in tenants], utility=NS(name="KEPCO"),
+        premiums=[NS(tenant=t, volume_mwh_per_year=v) for t, v in premiums],
         batteries=NS(n=len(owners), owner=np.array(owners, dtype=int)),
-        plan=NS(gen_host=np.array([-1] * n if gen_host is None else gen_host), gen_pool=np.zeros(n, dtype=np.int8),
+        plan=NS(gen_host=np.array([-1] * n if gen_host is None else gen_host),
+                gen_pool=np.array([0] * n if gen_pool is None else gen_pool, dtype=np.int8),
                 contracts=list(contracts), c_gen=np.array([names.index(c.generator) for c in contracts], dtype=int),
                 c_tenant=np.array([list(tenants).index(c.tenant) for c in contracts], dtype=int)),
     )
     certify_month(model, NS(**arrays, battery_discharged_kwh_by_source=by_source), np.arange(nc), month_key,
-                  np.zeros(len(tenants)))
+                  np.array(green_kwh or [0.0] * len(tenants), dtype=float))
     assert_consistent(model.certs)
     return model.certs.batches_frame()
 
@@ -715,3 +718,51 @@ def test_a_batch_the_host_retired_whole_is_not_moved_to_a_bundled_buyer():
                    "contract_applied_kwh": [40.0], "delivered_own_kwh": [50.0]}, battery_owner=[0])
     assert f[["owner", "status", "claimant"]].values.tolist() == [["A", "retired", "A"]]
     assert f.mwh.tolist() == [0.1]
+
+
+def test_green_certificates_per_pool_plant_pro_rata_to_delivery():
+    # Plant "rec" sells outside the pool; pool plants P1 (350 kWh made, 50 curtailed: 300 delivered) and P2
+    # (100 kWh). The utility allocated A 199 kWh, B 1 kWh and C nothing (the KIEE 2020 green-tariff paper steps
+    # 2-6): one batch per pool plant, pro rata to delivery, 0.2 MWh x 300/400 = 0.15 MWh from P1 and x 100/400
+    # = 0.05 from P2, issued to KEPCO and passed on pro rata to each subscriber's kWh: A 0.199 x 0.75 = 0.14925
+    # MWh of P1's and 0.199 x 0.25 = 0.04975 of P2's; B, the last with an allocation, what is left: 0.00075
+    # and 0.00025; C none.
+    f = certify([plant("rec"), plant("P1"), plant("P2")], tenants=("A", "B", "C"), gen_pool=[0, 1, 1],
+                green_kwh=[199.0, 1.0, 0.0],
+                r={"gen_kwh": [80.0, 350.0, 100.0], "gen_curtailed_kwh": [0.0, 50.0, 0.0]})
+    green = f[f.kind == "green"]
+    assert set(green.status) == {"retired"} and set(green.issuer) == {"KEPCO"}
+    got = green.groupby(["claimant", "source"]).mwh.sum().round(9).to_dict()
+    assert got == {("A", "P1"): 0.14925, ("A", "P2"): 0.04975, ("B", "P1"): 0.00075, ("B", "P2"): 0.00025}
+    assert green.certificates.sum() == pytest.approx(200.0)  # one per kWh allocated
+    rec = f[f.kind == "rec"]  # every plant's metered MWh earns RECs (x 1.9) for its owner
+    assert dict(zip(rec.source, rec.mwh)) == {"rec": 0.08, "P1": 0.3, "P2": 0.1}
+
+
+def test_the_last_green_subscriber_takes_what_rounding_left():
+    # One pool plant delivered 100 kWh, allocated a third to each of A, B, C (33.33 kWh), none to D: the pro-rata
+    # parts are 33,333 Wh each in the ledger's whole Wh, so the last subscriber with an allocation, C, takes the
+    # 33,334 Wh left, D none, and the utility keeps no green certificate (it may not resell them:
+    # docs/domain.md#procurement-routes green tariff step 5).
+    third = 100.0 / 3
+    f = certify([plant("P")], tenants=("A", "B", "C", "D"), gen_pool=[1], green_kwh=[third, third, third, 0.0],
+                r={"gen_kwh": [100.0]})
+    green = f[f.kind == "green"]
+    assert dict(zip(green.claimant, (green.mwh * 1e6).round().astype(int))) == {"A": 33_333, "B": 33_333,
+                                                                                "C": 33_334}
+    assert set(green.status) == {"retired"}
+
+
+def test_green_premiums_claimed_in_monthly_parts():
+    # docs/domain.md#procurement-routes "Green premium": a month of each declared volume, issued to the
+    # subscriber and retired for its claim at once: A 1.2 MWh/yr -> 0.1 MWh, B 0.24 -> 0.02 (one bulk call);
+    # with A subscribed twice (1.2 and 0.6 MWh/yr), A claims 0.1 + 0.05 = 0.15 MWh in two batches.
+    f = certify([plant("fc")], premiums=[("A", 1.2), ("B", 0.24)])
+    prem = f[f.kind == "premium"]
+    assert sorted(zip(prem.owner, prem.claimant, prem.status, prem.mwh.round(9))) == [
+        ("A", "A", "retired", 0.1), ("B", "B", "retired", 0.02)]
+    f = certify([plant("fc")], premiums=[("A", 1.2), ("A", 0.6), ("B", 0.24)])
+    prem = f[f.kind == "premium"]
+    assert sorted(zip(prem.owner, prem.claimant, prem.status, prem.mwh.round(9))) == [
+        ("A", "A", "retired", 0.05), ("A", "A", "retired", 0.1), ("B", "B", "retired", 0.02)]
+    assert set(prem.retired_year) == {2026} and set(prem.month) == {"2026-02"}
