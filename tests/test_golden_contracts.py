@@ -514,3 +514,27 @@ def test_bundled_recs_follow_what_the_tenant_paid_for_clause_by_clause(tmp_path)
     jan_smp = inv[(inv.month == "2026-01") & (inv.item == "ppa_surplus_smp")].groupby("payee").quantity.sum()
     assert jan_smp.to_dict() == pytest.approx({"t": 148_800.0, "fa": 74_400.0, "fb": 74_400.0})
     assert inv[(inv.month == "2026-01") & (inv.item == "ppa_surplus_smp")].krw.sum() == 23_808_000  # 297,600 x 80
+
+
+def test_year_end_purchases_two_years_from_the_market_and_outside(tmp_path):
+    """The base complex (the plant sells its 100 kW surplus and keeps its RECs, weight 1.9) plus a 100 kW
+    grid tenant u with a 100 % target, two years: u needs 100 x 8,760 = 876 MWh a year.
+    2026: in December the market holds the plant's RECs of three quarters, 100 kW x 6,552 h = 655.2 MWh;
+    u buys them (655.2 x 1.9 = 1,244.88 RECs) and the 876 - 655.2 = 220.8 MWh left from plants outside
+    the complex at weight 1 (220.8 RECs): 1,465.68 RECs x 50,000 = 73,284,000 KRW.
+    2027: its claims of 2026 do not count; the market holds the fourth quarter of 2026 (sold after the
+    purchase, 100 x 2,208 h = 220.8 MWh) and three quarters of 2027 (655.2): 876 MWh, all bought from it,
+    876 x 1.9 = 1,664.4 RECs x 50,000 = 83,220,000 KRW; nothing from outside."""
+    data = ppa_complex(tmp_path, settlement="pay_as_consumed")
+    data["tenants"].append({"name": "u", "load_file": flat_csv(tmp_path / "u.csv", 100.0)})
+    data["rec_purchases"] = [{"tenant": "u", "target_pct": 100}]
+    out = run_scenario(tmp_path, data, years=2)
+    inv, certs = out["invoices"], out["certificates"]
+    buy = line(inv, "2026-12", "u", "rec_market", "rec_purchase")
+    assert buy.quantity == pytest.approx(1_465.68) and buy.krw == 73_284_000
+    buy = line(inv, "2027-12", "u", "rec_market", "rec_purchase")
+    assert buy.quantity == pytest.approx(1_664.4) and buy.krw == 83_220_000
+    external = certs[certs.source == "rec-market-external"]
+    assert external.mwh.sum() == pytest.approx(220.8) and set(external.month) == {"2026-12"}
+    claimed = certs[(certs.status == "retired") & (certs.claimant == "u")]
+    assert claimed.groupby("retired_year").mwh.sum().to_dict() == pytest.approx({2026: 876.0, 2027: 876.0})
