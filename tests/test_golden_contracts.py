@@ -538,3 +538,31 @@ def test_year_end_purchases_two_years_from_the_market_and_outside(tmp_path):
     assert external.mwh.sum() == pytest.approx(220.8) and set(external.month) == {"2026-12"}
     claimed = certs[(certs.status == "retired") & (certs.claimant == "u")]
     assert claimed.groupby("retired_year").mwh.sum().to_dict() == pytest.approx({2026: 876.0, 2027: 876.0})
+
+
+def test_shaped_profiles_follow_the_calendar_and_a_term_ends(tmp_path):
+    """A typical-year shaped profile (8,760 h) of 150 kW in January, 100 kW from February to November and
+    50 kW in December, two years, taken by two flat 500 kW tenants from one 300 kW fuel cell each at
+    100 KRW/kWh: t's contract from the start for 1 year, u's from 1 July 2026. The profile's rows follow the
+    calendar (the hour of the year), not the months into the contract: February 2026 t 100 x 672 =
+    67,200 kWh; July 2026 u 100 x 744 = 74,400 kWh; December 2026 t and u 50 x 744 = 37,200 kWh;
+    January 2027 u 150 x 744 = 111,600 kWh and t nothing (its term ended with December 2026)."""
+    typical = [150.0] * 744 + [100.0] * (8760 - 744 - 744) + [50.0] * 744
+    (tmp_path / "typical.csv").write_text("kw\n" + "".join(f"{v}\n" for v in typical), encoding="utf-8")
+    terms = {"price": {"kind": "fixed", "price_krw_per_kwh": 100.0}, "network_fee_krw_per_kwh": 0.0,
+             "volume": {"kind": "shaped", "profile_file": str(tmp_path / "typical.csv")}}
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)},
+                    {"name": "u", "load_file": flat_csv(tmp_path / "u.csv", 500.0)}],
+        "generators": [fuel_cell("ft", 300.0), fuel_cell("fu", 300.0)],
+        "contracts": [{"name": "ct", "generator": "ft", "tenant": "t", "term_years": 1} | terms,
+                      {"name": "cu", "generator": "fu", "tenant": "u", "start_date": "2026-07-01"} | terms],
+    }
+    inv = run_scenario(tmp_path, data, years=2)["invoices"]
+    expected = {("2026-02", "t"): 67_200.0, ("2026-07", "u"): 74_400.0, ("2026-12", "t"): 37_200.0,
+                ("2026-12", "u"): 37_200.0, ("2027-01", "u"): 111_600.0}
+    for (month, tenant), kwh in expected.items():
+        energy = line(inv, month, tenant, "broker", "ppa_energy")
+        assert (energy.quantity, energy.krw) == (pytest.approx(kwh), round(kwh * 100)), (month, tenant)
+    assert inv[(inv.month == "2027-01") & (inv.payer == "t") & (inv["item"] == "ppa_energy")].empty
+    assert inv[(inv.month == "2026-06") & (inv.payer == "u") & (inv["item"] == "ppa_energy")].empty
