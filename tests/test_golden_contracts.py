@@ -566,3 +566,30 @@ def test_shaped_profiles_follow_the_calendar_and_a_term_ends(tmp_path):
         assert (energy.quantity, energy.krw) == (pytest.approx(kwh), round(kwh * 100)), (month, tenant)
     assert inv[(inv.month == "2027-01") & (inv.payer == "t") & (inv["item"] == "ppa_energy")].empty
     assert inv[(inv.month == "2026-06") & (inv.payer == "u") & (inv["item"] == "ppa_energy")].empty
+
+
+def test_green_pool_allocated_hour_by_hour(tmp_path):
+    """``allocation: hourly``: a 100 kW pooled fuel cell shared each hour by subscription weight between a
+    (flat 500 kW, 1,314 MWh/yr) and b (200 kW from 08 to 20 h, nothing at night, 438 MWh/yr): 75 and 25 kWh
+    an hour (docs/settlement-kernel.md step 4). January: a 75 x 744 = 55,800 kWh; b only in its 12 working
+    hours, 25 x 12 x 31 = 9,300 kWh (its night share is not its energy: the plant exports it). Monthly
+    allocation would give b 74,400 x 37,200 / 148,800 = 18,600 kWh (pro rata, under its 74,400 kWh of grid
+    use). At 150 KRW/kWh: 8,370,000 and 1,395,000 KRW."""
+    day = [0.0] * 8 + [200.0] * 12 + [0.0] * 4
+    (tmp_path / "b.csv").write_text("kw\n" + "".join(f"{v}\n" for v in day * 365), encoding="utf-8")
+    data = {
+        "tenants": [{"name": "a", "load_file": flat_csv(tmp_path / "a.csv", 500.0)},
+                    {"name": "b", "load_file": str(tmp_path / "b.csv")}],
+        "generators": [fuel_cell("pool", 100.0, green_pool=True)],
+        "green_tariff": {"price": {"kind": "fixed", "price_krw_per_kwh": 150.0}, "allocation": "hourly",
+                         "subscribers": [{"tenant": "a", "subscribed_mwh_per_year": 1_314},
+                                         {"tenant": "b", "subscribed_mwh_per_year": 438}]},
+    }
+    out = run_scenario(tmp_path, data)
+    inv, certs = out["invoices"], out["certificates"]
+    a = line(inv, "2026-01", "a", "KEPCO", "green_tariff_energy")
+    assert a.quantity == pytest.approx(55_800.0) and a.krw == 8_370_000
+    b = line(inv, "2026-01", "b", "KEPCO", "green_tariff_energy")
+    assert b.quantity == pytest.approx(9_300.0) and b.krw == 1_395_000
+    green = certs[(certs.month == "2026-01") & (certs.kind == "green")].groupby("claimant").mwh.sum()
+    assert green.to_dict() == pytest.approx({"a": 55.8, "b": 9.3})
