@@ -593,3 +593,24 @@ def test_green_pool_allocated_hour_by_hour(tmp_path):
     assert b.quantity == pytest.approx(9_300.0) and b.krw == 1_395_000
     green = certs[(certs.month == "2026-01") & (certs.kind == "green")].groupby("claimant").mwh.sum()
     assert green.to_dict() == pytest.approx({"a": 55.8, "b": 9.3})
+
+
+def test_contracts_on_one_plant_settle_in_priority_order(tmp_path):
+    """Two 200 kW baseload blocks sold from one 300 kW fuel cell to two flat 500 kW tenants: ``c1`` (to t1,
+    listed first, priority 1) and ``c2`` (to t2, priority 0). The lower priority settles first
+    (PpaContract.priority): c2 gets its 200 kWh every hour, c1 the 100 kWh left. January at 100 KRW/kWh:
+    t2 200 x 744 = 148,800 kWh = 14,880,000 KRW, t1 100 x 744 = 74,400 kWh = 7,440,000 KRW."""
+    terms = {"generator": "fc", "volume": {"kind": "baseload", "block_kw": 200.0},
+             "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}, "network_fee_krw_per_kwh": 0.0}
+    data = {
+        "tenants": [{"name": "t1", "load_file": flat_csv(tmp_path / "t1.csv", 500.0)},
+                    {"name": "t2", "load_file": flat_csv(tmp_path / "t2.csv", 500.0)}],
+        "generators": [fuel_cell("fc", 300.0)],
+        "contracts": [{"name": "c1", "tenant": "t1", "priority": 1} | terms,
+                      {"name": "c2", "tenant": "t2", "priority": 0} | terms],
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    t2 = line(inv, "2026-01", "t2", "broker", "ppa_energy")
+    assert t2.quantity == pytest.approx(148_800.0) and t2.krw == 14_880_000
+    t1 = line(inv, "2026-01", "t1", "broker", "ppa_energy")
+    assert t1.quantity == pytest.approx(74_400.0) and t1.krw == 7_440_000
