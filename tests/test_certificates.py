@@ -766,3 +766,19 @@ def test_green_premiums_claimed_in_monthly_parts():
     assert sorted(zip(prem.owner, prem.claimant, prem.status, prem.mwh.round(9))) == [
         ("A", "A", "retired", 0.05), ("A", "A", "retired", 0.1), ("B", "B", "retired", 0.02)]
     assert set(prem.retired_year) == {2026} and set(prem.month) == {"2026-02"}
+
+
+def test_own_battery_claims_go_to_the_battery_owner_by_what_each_plant_stored():
+    # A hosts its own 100 kW plant pa, B two, pb and pc; each metered 100 kWh and used 60 on site; pb stored 20
+    # kWh in B's battery (20 sold at SMP), pc 10 (30 sold), pa 0 (40 sold). Only B has a battery: it delivered
+    # 30 kWh of own-plant energy this month, shared over B's plants by what each stored, 20 : 10
+    # (battery_re_claim_kwh). A retires 60 kWh = 0.06 MWh of pa's and keeps 0.04; B retires 60 + 20 = 80 kWh
+    # of pb's (keeps 0.02 MWh) and 60 + 10 = 70 of pc's (keeps 0.03).
+    f = certify([plant("pa", owner="tenant", host_tenant="A"), plant("pb", owner="tenant", host_tenant="B"),
+                 plant("pc", owner="tenant", host_tenant="B")], gen_host=[0, 1, 1], battery_owner=[1],
+                r={"gen_kwh": [100.0] * 3, "gen_self_kwh": [60.0] * 3, "gen_stored_kwh": [0.0, 20.0, 10.0],
+                   "gen_export_kwh": [40.0, 20.0, 30.0], "delivered_own_kwh": [30.0]})
+    got = f.groupby(["source", "owner", "status"]).mwh.sum().round(9).to_dict()
+    assert got == {("pa", "A", "retired"): 0.06, ("pa", "A", "issued"): 0.04,
+                   ("pb", "B", "retired"): 0.08, ("pb", "B", "issued"): 0.02,
+                   ("pc", "B", "retired"): 0.07, ("pc", "B", "issued"): 0.03}
