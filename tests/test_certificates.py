@@ -7,6 +7,8 @@ green certificates not resellable, self-use RECs retired to claim own use); docs
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -782,3 +784,68 @@ def test_own_battery_claims_go_to_the_battery_owner_by_what_each_plant_stored():
     assert got == {("pa", "A", "retired"): 0.06, ("pa", "A", "issued"): 0.04,
                    ("pb", "B", "retired"): 0.08, ("pb", "B", "issued"): 0.02,
                    ("pc", "B", "retired"): 0.07, ("pc", "B", "issued"): 0.03}
+
+
+def _raises_exactly(message: str, fn, *args, **kwargs) -> None:
+    """``fn(*args, **kwargs)`` raises a CertificateError with exactly ``message`` (a numpy scalar may show as
+    ``np.float64(x)``: the message names the value either way)."""
+    with pytest.raises(CertificateError) as e:
+        fn(*args, **kwargs)
+    assert re.sub(r"np\.float64\(([^)]*)\)", r"\1", str(e.value)) == message
+
+
+def test_misuse_messages_in_full():
+    # Every refusal names the operation, the batch or holdings and the amounts, written out by hand.
+    led = CertificateLedger()
+    b = led.issue("rec", "pv", AUG, 10.0, owner="T1")
+    led.retire_batch(b, "T1", "T1", 2025)
+    c = led.issue("rec", "pv", AUG, 10.0, owner="T1")
+    once = "(a certificate is retired once, docs/domain.md#procurement-routes)"
+    _raises_exactly(f"cannot transfer batch 0: already retired for 'T1' in 2025 {once}", led.transfer, b, "T1", "T2")
+    _raises_exactly(f"cannot retire batch 0: already retired for 'T1' in 2025 {once}",
+                    led.retire_batch, b, "T1", "T1", 2025)
+    _raises_exactly("cannot transfer batch 1: it is owned by 'T1', not 'T2'", led.transfer, c, "T2", "T3")
+    _raises_exactly("cannot retire batch 1: it is owned by 'T1', not 'T2'", led.retire_batch, c, "T2", "T2", 2025)
+    _raises_exactly("cannot transfer 20 MWh of batch 1: it holds 10 MWh", led.transfer, c, "T1", "T2", 20.0)
+    _raises_exactly("batch 1 is from 'pv', not 'wind'", led.transfer, c, "T1", "T2", source="wind")
+    _raises_exactly("transfer of 'T1''s rec holdings needs an amount in mwh", led.transfer, "rec", "T1", "T2")
+    _raises_exactly("cannot retire 20 MWh of rec certificates: 'T1' holds 10 MWh", led.retire, "T1", "rec", 20.0, "T1",
+                    2025)
+    _raises_exactly("cannot transfer 20 MWh of rec certificates from 'pv': 'T1' holds 10 MWh",
+                    led.transfer, ("rec", "pv"), "T1", "T2", 20.0)
+    _raises_exactly("selector ('rec',) (expected a batch id, a kind or (kind, source))",
+                    led.transfer, ("rec",), "T1", "T2", 1.0)
+    _raises_exactly("selector source 'pv' conflicts with source='wind'",
+                    led.transfer, ("rec", "pv"), "T1", "T2", 1.0, source="wind")
+    _raises_exactly("transfer from 'T1' to itself", led.transfer, c, "T1", "T1")
+    _raises_exactly("year is True (expected an int calendar year)", led.retire, "T1", "rec", 1.0, "T1", True)
+    _raises_exactly("unknown certificate kind 'carbon' (expected one of ['rec', 'green', 'premium'])",
+                    led.issue, "carbon", "pv", AUG, 1.0, owner="pv")
+    _raises_exactly("no certificate batch with id 99", led.batch, 99)
+    _raises_exactly("weight is 'heavy' (expected a number)", led.issue, "rec", "pv", AUG, 1.0, owner="T1",
+                    weight="heavy")
+    _raises_exactly("mwh is -1.0 (expected a finite number > 0 MWh)", led.issue, "rec", "pv", AUG, -1.0, owner="T1")
+    _raises_exactly("mwh is 1e-07 MWh, below the ledger's resolution of 1 Wh (1e-6 MWh)",
+                    led.issue, "rec", "pv", AUG, 1e-7, owner="T1")
+    _raises_exactly("mwh is -1.0 (expected a finite number >= 0 MWh)", led.register_generation, "pv", AUG, -1.0)
+    # a month's batches at once (issue_many) checks its arrays the same way
+    many = led.issue_many
+    _raises_exactly("REC weight is 0.0 (expected > 0 certificates per MWh)", many, "rec", ["pv"], AUG, [1.0], ["T1"],
+                    [0.0])
+    _raises_exactly("green certificates have no multiplier: weight is 2.0 (expected 1.0)",
+                    many, "green", ["pv"], AUG, [1.0], ["T1"], [2.0])
+    _raises_exactly("2 owners for 1 sources (expected one per batch)", many, "rec", ["pv"], AUG, [1.0], ["T1", "T2"])
+    _raises_exactly("weights have shape (2,) (expected (1,))", many, "rec", ["pv"], AUG, [1.0], ["T1"], [1.0, 2.0])
+    _raises_exactly("year is 2025.0 (expected an int calendar year)",
+                    many, "rec", ["pv"], AUG, [1.0], ["T1"], retire_mwh=[1.0], year=2025.0)
+    _raises_exactly("retire_mwh is [1.0, 2.0] (expected 1 finite numbers of MWh)",
+                    many, "rec", ["pv"], AUG, [1.0], ["T1"], retire_mwh=[1.0, 2.0], year=2025)
+    _raises_exactly("mwh is 1e-07 MWh, below the ledger's resolution of 1 Wh (1e-6 MWh)",
+                    many, "rec", ["pv"], AUG, [1e-7], ["T1"])
+    _raises_exactly("mwh has shape (2,) (expected (1,))", many, "rec", ["pv"], AUG, [1.0, 2.0], ["T1"])
+    _raises_exactly("mwh is -1.0 (expected a finite number >= 0 MWh)", many, "rec", ["pv"], AUG, [-1.0], ["T1"])
+    _raises_exactly("mwh is ['x'] (expected numbers of MWh)", many, "rec", ["pv"], AUG, ["x"], ["T1"])
+    _raises_exactly("mwh is -1.0 (expected a finite number >= 0 MWh)", led.register_generation_many, ["pv"], AUG,
+                    [-1.0])
+    assert len(led) == 2 and led.held("T1") == 10.0  # the refused calls changed nothing
+    assert_consistent(led)
