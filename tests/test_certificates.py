@@ -849,3 +849,19 @@ def test_misuse_messages_in_full():
                     [-1.0])
     assert len(led) == 2 and led.held("T1") == 10.0  # the refused calls changed nothing
     assert_consistent(led)
+
+
+@pytest.mark.parametrize("delivered_kwh, pb_kwh, pc_kwh", [
+    (30.0, 60.0 + 20.0, 30.0 + 10.0),  # 30 kWh shared 60 : 30 -> 20 and 10
+    (0.6, 60.0 + 0.4, 30.0 + 0.2),     # under 1 kWh is shared all the same: 0.4 and 0.2
+])
+def test_carried_battery_energy_is_shared_by_what_each_plant_supplied(delivered_kwh, pb_kwh, pc_kwh):
+    # As above, but B's battery stored nothing this month (it delivers what it stored last month): the
+    # delivered own-plant kWh are shared over B's plants by what each supplied to B's load directly, pb 60 and
+    # pc 30 kWh (battery_re_claim_kwh); A's plant pa gets none of it.
+    f = certify([plant("pa", owner="tenant", host_tenant="A"), plant("pb", owner="tenant", host_tenant="B"),
+                 plant("pc", owner="tenant", host_tenant="B")], gen_host=[0, 1, 1], battery_owner=[1],
+                r={"gen_kwh": [100.0] * 3, "gen_self_kwh": [60.0, 60.0, 30.0], "gen_export_kwh": [40.0, 40.0, 70.0],
+                   "delivered_own_kwh": [delivered_kwh]})
+    retired = f[f.status == "retired"].groupby("source").mwh.sum().round(9).to_dict()
+    assert retired == pytest.approx({"pa": 0.06, "pb": pb_kwh / 1000, "pc": pc_kwh / 1000}, abs=1e-9)
