@@ -865,3 +865,16 @@ def test_carried_battery_energy_is_shared_by_what_each_plant_supplied(delivered_
                    "delivered_own_kwh": [delivered_kwh]})
     retired = f[f.status == "retired"].groupby("source").mwh.sum().round(9).to_dict()
     assert retired == pytest.approx({"pa": 0.06, "pb": pb_kwh / 1000, "pc": pc_kwh / 1000}, abs=1e-9)
+
+
+def test_carried_battery_energy_of_a_host_whose_plant_supplied_nothing_is_not_claimed():
+    # B's plant pb sold all its 100 kWh at SMP this month (made in hours B used nothing, its battery full) and
+    # B's battery delivered 30 kWh stored from pb last month: pb supplied B nothing directly nor stored
+    # anything, so there is no share to claim the delivered kWh by (battery_re_claim_kwh; a simplification of
+    # vintages): pb's 0.1 MWh stay held to sell. A's plant pa is untouched (60 kWh retired of its 100).
+    f = certify([plant("pa", owner="tenant", host_tenant="A"), plant("pb", owner="tenant", host_tenant="B")],
+                gen_host=[0, 1], battery_owner=[1],
+                r={"gen_kwh": [100.0, 100.0], "gen_self_kwh": [60.0, 0.0], "gen_export_kwh": [40.0, 100.0],
+                   "delivered_own_kwh": [30.0]})
+    assert f.groupby(["source", "status"]).mwh.sum().round(9).to_dict() == {
+        ("pa", "issued"): 0.04, ("pa", "retired"): 0.06, ("pb", "issued"): 0.1}
