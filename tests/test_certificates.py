@@ -878,3 +878,73 @@ def test_carried_battery_energy_of_a_host_whose_plant_supplied_nothing_is_not_cl
                    "delivered_own_kwh": [30.0]})
     assert f.groupby(["source", "status"]).mwh.sum().round(9).to_dict() == {
         ("pa", "issued"): 0.04, ("pa", "retired"): 0.06, ("pb", "issued"): 0.1}
+
+
+class _Invoices:
+    """The one method of the run's invoice ledger the REC market uses (re100sim.simulator.outputs.ledger)."""
+
+    def __init__(self):
+        self.lines = []
+
+    def add(self, month_key, payer, payee, item, quantity, unit, krw):
+        self.lines.append((month_key, payer, payee, item, quantity, unit, krw))
+
+
+def rec_market(led, plants=(), tenants=("A", "B", "C"), targets=()):
+    from types import SimpleNamespace as NS
+
+    return NS(certs=led, ledger=_Invoices(), generators=[NS(name=p.name, spec=p) for p in plants],
+              tenants=[NS(name=t) for t in tenants], rec_targets=[NS(tenant=t, target_pct=p) for t, p in targets])
+
+
+def test_quarterly_rec_sale_per_rec_by_holder():
+    # docs/domain.md#time-and-settlement: at the quarter's end every plant and tenant sells the RECs it still
+    # holds to the RPS market, paid per REC (1 REC = 1 MWh x weight, docs/domain.md#rec-prices) at 50,000 KRW:
+    # plant fc 10 MWh x 1.9 = 19 RECs = 950,000 KRW; A 2 MWh x 1.5 = 3 RECs = 150,000 KRW; B its 1 Wh
+    # (the ledger's least amount), 1e-6 REC = 0.05 KRW -> 0; C nothing; the tenant-owned plant "own" hosted by
+    # C sells through C (rec_owner), which holds nothing. Retired RECs stay with their claimant.
+    from re100sim.simulator.rules.certification import RPS_MARKET, sell_recs_quarterly
+
+    led = CertificateLedger()
+    led.issue("rec", "fc", SEP, 10.0, owner="fc", weight=1.9)
+    led.issue("rec", "roof", SEP, 2.0, owner="A", weight=1.5)
+    led.issue("rec", "roof", SEP, 1e-6, owner="B", weight=1.0)
+    kept = led.issue("rec", "roof", SEP, 5.0, owner="A", weight=1.5)
+    led.retire_batch(kept, "A", "A", 2025)
+    model = rec_market(led, [plant("fc"), plant("own", owner="tenant", host_tenant="C")])
+    sell_recs_quarterly(model, SEP, 50_000.0)
+    assert [line[:4] + (round(line[4], 9),) + line[5:] for line in model.ledger.lines] == [
+        (SEP, RPS_MARKET, "A", "rec_sale", 3.0, "REC", 150_000),
+        (SEP, RPS_MARKET, "B", "rec_sale", 1e-6, "REC", 0),
+        (SEP, RPS_MARKET, "fc", "rec_sale", 19.0, "REC", 950_000)]
+    assert led.held(RPS_MARKET, "rec") == pytest.approx(12.000001)  # 10 + 2 + 1e-6 MWh
+    assert led.held("A") == led.held("B") == led.held("fc") == 0.0 and led.batch(kept).status == "retired"
+
+
+def test_year_end_rec_purchase_closes_the_gap_from_the_market_then_outside():
+    # docs/domain.md#certificates: a target tenant buys unbundled RECs for target x use - what it claimed that
+    # year. A: 50 % of 100 MWh = 50, claimed 20 in 2026 (its 7 MWh of 2025 do not count) -> needs 30; the market
+    # holds 12 MWh (weight 1.9), so 18 more come from plants outside the complex at weight 1: 12 x 1.9 + 18 =
+    # 40.8 RECs x 50,000 = 2,040,000 KRW, all retired by A for 2026. B: 10 % of 50 MWh = 5 <= its 6 claimed:
+    # buys nothing. C: 1 % of 0.0001 MWh = 1 Wh, claimed none: 1 Wh from outside, 1e-6 REC = 0.05 KRW -> 0.
+    from re100sim.simulator.rules.certification import EXTERNAL_REC_SOURCE, RPS_MARKET, buy_recs_for_targets
+
+    led = CertificateLedger()
+    dec = mk(2026, 12)
+    led.register_generation("fc", mk(2026, 3), 12.0)
+    led.issue("rec", "fc", mk(2026, 3), 12.0, owner=RPS_MARKET, weight=1.9)
+    for tenant, mwh, year in (("A", 20.0, 2026), ("A", 7.0, 2025), ("B", 6.0, 2026)):
+        b = led.issue("premium", "green_premium", mk(year, 5), mwh, owner=tenant)
+        led.retire_batch(b, tenant, tenant, year)
+    model = rec_market(led, targets=[("A", 50.0), ("B", 10.0), ("C", 1.0)])
+    buy_recs_for_targets(model, dec, np.array([100.0, 50.0, 0.0001]), 50_000.0)
+    assert [line[:4] + (round(line[4], 9),) + line[5:] for line in model.ledger.lines] == [
+        (dec, "A", RPS_MARKET, "rec_purchase", 40.8, "REC", 2_040_000),
+        (dec, "C", RPS_MARKET, "rec_purchase", 1e-6, "REC", 0)]
+    assert (led.retired("A", 2026), led.retired("B", 2026), led.retired("C", 2026)) == (50.0, 6.0, 1e-6)
+    assert led.retired("A", 2025) == 7.0 and led.held(RPS_MARKET) == 0.0
+    ext = led.batches_frame().query("source == @EXTERNAL_REC_SOURCE")
+    assert sorted(ext.mwh.round(9)) == [1e-6, 18.0] and set(ext.weight) == {1.0} and set(ext.month) == {"2026-12"}
+    assert led.generated(EXTERNAL_REC_SOURCE, dec) == pytest.approx(18.000001)  # registered: no finding
+    assert led.findings() == []
+    assert_consistent(led)
