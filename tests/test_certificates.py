@@ -923,10 +923,13 @@ def test_quarterly_rec_sale_per_rec_by_holder():
 
 def test_year_end_rec_purchase_closes_the_gap_from_the_market_then_outside():
     # docs/domain.md#certificates: a target tenant buys unbundled RECs for target x use - what it claimed that
-    # year. A: 50 % of 100 MWh = 50, claimed 20 in 2026 (its 7 MWh of 2025 do not count) -> needs 30; the market
-    # holds 12 MWh (weight 1.9), so 18 more come from plants outside the complex at weight 1: 12 x 1.9 + 18 =
-    # 40.8 RECs x 50,000 = 2,040,000 KRW, all retired by A for 2026. B: 10 % of 50 MWh = 5 <= its 6 claimed:
-    # buys nothing. C: 1 % of 0.0001 MWh = 1 Wh, claimed none: 1 Wh from outside, 1e-6 REC = 0.05 KRW -> 0.
+    # year, in the order of the targets, from the market (oldest first) and then from plants outside the
+    # complex at weight 1. The market holds 12 MWh of fc's RECs (weight 1.9).
+    # D: 10 % of 50 MWh = 5, claimed none: 5 MWh from the market, 9.5 RECs x 50,000 = 475,000 KRW.
+    # A: 50 % of 100 MWh = 50, claimed 20 in 2026 (its 7 MWh of 2025 do not count) -> needs 30; the market has
+    # 7 MWh left, so 23 come from outside: 7 x 1.9 + 23 = 36.3 RECs = 1,815,000 KRW, all retired for 2026.
+    # B: 10 % of 50 MWh = 5 <= its 6 claimed: buys nothing. C: 100 % of 1 Wh, claimed none: 1 Wh (the ledger's
+    # least amount) from outside, 1e-6 REC = 0.05 KRW -> 0.
     from re100sim.simulator.rules.certification import EXTERNAL_REC_SOURCE, RPS_MARKET, buy_recs_for_targets
 
     led = CertificateLedger()
@@ -936,15 +939,17 @@ def test_year_end_rec_purchase_closes_the_gap_from_the_market_then_outside():
     for tenant, mwh, year in (("A", 20.0, 2026), ("A", 7.0, 2025), ("B", 6.0, 2026)):
         b = led.issue("premium", "green_premium", mk(year, 5), mwh, owner=tenant)
         led.retire_batch(b, tenant, tenant, year)
-    model = rec_market(led, targets=[("A", 50.0), ("B", 10.0), ("C", 1.0)])
-    buy_recs_for_targets(model, dec, np.array([100.0, 50.0, 0.0001]), 50_000.0)
+    model = rec_market(led, tenants=("A", "B", "C", "D"), targets=[("D", 10.0), ("A", 50.0), ("B", 10.0),
+                                                                 ("C", 100.0)])
+    buy_recs_for_targets(model, dec, np.array([100.0, 50.0, 1e-6, 50.0]), 50_000.0)
     assert [line[:4] + (round(line[4], 9),) + line[5:] for line in model.ledger.lines] == [
-        (dec, "A", RPS_MARKET, "rec_purchase", 40.8, "REC", 2_040_000),
+        (dec, "D", RPS_MARKET, "rec_purchase", 9.5, "REC", 475_000),
+        (dec, "A", RPS_MARKET, "rec_purchase", 36.3, "REC", 1_815_000),
         (dec, "C", RPS_MARKET, "rec_purchase", 1e-6, "REC", 0)]
-    assert (led.retired("A", 2026), led.retired("B", 2026), led.retired("C", 2026)) == (50.0, 6.0, 1e-6)
+    assert [led.retired(t, 2026) for t in "ABCD"] == [50.0, 6.0, 1e-6, 5.0]
     assert led.retired("A", 2025) == 7.0 and led.held(RPS_MARKET) == 0.0
     ext = led.batches_frame().query("source == @EXTERNAL_REC_SOURCE")
-    assert sorted(ext.mwh.round(9)) == [1e-6, 18.0] and set(ext.weight) == {1.0} and set(ext.month) == {"2026-12"}
-    assert led.generated(EXTERNAL_REC_SOURCE, dec) == pytest.approx(18.000001)  # registered: no finding
+    assert sorted(ext.mwh.round(9)) == [1e-6, 23.0] and set(ext.weight) == {1.0} and set(ext.month) == {"2026-12"}
+    assert led.generated(EXTERNAL_REC_SOURCE, dec) == pytest.approx(23.000001)  # registered: no finding
     assert led.findings() == []
     assert_consistent(led)
