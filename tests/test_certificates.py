@@ -734,6 +734,7 @@ def test_green_certificates_per_pool_plant_pro_rata_to_delivery():
                 r={"gen_kwh": [80.0, 350.0, 100.0], "gen_curtailed_kwh": [0.0, 50.0, 0.0]})
     green = f[f.kind == "green"]
     assert set(green.status) == {"retired"} and set(green.issuer) == {"KEPCO"}
+    assert set(green.retired_year) == {2026} and set(green.month) == {"2026-02"}  # claimed for the bill's year
     got = green.groupby(["claimant", "source"]).mwh.sum().round(9).to_dict()
     assert got == {("A", "P1"): 0.14925, ("A", "P2"): 0.04975, ("B", "P1"): 0.00075, ("B", "P2"): 0.00025}
     assert green.certificates.sum() == pytest.approx(200.0)  # one per kWh allocated
@@ -763,14 +764,20 @@ def test_green_premiums_claimed_in_monthly_parts():
     prem = f[f.kind == "premium"]
     assert sorted(zip(prem.owner, prem.claimant, prem.status, prem.mwh.round(9))) == [
         ("A", "A", "retired", 0.1), ("B", "B", "retired", 0.02)]
+    assert set(prem.source) == {"green_premium"}
     f = certify([plant("fc")], premiums=[("A", 1.2), ("A", 0.6), ("B", 0.24)])
     prem = f[f.kind == "premium"]
     assert sorted(zip(prem.owner, prem.claimant, prem.status, prem.mwh.round(9))) == [
         ("A", "A", "retired", 0.05), ("A", "A", "retired", 0.1), ("B", "B", "retired", 0.02)]
     assert set(prem.retired_year) == {2026} and set(prem.month) == {"2026-02"}
+    assert set(prem.source) == {"green_premium"}  # the programme, not a plant (no generation to register)
 
 
-def test_own_battery_claims_go_to_the_battery_owner_by_what_each_plant_stored():
+@pytest.mark.parametrize("stored_kwh, export_kwh", [
+    ([0.0, 20.0, 10.0], [40.0, 20.0, 30.0]),
+    ([0.0, 0.6, 0.3], [40.0, 39.4, 39.7]),  # under 1 kWh stored: still shared 0.6 : 0.3 = 20 : 10
+])
+def test_own_battery_claims_go_to_the_battery_owner_by_what_each_plant_stored(stored_kwh, export_kwh):
     # A hosts its own 100 kW plant pa, B two, pb and pc; each metered 100 kWh and used 60 on site; pb stored 20
     # kWh in B's battery (20 sold at SMP), pc 10 (30 sold), pa 0 (40 sold). Only B has a battery: it delivered
     # 30 kWh of own-plant energy this month, shared over B's plants by what each stored, 20 : 10
@@ -778,12 +785,11 @@ def test_own_battery_claims_go_to_the_battery_owner_by_what_each_plant_stored():
     # of pb's (keeps 0.02 MWh) and 60 + 10 = 70 of pc's (keeps 0.03).
     f = certify([plant("pa", owner="tenant", host_tenant="A"), plant("pb", owner="tenant", host_tenant="B"),
                  plant("pc", owner="tenant", host_tenant="B")], gen_host=[0, 1, 1], battery_owner=[1],
-                r={"gen_kwh": [100.0] * 3, "gen_self_kwh": [60.0] * 3, "gen_stored_kwh": [0.0, 20.0, 10.0],
-                   "gen_export_kwh": [40.0, 20.0, 30.0], "delivered_own_kwh": [30.0]})
-    got = f.groupby(["source", "owner", "status"]).mwh.sum().round(9).to_dict()
-    assert got == {("pa", "A", "retired"): 0.06, ("pa", "A", "issued"): 0.04,
-                   ("pb", "B", "retired"): 0.08, ("pb", "B", "issued"): 0.02,
-                   ("pc", "B", "retired"): 0.07, ("pc", "B", "issued"): 0.03}
+                r={"gen_kwh": [100.0] * 3, "gen_self_kwh": [60.0] * 3, "gen_stored_kwh": stored_kwh,
+                   "gen_export_kwh": export_kwh, "delivered_own_kwh": [30.0]})
+    got = f[f.status == "retired"].groupby(["source", "owner"]).mwh.sum().round(9).to_dict()
+    assert got == {("pa", "A"): 0.06, ("pb", "B"): 0.08, ("pc", "B"): 0.07}
+    assert f.mwh.sum() == pytest.approx(0.3)  # and each keeps the rest of its 0.1 MWh batch
 
 
 def _raises_exactly(message: str, fn, *args, **kwargs) -> None:
@@ -953,3 +959,13 @@ def test_year_end_rec_purchase_closes_the_gap_from_the_market_then_outside():
     assert led.generated(EXTERNAL_REC_SOURCE, dec) == pytest.approx(23.000001)  # registered: no finding
     assert led.findings() == []
     assert_consistent(led)
+
+
+def test_one_wh_of_green_tariff_energy_is_certified():
+    # The ledger's least amount: a pool plant delivered 100 kWh and A was allocated 0.001 kWh = 1 Wh of it: one
+    # green certificate batch of 1 Wh (1e-6 MWh, 0.001 certificate: one per kWh), issued to KEPCO, passed to A
+    # and retired by A.
+    f = certify([plant("P")], gen_pool=[1], green_kwh=[0.001, 0.0], r={"gen_kwh": [100.0]})
+    green = f[f.kind == "green"]
+    assert green[["owner", "status", "claimant"]].values.tolist() == [["A", "retired", "A"]]
+    assert green.mwh.tolist() == [1e-6] and green.certificates.tolist() == pytest.approx([0.001])
