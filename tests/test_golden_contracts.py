@@ -350,6 +350,14 @@ def test_smp_indexed_price_capped(tmp_path):
     assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 14_880_000
 
 
+def test_smp_indexed_price_floored(tmp_path):
+    """SMP 80 + adder 10 = 90 KRW/kWh, floored at 120: January 148,800 kWh x 120 = 17,856,000 KRW
+    (unfloored 13,392,000)."""
+    data = ppa_complex(tmp_path, price={"kind": "smp_indexed", "adder_krw_per_kwh": 10.0, "floor_krw_per_kwh": 120.0})
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 17_856_000
+
+
 def test_tariff_indexed_price_is_the_grid_energy_price_less_the_discount(tmp_path):
     """A tariff-indexed PPA at 10 % below the tenant's hourly energy price covers the whole 200 kW load
     every hour, so its January bill is 0.9 x the energy charge KEPCO bills the same tenant without the
