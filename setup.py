@@ -7,7 +7,9 @@ x86-64-v3 (AVX2) and x86-64-v4 (AVX-512); ``simulator/rules/kernel.py`` imports 
 the running CPU supports. ``-ffp-contract=off`` keeps the compiler from fusing a multiply and
 an add into one FMA (one rounding instead of two), so every variant, and a build on any
 machine, gives the same results bit for bit (docs/settlement-kernel.md#build-and-variants).
-Set ``RE100SIM_KERNEL_VARIANTS=0`` to build the baseline module only.
+Set ``RE100SIM_KERNEL_VARIANTS=0`` to build the baseline module only. ``re100sim.ext._loads``
+(the load model's fused elementwise passes, simulator/inputs/load.py) is built once, for the baseline,
+with the same ``-ffp-contract=off``.
 """
 import os
 import platform
@@ -34,6 +36,9 @@ extensions = [
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
     for suffix, flags in variants
+] + [
+    # the load model's fused elementwise passes: memory-bound, the baseline build is enough
+    Extension("re100sim.ext._loads", ["ext/_loads.pyx"], extra_compile_args=COMPILE_ARGS),
 ]
 
 setup(

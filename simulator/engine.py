@@ -93,7 +93,7 @@ class ComplexModel(mesa.Model):
         self.compliance_rows: list = []
         self.signings: list[dict] = []  # every PPA the broker signed (docs/decisions.md#prices)
         self.history = MarketHistory()  # what has been observed: the decisions' information (docs/decisions.md)
-        self.month_billed = self.env.event()  # fired with (year inputs, month index, month_key)
+        self.month_billed = self.env.event()  # fired with (the month's REC price KRW/REC, month_key)
         self.cycle = self.env.process(yearly_cycle(self))
         self.env.process(rec_trading(self))
 
@@ -140,6 +140,9 @@ def yearly_cycle(model: ComplexModel):
     (profiles, tariff rates, prices) and run its monthly settlement to its end; the settled
     year joins the history."""
     for k, (a, b) in enumerate(model.blocks):
+        # The settled year's hourly inputs are needed no more (the history has observed them): dropped before
+        # the decision round and the next year's inputs are built, so memory holds one year of them, not two.
+        model.year = None
         install_for_policy(model, a)
         cal = build_calendar(a, b)
         if model.scenario.decisions.enabled:
@@ -176,7 +179,7 @@ def monthly_settlement(model: ComplexModel, year: YearInputs):
         settle_month(model, year, month_key, slice(h0, h1))
         model.datacollector.collect(model)
         done, model.month_billed = model.month_billed, model.env.event()
-        done.succeed((year, m, month_key))
+        done.succeed((float(year.rec_price_krw_per_rec[m]), month_key))  # not the year: its waiter would hold it
 
 
 def rec_trading(model: ComplexModel):
@@ -185,8 +188,7 @@ def rec_trading(model: ComplexModel):
     tenants' unbundled REC purchases."""
     last_month = model.blocks[-1][1].year * 12 + model.blocks[-1][1].month - 2
     while True:
-        year, m, month_key = yield model.month_billed
-        price = float(year.rec_price_krw_per_rec[m])
+        price, month_key = yield model.month_billed
         if month_key % 12 == 11 or month_key == last_month:
             buy_recs_for_targets(model, month_key, model.year_load_kwh / 1000.0, price)
         if month_key % 3 == 2 or month_key == last_month:

@@ -33,18 +33,43 @@ def ar1_filter(e: np.ndarray, phi: float, block: int = 32) -> np.ndarray:
     if n <= 1 or phi == 0.0:
         return e.copy()
     size = min(block, n)
-    nb = -(-n // size)
-    rows = e.shape[:-1]
-    x = np.zeros(rows + (nb * size,))
+    x = np.zeros(e.shape[:-1] + (ar1_padded_length(n, block),))
     x[..., :n] = e
+    return ar1_filter_padded(x, phi, size)[..., :n]
+
+
+def ar1_padded_length(n: int, block: int = 32) -> int:
+    """Length of the zero-padded series that :func:`ar1_filter_padded` filters for ``n`` steps."""
+    size = min(block, n)
+    return -(-n // size) * size
+
+
+def ar1_filter_padded(x: np.ndarray, phi: float, size: int, out: np.ndarray | None = None) -> np.ndarray:
+    """:func:`ar1_filter` of series already zero-padded to a multiple of ``size`` = ``min(block, n)``
+    steps (``x`` of shape (..., :func:`ar1_padded_length`)), into ``out`` (same shape, not ``x``)
+    or a new array; the first ``n`` steps are ``ar1_filter(x[..., :n], phi, block)`` number for number.
+    Lets a caller draw its innovations straight into a reused padded buffer."""
+    y, carried, powers = ar1_block_parts(x, phi, size, out)
+    if carried.shape[-1]:
+        y[..., 1:, :] += carried[..., :-1, None] * powers
+    return y.reshape(x.shape)
+
+
+def ar1_block_parts(x: np.ndarray, phi: float, size: int, out: np.ndarray | None = None):
+    """The two parts of :func:`ar1_filter_padded`'s path: ``(y, carried, powers)``, the zero-state
+    response of each block of ``size`` steps (shape (..., nb, size), in ``out`` when given), the
+    state at the end of each block (shape (..., nb); (..., 0) for a single block, which carries
+    nothing) and ``phi**(1..size)``; the path is ``y[..., b, i] + carried[..., b - 1] * powers[i]``
+    for blocks ``b >= 1`` (one product, then one addition) and ``y[..., 0, i]`` for the first."""
+    rows, nb = x.shape[:-1], x.shape[-1] // size
     response_t, powers = _ar1_block(float(phi), size)
     # a stack of (nb, size) products, one per row: numpy multiplies each with the BLAS call a 1-d
     # series gets, so a row's result does not depend on the rows beside it
-    y = x.reshape(rows + (nb, size)) @ response_t
-    if nb > 1:
-        carried = ar1_filter(y[..., -1], phi**size, block)  # state at the end of each block
-        y[..., 1:, :] += carried[..., :-1, None] * powers
-    return y.reshape(rows + (nb * size,))[..., :n]
+    y = np.matmul(x.reshape(rows + (nb, size)), response_t,
+                  out=None if out is None else out.reshape(rows + (nb, size)))
+    if nb == 1:
+        return y, np.zeros(rows + (0,)), powers
+    return y, ar1_filter(y[..., -1], phi**size, size), powers  # carried: the same recursion, phi**size
 
 
 @lru_cache(maxsize=256)

@@ -5,7 +5,6 @@ energy trade. Energy is recorded separately from the kernel's aggregates.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,27 +54,19 @@ class Ledger:
         self.tenants = tenants
         self.batteries = list(batteries)
         self._battery_energy: list[dict] = []
-        self._lines: dict[str, list] = defaultdict(list)  # one value per scalar line
+        self._lines: list[tuple] = []  # scalar lines, one tuple each (one append per line: ~10^4 a year)
         self._blocks: list[dict] = []  # vectorised lines: one dict of arrays per call
         self._seq = 0  # insertion order across both, so invoices keep the order they were booked
         # one dict of columns per month; made a table once at the end (a DataFrame a month costs seconds)
         self._baseline: list[dict] = []
         self._tenant_energy: list[dict] = []
         self._generator_energy: list[dict] = []
-        self._hourly: list[pd.DataFrame] = []  # a frame a month: one row per hour of the complex
+        self._hourly: list[tuple] = []  # a month's hours of the complex: (hour_start, load_kwh, grid_kwh, gen_kwh)
 
     # -- money --
     def add(self, month_key: int, payer: str, payee: str, item: str, quantity: float, unit: str, krw: int):
-        cols = self._lines
-        cols["seq"].append(self._seq)
+        self._lines.append((self._seq, month_key, payer, payee, item, float(quantity), unit, int(krw)))
         self._seq += 1
-        cols["month"].append(month_key)
-        cols["payer"].append(payer)
-        cols["payee"].append(payee)
-        cols["item"].append(item)
-        cols["quantity"].append(float(quantity))
-        cols["unit"].append(unit)
-        cols["krw"].append(int(krw))
 
     def add_many(self, month_key: int, payers: np.ndarray, payee: str, item: str, quantity: np.ndarray,
                  unit: str, krw: np.ndarray) -> None:
@@ -85,8 +76,8 @@ class Ledger:
             return
         self._blocks.append({
             "seq": np.arange(self._seq, self._seq + n), "month": np.full(n, month_key), "payer": payers,
-            "payee": _repeat(payee, n), "item": _repeat(item, n),
-            "quantity": np.asarray(quantity, float), "unit": _repeat(unit, n),
+            "payee": payee, "item": item,  # one text for the block's lines
+            "quantity": np.asarray(quantity, float), "unit": unit,
             "krw": np.asarray(krw, np.int64),
         })
         self._seq += n
@@ -123,10 +114,7 @@ class Ledger:
     def add_hourly(self, hour_start: pd.DatetimeIndex, load_kwh: np.ndarray, grid_kwh: np.ndarray,
                    gen_kwh: np.ndarray) -> None:
         """The complex's hours: load, grid and plant output (kWh, summed over tenants / plants)."""
-        self._hourly.append(pd.DataFrame({
-            "hour_start": hour_start, "load_kwh": load_kwh, "grid_kwh": grid_kwh,
-            "re_delivered_kwh": load_kwh - grid_kwh, "gen_kwh": gen_kwh,
-        }))
+        self._hourly.append((hour_start, load_kwh, grid_kwh, gen_kwh))  # one table at the close, not one a month
 
     # -- tables --
     def chunk(self) -> LedgerChunk:
@@ -138,7 +126,7 @@ class Ledger:
         """:meth:`chunk`, then forget those months: a run that streams its outputs holds one year of books.
         The battery energy is kept whole (a few rows per battery-month; the storage outputs read it at the end)."""
         out = self.chunk()
-        self._lines, self._blocks = defaultdict(list), []
+        self._lines, self._blocks = [], []
         self._baseline, self._tenant_energy, self._generator_energy, self._hourly = [], [], [], []
         return out
 
@@ -146,24 +134,29 @@ class Ledger:
         """``hourly_complex.parquet``: one row per hour, local hour start (Asia/Seoul)."""
         if not self._hourly:
             return pd.DataFrame(columns=["hour_start", "load_kwh", "grid_kwh", "re_delivered_kwh", "gen_kwh"])
-        return pd.concat(self._hourly, ignore_index=True)
+        hours, load, grid, gen = zip(*self._hourly)
+        load, grid = np.concatenate(load), np.concatenate(grid)
+        return pd.DataFrame({"hour_start": hours[0].append(list(hours[1:])), "load_kwh": load, "grid_kwh": grid,
+                             "re_delivered_kwh": load - grid, "gen_kwh": np.concatenate(gen)})
 
     def invoices(self) -> pd.DataFrame:
         """All lines in booking order; text columns are categorical (a few names, millions of rows)."""
         cols = ["seq", "month", "payer", "payee", "item", "quantity", "unit", "krw"]
-        parts = [{c: np.asarray(self._lines[c], dtype=object if c in TEXT else None) for c in cols}] if self._lines else []
+        lines = zip(*self._lines)
+        parts = [{c: np.asarray(v, dtype=object if c in TEXT else None) for c, v in zip(cols, lines)}] if self._lines else []
         parts += self._blocks
         if not parts:
             return pd.DataFrame({c: pd.Series(dtype=object if c in TEXT or c == "month" else float) for c in cols[1:]})
         order = np.argsort(np.concatenate([p["seq"] for p in parts]), kind="stable")
         out = {}
         for c in cols[1:]:
+            if c in TEXT:
+                out[c] = text_column([p[c] for p in parts], [len(p["seq"]) for p in parts], order)
+                continue
             v = np.concatenate([np.asarray(p[c]) for p in parts])[order]
             if c == "month":
                 keys, codes = np.unique(v.astype(np.int64), return_inverse=True)
                 v = pd.Categorical.from_codes(codes, [month_label(int(k)) for k in keys])
-            elif c in TEXT:
-                v = pd.Categorical(v)
             out[c] = v
         df = pd.DataFrame(out)
         return df.astype({"krw": np.int64, "quantity": np.float64})
@@ -184,11 +177,27 @@ class Ledger:
         return _stack(self._generator_energy, ["month", "agent", *GENERATOR_ENERGY])
 
 
-def _repeat(text: str, n: int) -> np.ndarray:
-    """``n`` references to one string (``np.full(n, text, dtype=object)`` would make n copies of it)."""
-    out = np.empty(n, dtype=object)
-    out[:] = text
-    return out
+def text_column(parts: list, sizes: list[int], order: np.ndarray) -> pd.Categorical:
+    """One text column of the invoices from its parts (each a text for all its ``size`` lines, or an array of
+    texts), rows taken in ``order``: ``pd.Categorical`` (categories sorted) of the texts, coded part by part (a
+    block's text once) and factorised on the objects (``pd.Categorical`` would copy them into arrow strings)."""
+    arrays = [p for p in parts if not isinstance(p, str)]
+    codes, texts = pd.factorize(np.concatenate(arrays)) if arrays else (np.zeros(0, np.int64), np.zeros(0, object))
+    texts = list(texts)
+    known = {t: i for i, t in enumerate(texts)}
+    out, start = [], 0
+    for p, n in zip(parts, sizes):
+        if isinstance(p, str):
+            out.append(np.full(n, known.setdefault(p, len(known)), dtype=np.int64))
+        else:
+            out.append(codes[start:start + n])
+            start += n
+    texts += list(known)[len(texts):]
+    sort = np.argsort(np.array(texts, dtype=object), kind="stable")
+    rank = np.empty_like(sort)
+    rank[sort] = np.arange(len(sort))
+    return pd.Categorical.from_codes(rank[np.concatenate(out)[order]],
+                                     categories=pd.Index(np.array(texts, dtype=object)[sort], dtype=str))
 
 
 def _stack(parts: list[dict], cols: list[str]) -> pd.DataFrame:

@@ -8,6 +8,7 @@ against the scenario's policy rule (re100sim.simulator.rules.policy, docs/domain
 from __future__ import annotations
 
 import dataclasses
+import weakref
 
 import mesa
 import numpy as np
@@ -16,7 +17,14 @@ import pandas as pd
 from re100sim.simulator.market.options import GREEN, GRID, OPTIONS, PPA, PREMIUM, REC, SELF
 from re100sim.simulator.market.procurement import supplies, supply_months
 from re100sim.simulator.outputs.ledger import month_label
-from re100sim.simulator.outputs.results import net_cost_by_month, vat_mask
+from re100sim.simulator.outputs.results import (
+    code_flags,
+    month_keys,
+    net_cost_by_month,
+    sums_on_months,
+    text_codes,
+    vat_lines,
+)
 from re100sim.simulator.rules.policy import ComplianceRow, compliance
 from re100sim.simulator.scenario.demand import MEASURES
 
@@ -32,12 +40,23 @@ def contracted_mw(model, month_key: int) -> float:
     return total_kw / 1000.0
 
 
+_TENANT_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _tenant_index(model) -> dict[str, int]:
+    """Tenant name -> its index, built once per model (the tenants are fixed at its start; a collect at each month
+    end asks for it once per option)."""
+    if model not in _TENANT_INDEX:
+        _TENANT_INDEX[model] = {t.name: i for i, t in enumerate(model.tenants)}
+    return _TENANT_INDEX[model]
+
+
 def options_held(model, month_key: int) -> np.ndarray:
     """(options, tenants) bool: which procurement options each tenant actually has in ``month_key``,
     whoever decided them (the scenario file or the tenant), rows in :data:`OPTIONS` order: a live
     direct PPA, its own plant, a green-tariff subscription, a green-premium purchase, an
     unbundled-REC target; the ``grid`` row is true for a tenant with none of them."""
-    index = {t.name: i for i, t in enumerate(model.tenants)}
+    index = _tenant_index(model)
     held = np.zeros((len(OPTIONS), len(model.tenants)), dtype=bool)
     held[PPA, [index[c.tenant] for c in model.contracts if supplies(c, month_key)]] = True
     held[SELF, [index[g.spec.host_tenant] for g in model.generators if g.spec.owner == "tenant" and g.spec.host_tenant]] = True
@@ -55,7 +74,16 @@ def adopters(model, month_key: int) -> dict[str, int]:
 
 
 def adoption_collector() -> mesa.DataCollector:
-    reporters = {f"adopters_{o}": (lambda o: lambda m: adopters(m, m.current_month_key)[o])(o) for o in OPTIONS}
+    counted: dict = {}
+
+    def count(m, option: str) -> int:
+        """:func:`adopters` counted once per collect (a month end, the state fixed), not once per option."""
+        key = (m.env.now, m.current_month_key)
+        if counted.get("key") != key:
+            counted.update(key=key, counts=adopters(m, m.current_month_key))
+        return counted["counts"][option]
+
+    reporters = {f"adopters_{o}": (lambda o: lambda m: count(m, o))(o) for o in OPTIONS}
     reporters |= {
         "aware_tenants": lambda m: sum(t.aware for t in m.tenants),
         "contracted_mw": lambda m: contracted_mw(m, m.current_month_key),
@@ -142,25 +170,30 @@ def monthly_flows(invoices: pd.DataFrame, baseline: pd.DataFrame, t_energy: pd.D
     ``net_cost``: ``net_cost_by_month(invoices, accounts)`` when the caller has it."""
     cols = ["load_kwh", "grid_kwh", "self_kwh", "ppa_kwh", "pool_kwh", "battery_re_kwh"]
     e = t_energy.groupby("month")[cols].sum() / 1000.0
-    m = pd.DataFrame(index=e.index)
-    m["load_mwh"] = e["load_kwh"]
-    m["grid_mwh"] = e["grid_kwh"]
-    m["re_delivered_mwh"] = e["self_kwh"] + e["ppa_kwh"] + e["pool_kwh"] + e["battery_re_kwh"]
-    m["re_claimed_mwh"] = 0.0
-    inv = invoices.assign(month_key=invoices["month"].map(lambda s: int(s[:4]) * 12 + int(s[5:]) - 1))
-    by = lambda mask: inv[mask].groupby("month_key")["krw"].sum().reindex(m.index, fill_value=0)  # noqa: E731
-    net = (net_cost_by_month(invoices, accounts) if net_cost is None else net_cost).groupby("month").sum()
-    net.index = [int(s[:4]) * 12 + int(s[5:]) - 1 for s in net.index]
-    base = baseline.groupby("month")[["baseline_krw", "baseline_ex_vat_krw"]].sum()
-    for col, frame in (("tenant_cost_krw", net["cost_krw"]), ("tenant_cost_ex_vat_krw", net["cost_ex_vat_krw"]),
-                       ("baseline_krw", base["baseline_krw"]), ("baseline_ex_vat_krw", base["baseline_ex_vat_krw"])):
-        m[col] = frame.reindex(m.index, fill_value=0).astype(np.int64)
+    m = {"load_mwh": e["load_kwh"].to_numpy(), "grid_mwh": e["grid_kwh"].to_numpy(),
+         "re_delivered_mwh": (e["self_kwh"] + e["ppa_kwh"] + e["pool_kwh"] + e["battery_re_kwh"]).to_numpy(),
+         "re_claimed_mwh": np.zeros(len(e))}
+    keys = e.index.to_numpy(np.int64)
+    month, krw = month_keys(invoices["month"]), invoices["krw"].to_numpy(np.int64)
+    by = lambda lines: sums_on_months(keys, month[lines], krw[lines])  # noqa: E731
+    net = net_cost_by_month(invoices, accounts) if net_cost is None else net_cost
+    net_month = month_keys(pd.Series(net.index.get_level_values("month")))
+    base_month = baseline["month"].to_numpy(np.int64)
+    for col, values, at in (("tenant_cost_krw", net["cost_krw"], net_month),
+                            ("tenant_cost_ex_vat_krw", net["cost_ex_vat_krw"], net_month),
+                            ("baseline_krw", baseline["baseline_krw"], base_month),
+                            ("baseline_ex_vat_krw", baseline["baseline_ex_vat_krw"], base_month)):
+        m[col] = sums_on_months(keys, at, values.to_numpy(np.int64))
     m["savings_krw"] = m["baseline_krw"] - m["tenant_cost_krw"]
     m["savings_ex_vat_krw"] = m["baseline_ex_vat_krw"] - m["tenant_cost_ex_vat_krw"]
-    m["generator_revenue_krw"] = by(inv["payee"].isin(generators) & ~vat_mask(inv))  # VAT is the state's
-    m["broker_margin_krw"] = by((inv["payee"] == broker) & (inv["item"] == "broker_fee"))
-    m["utility_net_krw"] = by(inv["payee"] == utility) - by(inv["payer"] == utility)
-    return m
+    payer, payers = text_codes(invoices["payer"])
+    payee, payees = text_codes(invoices["payee"])
+    item, items = text_codes(invoices["item"])
+    to_plant = code_flags(payees, set(generators))[payee]
+    m["generator_revenue_krw"] = by(to_plant & ~vat_lines(invoices))  # VAT is the state's
+    m["broker_margin_krw"] = by(code_flags(payees, {broker})[payee] & code_flags(items, {"broker_fee"})[item])
+    m["utility_net_krw"] = by(code_flags(payees, {utility})[payee]) - by(code_flags(payers, {utility})[payer])
+    return pd.DataFrame(m, index=e.index)  # one frame of the columns (a column inserted at a time costs more)
 
 
 def finish_timeseries(flows: pd.DataFrame, claims: pd.DataFrame, adoption: pd.DataFrame,

@@ -122,7 +122,7 @@ class ParquetSink:
         self.categories: dict[str, dict[str, set]] = {}
 
     def _path(self, stem: str) -> Path:
-        return self.folder / (f".{stem}.stream.parquet" if self.categories.get(stem) else f"{stem}.parquet")
+        return self.folder / (f".{stem}.stream.arrows" if self.categories.get(stem) else f"{stem}.parquet")
 
     def write(self, stem: str, frame: pd.DataFrame) -> None:
         import pyarrow as pa
@@ -136,12 +136,13 @@ class ParquetSink:
             return
         for c, seen in self.categories[stem].items():
             seen.update(df[c].cat.categories)
-        table = pa.Table.from_pandas(df, preserve_index=False)
+        table = pa.Table.from_pandas(df, preserve_index=False, nthreads=1)  # one core: no thread pool
         for c in self.categories[stem]:  # each year its own dictionary, under one index type
             i = table.schema.get_field_index(c)
             table = table.set_column(i, c, table.column(c).cast(pa.dictionary(pa.int32(), pa.string())))
         if stem not in self.writers:
-            self.writers[stem] = pq.ParquetWriter(self._path(stem), table.schema)
+            self.writers[stem] = (_Staging(self._path(stem), table.schema) if self.categories[stem]
+                                  else pq.ParquetWriter(self._path(stem), table.schema))
         w = self.writers[stem]
         w.write_table(table.cast(w.schema))
 
@@ -168,9 +169,30 @@ class ParquetSink:
         self.writers.clear()
 
 
+class _Staging:
+    """The hidden staging file of a table with categorical columns: an arrow IPC stream, one record batch (with its
+    own dictionaries) per write, read back once by :func:`_encode_categories` (no parquet encoding and compression
+    of a file nobody keeps)."""
+
+    def __init__(self, path: Path, schema):
+        import pyarrow as pa
+
+        self.schema = schema
+        self.file = pa.OSFile(str(path), "wb")
+        self.writer = pa.ipc.new_stream(self.file, schema)
+
+    def write_table(self, table) -> None:
+        self.writer.write_batch(table.combine_chunks().to_batches()[0])  # one write, one batch: one year
+
+    def close(self) -> None:
+        self.writer.close()
+        self.file.close()
+
+
 def _encode_categories(src: Path, dst: Path, empty: pd.DataFrame, categories: dict[str, list]) -> None:
-    """Copy ``src`` to ``dst`` one row group at a time, its dictionary columns ``categories`` re-encoded with
-    those (sorted) values: the schema ``to_parquet`` gives a frame with those categoricals."""
+    """Copy the staging stream ``src`` to ``dst`` one write (year) at a time, written as ``write_table`` writes it
+    (row groups of at most its default length), its dictionary columns ``categories`` re-encoded with those
+    (sorted) values: the schema ``to_parquet`` gives a frame with those categoricals."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -178,10 +200,9 @@ def _encode_categories(src: Path, dst: Path, empty: pd.DataFrame, categories: di
     schema = pa.Schema.from_pandas(empty.assign(**{
         c: pd.Categorical([], categories=pd.Index(v, dtype=object)) for c, v in categories.items()}), preserve_index=False)
     values = {c: pa.array(v, pa.string()) for c, v in categories.items()}
-    reader = pq.ParquetFile(src)
-    with pq.ParquetWriter(dst, schema) as w:
-        for i in range(reader.num_row_groups):
-            t = reader.read_row_group(i)
+    with pa.OSFile(str(src)) as f, pq.ParquetWriter(dst, schema) as w:
+        for batch in pa.ipc.open_stream(f):
+            t = pa.Table.from_batches([batch])
             for c, dictionary in values.items():
                 index_type = schema.field(c).type.index_type
                 chunks = [pa.DictionaryArray.from_arrays(  # this year's codes -> the sorted union's
