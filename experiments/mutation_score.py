@@ -33,6 +33,7 @@ module is re-run).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import io
 import json
@@ -294,7 +295,8 @@ def main() -> None:
     for path in paths:
         scratch = args.scratch / short(path)
         prepare_scratch(scratch, path)
-        table = mutant_table((scratch / "re100sim" / path).read_text(), path)
+        with contextlib.chdir(scratch):  # mutmut's mutation reads its settings from the folder it runs in
+            table = mutant_table((scratch / "re100sim" / path).read_text(), path)
         names, n = list(table), args.max_mutants
         picked = names if not n or len(names) <= n else [names[round(i * (len(names) - 1) / (n - 1))] for i in range(n)]
         codes = meta(scratch, path)["exit_code_by_key"]
