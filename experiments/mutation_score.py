@@ -181,8 +181,10 @@ source_paths = ["re100sim"]
 only_mutate = {json.dumps(["re100sim/" + path])}
 pytest_add_cli_args = ["-m", "not slow"]
 pytest_add_cli_args_test_selection = {json.dumps(TESTS[path])}
-# CPU-seconds limit per mutant = (tests' time + 1 s) x multiplier x 2
-timeout_multiplier = 4
+# CPU-seconds limit per mutant = (tests' time + 1 s) x multiplier x 2, and a wall-clock limit of half
+# that: on a shared machine a mutant's tests can take several times their quiet wall time, and a
+# timeout counts as a kill, so the margin is wide (mutmut re-runs the timeouts when it changes)
+timeout_multiplier = 15
 """, encoding="utf-8")
 
 
