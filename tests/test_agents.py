@@ -285,3 +285,76 @@ def test_generator_ask_for_an_escalating_contract():
     g.spec = GeneratorSpec(name="pv", capacity_kw=1000, owner="public")
     _, ask = g.offer(1400.0, 1.0, 110.0, 72_800.0, escalation_pct_per_year=3.0, term_years=20)
     assert ask == pytest.approx(66.98, abs=0.01)
+
+
+def test_utilities_weigh_risk_and_cap_the_re_claim_by_hand():
+    # value of RE 20,000 KRW/MWh, risk aversion 0.5 per KRW of cost s.d., switching 1 M KRW, now on option 0;
+    # claims count up to the 1,000 MWh target.
+    cost = np.array([100e6, 90e6, 120e6])
+    re_mwh = np.array([0.0, 400.0, 1500.0])
+    spread = np.array([5e6, 2e6, 0.0])
+    u = Tenant.utilities(cost, re_mwh, spread, 1000.0, 20_000.0, 0.5, 1e6, current=0)
+    # U0 = -100e6 + 0 - 0.5 x 5e6 = -102.5e6 (no switching: the current option)
+    # U1 = -90e6 + 20,000 x 400 (8e6) - 0.5 x 2e6 (1e6) - 1e6 = -84e6
+    # U2 = -120e6 + 20,000 x min(1,500, 1,000) (20e6) - 0 - 1e6 = -101e6
+    assert u.tolist() == [-102.5e6, -84e6, -101e6]
+
+
+def test_reservation_price_with_less_than_one_kwh_paid_per_krw():
+    # U = (-100, -40, -70) KRW at price 0 and 0.5 kWh billed per KRW/kWh: (-40 - (-70)) / 0.5 = 60 KRW/kWh.
+    assert Tenant.reservation_price(np.array([-100.0, -40.0, -70.0]), 1, 0.5) == 60.0
+
+
+def test_logit_choice_does_not_depend_on_the_level_of_the_utilities():
+    """Only differences of utilities matter: the same choices for utilities 5 bn KRW below or above zero, at a
+    scale (1 M KRW, 0.02 % of a 5 bn KRW bill) far below their level, where exp(U / scale) alone would
+    underflow to 0 or overflow to inf."""
+    for level in (0.0, -5e9, 5e9):
+        u = np.array([0.0, -1e6]) + level
+        # z = (U - max U) / 1e6 = (0, -1): P = (1, e^-1) / (1 + e^-1) = (0.7311, 0.2689), cumulative 0.7311
+        assert tenant().choose(u, 1e6, _Draw(0.5)) == 0, level
+        assert tenant().choose(u, 1e6, _Draw(0.75)) == 1, level  # 0.75 > 0.7311
+
+
+def test_generator_lcoe_below_one_kwh_per_kw():
+    g = Generator.__new__(Generator)
+    g.spec = GeneratorSpec(name="pv", capacity_kw=1000, owner="public")
+    # annual cost 1,200,000 x CRF(6 %, 20) 0.0871846 + 18,000 = 122,621.47 KRW/kW: over 0.5 kWh/kW 245,242.94
+    assert g.lcoe_krw_per_kwh(0.5) == pytest.approx(245_242.94, abs=0.01)
+    # no output: the yield is floored at 1e-9 kWh/kW, a prohibitive 122,621.47 / 1e-9 = 1.2262147e14 KRW/kWh
+    assert g.lcoe_krw_per_kwh(0.0) == pytest.approx(1.2262147e14, rel=1e-7)
+
+
+def test_generator_ask_defaults_to_a_20_year_contract():
+    # escalating 3 %/yr with no term given: the 20-year factor 1.30763, ask 87.587 / 1.30763 = 66.98
+    # (a 21-year factor, 1.32145, would give 66.28)
+    g = Generator.__new__(Generator)
+    g.spec = GeneratorSpec(name="pv", capacity_kw=1000, owner="public")
+    _, ask = g.offer(1400.0, 1.0, 110.0, 72_800.0, escalation_pct_per_year=3.0)
+    assert ask == pytest.approx(66.98, abs=0.01)
+
+
+def test_double_auction_one_sided_book_equal_prices_and_dust():
+    def book(bids, offers):
+        return [(m.bid, m.offer, m.mwh, m.price_krw_per_kwh) for m in double_auction(bids, offers)]
+
+    # A book with bids and no offers, or offers and no bids, clears nothing.
+    assert book([Order(0, 10, 200)], []) == [] and book([], [Order(10, 10, 100)]) == []
+    # A bid at exactly the ask trades ("at least the offer price"): 10 MWh at (150 + 150) / 2 = 150.
+    assert book([Order(0, 10, 150)], [Order(10, 10, 150)]) == [(0, 10, 10, 150.0)]
+    # A remaining volume of at most 1e-12 MWh (a millionth of a Wh) is dust: that side is done. A 1e-12 MWh bid
+    # that met a zero-volume offer goes no further (it does not trade with Y at 120) ...
+    assert book([Order(0, 1e-12, 200)], [Order(10, 0.0, 100), Order(11, 5, 120)]) == []
+    # ... nor does a 1e-12 MWh offer that met a zero-volume bid (B at 150 buys nothing).
+    assert book([Order(0, 0.0, 200), Order(1, 5, 150)], [Order(10, 1e-12, 100)]) == []
+
+
+def test_broker_clears_at_the_uniform_price_when_its_terms_say_so():
+    import mesa
+
+    from re100sim.agents.broker import Broker
+    from re100sim.simulator.scenario.config import Broker as BrokerTerms
+
+    kt = Broker(mesa.Model(), BrokerTerms(name="KT", matching="uniform_price"))
+    got = kt.clear([Order(0, 10, 200)], [Order(10, 10, 110)])
+    assert [(m.mwh, m.price_krw_per_kwh) for m in got] == [(10, 155.0)]  # (200 + 110) / 2, not the ask 110

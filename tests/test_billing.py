@@ -12,6 +12,7 @@ Rounding (docs/domain.md#bill-structure): each charge truncated to the won, fund
 VAT rounded to the won, both on the 전기요금계. Surcharges: climate 9.0, fuel +5.0
 KRW/kWh, fund 2.7 % (from 2025-07-01), VAT 10 %.
 """
+import dataclasses
 import datetime as dt
 import math
 import warnings
@@ -551,10 +552,11 @@ def test_bad_input_messages_name_the_unit_and_the_argument():
 
 def test_rounding_arrays_do_not_warn_on_inf():
     # inf goes to the scalar helper, which raises OverflowError; no RuntimeWarning on the way.
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises(OverflowError):
-            truncate_won_array(np.array([1.0, math.inf]))
+    for array_fn, _ in ARRAY_HELPERS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(OverflowError):
+                array_fn(np.array([1.0, math.inf]))
 
 
 def test_smallest_float_above_is_the_next_float():
@@ -584,3 +586,149 @@ def test_array_types_month_key_int_and_float_quantities():
     # basic 2 x 8,320 = 16,640; energy 1,000 + 2,000; climate 270; fuel 150; extra 500
     assert invoice_lines(bill, q, 0)[6] == InvoiceLine("extra", 7.0, "KRW", 500)
     assert bill["basic_charge"].tolist() == [16640]
+
+
+def test_free_peak_kw_by_hand():
+    # Two tenants on 1,000 and 2,000 kW contracts (30 % floors: 300 and 600 kW). Aug 2025 (a ratchet
+    # month) is billed with peaks 900 and 400 kW: 900 is carried to the bills of Sep 2025 .. Jul 2026,
+    # 400 stays under tenant 1's floor.
+    aug25 = 2025 * 12 + 7
+    contract = np.array([1000.0, 2000.0])
+    demand = BillingDemand(2)
+    assert demand.billing_kw(aug25, np.array([900.0, 400.0]), contract).tolist() == [900.0, 600.0]
+    # Ratchet month (Sep, Dec, Jan, Jul: its own peak is carried for 12 months): only the 30 % floor
+    # is free, 0.3 x 1,000 = 300 and 0.3 x 2,000 = 600, whatever is carried.
+    # Other months (Oct, Nov, Mar, Jun): the floor_kw of the month, max(300, carried 900) = 900 and
+    # max(600, 400) = 600. Oct 2026: Aug 2025 is 14 months back (expired) -> the floors 300 and 600.
+    free = {
+        aug25 + 1: [300.0, 600.0], aug25 + 2: [900.0, 600.0], aug25 + 3: [900.0, 600.0],
+        aug25 + 4: [300.0, 600.0], aug25 + 5: [300.0, 600.0], aug25 + 7: [900.0, 600.0],
+        aug25 + 10: [900.0, 600.0], aug25 + 11: [300.0, 600.0], aug25 + 14: [300.0, 600.0],
+    }
+    assert {key: demand.free_peak_kw(key, contract).tolist() for key in free} == free
+    # A scalar contract is broadcast to the tenants: Sep 0.3 x 1,000 = 300 each; Oct max(300, carried
+    # 900) = 900 and max(300, carried 400) = 400.
+    assert demand.free_peak_kw(aug25 + 1, 1000.0).tolist() == [300.0, 300.0]
+    assert demand.free_peak_kw(aug25 + 2, 1000.0).tolist() == [900.0, 400.0]
+
+
+def test_billing_demand_floor_never_counts_the_months_own_peak():
+    # floor_kw is the demand known at the month start: billing Aug 2025 (peak 900 kW, contract 1,000)
+    # does not move Aug 2025's own floor (0.3 x 1,000 = 300), only the later months' (900).
+    aug25 = 2025 * 12 + 7
+    demand = BillingDemand(1)
+    assert demand.billing_kw(aug25, np.array([900.0]), 1000.0).tolist() == [900.0]
+    assert demand.carried_kw(aug25) is None
+    assert demand.floor_kw(aug25, 1000.0).tolist() == [300.0]
+    assert demand.floor_kw(aug25 + 1, 1000.0).tolist() == [900.0]
+    # Months must not go back, but the same month may be billed again (a corrected meter read,
+    # 500 kW): its demand is max(500, floor 300) = 500 and the corrected peak replaces the first,
+    # so Sep 2025 (peak 400) carries 500, not 900.
+    assert demand.billing_kw(aug25, np.array([500.0]), 1000.0).tolist() == [500.0]
+    assert demand.billing_kw(aug25 + 1, np.array([400.0]), 1000.0).tolist() == [500.0]
+
+
+def test_array_inputs_bad_shapes_exact_messages():
+    usage = MonthUsage(
+        month_key=2026 * 12, kwh_by_period=np.array([10.0, 20.0, 0.0]),
+        energy_krw_by_period=np.array([1000.0, 2000.0, 0.0]), climate_charge_krw=270.0,
+        fuel_adj_charge_krw=150.0, peak_kw=2.0, basic_krw_per_kw_month=8320.0, fund_rate=0.0, vat_rate=0.0,
+    )
+    feb = dataclasses.replace(usage, month_key=2026 * 12 + 1)
+    with pytest.raises(ValueError, match=r"^usages span months \[24312, 24313\] \(expected exactly one\)$"):
+        MonthUsageArrays.from_usages([feb, usage, usage])  # 2026 x 12 = 24,312 (Jan), 24,313 (Feb)
+    arrays = MonthUsageArrays.from_usages([usage, usage])
+    with pytest.raises(ValueError, match=r"^fund_rate has shape \(3,\) \(expected \(2,\)\)$"):
+        dataclasses.replace(arrays, fund_rate=np.zeros(3))
+    with pytest.raises(ValueError, match=r"^kwh_by_period has shape \(2,\) \(expected \(2, 3\)\)$"):
+        dataclasses.replace(arrays, kwh_by_period=np.zeros(2))
+    with pytest.raises(ValueError, match=r"^billing_kw has shape \(3,\) \(expected \(2,\)\)$"):
+        monthly_bill_arrays(arrays, np.ones(3))
+    with pytest.raises(ValueError, match=r"^peak_kw has shape \(1,\) \(expected \(2,\)\)$"):
+        BillingDemand(2).billing_kw(2026 * 12, np.ones(1), 1000.0)
+    bill = monthly_bill_arrays(arrays, np.ones(2), np.array([5, 5]))
+    with pytest.raises(ValueError, match=r"^the bill has an extra line: give extra_quantity$"):
+        bill_quantities(arrays, np.ones(2), bill)
+    cal = build_calendar(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
+    rates = hourly_rates(cal, load_table("kepco_industrial"), "eul_high_a_ii")
+    with pytest.raises(ValueError, match=r"^load_kw has negative values \(grid import, kW >= 0\)$"):
+        month_usage(-np.ones(24), rates, cal)
+
+
+def test_integer_inputs_give_float_quantities():
+    # bill_quantities gives (N,) float quantities (InvoiceLine.quantity is a float), also when the
+    # usage, the billing kW and the extra line's quantity come as integers: 1 tenant, 10 / 20 / 0 kWh,
+    # 2 kW at 8,320 = 16,640 won, extra quantity 7 (kWh) for a 500-won line.
+    usage = MonthUsageArrays(
+        month_key=2026 * 12, kwh_by_period=np.array([[10, 20, 0]]), energy_krw_by_period=np.array([[1000, 2000, 0]]),
+        climate_charge_krw=np.array([270]), fuel_adj_charge_krw=np.array([150]), peak_kw=np.array([2]),
+        basic_krw_per_kw_month=np.array([8320]), fund_rate=np.array([0]), vat_rate=np.array([0]),
+    )
+    bill = monthly_bill_arrays(usage, np.array([2]), np.array([500]))
+    q = bill_quantities(usage, np.array([2]), bill, extra_quantity=7)
+    assert {k: (v.dtype, v.tolist()) for k, v in q.items()} == {
+        "basic_charge": (np.float64, [2.0]),
+        "energy_light": (np.float64, [10.0]), "energy_mid": (np.float64, [20.0]), "energy_peak": (np.float64, [0.0]),
+        "climate_environment": (np.float64, [30.0]), "fuel_cost_adjustment": (np.float64, [30.0]),  # 10 + 20 + 0
+        "extra": (np.float64, [7.0]),
+        # 전기요금계 = 16,640 + 1,000 + 2,000 + 0 + 270 + 150 + 500 = 20,560
+        "power_industry_fund": (np.float64, [20560.0]), "vat": (np.float64, [20560.0]),
+    }
+
+
+def test_rounding_arrays_equal_scalar_on_float32_and_int64_inputs():
+    # "Identical on every input": float32 won amounts are rounded from their exact (float64) values,
+    # not in float32, where 0.99995 and 0.49995 fall on the cut-offs (float32(0.99995) is
+    # 0.99994999..., which truncates to 0 won, and float32(0.49995) = 0.49994999... rounds to 0).
+    x32 = np.array([0.99995, 0.49995, 1234.99995, 1234.49995, -0.99995, -0.49995, 2.5, -4.2], dtype=np.float32)
+    x32 = np.concatenate([x32, np.nextafter(x32, np.float32(np.inf)), np.nextafter(x32, np.float32(-np.inf))])
+    for array_fn, scalar_fn in ARRAY_HELPERS:
+        assert array_fn(x32).tolist() == [scalar_fn(v) for v in x32.tolist()], scalar_fn.__name__
+    assert truncate_won_array(np.float32([0.99995])).tolist() == [0]
+    assert round_won_array(np.float32([0.49995])).tolist() == [0]
+    # int64 won go through the same float64 path; the most negative one, -2**63 (|x| overflows in
+    # int64), truncated to 10 won is 10 x trunc(-2**63 / 10) = -9,223,372,036,854,776,320 in float
+    # arithmetic, below int64's range: an error, never a wrapped amount.
+    ints = np.array([np.iinfo(np.int64).min, -(2**38), 2**38, -7, 0, 123], dtype=np.int64)
+    assert truncate_won_array(ints).tolist() == [-(2**63), -(2**38), 2**38, -7, 0, 123]
+    assert round_won_array(ints).tolist() == [-(2**63), -(2**38), 2**38, -7, 0, 123]
+    assert truncate_ten_won_array(ints[1:]).tolist() == [-274877906940, 274877906940, 0, 0, 120]
+    with pytest.raises(ValueError):
+        truncate_ten_won_array(ints[:1])
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant <= 52, reason="np.longdouble is float64 on this platform")
+def test_wider_than_float64_inputs_are_rounded_to_float64_first():
+    # The kernel, the ledger and the scalar bill work in float64: an extended-precision (np.longdouble)
+    # input gives the usage, demand and bill of its float64 rounding, in float64.
+    ld = np.longdouble
+    cal = build_calendar(dt.date(2026, 3, 1), dt.date(2026, 3, 8))
+    rates = hourly_rates(cal, load_table("kepco_industrial"), "eul_high_a_ii")
+    load = np.arange(1, cal.n_hours + 1, dtype=ld) / 3  # 1/3, 2/3, ... kW: not float64 numbers
+    (wide,) = month_usage(load, rates, cal)
+    (narrow,) = month_usage(load.astype(float), rates, cal)
+    for f in dataclasses.fields(MonthUsage):
+        got, want = np.asarray(getattr(wide, f.name)), np.asarray(getattr(narrow, f.name))
+        assert got.dtype == want.dtype and got.tolist() == want.tolist(), f.name
+    arrays = MonthUsageArrays.from_usages([narrow, narrow])
+    keep = np.array([ld(1) / 3, ld(2) / 3])
+    for f in ("kwh_by_period", "energy_krw_by_period", "climate_charge_krw", "fuel_adj_charge_krw"):
+        got, want = getattr(arrays.scaled(keep), f), getattr(arrays.scaled(keep.astype(float)), f)
+        assert got.dtype == np.float64 and got.tolist() == want.tolist(), f
+    # Demand: 0.3 x 1,000 = 300 and 0.3 x 2,000 = 600 in float64 (0.3 x 1,000 in float80 is
+    # 299.99999999999998889...); a peak of 1/3 kW is billed as the float64 1/3.
+    aug25 = 2025 * 12 + 7
+    contract = np.array([ld(1000), ld(2000)])
+    demand = BillingDemand(2)
+    for got in (demand.floor_kw(aug25, contract), demand.free_peak_kw(aug25, contract),
+                demand.free_peak_kw(aug25 + 2, contract)):
+        assert got.dtype == np.float64 and got.tolist() == [300.0, 600.0]
+    billed = demand.billing_kw(aug25, np.array([ld(1) / 3, ld(700)]), np.zeros(2))
+    assert billed.dtype == np.float64 and billed.tolist() == [1 / 3, 700.0]
+    # Basic charge of 0.002884609375 kW at 8,320 KRW/kW: the scalar bill multiplies in float64, which
+    # gives 23.999950000000002 -> 24 won; in float80 the product is 23.99995 -> 23 won. The arrays
+    # give the scalar bill's 24.
+    assert narrow.basic_krw_per_kw_month == 8320.0
+    kw = ld("0.002884609375")
+    bill = monthly_bill_arrays(MonthUsageArrays.from_usages([narrow]), np.array([kw]))
+    assert bill["basic_charge"].tolist() == [monthly_bill(narrow, float(kw))[0].krw] == [24]

@@ -113,6 +113,20 @@ def test_transfer_back_and_forth_keeps_fifo_index_right():
     assert_consistent(led)
 
 
+def test_a_batch_moved_away_and_back_is_not_taken_by_its_former_owner():
+    # X (Aug, 10 MWh) goes A -> B -> A; B then gets Y (Sep, 10 MWh). B's index still holds the entry X got
+    # when it reached B: B's next 10 MWh must be Y, its only batch, and A keeps X.
+    led = CertificateLedger()
+    x = led.issue("rec", "pv", AUG, 10.0, owner="A")
+    led.transfer(x, "A", "B")
+    led.transfer(x, "B", "A")
+    y = led.issue("rec", "pv", SEP, 10.0, owner="B")
+    assert led.transfer("rec", "B", "C", 10.0) == [y]
+    assert (led.batch(x).owner, led.batch(y).owner) == ("A", "C")
+    assert (led.held("A"), led.held("B"), led.held("C")) == (10.0, 0.0, 10.0)
+    assert_consistent(led)
+
+
 # --------------------------------------------------------------------- misuse
 
 
@@ -238,6 +252,7 @@ def test_seed003_double_counting_found():
     (t,) = led.findings()
     assert t.problem == "issued_twice" and t.excess_mwh == 100.0  # 100 green + 100 REC - 100 generated
     assert t.claimants == ("T1",) and "issued twice" in t.message
+    assert t.kinds == ("green", "rec")  # the green claim and the RECs on the same MWh
     led.retire("T2", "rec", 100.0, "T2", 2025)
     (f,) = led.findings()  # now a double claim; the same MWh are not reported as issued twice as well
     assert isinstance(f, Finding) and f.problem == "double_claim"
@@ -506,6 +521,17 @@ def test_findings_without_registered_generation_say_so():
     assert list(led.findings_frame().columns) == ["problem", "source", "month", "month_key", "claimed_mwh",
                                                   "generated_mwh", "issued_mwh", "excess_mwh", "kinds", "claimants",
                                                   "message"]
+
+
+def test_check_counts_an_empty_batch_as_nonpositive():
+    # A batch of 0 Wh (a bookkeeping bug: every issued batch holds >= 1 Wh) is reported, as one of < 0 Wh is.
+    led = CertificateLedger()
+    b = led.issue("rec", "pv", AUG, 10.0, owner="T1")
+    led.issue("rec", "pv", SEP, 5.0, owner="T1")
+    led.batch(b).wh = 0
+    assert led.check()["nonpositive"] == 1.0
+    led.batch(b).wh = -1
+    assert led.check()["nonpositive"] == 1.0
 
 
 def test_check_reports_holdings_with_no_batch():

@@ -11,14 +11,16 @@ from re100sim.simulator.market.monthly import capital_cost_krw
 from re100sim.simulator.market.procurement import supplies
 from re100sim.simulator.rules.billing import MonthUsage
 from re100sim.simulator.rules.settlement import (
+    contract_capacity_kw,
     curtailment_compensation_krw,
     net_metering,
     pool_allocation_kwh,
     ppa_energy_krw,
     scale_usage,
     standard_price_krw_per_kwh,
+    surplus_paid_fraction,
 )
-from re100sim.simulator.scenario.config import PpaContract, SmpIndexedPrice
+from re100sim.simulator.scenario.config import PpaContract, ShapedVolume, SmpIndexedPrice
 
 
 def test_curtailment_compensation_only_under_pay_as_consumed():
@@ -85,3 +87,34 @@ def test_annuity_ends_after_the_plant_lifetime():
     # 0-11 of service, nothing from month 12 on.
     assert capital_cost_krw(1_200_000.0, 6.0, 1, "annuity", 11) == ("capital_annuity", 106_000)
     assert capital_cost_krw(1_200_000.0, 6.0, 1, "annuity", 12) == ("capital_annuity", 0)
+
+
+def test_scale_usage_never_bills_a_negative_month():
+    u = MonthUsage(month_key=0, kwh_by_period=np.array([100.0, 50.0, 10.0]),
+                   energy_krw_by_period=np.array([10_000.0, 8_000.0, 2_000.0]), climate_charge_krw=1_440.0,
+                   fuel_adj_charge_krw=800.0, peak_kw=20.0, basic_krw_per_kw_month=8_320.0, fund_rate=0.027,
+                   vat_rate=0.1)
+    s = scale_usage(u, -0.25)  # a keep fraction below 0 is clipped to nothing left on the tariff
+    assert s.kwh_by_period.tolist() == [0.0, 0.0, 0.0]
+    assert (s.climate_charge_krw, s.fuel_adj_charge_krw, s.peak_kw) == (0.0, 0.0, 20.0)  # the peak stays
+
+
+def test_ppa_energy_of_a_bill_below_the_applied_energy():
+    # A bill for part of the applied energy is priced at the applied energy's average price:
+    # 700 kWh applied for 70,000 KRW (100 KRW/kWh), 350 kWh billed -> 35,000 KRW.
+    assert ppa_energy_krw(1000.0, 700.0, 106_000.0, 70_000.0, 350.0) == pytest.approx(35_000.0)
+
+
+def test_surplus_paid_fraction_of_small_and_unbilled_surpluses():
+    # Contracted 10.5 kWh, 10 applied: a 0.5 kWh surplus, billed in full (pay-as-produced, 10.5):
+    # (10.5 - 10) / 0.5 = all of it; half billed (10.25): (10.25 - 10) / 0.5 = 0.5.
+    assert surplus_paid_fraction(10.5, 10.0, 10.5, None) == 1.0
+    assert surplus_paid_fraction(10.5, 10.0, 10.25, None) == 0.5
+    # Billed below the applied energy (60 applied, 50 billed): none of the 40 kWh surplus is paid for.
+    assert surplus_paid_fraction(100.0, 60.0, 50.0, None) == 0.0
+
+
+def test_capacity_of_a_shaped_contract_is_its_profile_peak():
+    shaped = ShapedVolume.model_construct(kind="shaped", profile_file="profile.csv")
+    assert contract_capacity_kw(shaped, 1200.0, 350.0) == 350.0  # the profile's peak, not the plant's 1,200 kW
+    assert contract_capacity_kw(shaped, 1200.0) == 0.0  # no profile peak given: no per-kW capacity

@@ -39,8 +39,10 @@ REL = 1e-6  # KEPCO rounds each month's items to whole won: a few won on hundred
 
 def _evaluate(tmp_path, procurement_pct=100.0, pool_free_mwh=1e9, tenants=("a",), green_price=None,
               decisions=None, tariff_growth=0.0, roof_m2=6670, re_target_pct=None,
-              basic_from_july=None) -> Evaluation:
-    """Evaluate the options of ``tenants`` (names from ``a``/``b`` above) on the flat forecast."""
+              basic_from_july=None, load_kw=None, pv_kw_per_kw=None, start_date="2026-01-01") -> Evaluation:
+    """Evaluate the options of ``tenants`` (names from ``a``/``b`` above) on the flat forecast; ``load_kw``
+    (the forecast's calendar -> (H, D) kW) replaces their expected loads, ``pv_kw_per_kw`` (calendar -> (H,))
+    the site's PV."""
     loads = {"a": (500.0, 1000.0), "b": (100.0, 200.0), "c": (100.0, 300.0), "e": (400.0, 1000.0)}
     specs = []
     for name in tenants:
@@ -49,7 +51,7 @@ def _evaluate(tmp_path, procurement_pct=100.0, pool_free_mwh=1e9, tenants=("a",)
         specs.append({"name": name, "load_file": str(tmp_path / f"{name}.csv"), "contract_kw": contract,
                       "behaviour": {"awareness": 1.0, "procurement_pct": procurement_pct, "roof_area_m2": roof_m2,
                                     "hurdle_rate_pct": 0.0, "re_target_pct": re_target_pct or {}}})
-    data = {"name": "options", "start_date": "2026-01-01", "years": 1, "seed": 3, "tenants": specs,
+    data = {"name": "options", "start_date": start_date, "years": 1, "seed": 3, "tenants": specs,
             "generators": [{"name": "pool", "capacity_kw": 3000, "green_pool": True}],
             "green_tariff": {"price": green_price or {"kind": "fixed", "price_krw_per_kwh": 100}},
             "decisions": {"enabled": True, "tariff_expectation": "static",
@@ -66,11 +68,14 @@ def _evaluate(tmp_path, procurement_pct=100.0, pool_free_mwh=1e9, tenants=("a",)
     sunny = (fc.calendar.hour >= 8) & (fc.calendar.hour < 16)
     fc = dataclasses.replace(fc, tariff_price=np.full((H, K), 100.0), smp_krw_per_kwh=np.full(H, 80.0),
                              rec_price_krw_per_rec=np.full(len(fc.rec_price_krw_per_rec), 50_000.0),
-                             pv_kw_per_kw=np.where(sunny, 0.5, 0.0), tariff_growth=np.full(K, tariff_growth))
+                             pv_kw_per_kw=np.where(sunny, 0.5, 0.0) if pv_kw_per_kw is None else pv_kw_per_kw(fc.calendar),
+                             tariff_growth=np.full(K, tariff_growth))
     if basic_from_july is not None:  # a basic-rate step on 1 July (a tariff path step announced in advance)
         july = fc.calendar.timestamps.month >= 7
         fc = dataclasses.replace(fc, rates=[dataclasses.replace(
             r, basic_krw_per_kw_month=np.where(july, basic_from_july, r.basic_krw_per_kw_month)) for r in fc.rates])
+    if load_kw is not None:
+        fc = fc.with_load(load_kw(fc.calendar))
     return evaluate(model, fc, np.arange(len(tenants)), pool_free_mwh)
 
 
@@ -228,6 +233,9 @@ def test_bills_levelised_with_the_expected_tariff_growth(tmp_path):
     assert ev.cost_krw[0, PPA] == pytest.approx(393_135_600 * lev + 59_860_000, rel=1e-6)
     # rooftop PV: the bill is levelised, the annuity is flat: 393,135,600 x 1.239166 + 65,000,000
     assert ev.cost_krw[0, SELF] == pytest.approx(393_135_600 * lev + 65_000_000, rel=1e-6)
+    # green tariff for half the use: the KEPCO bill is levelised (299,580,000 x 1.027 = 307,668,660, as for half
+    # the use above), the green energy at its fixed price is not: 219,000,000 x 1.027 = 224,913,000
+    assert ev.cost_krw[0, GREEN] == pytest.approx(307_668_660 * lev + 224_913_000, rel=1e-6)
     # the PPA price escalates at the template's 0 %: one kWh paid per kWh taken
     assert ev.ppa_paid_kwh[0] == pytest.approx(1_460_000)
 
@@ -269,6 +277,7 @@ def test_rec_spread_adds_the_rec_price_risk(tmp_path):
 def test_rooftop_pv_needs_a_usable_roof(tmp_path):
     ev = _evaluate(tmp_path, procurement_pct=50.0, decisions={"self_generation": {"usable_roof_share": 0.0}})
     assert ev.rooftop_kw[0] == 0.0 and np.isnan(ev.cost_krw[0, SELF]) and ev.re_mwh[0, SELF] == 0.0
+    assert ev.spread_krw[0, SELF] == 0.0  # nothing exposed to any price through an option it cannot take
 
 
 def test_a_one_kw_rooftop_is_still_an_option(tmp_path):
@@ -297,3 +306,79 @@ def test_each_tenant_draws_its_own_roof(tmp_path):
     ev = _evaluate(tmp_path, procurement_pct=50.0, tenants=("a", "b", "c"),
                    decisions={"self_generation": {"usable_roof_share": 0.6}})
     assert ev.rooftop_kw == pytest.approx([0.0, 0.0, 300.0])
+
+
+def test_rooftop_costs_to_the_won_with_the_fund_truncated_each_month(tmp_path):
+    """The rooftop cases above to the won: KEPCO truncates each month's fund to 10 won (docs/domain.md#bill-structure),
+    so the year's fund is the sum of 12 truncated months (7 of 31 days, 4 of 30 and February's 28 in 2026).
+
+    a (net metered, nothing exported, grid 500 kW x 16 h a day): a month of d days bills 500 x 8,320 = 4,160,000 +
+    8,000 d kWh x 114 = 912,000 d; fund 2.7 %: d = 31: 32,432,000 x 0.027 = 875,664 -> 875,660; d = 30: 31,520,000
+    -> 851,040; d = 28: 29,696,000 -> 801,792 -> 801,790. Fund 7 x 875,660 + 4 x 851,040 + 801,790 = 10,335,570;
+    bill 382,800,000 + 10,335,570 = 393,135,570; with the annuity 65,000,000: 458,135,570.
+    b (net metered, keep 0.75): 100 x 7,470 = 747,000 + 0.75 x 1,600 d kWh x 114 = 136,800 d; d = 31: 4,987,800 x
+    0.027 = 134,670.6 -> 134,670; d = 30: 4,851,000 -> 130,977 -> 130,970; d = 28: 4,577,400 -> 123,589.8 ->
+    123,580. Fund 7 x 134,670 + 4 x 130,970 + 123,580 = 1,590,150; bill 58,896,000 + 1,590,150 = 60,486,150; with
+    the annuity 19,500,000: 79,986,150.
+    A 2,000 kWp host (above the net-metering limit, nothing credited): a's bill 393,135,570 + annuity 130,000,000
+    - export sold 1,460,000 kWh x 80 = 116,800,000 -> 406,335,570.
+    """
+    ev = _evaluate(tmp_path, procurement_pct=50.0, tenants=("a", "b"))
+    assert ev.cost_krw[:, SELF] == pytest.approx([458_135_570, 79_986_150], abs=0.5)
+    ev = _evaluate(tmp_path, procurement_pct=100.0, roof_m2=13_340)
+    assert ev.cost_krw[0, SELF] == pytest.approx(406_335_570, abs=0.5)
+
+
+def test_net_metering_credits_a_host_whose_year_on_the_grid_is_under_one_kwh(tmp_path):
+    """A host that draws 40 kW in the sunny hours and 0.73 kWh in the year's first hour, nothing else: use
+    40 x 2,920 + 0.73 = 116,800.73 kWh, all sought -> 116,800.73 / 1,460 = 80.0005 kWp (roof 1,000 kW). In the
+    sunny hours 40.00025 kW covers the 40 kW load and exports 0.00025 x 2,920 = 0.73 kWh: net metering credits it
+    against the 0.73 grid kWh, so keep = 1 - 0.73 / 0.73 = 0: no energy charge and no tariff exposure.
+    Bill: the 30 % floor of the 1,000 kW contract, 300 kW x 8,320 = 2,496,000 a month, fund 2,496,000 x 0.027 =
+    67,392 -> 67,390: 2,563,390 x 12 = 30,760,680; annuity 80.0005 x 1,000,000 x 0.065 = 5,200,032.5;
+    cost 35,960,712.5.
+    A second host draws the 40 kW of the sunny hours only: 116,800 / 1,460 = 80 kWp, exactly its load, so it
+    never uses the grid (nothing to credit, nothing billed per kWh): the same bill, annuity 5,200,000, cost
+    35,960,680."""
+    def load_kw(cal):
+        kw = np.where((cal.hour >= 8) & (cal.hour < 16), 40.0, 0.0)
+        first = kw.copy()
+        first[0] = 0.73
+        return np.column_stack([first, kw])
+
+    ev = _evaluate(tmp_path, procurement_pct=100.0, tenants=("a", "e"), load_kw=load_kw)
+    assert ev.rooftop_kw == pytest.approx([80.0005, 80.0], abs=1e-9)
+    assert ev.re_mwh[:, SELF] == pytest.approx([116.8, 116.8])  # 40 kW x 2,920 sunny hours self-consumed
+    assert ev.spread_krw[:, SELF] == pytest.approx([0.0, 0.0], abs=1e-6)  # nothing billed per kWh, nothing sold
+    assert ev.cost_krw[:, SELF] == pytest.approx([35_960_712.5, 35_960_680], abs=0.01)
+
+
+def test_a_decision_year_across_new_year_takes_the_target_of_its_middle(tmp_path):
+    # A year from 1 September 2026 to 31 August 2027: its middle hour (4,380 h, 182.5 days in) is on 2 March 2027,
+    # so the 2027 target applies: 80 % of 4,380 MWh = 3,504 MWh (not 2026's 60 %: 2,628 MWh), above the 50 % sought.
+    ev = _evaluate(tmp_path, procurement_pct=50.0, re_target_pct={2025: 40.0, 2027: 80.0}, start_date="2026-09-01")
+    assert ev.target_mwh[0] == pytest.approx(3504.0) and ev.volume_mwh[0] == pytest.approx(3504.0)
+
+
+def test_green_tariff_for_a_tenant_using_under_one_mwh(tmp_path):
+    """50 W flat: 0.05 x 8,760 = 438 kWh a year, all allocated from the pool, so nothing is left on KEPCO's kWh
+    lines (keep 1 - 0.438 / 0.438 = 0) and nothing is exposed to the tariff. Bill: the 30 % floor of the 1,000 kW
+    contract, 300 x 8,320 = 2,496,000 a month, fund 67,392 -> 67,390: 2,563,390 x 12 = 30,760,680; green energy
+    438 x 100 = 43,800 with the fund: 44,982.6; cost 30,805,662.6."""
+    ev = _evaluate(tmp_path, procurement_pct=100.0, load_kw=lambda cal: np.full((cal.n_hours, 1), 0.05))
+    assert ev.re_mwh[0, GREEN] == pytest.approx(0.438)
+    assert ev.spread_krw[0, GREEN] == pytest.approx(0.0, abs=1e-6)
+    assert ev.cost_krw[0, GREEN] == pytest.approx(30_805_662.6, abs=0.01)
+
+
+def test_ppa_plant_sized_for_a_yield_under_one_kwh_per_kwp(tmp_path):
+    # A site whose PV makes 0.5 kWh/kWp a year (0.5 kW in the year's first noon hour only): a's 2,190 MWh need
+    # 2,190,000 / 0.5 = 4,380,000 kWp, whose one hour of output, 2,190,000 kWh, is all paid under pay-as-produced.
+    def pv(cal):
+        kw = np.zeros(cal.n_hours)
+        kw[12] = 0.5
+        return kw
+
+    ev = _evaluate(tmp_path, procurement_pct=50.0, pv_kw_per_kw=pv, decisions={"ppa": {"settlement": "pay_as_produced"}})
+    assert ev.ppa_paid_kwh[0] == pytest.approx(2_190_000)
+    assert ev.re_mwh[0, PPA] == pytest.approx(0.5)  # of which a's 500 kW load takes 500 kWh in that hour

@@ -487,3 +487,21 @@ def test_compliance_rows_by_hand():
     assert (none.rule, none.ratio, none.correction_factor, none.compliant) == ("gyeonggi_option_1", 0.10, 0.7, True)
     full = compliance(opt1, 2026, 0.5, 0.0, 0.001, 0.0, 0.5, 0.0)
     assert full.correction_factor == 1.0 and full.required_mwh == pytest.approx(0.05)  # 0.5 x 0.10
+
+
+def test_compliance_rows_each_year_and_near_the_requirement():
+    # What-if ratchet (ratio_year_basis each_year): the 2040 band, 20 %, in the row itself: 300,000 MWh x 20 %
+    # = 60,000 MWh, / (0.15 x 8,760 = 1,314) = 45.66 MW required; nothing installed, all of it short.
+    ratchet = PolicyConfig(rule="dea", ratio_year_basis="each_year")
+    row = compliance(ratchet, 2040, 300_000, 0.0, 0.0, 0.0, 0.0, 0.0)
+    assert (row.ratio, row.required_mwh) == (0.2, pytest.approx(60_000.0))
+    assert row.required_mw == pytest.approx(60_000 / 1_314) and not row.compliant
+    # The by-hand DEA case above (0.1 MW = 175.2 MWh required, design capacity factor 0.2). 0.09995 MW makes
+    # 0.09995 x 0.2 x 8,760 = 175.1124 MWh: short by 0.0876 MWh (less than 1 MWh, still reported as it is).
+    dea = PolicyConfig(rule="dea", plan_year=2026, project_area_m2=2_000_000, design_capacity_factor=0.2)
+    short = compliance(dea, 2026, 8_760.0, 0.0, 0.09995, 0.0, 0.0, 0.0)
+    assert not short.compliant and short.shortfall_mwh == pytest.approx(0.0876)
+    # 0.1 MW - 5e-10 MW is covered (tolerance 1e-9 x max(1, 0.1) = 1e-9 MW): compliant, so no shortfall in
+    # MWh either (not the 5e-10 x 0.2 x 8,760 = 8.76e-7 MWh the MW gap would make).
+    covered = compliance(dea, 2026, 8_760.0, 0.0, 0.1 - 5e-10, 0.0, 0.0, 0.0)
+    assert covered.compliant and (covered.shortfall_mw, covered.shortfall_mwh) == (0.0, 0.0)

@@ -88,22 +88,27 @@ def test_peak_shaving_lowers_the_billing_demand_and_the_ratchet(tmp_path):
     assert k["battery_discharged_mwh"] == pytest.approx(0.150)
 
 
-def test_re_matching_raises_the_hourly_re_share_of_a_ppa_tenant(tmp_path):
-    """A tenant using 200 kW in hours 00-12 and 600 kW in hours 12-24 every day buys a flat 400 kW fuel cell's
-    whole output by direct PPA (100 KRW/kWh, pay-as-consumed); a lossless 1,200 kWh / 200 kW re_matching
-    battery, empty at the start (SOC 0-100 %)."""
+def re_matching_day(tmp_path, name: str, **terms) -> dict:
+    """Tenant ``t`` using 200 kW in hours 00-12 and 600 kW in hours 12-24 every day, buying a flat 400 kW fuel
+    cell's whole output by direct PPA (100 KRW/kWh, no network fee; ``terms`` are extra contract fields), with a
+    lossless 1,200 kWh / 200 kW re_matching battery, empty at the start (SOC 0-100 %)."""
     day = [200.0] * 12 + [600.0] * 12
-    data = {
-        "name": "match",
+    return {
+        "name": name,
         "tenants": [{"name": "t", "load_file": str(csv(tmp_path / "t.csv", day * 365))}],
         "generators": [{"name": "fc", "technology": "fuel_cell", "capacity_kw": 400, "availability": 1.0}],
         "contracts": [{"name": "c", "generator": "fc", "tenant": "t", "volume": {"kind": "share", "share": 1.0},
-                       "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}, "network_fee_krw_per_kwh": 0.0}],
+                       "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}, "network_fee_krw_per_kwh": 0.0,
+                       **terms}],
         "batteries": [{"name": "b", "owner": "t", "energy_kwh": 1200, "power_kw": 200, "strategy": "re_matching",
                        "round_trip_efficiency_pct": 100, "soc_min_pct": 0, "soc_max_pct": 100,
                        "initial_soc_pct": 0, "fade_pct_per_cycle": 0}],
     }
-    inv, summary, bat = run(tmp_path, data)
+
+
+def test_re_matching_raises_the_hourly_re_share_of_a_ppa_tenant(tmp_path):
+    """The re_matching day (re_matching_day) under the default pay-as-consumed terms, no minimum take."""
+    inv, summary, bat = run(tmp_path, re_matching_day(tmp_path, "match"))
     b = bat[bat.month == "2026-01"].iloc[0]
     # Each day: hours 0-5 store the 200 kW surplus (6 x 200 = 1,200 kWh, full); hours 6-11 export it;
     # hours 12-17 deliver 200 kW (empty again at 18:00); hours 18-23 buy 200 kW from the grid.
@@ -242,3 +247,34 @@ def test_bundled_storage_scenario_balances(tmp_path):
     # the table is written in whole won (each row rounded): the sum may differ by half a won a row
     assert summary["storage"]["basic_charge_saving_krw"] == pytest.approx(saving.sum(), abs=0.5 * len(demand))
     assert summary["storage"]["capital_and_om_krw"] > 0
+
+
+def test_take_or_pay_with_stored_ppa_energy_bills_and_certifies_by_hand(tmp_path):
+    """The re_matching day above under 90 % take-or-pay (pay-as-consumed, min_take_pct 90): energy stored in the
+    tenant's battery counts as taken, so the minimum take binds on applied + stored, not on applied alone."""
+    data = re_matching_day(tmp_path, "take", settlement="pay_as_consumed", min_take_pct=90)
+    inv, summary, bat = run(tmp_path, data)
+    b = bat[bat.month == "2026-01"].iloc[0]
+    assert b["charged_re_kwh"] == pytest.approx(37_200.0)  # as above: 31 x 1,200 kWh stored, all PPA energy
+    # January, contracted 400 kW x 744 h = 297,600 kWh: applied 31 x 7,200 = 223,200, stored 37,200, exported
+    # (hours 6-11) 37,200. Taken = applied + stored = 260,400 < 90 % x 297,600 = 267,840: the tenant pays for
+    # 267,840 kWh, 223,200 at 100 KRW plus 44,640 of surplus at its average price 100 -> 26,784,000 KRW.
+    rows = inv[(inv.month == "2026-01") & (inv.payer == "t") & (inv.item == "ppa_energy")]
+    assert rows["quantity"].sum() == pytest.approx(267_840.0)
+    assert rows["krw"].sum() == 26_784_000
+    # Of the 37,200 kWh surplus beyond what was taken (297,600 - 260,400), the tenant paid for
+    # 267,840 - 260,400 = 7,440 kWh: a fifth. It gets a fifth of the exported 37,200 kWh's SMP revenue
+    # (7,440 kWh; the plant 29,760) and, bundled, of their RECs: applied + stored + a fifth of the exported,
+    # 223.2 + 37.2 + 7.44 = 267.84 MWh; it retires the 260.4 that reached its load (directly or through the
+    # battery) and sells the 7.44 MWh it paid for; the plant sells its 297.6 - 267.84 = 29.76.
+    smp = inv[(inv.month == "2026-01") & (inv.item == "ppa_surplus_smp")]
+    assert dict(zip(smp["payee"], smp["quantity"])) == pytest.approx({"t": 7_440.0, "fc": 29_760.0})
+    certs = pd.read_parquet(tmp_path / "o" / "certificates.parquet")
+    jan = certs[(certs.month == "2026-01") & (certs.kind == "rec")]
+    assert sorted(zip(jan["owner"], jan["status"], jan["mwh"].round(6))) == [
+        ("rec_market", "issued", 7.44), ("rec_market", "issued", 29.76), ("t", "retired", 260.4)]
+    # The quarter's sale: a fifth of the surplus every day of January to March, (31 + 28 + 31) x 240 kWh =
+    # 21.6 MWh x 1.9 RECs/MWh (fuel cell, docs/domain.md#rec-weights) = 41.04 RECs.
+    sale = inv[(inv.month == "2026-03") & (inv.item == "rec_sale") & (inv.payee == "t")]
+    assert sale["quantity"].sum() == pytest.approx(41.04)
+    assert abs(summary["invariants"]["energy_residual_mwh"]) < 1e-9
