@@ -378,8 +378,9 @@ def test_concurrent_runs_to_the_default_folder(tmp_path):
 
 
 def _interrupted_run(tmp_path, sig):
-    """Start a 3-year run, send ``sig`` once it is writing, return (process, out folder)."""
-    path = write(tmp_path, mutate(years=3))
+    """Start a 12-year run, send ``sig`` once it is writing, return (process, out folder). The run is
+    long so that it is still going when the signal lands, however late the poll sees the staging folder."""
+    path = write(tmp_path, mutate(years=12))
     out = tmp_path / "out"
     proc = _start(["run", path, "--out", out], tmp_path)
     deadline = time.monotonic() + 60
@@ -400,7 +401,7 @@ def test_interrupt_leaves_nothing_and_says_so(tmp_path, sig):
     assert proc.returncode == 128 + sig, err
     assert err.strip().splitlines() == [f"interrupted: nothing written to {out}"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scn.yaml"]
-    assert run_cli("run", path, "--out", out).exit_code == 0
+    assert run_cli("run", write(tmp_path, BASE), "--out", out).exit_code == 0  # the same folder name is free
 
 
 def test_sigkill_then_next_run_cleans_up(tmp_path):
@@ -409,7 +410,7 @@ def test_sigkill_then_next_run_cleans_up(tmp_path):
     proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
     assert list(tmp_path.glob(".out.partial-*"))  # a killed process cannot clean up
-    result = run_cli("run", path, "--out", out)
+    result = run_cli("run", write(tmp_path, BASE), "--out", out)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "scn.yaml"]
 

@@ -464,3 +464,278 @@ def test_green_subscription_pro_rata_to_the_months_hours(tmp_path):
     assert line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy").quantity == pytest.approx(74_400.0)
     feb = line(inv, "2026-02", "t", "KEPCO", "green_tariff_energy")
     assert feb.quantity == pytest.approx(67_200.0) and feb.krw == 10_080_000  # 67,200 x 150
+
+
+# --- monthly settlement wiring (simulator/market/monthly.py): outages, the complex's hours, ----
+# --- shaped profiles after the first month, mid-month tariff changes, the green pool -----------
+
+
+def test_forced_outages_zero_the_plant_hour_by_hour_in_invoices_and_the_complex_hours(tmp_path):
+    """The base contract at a 500 kW tenant, the 300 kW fuel cell with forced outages (MTBF 200 h,
+    MTTR 50 h). Each hour the plant is either up (300 kWh, all applied: load 500 > 300) or in a forced
+    outage (0 kWh), so the complex's hour is load 500 / grid 500 - gen / gen 0 or 300, and January's
+    pay-as-consumed PPA energy is 300 kWh x the hours the plant was up (read off the hourly table)."""
+    data = ppa_complex(tmp_path, load_kw=500.0, settlement="pay_as_consumed",
+                       plant=fuel_cell("fc", 300.0, outages={"mtbf_hours": 200, "mttr_hours": 50}))
+    inv = run_scenario(tmp_path, data)["invoices"]
+    hourly = pd.read_parquet(tmp_path / "out" / "hourly_complex.parquet")
+    assert len(hourly) == 8_760
+    jan = hourly.iloc[:744]
+    up = int((jan.gen_kwh == 300.0).sum())
+    assert set(jan.gen_kwh) == {0.0, 300.0} and 0 < up < 744  # this seed: some outage hours in January
+    assert (hourly.load_kwh == 500.0).all()  # the tenant's 500 kW every hour (summed over tenants, not hours)
+    assert (hourly.grid_kwh == 500.0 - hourly.gen_kwh).all()  # 200 when the plant is up, 500 in an outage
+    assert (hourly.re_delivered_kwh == hourly.gen_kwh).all()
+    energy = line(inv, "2026-01", "t", "KT", "ppa_energy")
+    assert energy.quantity == pytest.approx(300.0 * up)  # applied kWh: 300 x the hours up
+    assert energy.krw == 100 * 300 * up  # x 100 KRW/kWh
+
+
+def test_shaped_profile_rows_follow_the_month_after_january(tmp_path):
+    """A shaped volume whose profile changes by month: 100 kW in January's 744 h, 150 kW in February's
+    672 h, 120 kW in the other 7,344 h (8,760 rows, a typical year). Each month's contract reads the
+    profile's rows of that month: February 150 x 672 = 100,800 kWh (December's rows would give
+    120 x 672 = 80,640) x 100 = 10,080,000 KRW; network fee 100,800 x 40 + 150 kW (the profile's
+    peak) x 1,000 = 4,182,000 KRW. January: 100 x 744 = 74,400 kWh x 100 = 7,440,000 KRW."""
+    (tmp_path / "shape.csv").write_text("kw\n" + "100.0\n" * 744 + "150.0\n" * 672 + "120.0\n" * 7_344,
+                                        encoding="utf-8")
+    data = ppa_complex(tmp_path, volume={"kind": "shaped", "profile_file": str(tmp_path / "shape.csv")})
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 7_440_000
+    feb = line(inv, "2026-02", "t", "KT", "ppa_energy")
+    assert feb.quantity == pytest.approx(100_800.0) and feb.krw == 10_080_000
+    assert line(inv, "2026-02", "t", "KT", "network_fee").krw == 4_182_000
+    assert line(inv, "2026-03", "t", "KT", "ppa_energy").krw == 8_928_000  # 120 x 744 = 89,280 kWh x 100
+
+
+def test_basic_charge_mid_month_tariff_increase_is_hour_weighted(tmp_path):
+    """A tariff path raising energy prices and basic charges by 31 % from 16 January 2026 (a mid-month
+    change; docs/domain.md#tariff-increases). The month's basic charge uses the hour-weighted mean rate:
+    16 of January's 31 days at +31 % -> 8,320 x (1 + 0.31 x 16/31) = 8,320 x 1.16 = 9,651.2 KRW/kW,
+    x 500 kW = 4,825,600 KRW (the first hour's rate would give 4,160,000; the last hour's 5,449,600).
+    February, all at +31 %: 8,320 x 1.31 = 10,899.2 x 500 = 5,449,600 KRW. The surcharges do not move
+    with the path: climate 500 x 744 = 372,000 kWh x 9.0 = 3,348,000 KRW."""
+    data = {"tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)}],
+            "tariff_path": {"increases": [{"date": "2026-01-16", "pct": 31.0}]}}
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KEPCO", "basic_charge").krw == 4_825_600
+    assert line(inv, "2026-02", "t", "KEPCO", "basic_charge").krw == 5_449_600
+    assert line(inv, "2026-01", "t", "KEPCO", "climate_environment").krw == 3_348_000
+
+
+def test_green_pool_allocation_counts_only_the_pool_plants(tmp_path):
+    """A 150 kW pooled fuel cell limited to 100 kW of export (delivers 100 x 744 = 74,400 kWh in January,
+    37,200 curtailed) beside a 300 kW plant outside the pool that sells its 223,200 kWh to the market. The
+    500 kW subscriber's 5,000 MWh/yr (424,658 kWh in January) exceeds the pool, so it is allocated the
+    pool's delivered 74,400 kWh only (all plants' 297,600 kWh would be wrong) at 150 KRW/kWh = 11,160,000
+    KRW; KEPCO buys the pool's delivered 74,400 kWh at the month's average SMP, 74,400 x 80 = 5,952,000 KRW
+    (not the 111,600 generated), and the market the other plant's 223,200 kWh (x 80 = 17,856,000 KRW)."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)}],
+        "generators": [fuel_cell("pool", 150.0, green_pool=True, export_limit_kw=100.0), fuel_cell("other", 300.0)],
+        "green_tariff": {"price": {"kind": "fixed", "price_krw_per_kwh": 150.0},
+                         "subscribers": [{"tenant": "t", "subscribed_mwh_per_year": 5_000}]},
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    green = line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy")
+    assert green.quantity == pytest.approx(74_400.0) and green.krw == 11_160_000
+    bought = line(inv, "2026-01", "KEPCO", "pool", "green_pool_purchase")
+    assert bought.quantity == pytest.approx(74_400.0) and bought.krw == 5_952_000
+    assert line(inv, "2026-01", "market", "other", "energy_export_smp").krw == 17_856_000
+
+
+def test_no_surplus_month_lines_and_the_grid_only_baseline(tmp_path):
+    """The base contract at a 500 kW tenant (all 300 kWh an hour applied, no surplus), a broker fee of 1 KRW/kWh
+    plus 50,000 KRW per contract-month, no PPA fund (the default 0 %), no net metering.
+    Broker fee: 223,200 x 1 + 50,000 = 273,200 KRW (+ 10 % VAT 27,320). Lines that must not appear: a
+    PPA fund line at 0 %, a net-metering credit, a surplus payment; KEPCO's one purchase line from the market
+    is the plant's own (empty) export, 0 kWh and 0 KRW.
+    The grid-only baseline bill of the 500 kW tenant (January, as in tests/test_golden_invoices.py): light
+    190,000 x 117.9 = 22,401,000; mid 119,000 x 164.0 = 19,516,000; peak 63,000 x 221.5 = 13,954,500; basic
+    500 x 8,320 = 4,160,000; climate 372,000 x 9.0 = 3,348,000; fuel 372,000 x 5.0 = 1,860,000; 전기요금계
+    65,239,500; fund x 0.027 = 1,761,466.5 -> 1,761,460; VAT 6,523,950; total 73,524,910 (ex-VAT 67,000,960)."""
+    data = ppa_complex(tmp_path, load_kw=500.0)
+    data["broker"] = {"name": "KT", "fee_krw_per_kwh": 1.0, "fee_krw_per_contract_month": 50_000.0}
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "broker_fee").krw == 273_200
+    assert line(inv, "2026-01", "t", "KT", "broker_fee_vat").krw == 27_320
+    assert line(inv, "2026-01", "KT", "nts", "vat_remittance").krw == 27_320  # the broker remits its fee's VAT
+    # the broker passes on the energy (to the plant) and the network fee (to KEPCO) with their VAT, and keeps its fee
+    kt = inv[(inv.month == "2026-01") & (inv.payer == "KT")]
+    assert sorted(f"{b} {i}" for b, i in zip(kt.payee, kt["item"])) == [
+        "KEPCO network_fee", "KEPCO network_fee_vat", "fc ppa_energy", "fc ppa_energy_vat", "nts vat_remittance"]
+    bought = line(inv, "2026-01", "KEPCO", "market", "market_purchase_smp")
+    assert (bought.quantity, bought.krw) == (0.0, 0)
+    assert inv[inv["item"].isin(["ppa_power_industry_fund", "net_metering_credit_kwh", "ppa_surplus_smp"])].empty
+    # KEPCO's bill: the basic charge in kW, energy and surcharges per kWh, the fund and VAT on the 전기요금계 in KRW
+    bill = inv[(inv.month == "2026-01") & (inv.payer == "t") & (inv.payee == "KEPCO")]
+    assert dict(zip(bill["item"], bill.unit)) == {
+        "basic_charge": "kW", "energy_light": "kWh", "energy_mid": "kWh", "energy_peak": "kWh",
+        "climate_environment": "kWh", "fuel_cost_adjustment": "kWh", "power_industry_fund": "KRW", "vat": "KRW"}
+    monthly = pd.read_parquet(tmp_path / "out" / "tenant_monthly.parquet").set_index("month").loc["2026-01"]
+    assert (monthly.baseline_krw, monthly.baseline_ex_vat_krw) == (73_524_910, 67_000_960)
+    # energy: load 500 x 744 = 372,000 kWh = PPA 300 x 744 = 223,200 + grid 200 x 744 = 148,800
+    assert (monthly.load_kwh, monthly.ppa_kwh, monthly.grid_kwh) == pytest.approx((372_000.0, 223_200.0, 148_800.0))
+    assert monthly.green_allocated_kwh == 0.0
+    # the plant's year: 300 kW x 8,760 h = 2,628 MWh generated, none exported or curtailed
+    fc = pd.read_parquet(tmp_path / "out" / "kpis_generators.parquet").set_index("agent").loc["fc"]
+    assert (fc.gen_mwh, fc.export_mwh, fc.curtailed_mwh) == pytest.approx((2_628.0, 0.0, 0.0))
+
+
+def test_green_tariff_lines_only_for_subscribers_down_to_a_fraction_of_a_kwh(tmp_path):
+    """A 300 kW pool (223,200 kWh in January) covers every subscription in full: t subscribes 876 MWh/yr ->
+    876,000 x 744 / 8,760 = 74,400 kWh x 150 = 11,160,000 KRW; u only 0.001 MWh/yr -> 1 x 744 / 8,760 =
+    0.0849 kWh x 150 = 12.7 -> 12 KRW, still a line of its own; v subscribes nothing: no green line, and its
+    ordinary bill is unchanged (basic 500 kW x 8,320 = 4,160,000 KRW)."""
+    data = {
+        "tenants": [{"name": n, "load_file": flat_csv(tmp_path / f"{n}.csv", 500.0)}
+                    for n in ("t", "u", "v")],
+        "generators": [fuel_cell("pool", 300.0, green_pool=True)],
+        "green_tariff": {"price": {"kind": "fixed", "price_krw_per_kwh": 150.0},
+                         "subscribers": [{"tenant": "t", "subscribed_mwh_per_year": 876},
+                                         {"tenant": "u", "subscribed_mwh_per_year": 0.001}]},
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    t = line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy")
+    assert t.quantity == pytest.approx(74_400.0) and t.krw == 11_160_000
+    u = line(inv, "2026-01", "u", "KEPCO", "green_tariff_energy")
+    assert u.quantity == pytest.approx(744 / 8_760) and u.krw == 12
+    assert inv[(inv.payer == "v") & (inv["item"] == "green_tariff_energy")].empty
+    assert line(inv, "2026-01", "v", "KEPCO", "basic_charge").krw == 4_160_000
+    monthly = pd.read_parquet(tmp_path / "out" / "tenant_monthly.parquet")
+    jan = monthly[monthly.month == "2026-01"].set_index("agent").green_allocated_kwh
+    assert jan.to_dict() == pytest.approx({"t": 74_400.0, "u": 744 / 8_760, "v": 0.0})
+
+
+def test_take_or_pay_surplus_split_between_tenant_and_plant_and_a_sub_kwh_surplus(tmp_path):
+    """Two contracts. c: the base contract with an 80 % take-or-pay and the surplus revenue to the generator
+    (the default): the tenant pays for 178,560 kWh (as in test_take_or_pay_at_80_pct), 29,760 of them surplus,
+    so it earns the SMP of the surplus it paid for, 29,760 / 74,400 = 40 %: 29,760 kWh x 80 = 2,380,800 KRW,
+    and the plant the other 44,640 kWh: 3,571,200 KRW (together 74,400 x 80 = 5,952,000).
+    c2: a second 300 kW fuel cell for a 299.999 kW tenant u: 0.001 kWh surplus an hour, 0.744 kWh in
+    January, still sold and paid: 0.744 x 80 = 59.52 -> 60 KRW to the plant."""
+    data = ppa_complex(tmp_path, settlement="pay_as_consumed", min_take_pct=80.0)
+    data["tenants"].append({"name": "u", "load_file": flat_csv(tmp_path / "u.csv", 299.999)})
+    data["generators"].append(fuel_cell("fc2", 300.0))
+    data["contracts"].append(data["contracts"][0] | {"name": "c2", "generator": "fc2", "tenant": "u",
+                                                      "min_take_pct": 0.0})
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 17_856_000  # 178,560 x 100
+    to_t = line(inv, "2026-01", "market", "t", "ppa_surplus_smp")
+    assert to_t.quantity == pytest.approx(29_760.0) and to_t.krw == 2_380_800
+    to_fc = line(inv, "2026-01", "market", "fc", "ppa_surplus_smp")
+    assert to_fc.quantity == pytest.approx(44_640.0) and to_fc.krw == 3_571_200
+    tiny = line(inv, "2026-01", "market", "fc2", "ppa_surplus_smp")
+    assert tiny.quantity == pytest.approx(0.744) and tiny.krw == 60
+    assert no_line(inv, "2026-01", "u", "ppa_surplus_smp")
+    bought = inv[(inv.month == "2026-01") & (inv.payer == "KEPCO") & (inv["item"] == "market_purchase_smp")]
+    assert bought.krw.sum() == 5_952_000 + 60  # KEPCO buys both surpluses from the market
+
+
+def test_net_metering_credits_the_exports_of_every_plant_behind_the_meter(tmp_path):
+    """Net metering (docs/domain.md#self-generation) on two meters; every plant is a tenant-owned, net-metered
+    fuel cell, and a meter's plants serve its load in order (the first one's output first).
+    w: two 150 kW plants; 400 kW in the first 600 hours of the year, 140 kW in the other 144 hours of
+    January, 400 kW after. January: 600 x (400 - 300) = 60,000 kWh drawn; exported 144 x (300 - 140) =
+    23,040 kWh, 10 kWh an hour from the first plant and 150 from the second. Credit 23,040 kWh (the second
+    plant's alone would be 144 x 150 = 21,600), so KEPCO bills 60,000 - 23,040 = 36,960 kWh.
+    v: one 300 kW plant; 300.9 kW in the first hour of the year, 299.999 kW after: January draws 0.9 kWh and
+    exports 743 x 0.001 = 0.743 kWh, still credited on a line of its own: billed 0.9 - 0.743 = 0.157 kWh
+    (1 January is a holiday: all light-load). Credits are zero-won lines in kWh."""
+    w_load = [400.0] * 600 + [140.0] * 144 + [400.0] * (8760 - 744)
+    v_load = [300.9] + [299.999] * 8759
+    for name, load in (("w", w_load), ("v", v_load)):
+        (tmp_path / f"{name}.csv").write_text("kw\n" + "".join(f"{x}\n" for x in load), encoding="utf-8")
+
+    def own(host: str) -> dict:
+        return {"owner": "tenant", "host_tenant": host, "net_metering": True}
+
+    data = {"tenants": [{"name": n, "load_file": str(tmp_path / f"{n}.csv")} for n in ("w", "v")],
+            "generators": [fuel_cell("w-a", 150.0, **own("w")), fuel_cell("w-b", 150.0, **own("w")),
+                           fuel_cell("v-fc", 300.0, **own("v"))]}
+    inv = run_scenario(tmp_path, data)["invoices"]
+    credit = line(inv, "2026-01", "w", "KEPCO", "net_metering_credit_kwh")
+    assert credit.quantity == pytest.approx(23_040.0) and credit.krw == 0
+    jan_w = inv[(inv.month == "2026-01") & (inv.payer == "w") & inv["item"].str.startswith("energy_")]
+    assert jan_w.quantity.sum() == pytest.approx(36_960.0)
+    credit = line(inv, "2026-01", "v", "KEPCO", "net_metering_credit_kwh")
+    assert credit.quantity == pytest.approx(0.743, abs=1e-6) and credit.krw == 0
+    assert line(inv, "2026-01", "v", "KEPCO", "energy_light").quantity == pytest.approx(0.157, abs=1e-6)
+
+
+def test_load_shifting_month_cost_line_and_the_baseline_before_the_measure(tmp_path):
+    """A flat 500 kW tenant deciding between the grid and load shifting (20 % at 1,000 KRW/MWh shifted, far
+    cheaper than the peak-light price gap: adopted in the first round, in force from January;
+    docs/decisions.md#demand-side-measures). January: peak kWh 126 x 500 = 63,000 -> 12,600 kWh moved to the
+    same days' light hours: cost line 12.6 MWh x 1,000 = 12,600 KRW to the demand services. The grid-only
+    baseline is the bill of the load before the measure: 73,524,910 KRW (67,000,960 ex VAT), the flat 500 kW
+    bill worked in test_no_surplus_month_lines_and_the_grid_only_baseline."""
+    data = {"tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0), "behaviour": {"awareness": 1.0}}],
+            "decisions": {"enabled": True, "options": ["grid", "load_shifting"], "logit_scale_pct": 0.01,
+                          "switching_cost_pct": 0.0,
+                          "demand_side": {"load_shifting": {"cost_krw_per_mwh_shifted": 1000}}}}
+    inv = run_scenario(tmp_path, data)["invoices"]
+    cost = line(inv, "2026-01", "t", "demand_services", "load_shifting")
+    assert cost.quantity == pytest.approx(12_600.0) and cost.krw == 12_600
+    assert line(inv, "2026-01", "t", "KEPCO", "energy_peak").quantity == pytest.approx(50_400.0)  # 63,000 x 0.8
+    monthly = pd.read_parquet(tmp_path / "out" / "tenant_monthly.parquet").set_index("month").loc["2026-01"]
+    assert (monthly.baseline_krw, monthly.baseline_ex_vat_krw) == (73_524_910, 67_000_960)
+
+
+def test_hourly_green_pool_allocation_is_billed_once(tmp_path):
+    """allocation: hourly: the kernel applies the 100 kW pool to the 500 kW subscriber hour by hour, so its
+    meter's grid kWh already exclude the 100 x 744 = 74,400 green kWh (x 150 = 11,160,000 KRW); KEPCO bills
+    the remaining 400 kW at the tariff without taking the green kWh off a second time: light 400 x 380 =
+    152,000 kWh, mid 400 x 238 = 95,200, peak 400 x 126 = 50,400."""
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)}],
+        "generators": [fuel_cell("pool", 100.0, green_pool=True)],
+        "green_tariff": {"allocation": "hourly", "price": {"kind": "fixed", "price_krw_per_kwh": 150.0},
+                         "subscribers": [{"tenant": "t", "subscribed_mwh_per_year": 876}]},
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    green = line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy")
+    assert green.quantity == pytest.approx(74_400.0) and green.krw == 11_160_000
+    for period, kwh in (("light", 152_000.0), ("mid", 95_200.0), ("peak", 50_400.0)):
+        assert line(inv, "2026-01", "t", "KEPCO", f"energy_{period}").quantity == pytest.approx(kwh)
+
+
+def test_net_metering_credit_is_capped_by_the_grid_kwh_left_after_the_green_allocation(tmp_path):
+    """A green-tariff subscriber with its own net-metered 300 kW fuel cell: 600 kW in the first 372 hours of
+    the year (111,600 kWh drawn), 100 kW in the other 372 hours of January (74,400 kWh exported), 600 kW after.
+    A 100 kW pool (74,400 kWh) covers its 876 MWh/yr subscription (74,400 kWh in January), allocated
+    against the grid kWh: 111,600 - 74,400 = 37,200 kWh are left on the tariff, so only 37,200 of the
+    74,400 exported kWh are credited this month (the other 37,200 stay in the bank) and no tariff kWh
+    are billed. February: 600 kW all month, 300 x 672 = 201,600 kWh drawn, 67,200 of them green
+    (876,000 x 672 / 8,760), the banked 37,200 credited: 201,600 - 67,200 - 37,200 = 97,200 kWh billed."""
+    load = [600.0] * 372 + [100.0] * 372 + [600.0] * (8760 - 744)
+    (tmp_path / "t.csv").write_text("kw\n" + "".join(f"{x}\n" for x in load), encoding="utf-8")
+    data = {
+        "tenants": [{"name": "t", "load_file": str(tmp_path / "t.csv")}],
+        "generators": [fuel_cell("pool", 100.0, green_pool=True),
+                       fuel_cell("own", 300.0, owner="tenant", host_tenant="t", net_metering=True)],
+        "green_tariff": {"price": {"kind": "fixed", "price_krw_per_kwh": 150.0},
+                         "subscribers": [{"tenant": "t", "subscribed_mwh_per_year": 876}]},
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy").quantity == pytest.approx(74_400.0)
+    assert line(inv, "2026-01", "t", "KEPCO", "net_metering_credit_kwh").quantity == pytest.approx(37_200.0)
+    assert line(inv, "2026-02", "t", "KEPCO", "net_metering_credit_kwh").quantity == pytest.approx(37_200.0)
+    for month, kwh in (("2026-01", 0.0), ("2026-02", 97_200.0)):
+        billed = inv[(inv.month == month) & (inv.payer == "t") & inv["item"].str.startswith("energy_")]
+        assert billed.quantity.sum() == pytest.approx(kwh, abs=1e-6)
+
+
+def test_pay_as_produced_owes_no_curtailment_compensation(tmp_path):
+    """The export-limited plant of test_export_limit_curtailment_compensation_and_recs (50 kW: of each hour's
+    100 kWh surplus 50 are exported, 50 curtailed) under pay-as-produced with the same 50 % compensation
+    clause: the tenant already pays for all 300 x 744 = 223,200 contracted kWh (22,320,000 KRW), curtailed
+    ones included, so no compensation is owed; the exported 50 x 744 = 37,200 kWh it paid for earn it
+    37,200 x 80 = 2,976,000 KRW."""
+    data = ppa_complex(tmp_path, plant=fuel_cell("fc", 300.0, export_limit_kw=50.0),
+                       settlement="pay_as_produced", curtailment_compensation_pct=50.0)
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 22_320_000
+    assert inv[inv["item"].str.startswith("curtailment_compensation")].empty
+    surplus = line(inv, "2026-01", "market", "t", "ppa_surplus_smp")
+    assert surplus.quantity == pytest.approx(37_200.0) and surplus.krw == 2_976_000

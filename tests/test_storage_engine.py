@@ -278,3 +278,38 @@ def test_take_or_pay_with_stored_ppa_energy_bills_and_certifies_by_hand(tmp_path
     sale = inv[(inv.month == "2026-03") & (inv.item == "rec_sale") & (inv.payee == "t")]
     assert sale["quantity"].sum() == pytest.approx(41.04)
     assert abs(summary["invariants"]["energy_residual_mwh"]) < 1e-9
+
+
+# --- monthly settlement of a cloud-ESS share the KEPCO meter does not net (simulator/market/monthly.py) ---
+
+
+def test_unnetted_cloud_share_fee_vat_and_the_basic_charge_on_the_peak_without_it(tmp_path):
+    """The 500 kW tenant with one 700 kW hour on 5 Jan (contract 1,000 kW) subscribes 400 kWh (200 kW) of a
+    lossless 1,000 kWh / 500 kW cloud ESS at 5,000 KRW per kWh-month, peak_shaving at 550 kW; the meter does
+    not net the share (bill_sees_peak: false, the default). The share delivers 150 kWh in the spike hour
+    (energy light 380 x 500 + 200 + 150 = 190,350 kWh, peak 126 x 500 + 200 - 150 = 63,050 kWh, as with a
+    netted share), but the basic charge is on the peak without it: 700 kW x 8,320 = 5,824,000 KRW.
+    Fee 400 x 5,000 = 2,000,000 KRW + 10 % VAT 200,000, which the cloud ESS's account remits. A flat 500 kW
+    neighbour u without a share pays its basic charge on its own meter's peak: 500 x 8,320 = 4,160,000 KRW."""
+    load = [500.0] * 8760
+    load[SPIKE_HOUR] = 700.0
+    data = {
+        "name": "cloud-unnetted",
+        "tenants": [{"name": "t", "load_file": str(csv(tmp_path / "t.csv", load)), "contract_kw": 1000},
+                    {"name": "u", "load_file": str(csv(tmp_path / "u.csv", [500.0] * 8760)), "contract_kw": 1000}],
+        "cloud_ess": [{"name": "park-ess", "energy_kwh": 1000, "power_kw": 500, "round_trip_efficiency_pct": 100,
+                       "soc_min_pct": 0, "soc_max_pct": 100, "initial_soc_pct": 50, "fade_pct_per_cycle": 0,
+                       "subscriptions": [{"tenant": "t", "energy_kwh": 400, "strategy": "peak_shaving",
+                                          "peak_target_kw": 550, "fee_krw_per_kwh_month": 5000}]}],
+    }
+    inv, summary, _ = run(tmp_path, data)
+    jan, q = kepco_lines(inv, "2026-01")
+    assert q["basic_charge"] == pytest.approx(700.0) and jan["basic_charge"] == 5_824_000
+    assert q["energy_light"] == pytest.approx(190_350.0) and q["energy_peak"] == pytest.approx(63_050.0)
+    assert kepco_lines(inv, "2026-01", "u")[0]["basic_charge"] == 4_160_000
+    m = inv[inv.month == "2026-01"]
+    fee = m[(m.payer == "t") & (m.payee == "park-ess")]
+    assert dict(zip(fee["item"], fee["krw"])) == {"cloud_ess_fee": 2_000_000, "cloud_ess_fee_vat": 200_000}
+    remit = m[(m.payer == "park-ess") & (m.payee == "nts")]
+    assert dict(zip(remit["item"], remit["krw"])) == {"vat_remittance": 200_000}
+    assert summary["storage"]["basic_charge_saving_krw"] == 0

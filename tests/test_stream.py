@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -170,3 +171,93 @@ def test_bundled_scenarios_close_a_year_without_rows_cleanly():
     assert model.ledger.chunk().empty
     ev = results.finish()
     assert ev.tables["invoices"]["month"].nunique() == 12 * scenario.years
+
+
+def test_ledger_invoices_keep_booking_order_and_sorted_categories():
+    """Scalar lines and blocks (a block's payee, item and unit one text) interleave in booking order; each text
+    column is the ``pd.Categorical`` of its texts (categories sorted), whichever way the lines were booked."""
+    from re100sim.simulator.outputs.ledger import Ledger
+
+    led = Ledger(["t2", "t1"])
+    led.add(2026 * 12, "t1", "broker", "ppa_energy", 10, "kWh", 900)
+    led.add_many(2026 * 12, np.array(["t2", "t1"], dtype=object), "kepco", "vat", np.array([1.0, 2.0]), "KRW",
+                 np.array([5, 7]))
+    led.add(2026 * 12 + 1, "broker", "t1", "vat", 90, "KRW", 9)
+    got = led.invoices()
+    texts = {"payer": ["t1", "t2", "t1", "broker"], "payee": ["broker", "kepco", "kepco", "t1"],
+             "item": ["ppa_energy", "vat", "vat", "vat"], "unit": ["kWh", "KRW", "KRW", "KRW"]}
+    for c, values in texts.items():
+        pd.testing.assert_series_equal(got[c], pd.Series(pd.Categorical(values), name=c), check_exact=True)
+    assert list(got["month"].astype(str)) == ["2026-01", "2026-01", "2026-01", "2026-02"]
+    assert got["krw"].tolist() == [900, 5, 7, 9] and got["quantity"].tolist() == [10.0, 1.0, 2.0, 90.0]
+
+
+def test_net_cost_on_codes_hand_worked_and_for_plain_text_columns():
+    """t1 pays KEPCO 100 + 10 VAT; its plant p1 pays O&M 20 and sells 30 to the market; t2 pays 50:
+    t1's net cost = 100 + 10 + 20 - 30 = 100 KRW, ex VAT 90; t2's 50. The same from plain (non-categorical)
+    text columns."""
+    from re100sim.simulator.outputs.results import net_cost_by_month
+
+    inv = pd.DataFrame({"month": ["2026-03"] * 5, "payer": ["t1", "t1", "p1", "market", "t2"],
+                        "payee": ["kepco", "kepco", "om", "p1", "kepco"],
+                        "item": ["energy_light", "vat", "plant_om", "energy_export_smp", "energy_light"],
+                        "krw": np.array([100, 10, 20, 30, 50])})
+    accounts = {"t1": "t1", "t2": "t2", "p1": "t1"}
+    want = pd.DataFrame({"cost_krw": [100, 50], "cost_ex_vat_krw": [90, 50]},
+                        index=pd.MultiIndex.from_arrays([pd.Index(["2026-03"] * 2, dtype=str),
+                                                         pd.Index(["t1", "t2"], dtype=str)], names=["month", "agent"]))
+    pd.testing.assert_frame_equal(net_cost_by_month(inv, accounts), want, check_exact=True)
+    coded = inv.assign(**{c: pd.Categorical(inv[c]) for c in ("month", "payer", "payee", "item")})
+    pd.testing.assert_frame_equal(net_cost_by_month(coded, accounts), want, check_exact=True)
+
+
+def test_parquet_sink_writes_each_year_as_write_table_would(tmp_path):
+    """The sink's file is byte for byte the one a ParquetWriter writes when given each year (its categoricals on the
+    sorted union of all years' categories) with ``write_table``: a year longer than the default row group
+    (1,048,576 rows) is split the same way, and the staging file is gone."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(3)
+    names = [["t2", "t1"], ["a0"], ["t3", "t1"]]
+    years = [pd.DataFrame({"payer": pd.Categorical(rng.choice(n, size)), "krw": rng.integers(-9, 9, size)})
+             for n, size in zip(names, (1_100_000, 3, 7))]
+    sink = ParquetSink(tmp_path)
+    for frame in years:
+        sink.write("lines", frame)
+    sink.close()
+    union = pd.Index(["a0", "t1", "t2", "t3"], dtype=object)
+    schema = pa.Schema.from_pandas(years[0].iloc[:0].assign(payer=pd.Categorical([], categories=union)),
+                                   preserve_index=False)
+    with pq.ParquetWriter(tmp_path / "ref.parquet", schema) as w:
+        for frame in years:
+            w.write_table(pa.Table.from_pandas(frame.assign(payer=pd.Categorical(frame["payer"], categories=union)),
+                                               schema=schema, preserve_index=False))
+    assert pq.ParquetFile(tmp_path / "lines.parquet").metadata.num_row_groups == 4  # 1,048,576 + 51,424, 3, 7
+    assert (tmp_path / "lines.parquet").read_bytes() == (tmp_path / "ref.parquet").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lines.parquet", "ref.parquet"]
+
+
+def test_a_settled_years_inputs_are_released_before_the_next_decision_round(monkeypatch, tmp_path):
+    """Memory holds one year of hourly inputs: when the next year's decision round starts, the settled year's
+    YearInputs is referenced by nothing (not the model, not the REC-trading process waiting for a month)."""
+    import gc
+    import weakref
+
+    import re100sim.simulator.engine as engine
+
+    path = bundled_with("smart-green-complex", tmp_path, years=2)
+    scenario, tenants = prepare(path, None)
+    assert scenario.decisions.enabled
+    model = ComplexModel(scenario, tenants, on_year=lambda k: settled.append(weakref.ref(model.year)))
+    settled, alive = [], []
+    real = engine.decision_round
+
+    def round_(m, fc):
+        gc.collect()
+        alive.append([r() is not None for r in settled])
+        return real(m, fc)
+
+    monkeypatch.setattr(engine, "decision_round", round_)
+    model.run()
+    assert alive == [[], [False]]
+    assert model.year is not None and model.year.index == 1  # the last year is kept for the end-of-run reports
