@@ -236,7 +236,7 @@ def summarise(scratch: Path, path: str, table: dict[str, dict], picked: list[str
             survivors.append(row | {"status": status})
     run = len(picked) - unchecked
     return {"module": path, "tests": TESTS[path], "mutants_total": len(table), "mutants_run": run,
-            "sample": len(picked) < len(table), "killed": killed, "survived": len(survivors),
+            "sample": len(picked) < len(table), "partial": unchecked > 0, "killed": killed, "survived": len(survivors),
             "equivalent": len(equivalent), "score_pct": round(100.0 * killed / max(run - len(equivalent), 1), 1),
             "survivors": sorted(survivors, key=lambda r: r["line"]),
             "equivalents": sorted(equivalent, key=lambda r: r["line"]),
@@ -256,7 +256,8 @@ def render(results: dict) -> str:
         if r is None:
             lines.append(f"| {path} | not scored | | | | | | |")
             continue
-        sample = " (even sample)" if r.get("sample") else ""
+        sample = (" (part of an even sample)" if r.get("sample") else " (the first in file order)") if r.get("partial") \
+            else " (even sample)" if r.get("sample") else ""
         lines.append(f"| {path} | {r['mutants_run']} / {r['mutants_total']}{sample} | {r['killed']} | "
                      f"{r['survived']} | {r.get('equivalent', 0)} | {r['score_pct']} % | {r['date']} | {r['commit']} |")
     lines += ["", "Score = killed / (run - equivalent). Surviving mutants (line, function: original -> mutant):", ""]
@@ -290,6 +291,9 @@ def main() -> None:
                     help="re-run mutants that survived before (after adding tests)")
     ap.add_argument("--scratch", type=Path, default=DEFAULT_SCRATCH, help="scratch folder (kept between runs)")
     ap.add_argument("--write-docs", action="store_true", help="render the results table into docs/testing.md")
+    ap.add_argument("--summarise-only", action="store_true",
+                    help="run no mutant: summarise what the scratch folders hold (a run stopped part-way counts "
+                         "the mutants it ran, in mutmut's order)")
     args = ap.parse_args()
     paths = [p for p in TESTS if not args.modules or short(p) in args.modules]
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -306,10 +310,12 @@ def main() -> None:
         todo = [k for k in picked if codes.get(k) is None
                 or (args.recheck_survivors and status_by_exit_code[codes[k]] not in KILLED
                     and (table[k]["function"], table[k]["mutation"]) not in equiv)]
-        seconds = run_mutmut(scratch, todo) if todo else 0.0
+        seconds = run_mutmut(scratch, todo) if todo and not args.summarise_only else 0.0
         r = summarise(scratch, path, table, picked) | {"commit": commit, "date": date, "run_seconds": round(seconds)}
+        if args.summarise_only and r["mutants_run"] == 0:
+            continue  # nothing in this scratch folder: keep the module's last result
         results[path] = r
-        print(f"{path}: ran {len(todo)} in {seconds:.0f} s ({seconds / max(len(todo), 1):.2f} s per mutant, with "
+        print(f"{path}: ran {len(todo) if seconds else 0} in {seconds:.0f} s ({seconds / max(len(todo), 1):.2f} s per mutant, with "
               f"mutmut's setup); {r['killed']}/{r['mutants_run']} killed, {r['equivalent']} equivalent "
               f"({r['score_pct']} %)", flush=True)
         RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
