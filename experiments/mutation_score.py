@@ -256,7 +256,7 @@ def render(results: dict) -> str:
         if r is None:
             lines.append(f"| {path} | not scored | | | | | | |")
             continue
-        sample = (" (part of an even sample)" if r.get("sample") else " (the first in file order)") if r.get("partial") \
+        sample = (" (part of an even sample)" if r.get("sample") else " (partial: mutmut runs the fastest-tested functions first)") if r.get("partial") \
             else " (even sample)" if r.get("sample") else ""
         lines.append(f"| {path} | {r['mutants_run']} / {r['mutants_total']}{sample} | {r['killed']} | "
                      f"{r['survived']} | {r.get('equivalent', 0)} | {r['score_pct']} % | {r['date']} | {r['commit']} |")
