@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from re100sim.simulator.inputs.calendar import (
@@ -392,3 +395,106 @@ def test_forecast_totals_follow_its_loads():
     lower = fc.with_load(fc.load_kw * 0.9)  # e.g. 10 % saved
     assert lower.load_kwh_total.tobytes() == (fc.load_kw * 0.9)[:, np.arange(T)].sum(0).tobytes()
     assert lower.load_kwh_total.sum() == pytest.approx(0.9 * fc.load_kwh_total.sum())  # 10 % less use
+
+
+# ---------------------------------------------------------------- the fast layout against the plain version
+
+from re100sim.simulator.inputs.load_reference import reference_tenants_load_kw  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("bench_loads", REPO / "experiments" / "bench_loads.py")
+bench_loads = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_loads)
+
+
+def _mixed_peaks(archetype: str, uses: list[float]) -> list[float | None]:
+    """Every third tenant on its natural load factor, the others at load factors across the reachable range."""
+    lo, hi = load_factor_range(archetype)
+    return [None if i % 3 == 0 else u * 1000.0 / (8760.0 * (lo + (hi - lo) * (0.05 + 0.9 * (i % 7) / 7)))
+            for i, u in enumerate(uses)]
+
+
+@pytest.mark.parametrize("start, end", [
+    (dt.date(2025, 1, 1), dt.date(2026, 1, 1)),   # one non-leap calendar year
+    (dt.date(2028, 1, 1), dt.date(2029, 1, 1)),   # a leap year (8,784 h)
+    (dt.date(2027, 7, 1), dt.date(2028, 7, 1)),   # two calendar years, with 29 Feb
+    (dt.date(2027, 12, 20), dt.date(2028, 1, 9)),  # 20 days over new year: shorter than one AR(1) block of days
+    (dt.date(2026, 3, 1), dt.date(2026, 3, 2)),   # one day: a one-step daily series
+])
+@pytest.mark.parametrize("archetype", ARCHETYPES)
+def test_loads_equal_the_plain_batched_version_bit_for_bit(start, end, archetype):
+    # tenants_load_kw works in sub-blocks of tenants with reused padded buffers and a gathered profile
+    # table; every number must be what the plain version (main before issue 12's speed work) gives.
+    cal = build_calendar(start, end)
+    uses = [float(u) for u in np.random.default_rng(3).lognormal(np.log(900.0), 1.0, 13)]
+    peaks = _mixed_peaks(archetype, uses)
+    want = reference_tenants_load_kw(cal, archetype, uses, peaks, LoadParams(), [rng(s) for s in range(13)])
+    for sub in (1, 3, 8, 64):  # 13 tenants: a partial last sub-block, or all in one
+        got = tenants_load_kw(cal, archetype, uses, peaks, LoadParams(), [rng(s) for s in range(13)], sub=sub)
+        assert got.tobytes() == want.tobytes(), sub
+
+
+@pytest.mark.parametrize("params", [
+    LoadParams(noise_autocorr=0.0, daily_autocorr=0.0),  # white noise: no AR(1) filter
+    LoadParams(noise_cv=0.0),  # no hourly noise
+    LoadParams(daily_cv=0.0, noise_cv=0.0),  # no noise at all: the deterministic profile
+    LoadParams(noise_cv=0.3, noise_autocorr=0.95, daily_cv=0.2, daily_autocorr=0.9,
+               monthly_factor=(1.3, 1.2, 1.0, 0.8, 0.7, 0.9, 1.4, 1.5, 1.1, 0.8, 0.9, 1.2)),
+])
+def test_loads_equal_the_plain_version_for_edge_parameters(params):
+    cal = build_calendar(dt.date(2027, 7, 1), dt.date(2028, 7, 1))
+    uses = [120.0, 5000.0, 33.3, 900.0, 2500.0]
+    want = reference_tenants_load_kw(cal, "one_shift", uses, [None] * 5, params, [rng(s) for s in range(5)])
+    got = tenants_load_kw(cal, "one_shift", uses, [None] * 5, params, [rng(s) for s in range(5)], sub=2)
+    assert got.tobytes() == want.tobytes()
+    assert tenants_load_kw(cal, "one_shift", [], [], params, []).shape == (0, 8784)  # no tenant: no rows
+
+
+def test_block_loads_equal_the_plain_version_with_metering_files_and_chunk_boundaries():
+    # Archetype groups interleaved (non-adjacent columns), metering-file tenants between them, chunks
+    # of 5 that split groups, the forecast's totals: the (H, T) array and the totals are the plain
+    # version's bytes.
+    import dataclasses
+
+    from re100sim.scenarios import bundled_scenarios
+    from re100sim.simulator.rng import StreamFamily
+    from re100sim.simulator.scenario.config import load_scenario
+    from re100sim.simulator.scenario.population import expand_tenants
+    from re100sim.simulator.scenario.year_inputs import block_loads_kw
+
+    sc = load_scenario(bundled_scenarios()["smart-green-complex"])
+    specs = expand_tenants(sc)[::7]  # 43 of 300: the three archetypes
+    profile = example_profile()
+    tenants = [dataclasses.replace(s, profile_kw=profile) if t % 7 == 3 else s
+               for t, s in enumerate(specs[::3] + specs[1::3] + specs[2::3])]
+    assert len({s.archetype for s in tenants}) == 3 and sum(s.profile_kw is not None for s in tenants) > 2
+    cal = build_calendar(dt.date(2027, 7, 1), dt.date(2028, 7, 1))
+    for family in (StreamFamily(sc.seed, "load", (2,)), StreamFamily(sc.seed, "forecast_load")):
+        want_totals, got_totals = np.full(len(tenants), np.nan), np.full(len(tenants), np.nan)
+        want = bench_loads.reference_block_loads_kw(sc, tenants, 2, cal, family, chunk=5, totals_kwh=want_totals)
+        for chunk in (5, 64):
+            got = block_loads_kw(sc, tenants, 2, cal, family, chunk=chunk, totals_kwh=got_totals)
+            assert got.tobytes() == want.tobytes(), chunk
+            assert got_totals.tobytes() == want_totals.tobytes(), chunk
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    start=st.dates(dt.date(2024, 1, 1), dt.date(2031, 12, 31)),
+    days=st.integers(1, 420),
+    archetype=st.sampled_from(ARCHETYPES),
+    uses=st.lists(st.floats(1.0, 50000.0), min_size=1, max_size=11),
+    phis=st.tuples(st.sampled_from([0.0, 0.3, 0.6, 0.95]), st.sampled_from([0.0, 0.5, 0.9])),
+    sub=st.integers(1, 9),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_random_blocks_equal_the_plain_version_bit_for_bit(start, days, archetype, uses, phis, sub, seed):
+    # Any block length (AR(1) blocks cut anywhere, daily series shorter or longer than one block),
+    # calendar years, tenant counts against the sub-block size, autocorrelations with and without
+    # the filter: the bytes of the plain version.
+    cal = build_calendar(start, start + dt.timedelta(days=days))
+    params = LoadParams(noise_autocorr=phis[0], daily_autocorr=phis[1])
+    peaks = _mixed_peaks(archetype, uses)
+    want = reference_tenants_load_kw(cal, archetype, uses, peaks, params,
+                                                 [rng(seed + i) for i in range(len(uses))])
+    got = tenants_load_kw(cal, archetype, uses, peaks, params, [rng(seed + i) for i in range(len(uses))], sub=sub)
+    assert got.tobytes() == want.tobytes()

@@ -342,6 +342,26 @@ def test_non_solar_substitutes_count_at_their_nameplate_or_by_equal_ghg():
         p.substitute_adjustment_mw(cfg, -1.0, 0.0, 0.0)
 
 
+def test_substitute_credit_guards_the_design_capacity_factor_and_the_defaults():
+    # Every amount is checked, each with the one message.
+    cfg = PolicyConfig(rule="gyeonggi_option_2", sold_lot_area_m2=100_000, substitute_credit="equal_ghg")
+    for args in [(-1.0, 0.0, 0.0), (0.0, -0.1, 0.0), (0.0, 0.0, -0.1)]:
+        with pytest.raises(ValueError, match=r"^substitute amounts must be >= 0$"):
+            p.substitute_adjustment_mw(cfg, *args)
+    # equal_ghg re-rates at the design capacity factor when one is set: a 1.0 MW fuel cell making
+    # 3,504 MWh is 3,504 / (0.2 x 8,760 = 1,752) = 2.0 solar MW, +1.0 MW over its nameplate; at the
+    # default 0.15 it would be 3,504 / 1,314 - 1 = 1.6667 MW
+    assert p.substitute_adjustment_mw(cfg.model_copy(update={"design_capacity_factor": 0.2}), 0.0, 1.0, 3_504.0) \
+        == pytest.approx(1.0, rel=1e-12)
+    assert p.substitute_adjustment_mw(cfg, 0.0, 1.0, 3_504.0) == pytest.approx(3_504.0 / 1_314.0 - 1.0, rel=1e-12)
+    # compliance without substitutes given: no battery and no non-solar plant, so exactly the in-complex
+    # MW (1.5 of 2.0 required); a default of 1 MWh of battery would add 0.16 MW, 1 MW of non-solar
+    # nameplate without MWh would take 1 MW off under equal_ghg
+    for c in (cfg, cfg.model_copy(update={"substitute_credit": "nameplate"})):
+        row = compliance(c, 2030, 50_000, 0, 1.5, 0, 1_971, 0)
+        assert row.credited_mw == 1.5 and row.shortfall_mw == pytest.approx(0.5)
+
+
 # --- input guards: the boundaries each rule accepts and the messages of what it rejects (mutation score) --
 
 
