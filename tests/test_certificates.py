@@ -7,6 +7,9 @@ green certificates not resellable, self-use RECs retired to claim own use); docs
 """
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -633,3 +636,362 @@ def test_issue_many_hand_worked():
     with pytest.raises(CertificateError):
         led.issue_many("rec", ["pv1"], SEP, [1.0], ["T1"], retire_mwh=[float("nan")], year=2025)
     assert len(led) == 4  # the rejected calls changed nothing
+
+
+# --------------------------------------------------------------------- RECs of a plant's month
+
+
+@pytest.mark.parametrize("metered, exported, net_metered, expected", [
+    (100.0, 30.0, True, 70.0),    # net metered: 100 - 30 credited against the host's grid kWh = 70 MWh earn RECs
+    (100.0, 30.0, False, 100.0),  # surplus sold at SMP keeps its RECs: all 100 metered MWh earn them
+    (20.0, 20.0, True, 0.0),      # all exported and credited: max(0, 20 - 20) = 0
+    (0.0, 0.0, False, 0.0),
+])
+def test_rec_eligible_mwh_by_hand_and_as_arrays(metered, exported, net_metered, expected):
+    """docs/domain.md#self-generation: a net-metered kWh is paid by offsetting the host's grid kWh, so it earns
+    no REC; the scalar rule and the array form the engine uses give the same MWh."""
+    from re100sim.simulator.rules.certification import rec_eligible_mwh, rec_eligible_mwh_array
+
+    assert rec_eligible_mwh(metered, exported, net_metered) == expected
+    got = rec_eligible_mwh_array(np.array([metered]), np.array([exported]), np.array([net_metered]))
+    assert got.tolist() == [expected]
+
+
+# --------------------------------------------------------------------- a month's certification, rule by rule
+
+
+def certify(plants, contracts=(), tenants=("A", "B"), gen_host=None, r=None, battery_owner=None,
+            month_key=mk(2026, 2), gen_pool=None, green_kwh=None, premiums=()):
+    """certification.certify_month on one month given directly: ``plants`` and ``contracts`` are scenario
+    models, ``r`` the month's per-plant (``gen_*``) and per-contract (``contract_*``) kWh as lists (missing
+    ones 0), ``battery_owner`` the tenant index of each battery (``r['delivered_own_kwh']`` its own-plant kWh
+    delivered), ``gen_pool`` 1 for a green-pool plant, ``green_kwh`` each tenant's green-tariff kWh,
+    ``premiums`` (tenant, MWh a year) green-premium subscriptions. Returns the ledger's batches."""
+    from types import SimpleNamespace as NS
+
+    from re100sim.simulator.rules.certification import certify_month
+
+    n, nc = len(plants), len(contracts)
+    names = [p.name for p in plants]
+    r = dict(r or {})
+    arrays = {f: np.array([r.pop(f, [0.0] * n)], dtype=float)
+              for f in ("gen_kwh", "gen_curtailed_kwh", "gen_stored_kwh", "gen_self_kwh", "gen_export_kwh")}
+    arrays |= {f: np.array([r.pop(f, [0.0] * nc)], dtype=float).reshape(1, nc) for f in (
+        "contract_contracted_kwh", "contract_applied_kwh", "contract_stored_kwh", "contract_surplus_export_kwh")}
+    owners = list(battery_owner or [])
+    by_source = np.zeros((1, len(owners), 3))
+    by_source[0, :, 1] = r.pop("delivered_own_kwh", [0.0] * len(owners))
+    assert not r, r
+    model = NS(
+        certs=CertificateLedger(), generators=[NS(name=p.name, spec=p) for p in plants],
+        tenants=[NS(name=t) for t in tenants], utility=NS(name="KEPCO"),
+        premiums=[NS(tenant=t, volume_mwh_per_year=v) for t, v in premiums],
+        batteries=NS(n=len(owners), owner=np.array(owners, dtype=int)),
+        plan=NS(gen_host=np.array([-1] * n if gen_host is None else gen_host),
+                gen_pool=np.array([0] * n if gen_pool is None else gen_pool, dtype=np.int8),
+                contracts=list(contracts), c_gen=np.array([names.index(c.generator) for c in contracts], dtype=int),
+                c_tenant=np.array([list(tenants).index(c.tenant) for c in contracts], dtype=int)),
+    )
+    certify_month(model, NS(**arrays, battery_discharged_kwh_by_source=by_source), np.arange(nc), month_key,
+                  np.array(green_kwh or [0.0] * len(tenants), dtype=float))
+    assert_consistent(model.certs)
+    return model.certs.batches_frame()
+
+
+def plant(name: str, **more):
+    from re100sim.simulator.scenario.config import GeneratorSpec
+
+    return GeneratorSpec(name=name, technology="fuel_cell", capacity_kw=100.0, availability=1.0, **more)
+
+
+def ppa(generator: str, tenant: str, **more):
+    from re100sim.simulator.scenario.config import PpaContract
+
+    return PpaContract(name=f"{generator}-{tenant}", generator=generator, tenant=tenant,
+                       volume={"kind": "share", "share": 1.0}, price={"kind": "fixed", "price_krw_per_kwh": 100.0},
+                       **more)
+
+
+def test_rec_owner_is_the_host_only_for_a_tenant_owned_self_use_plant():
+    # docs/domain.md#procurement-routes: a tenant's own plant's RECs are its own to retire; a plant of a public or
+    # private owner keeps its RECs even behind a tenant's meter, and so does a tenant-owned plant elsewhere
+    from types import SimpleNamespace as NS
+
+    from re100sim.simulator.rules.certification import rec_owner
+
+    assert rec_owner(NS(spec=plant("own", owner="tenant", host_tenant="A"))) == "A"
+    assert rec_owner(NS(spec=plant("lease", owner="private", host_tenant="A"))) == "lease"
+    assert rec_owner(NS(spec=plant("away", owner="tenant"))) == "away"
+    assert rec_owner(NS(spec=plant("pub"))) == "pub"
+
+
+def test_one_wh_is_issued_moved_and_retired():
+    # The ledger's resolution is 1 Wh (certification.MIN_MWH = 1e-6 MWh): a month in which the plant metered
+    # 0.001 kWh = 1 Wh, all applied to B's load under a bundled PPA, issues 1 Wh of RECs (x 1.9 = 1.9e-6 RECs),
+    # moves it to B and retires it for B's claim.
+    f = certify([plant("fc")], [ppa("fc", "B")], r={"gen_kwh": [0.001], "contract_contracted_kwh": [0.001],
+                                                  "contract_applied_kwh": [0.001]})
+    assert f[["source", "owner", "status", "claimant"]].values.tolist() == [["fc", "B", "retired", "B"]]
+    assert f.mwh.tolist() == [1e-6] and f.certificates.tolist() == pytest.approx([1.9e-6])
+
+
+def test_a_batch_the_host_retired_whole_is_not_moved_to_a_bundled_buyer():
+    # A's own 100 kW plant (behind A's meter) also sells by bundled PPA to B. This month it metered 100 kWh:
+    # 60 used by A, 40 applied to B; A's battery delivered 50 kWh of the plant's energy stored last month. A's
+    # claim, 60 + 50 = 110 kWh, retires the whole 0.1 MWh batch (capped at it); a retired certificate is never
+    # moved again (docs/domain.md#procurement-routes "REC"), so B gets none of it (the battery's carried kWh
+    # are claimed from this month's batch: a simplification of vintages, battery_re_claim_kwh).
+    f = certify([plant("own", owner="tenant", host_tenant="A")], [ppa("own", "B")], gen_host=[0],
+                r={"gen_kwh": [100.0], "gen_self_kwh": [60.0], "contract_contracted_kwh": [40.0],
+                   "contract_applied_kwh": [40.0], "delivered_own_kwh": [50.0]}, battery_owner=[0])
+    assert f[["owner", "status", "claimant"]].values.tolist() == [["A", "retired", "A"]]
+    assert f.mwh.tolist() == [0.1]
+
+
+def test_green_certificates_per_pool_plant_pro_rata_to_delivery():
+    # Plant "rec" sells outside the pool; pool plants P1 (350 kWh made, 50 curtailed: 300 delivered) and P2
+    # (100 kWh). The utility allocated A 199 kWh, B 1 kWh and C nothing (the KIEE 2020 green-tariff paper steps
+    # 2-6): one batch per pool plant, pro rata to delivery, 0.2 MWh x 300/400 = 0.15 MWh from P1 and x 100/400
+    # = 0.05 from P2, issued to KEPCO and passed on pro rata to each subscriber's kWh: A 0.199 x 0.75 = 0.14925
+    # MWh of P1's and 0.199 x 0.25 = 0.04975 of P2's; B, the last with an allocation, what is left: 0.00075
+    # and 0.00025; C none.
+    f = certify([plant("rec"), plant("P1"), plant("P2")], tenants=("A", "B", "C"), gen_pool=[0, 1, 1],
+                green_kwh=[199.0, 1.0, 0.0],
+                r={"gen_kwh": [80.0, 350.0, 100.0], "gen_curtailed_kwh": [0.0, 50.0, 0.0]})
+    green = f[f.kind == "green"]
+    assert set(green.status) == {"retired"} and set(green.issuer) == {"KEPCO"}
+    assert set(green.retired_year) == {2026} and set(green.month) == {"2026-02"}  # claimed for the bill's year
+    got = green.groupby(["claimant", "source"]).mwh.sum().round(9).to_dict()
+    assert got == {("A", "P1"): 0.14925, ("A", "P2"): 0.04975, ("B", "P1"): 0.00075, ("B", "P2"): 0.00025}
+    assert green.certificates.sum() == pytest.approx(200.0)  # one per kWh allocated
+    rec = f[f.kind == "rec"]  # every plant's metered MWh earns RECs (x 1.9) for its owner
+    assert dict(zip(rec.source, rec.mwh)) == {"rec": 0.08, "P1": 0.3, "P2": 0.1}
+
+
+def test_the_last_green_subscriber_takes_what_rounding_left():
+    # One pool plant delivered 100 kWh, allocated a third to each of A, B, C (33.33 kWh), none to D: the pro-rata
+    # parts are 33,333 Wh each in the ledger's whole Wh, so the last subscriber with an allocation, C, takes the
+    # 33,334 Wh left, D none, and the utility keeps no green certificate (it may not resell them:
+    # docs/domain.md#procurement-routes green tariff step 5).
+    third = 100.0 / 3
+    f = certify([plant("P")], tenants=("A", "B", "C", "D"), gen_pool=[1], green_kwh=[third, third, third, 0.0],
+                r={"gen_kwh": [100.0]})
+    green = f[f.kind == "green"]
+    assert dict(zip(green.claimant, (green.mwh * 1e6).round().astype(int))) == {"A": 33_333, "B": 33_333,
+                                                                                "C": 33_334}
+    assert set(green.status) == {"retired"}
+
+
+def test_green_premiums_claimed_in_monthly_parts():
+    # docs/domain.md#procurement-routes "Green premium": a month of each declared volume, issued to the
+    # subscriber and retired for its claim at once: A 1.2 MWh/yr -> 0.1 MWh, B 0.24 -> 0.02 (one bulk call);
+    # with A subscribed twice (1.2 and 0.6 MWh/yr), A claims 0.1 + 0.05 = 0.15 MWh in two batches.
+    f = certify([plant("fc")], premiums=[("A", 1.2), ("B", 0.24)])
+    prem = f[f.kind == "premium"]
+    assert sorted(zip(prem.owner, prem.claimant, prem.status, prem.mwh.round(9))) == [
+        ("A", "A", "retired", 0.1), ("B", "B", "retired", 0.02)]
+    assert set(prem.source) == {"green_premium"}
+    f = certify([plant("fc")], premiums=[("A", 1.2), ("A", 0.6), ("B", 0.24)])
+    prem = f[f.kind == "premium"]
+    assert sorted(zip(prem.owner, prem.claimant, prem.status, prem.mwh.round(9))) == [
+        ("A", "A", "retired", 0.05), ("A", "A", "retired", 0.1), ("B", "B", "retired", 0.02)]
+    assert set(prem.retired_year) == {2026} and set(prem.month) == {"2026-02"}
+    assert set(prem.source) == {"green_premium"}  # the programme, not a plant (no generation to register)
+
+
+@pytest.mark.parametrize("stored_kwh, export_kwh", [
+    ([0.0, 20.0, 10.0], [40.0, 20.0, 30.0]),
+    ([0.0, 0.6, 0.3], [40.0, 39.4, 39.7]),  # under 1 kWh stored: still shared 0.6 : 0.3 = 20 : 10
+])
+def test_own_battery_claims_go_to_the_battery_owner_by_what_each_plant_stored(stored_kwh, export_kwh):
+    # A hosts its own 100 kW plant pa, B two, pb and pc; each metered 100 kWh and used 60 on site; pb stored 20
+    # kWh in B's battery (20 sold at SMP), pc 10 (30 sold), pa 0 (40 sold). Only B has a battery: it delivered
+    # 30 kWh of own-plant energy this month, shared over B's plants by what each stored, 20 : 10
+    # (battery_re_claim_kwh). A retires 60 kWh = 0.06 MWh of pa's and keeps 0.04; B retires 60 + 20 = 80 kWh
+    # of pb's (keeps 0.02 MWh) and 60 + 10 = 70 of pc's (keeps 0.03).
+    f = certify([plant("pa", owner="tenant", host_tenant="A"), plant("pb", owner="tenant", host_tenant="B"),
+                 plant("pc", owner="tenant", host_tenant="B")], gen_host=[0, 1, 1], battery_owner=[1],
+                r={"gen_kwh": [100.0] * 3, "gen_self_kwh": [60.0] * 3, "gen_stored_kwh": stored_kwh,
+                   "gen_export_kwh": export_kwh, "delivered_own_kwh": [30.0]})
+    got = f[f.status == "retired"].groupby(["source", "owner"]).mwh.sum().round(9).to_dict()
+    assert got == {("pa", "A"): 0.06, ("pb", "B"): 0.08, ("pc", "B"): 0.07}
+    assert f.mwh.sum() == pytest.approx(0.3)  # and each keeps the rest of its 0.1 MWh batch
+
+
+def _raises_exactly(message: str, fn, *args, **kwargs) -> None:
+    """``fn(*args, **kwargs)`` raises a CertificateError with exactly ``message`` (a numpy scalar may show as
+    ``np.float64(x)``: the message names the value either way)."""
+    with pytest.raises(CertificateError) as e:
+        fn(*args, **kwargs)
+    assert re.sub(r"np\.float64\(([^)]*)\)", r"\1", str(e.value)) == message
+
+
+def test_misuse_messages_in_full():
+    # Every refusal names the operation, the batch or holdings and the amounts, written out by hand.
+    led = CertificateLedger()
+    b = led.issue("rec", "pv", AUG, 10.0, owner="T1")
+    led.retire_batch(b, "T1", "T1", 2025)
+    c = led.issue("rec", "pv", AUG, 10.0, owner="T1")
+    once = "(a certificate is retired once, docs/domain.md#procurement-routes)"
+    _raises_exactly(f"cannot transfer batch 0: already retired for 'T1' in 2025 {once}", led.transfer, b, "T1", "T2")
+    _raises_exactly(f"cannot retire batch 0: already retired for 'T1' in 2025 {once}",
+                    led.retire_batch, b, "T1", "T1", 2025)
+    _raises_exactly("cannot transfer batch 1: it is owned by 'T1', not 'T2'", led.transfer, c, "T2", "T3")
+    _raises_exactly("cannot retire batch 1: it is owned by 'T1', not 'T2'", led.retire_batch, c, "T2", "T2", 2025)
+    _raises_exactly("cannot transfer 20 MWh of batch 1: it holds 10 MWh", led.transfer, c, "T1", "T2", 20.0)
+    _raises_exactly("batch 1 is from 'pv', not 'wind'", led.transfer, c, "T1", "T2", source="wind")
+    _raises_exactly("transfer of 'T1''s rec holdings needs an amount in mwh", led.transfer, "rec", "T1", "T2")
+    _raises_exactly("cannot retire 20 MWh of rec certificates: 'T1' holds 10 MWh", led.retire, "T1", "rec", 20.0, "T1",
+                    2025)
+    _raises_exactly("cannot transfer 20 MWh of rec certificates from 'pv': 'T1' holds 10 MWh",
+                    led.transfer, ("rec", "pv"), "T1", "T2", 20.0)
+    _raises_exactly("selector ('rec',) (expected a batch id, a kind or (kind, source))",
+                    led.transfer, ("rec",), "T1", "T2", 1.0)
+    _raises_exactly("selector source 'pv' conflicts with source='wind'",
+                    led.transfer, ("rec", "pv"), "T1", "T2", 1.0, source="wind")
+    _raises_exactly("transfer from 'T1' to itself", led.transfer, c, "T1", "T1")
+    _raises_exactly("year is True (expected an int calendar year)", led.retire, "T1", "rec", 1.0, "T1", True)
+    _raises_exactly("unknown certificate kind 'carbon' (expected one of ['rec', 'green', 'premium'])",
+                    led.issue, "carbon", "pv", AUG, 1.0, owner="pv")
+    _raises_exactly("no certificate batch with id 99", led.batch, 99)
+    _raises_exactly("weight is 'heavy' (expected a number)", led.issue, "rec", "pv", AUG, 1.0, owner="T1",
+                    weight="heavy")
+    _raises_exactly("mwh is -1.0 (expected a finite number > 0 MWh)", led.issue, "rec", "pv", AUG, -1.0, owner="T1")
+    _raises_exactly("mwh is 1e-07 MWh, below the ledger's resolution of 1 Wh (1e-6 MWh)",
+                    led.issue, "rec", "pv", AUG, 1e-7, owner="T1")
+    _raises_exactly("mwh is -1.0 (expected a finite number >= 0 MWh)", led.register_generation, "pv", AUG, -1.0)
+    # a month's batches at once (issue_many) checks its arrays the same way
+    many = led.issue_many
+    _raises_exactly("REC weight is 0.0 (expected > 0 certificates per MWh)", many, "rec", ["pv"], AUG, [1.0], ["T1"],
+                    [0.0])
+    _raises_exactly("green certificates have no multiplier: weight is 2.0 (expected 1.0)",
+                    many, "green", ["pv"], AUG, [1.0], ["T1"], [2.0])
+    _raises_exactly("2 owners for 1 sources (expected one per batch)", many, "rec", ["pv"], AUG, [1.0], ["T1", "T2"])
+    _raises_exactly("weights have shape (2,) (expected (1,))", many, "rec", ["pv"], AUG, [1.0], ["T1"], [1.0, 2.0])
+    _raises_exactly("year is 2025.0 (expected an int calendar year)",
+                    many, "rec", ["pv"], AUG, [1.0], ["T1"], retire_mwh=[1.0], year=2025.0)
+    _raises_exactly("retire_mwh is [1.0, 2.0] (expected 1 finite numbers of MWh)",
+                    many, "rec", ["pv"], AUG, [1.0], ["T1"], retire_mwh=[1.0, 2.0], year=2025)
+    _raises_exactly("mwh is 1e-07 MWh, below the ledger's resolution of 1 Wh (1e-6 MWh)",
+                    many, "rec", ["pv"], AUG, [1e-7], ["T1"])
+    _raises_exactly("mwh has shape (2,) (expected (1,))", many, "rec", ["pv"], AUG, [1.0, 2.0], ["T1"])
+    _raises_exactly("mwh is -1.0 (expected a finite number >= 0 MWh)", many, "rec", ["pv"], AUG, [-1.0], ["T1"])
+    _raises_exactly("mwh is ['x'] (expected numbers of MWh)", many, "rec", ["pv"], AUG, ["x"], ["T1"])
+    _raises_exactly("mwh is -1.0 (expected a finite number >= 0 MWh)", led.register_generation_many, ["pv"], AUG,
+                    [-1.0])
+    assert len(led) == 2 and led.held("T1") == 10.0  # the refused calls changed nothing
+    assert_consistent(led)
+
+
+@pytest.mark.parametrize("delivered_kwh, pb_kwh, pc_kwh", [
+    (30.0, 60.0 + 20.0, 30.0 + 10.0),  # 30 kWh shared 60 : 30 -> 20 and 10
+    (0.6, 60.0 + 0.4, 30.0 + 0.2),     # under 1 kWh is shared all the same: 0.4 and 0.2
+])
+def test_carried_battery_energy_is_shared_by_what_each_plant_supplied(delivered_kwh, pb_kwh, pc_kwh):
+    # As above, but B's battery stored nothing this month (it delivers what it stored last month): the
+    # delivered own-plant kWh are shared over B's plants by what each supplied to B's load directly, pb 60 and
+    # pc 30 kWh (battery_re_claim_kwh); A's plant pa gets none of it.
+    f = certify([plant("pa", owner="tenant", host_tenant="A"), plant("pb", owner="tenant", host_tenant="B"),
+                 plant("pc", owner="tenant", host_tenant="B")], gen_host=[0, 1, 1], battery_owner=[1],
+                r={"gen_kwh": [100.0] * 3, "gen_self_kwh": [60.0, 60.0, 30.0], "gen_export_kwh": [40.0, 40.0, 70.0],
+                   "delivered_own_kwh": [delivered_kwh]})
+    retired = f[f.status == "retired"].groupby("source").mwh.sum().round(9).to_dict()
+    assert retired == pytest.approx({"pa": 0.06, "pb": pb_kwh / 1000, "pc": pc_kwh / 1000}, abs=1e-9)
+
+
+def test_carried_battery_energy_of_a_host_whose_plant_supplied_nothing_is_not_claimed():
+    # B's plant pb sold all its 100 kWh at SMP this month (made in hours B used nothing, its battery full) and
+    # B's battery delivered 30 kWh stored from pb last month: pb supplied B nothing directly nor stored
+    # anything, so there is no share to claim the delivered kWh by (battery_re_claim_kwh; a simplification of
+    # vintages): pb's 0.1 MWh stay held to sell. A's plant pa is untouched (60 kWh retired of its 100).
+    f = certify([plant("pa", owner="tenant", host_tenant="A"), plant("pb", owner="tenant", host_tenant="B")],
+                gen_host=[0, 1], battery_owner=[1],
+                r={"gen_kwh": [100.0, 100.0], "gen_self_kwh": [60.0, 0.0], "gen_export_kwh": [40.0, 100.0],
+                   "delivered_own_kwh": [30.0]})
+    assert f.groupby(["source", "status"]).mwh.sum().round(9).to_dict() == {
+        ("pa", "issued"): 0.04, ("pa", "retired"): 0.06, ("pb", "issued"): 0.1}
+
+
+class _Invoices:
+    """The one method of the run's invoice ledger the REC market uses (re100sim.simulator.outputs.ledger)."""
+
+    def __init__(self):
+        self.lines = []
+
+    def add(self, month_key, payer, payee, item, quantity, unit, krw):
+        self.lines.append((month_key, payer, payee, item, quantity, unit, krw))
+
+
+def rec_market(led, plants=(), tenants=("A", "B", "C"), targets=()):
+    from types import SimpleNamespace as NS
+
+    return NS(certs=led, ledger=_Invoices(), generators=[NS(name=p.name, spec=p) for p in plants],
+              tenants=[NS(name=t) for t in tenants], rec_targets=[NS(tenant=t, target_pct=p) for t, p in targets])
+
+
+def test_quarterly_rec_sale_per_rec_by_holder():
+    # docs/domain.md#time-and-settlement: at the quarter's end every plant and tenant sells the RECs it still
+    # holds to the RPS market, paid per REC (1 REC = 1 MWh x weight, docs/domain.md#rec-prices) at 50,000 KRW:
+    # plant fc 10 MWh x 1.9 = 19 RECs = 950,000 KRW; A 2 MWh x 1.5 = 3 RECs = 150,000 KRW; B its 1 Wh
+    # (the ledger's least amount), 1e-6 REC = 0.05 KRW -> 0; C nothing; the tenant-owned plant "own" hosted by
+    # C sells through C (rec_owner), which holds nothing. Retired RECs stay with their claimant.
+    from re100sim.simulator.rules.certification import RPS_MARKET, sell_recs_quarterly
+
+    led = CertificateLedger()
+    led.issue("rec", "fc", SEP, 10.0, owner="fc", weight=1.9)
+    led.issue("rec", "roof", SEP, 2.0, owner="A", weight=1.5)
+    led.issue("rec", "roof", SEP, 1e-6, owner="B", weight=1.0)
+    kept = led.issue("rec", "roof", SEP, 5.0, owner="A", weight=1.5)
+    led.retire_batch(kept, "A", "A", 2025)
+    model = rec_market(led, [plant("fc"), plant("own", owner="tenant", host_tenant="C")])
+    sell_recs_quarterly(model, SEP, 50_000.0)
+    assert [line[:4] + (round(line[4], 9),) + line[5:] for line in model.ledger.lines] == [
+        (SEP, RPS_MARKET, "A", "rec_sale", 3.0, "REC", 150_000),
+        (SEP, RPS_MARKET, "B", "rec_sale", 1e-6, "REC", 0),
+        (SEP, RPS_MARKET, "fc", "rec_sale", 19.0, "REC", 950_000)]
+    assert led.held(RPS_MARKET, "rec") == pytest.approx(12.000001)  # 10 + 2 + 1e-6 MWh
+    assert led.held("A") == led.held("B") == led.held("fc") == 0.0 and led.batch(kept).status == "retired"
+
+
+def test_year_end_rec_purchase_closes_the_gap_from_the_market_then_outside():
+    # docs/domain.md#certificates: a target tenant buys unbundled RECs for target x use - what it claimed that
+    # year, in the order of the targets, from the market (oldest first) and then from plants outside the
+    # complex at weight 1. The market holds 12 MWh of fc's RECs (weight 1.9).
+    # D: 10 % of 50 MWh = 5, claimed none: 5 MWh from the market, 9.5 RECs x 50,000 = 475,000 KRW.
+    # A: 50 % of 100 MWh = 50, claimed 20 in 2026 (its 7 MWh of 2025 do not count) -> needs 30; the market has
+    # 7 MWh left, so 23 come from outside: 7 x 1.9 + 23 = 36.3 RECs = 1,815,000 KRW, all retired for 2026.
+    # B: 10 % of 50 MWh = 5 <= its 6 claimed: buys nothing. C: 100 % of 1 Wh, claimed none: 1 Wh (the ledger's
+    # least amount) from outside, 1e-6 REC = 0.05 KRW -> 0.
+    from re100sim.simulator.rules.certification import EXTERNAL_REC_SOURCE, RPS_MARKET, buy_recs_for_targets
+
+    led = CertificateLedger()
+    dec = mk(2026, 12)
+    led.register_generation("fc", mk(2026, 3), 12.0)
+    led.issue("rec", "fc", mk(2026, 3), 12.0, owner=RPS_MARKET, weight=1.9)
+    for tenant, mwh, year in (("A", 20.0, 2026), ("A", 7.0, 2025), ("B", 6.0, 2026)):
+        b = led.issue("premium", "green_premium", mk(year, 5), mwh, owner=tenant)
+        led.retire_batch(b, tenant, tenant, year)
+    model = rec_market(led, tenants=("A", "B", "C", "D"), targets=[("D", 10.0), ("A", 50.0), ("B", 10.0),
+                                                                 ("C", 100.0)])
+    buy_recs_for_targets(model, dec, np.array([100.0, 50.0, 1e-6, 50.0]), 50_000.0)
+    assert [line[:4] + (round(line[4], 9),) + line[5:] for line in model.ledger.lines] == [
+        (dec, "D", RPS_MARKET, "rec_purchase", 9.5, "REC", 475_000),
+        (dec, "A", RPS_MARKET, "rec_purchase", 36.3, "REC", 1_815_000),
+        (dec, "C", RPS_MARKET, "rec_purchase", 1e-6, "REC", 0)]
+    assert [led.retired(t, 2026) for t in "ABCD"] == [50.0, 6.0, 1e-6, 5.0]
+    assert led.retired("A", 2025) == 7.0 and led.held(RPS_MARKET) == 0.0
+    ext = led.batches_frame().query("source == @EXTERNAL_REC_SOURCE")
+    assert sorted(ext.mwh.round(9)) == [1e-6, 23.0] and set(ext.weight) == {1.0} and set(ext.month) == {"2026-12"}
+    assert led.generated(EXTERNAL_REC_SOURCE, dec) == pytest.approx(23.000001)  # registered: no finding
+    assert led.findings() == []
+    assert_consistent(led)
+
+
+def test_one_wh_of_green_tariff_energy_is_certified():
+    # The ledger's least amount: a pool plant delivered 100 kWh and A was allocated 0.001 kWh = 1 Wh of it: one
+    # green certificate batch of 1 Wh (1e-6 MWh, 0.001 certificate: one per kWh), issued to KEPCO, passed to A
+    # and retired by A.
+    f = certify([plant("P")], gen_pool=[1], green_kwh=[0.001, 0.0], r={"gen_kwh": [100.0]})
+    green = f[f.kind == "green"]
+    assert green[["owner", "status", "claimant"]].values.tolist() == [["A", "retired", "A"]]
+    assert green.mwh.tolist() == [1e-6] and green.certificates.tolist() == pytest.approx([0.001])

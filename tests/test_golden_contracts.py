@@ -350,6 +350,14 @@ def test_smp_indexed_price_capped(tmp_path):
     assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 14_880_000
 
 
+def test_smp_indexed_price_floored(tmp_path):
+    """SMP 80 + adder 10 = 90 KRW/kWh, floored at 120: January 148,800 kWh x 120 = 17,856,000 KRW
+    (unfloored 13,392,000)."""
+    data = ppa_complex(tmp_path, price={"kind": "smp_indexed", "adder_krw_per_kwh": 10.0, "floor_krw_per_kwh": 120.0})
+    inv = run_scenario(tmp_path, data)["invoices"]
+    assert line(inv, "2026-01", "t", "KT", "ppa_energy").krw == 17_856_000
+
+
 def test_tariff_indexed_price_is_the_grid_energy_price_less_the_discount(tmp_path):
     """A tariff-indexed PPA at 10 % below the tenant's hourly energy price covers the whole 200 kW load
     every hour, so its January bill is 0.9 x the energy charge KEPCO bills the same tenant without the
@@ -464,6 +472,156 @@ def test_green_subscription_pro_rata_to_the_months_hours(tmp_path):
     assert line(inv, "2026-01", "t", "KEPCO", "green_tariff_energy").quantity == pytest.approx(74_400.0)
     feb = line(inv, "2026-02", "t", "KEPCO", "green_tariff_energy")
     assert feb.quantity == pytest.approx(67_200.0) and feb.krw == 10_080_000  # 67,200 x 150
+
+
+# --- whose RECs under each clause, in a month the tenant takes nothing ----------------------------
+
+
+def test_bundled_recs_follow_what_the_tenant_paid_for_clause_by_clause(tmp_path):
+    """Tenant t is shut in January (0 kW; 500 kW from February) and buys four 100 kW fuel cells' whole output
+    (share 1.0) by four contracts, listed in this order: ``ca`` from fa with ``recs: generator`` (REC weight
+    set to 1.0), ``cb`` from fb pay-as-consumed, ``cc`` from fc pay-as-produced and ``cd`` from fd
+    pay-as-consumed with ``surplus_revenue_to: tenant``, the last three bundled (weight 1.9). Each plant
+    makes 100 x 744 = 74,400 kWh in January and March, 100 x 672 = 67,200 kWh in February. Bundled RECs
+    follow the kWh the tenant used or paid for (docs/domain.md#direct-ppa "Surplus generation"):
+
+    - January, all exported: fb's 74.4 MWh stay fb's (t used and paid nothing); t paid for fc's 74.4 MWh
+      (pay-as-produced) and gets fd's surplus revenue, so it holds both plants' RECs, retiring none (none
+      reached its load); fa keeps its own (recs: generator).
+    - February and March, all used by t (400 of its 500 kW): fb, fc, fd's 67.2 + 74.4 MWh each retired by
+      t; fa's still fa's.
+    - The quarter's sale (March, 50,000 KRW/REC): t sells 2 x 74.4 MWh x 1.9 = 282.72 RECs; fa
+      74.4 + 67.2 + 74.4 = 216 MWh x 1.0 = 216 RECs; fb 74.4 x 1.9 = 141.36 RECs; fc and fd nothing."""
+    load = [0.0] * 744 + [500.0] * (8760 - 744)
+    (tmp_path / "t.csv").write_text("kw\n" + "".join(f"{v}\n" for v in load), encoding="utf-8")
+    terms = {"tenant": "t", "volume": {"kind": "share", "share": 1.0},
+             "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}}
+    data = {
+        "tenants": [{"name": "t", "load_file": str(tmp_path / "t.csv")}],
+        "generators": [fuel_cell("fa", 100.0, rec_weight=1.0), fuel_cell("fb", 100.0), fuel_cell("fc", 100.0),
+                       fuel_cell("fd", 100.0)],
+        "contracts": [{"name": "ca", "generator": "fa", "recs": "generator"} | terms,
+                      {"name": "cb", "generator": "fb", "settlement": "pay_as_consumed"} | terms,
+                      {"name": "cc", "generator": "fc", "settlement": "pay_as_produced"} | terms,
+                      {"name": "cd", "generator": "fd", "settlement": "pay_as_consumed",
+                       "surplus_revenue_to": "tenant"} | terms],
+    }
+    out = run_scenario(tmp_path, data)
+    inv, certs = out["invoices"], out["certificates"]
+    recs = certs[(certs.kind == "rec") & certs.month.isin(["2026-01", "2026-02", "2026-03"])]
+    retired = recs[recs.status == "retired"]
+    assert set(retired.claimant) == {"t"}
+    by_plant = retired.groupby(["source", "month"]).mwh.sum().round(6).to_dict()
+    assert by_plant == {(p, m): mwh for p in ("fb", "fc", "fd") for m, mwh in (("2026-02", 67.2), ("2026-03", 74.4))}
+    sales = inv[(inv.month == "2026-03") & (inv.item == "rec_sale")]
+    assert dict(zip(sales.payee, sales.quantity.round(6))) == {"t": 282.72, "fa": 216.0, "fb": 141.36}
+    assert line(inv, "2026-03", "rec_market", "t", "rec_sale").krw == 14_136_000  # 282.72 x 50,000
+    assert line(inv, "2026-03", "rec_market", "fa", "rec_sale").krw == 10_800_000  # 216 x 50,000
+    # January's surplus SMP revenue follows the same rule: fc's and fd's 74,400 kWh are t's, fa's and fb's
+    # their own (pay-as-consumed, ca being pay-as-consumed by default)
+    jan_smp = inv[(inv.month == "2026-01") & (inv.item == "ppa_surplus_smp")].groupby("payee").quantity.sum()
+    assert jan_smp.to_dict() == pytest.approx({"t": 148_800.0, "fa": 74_400.0, "fb": 74_400.0})
+    assert inv[(inv.month == "2026-01") & (inv.item == "ppa_surplus_smp")].krw.sum() == 23_808_000  # 297,600 x 80
+
+
+def test_year_end_purchases_two_years_from_the_market_and_outside(tmp_path):
+    """The base complex (the plant sells its 100 kW surplus and keeps its RECs, weight 1.9) plus a 100 kW
+    grid tenant u with a 100 % target, two years: u needs 100 x 8,760 = 876 MWh a year.
+    2026: in December the market holds the plant's RECs of three quarters, 100 kW x 6,552 h = 655.2 MWh;
+    u buys them (655.2 x 1.9 = 1,244.88 RECs) and the 876 - 655.2 = 220.8 MWh left from plants outside
+    the complex at weight 1 (220.8 RECs): 1,465.68 RECs x 50,000 = 73,284,000 KRW.
+    2027: its claims of 2026 do not count; the market holds the fourth quarter of 2026 (sold after the
+    purchase, 100 x 2,208 h = 220.8 MWh) and three quarters of 2027 (655.2): 876 MWh, all bought from it,
+    876 x 1.9 = 1,664.4 RECs x 50,000 = 83,220,000 KRW; nothing from outside."""
+    data = ppa_complex(tmp_path, settlement="pay_as_consumed")
+    data["tenants"].append({"name": "u", "load_file": flat_csv(tmp_path / "u.csv", 100.0)})
+    data["rec_purchases"] = [{"tenant": "u", "target_pct": 100}]
+    out = run_scenario(tmp_path, data, years=2)
+    inv, certs = out["invoices"], out["certificates"]
+    buy = line(inv, "2026-12", "u", "rec_market", "rec_purchase")
+    assert buy.quantity == pytest.approx(1_465.68) and buy.krw == 73_284_000
+    buy = line(inv, "2027-12", "u", "rec_market", "rec_purchase")
+    assert buy.quantity == pytest.approx(1_664.4) and buy.krw == 83_220_000
+    external = certs[certs.source == "rec-market-external"]
+    assert external.mwh.sum() == pytest.approx(220.8) and set(external.month) == {"2026-12"}
+    claimed = certs[(certs.status == "retired") & (certs.claimant == "u")]
+    assert claimed.groupby("retired_year").mwh.sum().to_dict() == pytest.approx({2026: 876.0, 2027: 876.0})
+
+
+def test_shaped_profiles_follow_the_calendar_and_a_term_ends(tmp_path):
+    """A typical-year shaped profile (8,760 h) of 150 kW in January, 100 kW from February to November and
+    50 kW in December, two years, taken by two flat 500 kW tenants from one 300 kW fuel cell each at
+    100 KRW/kWh: t's contract from the start for 1 year, u's from 1 July 2026. The profile's rows follow the
+    calendar (the hour of the year), not the months into the contract: February 2026 t 100 x 672 =
+    67,200 kWh; July 2026 u 100 x 744 = 74,400 kWh; December 2026 t and u 50 x 744 = 37,200 kWh;
+    January 2027 u 150 x 744 = 111,600 kWh and t nothing (its term ended with December 2026)."""
+    typical = [150.0] * 744 + [100.0] * (8760 - 744 - 744) + [50.0] * 744
+    (tmp_path / "typical.csv").write_text("kw\n" + "".join(f"{v}\n" for v in typical), encoding="utf-8")
+    terms = {"price": {"kind": "fixed", "price_krw_per_kwh": 100.0}, "network_fee_krw_per_kwh": 0.0,
+             "volume": {"kind": "shaped", "profile_file": str(tmp_path / "typical.csv")}}
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)},
+                    {"name": "u", "load_file": flat_csv(tmp_path / "u.csv", 500.0)}],
+        "generators": [fuel_cell("ft", 300.0), fuel_cell("fu", 300.0)],
+        "contracts": [{"name": "ct", "generator": "ft", "tenant": "t", "term_years": 1} | terms,
+                      {"name": "cu", "generator": "fu", "tenant": "u", "start_date": "2026-07-01"} | terms],
+    }
+    inv = run_scenario(tmp_path, data, years=2)["invoices"]
+    expected = {("2026-02", "t"): 67_200.0, ("2026-07", "u"): 74_400.0, ("2026-12", "t"): 37_200.0,
+                ("2026-12", "u"): 37_200.0, ("2027-01", "u"): 111_600.0}
+    for (month, tenant), kwh in expected.items():
+        energy = line(inv, month, tenant, "broker", "ppa_energy")
+        assert (energy.quantity, energy.krw) == (pytest.approx(kwh), round(kwh * 100)), (month, tenant)
+    assert inv[(inv.month == "2027-01") & (inv.payer == "t") & (inv["item"] == "ppa_energy")].empty
+    assert inv[(inv.month == "2026-06") & (inv.payer == "u") & (inv["item"] == "ppa_energy")].empty
+
+
+def test_green_pool_allocated_hour_by_hour(tmp_path):
+    """``allocation: hourly``: a 100 kW pooled fuel cell shared each hour by subscription weight between a
+    (flat 500 kW, 1,314 MWh/yr) and b (200 kW from 08 to 20 h, nothing at night, 438 MWh/yr): 75 and 25 kWh
+    an hour (docs/settlement-kernel.md step 4). January: a 75 x 744 = 55,800 kWh; b only in its 12 working
+    hours, 25 x 12 x 31 = 9,300 kWh (its night share is not its energy: the plant exports it). Monthly
+    allocation would give b 74,400 x 37,200 / 148,800 = 18,600 kWh (pro rata, under its 74,400 kWh of grid
+    use). At 150 KRW/kWh: 8,370,000 and 1,395,000 KRW."""
+    day = [0.0] * 8 + [200.0] * 12 + [0.0] * 4
+    (tmp_path / "b.csv").write_text("kw\n" + "".join(f"{v}\n" for v in day * 365), encoding="utf-8")
+    data = {
+        "tenants": [{"name": "a", "load_file": flat_csv(tmp_path / "a.csv", 500.0)},
+                    {"name": "b", "load_file": str(tmp_path / "b.csv")}],
+        "generators": [fuel_cell("pool", 100.0, green_pool=True)],
+        "green_tariff": {"price": {"kind": "fixed", "price_krw_per_kwh": 150.0}, "allocation": "hourly",
+                         "subscribers": [{"tenant": "a", "subscribed_mwh_per_year": 1_314},
+                                         {"tenant": "b", "subscribed_mwh_per_year": 438}]},
+    }
+    out = run_scenario(tmp_path, data)
+    inv, certs = out["invoices"], out["certificates"]
+    a = line(inv, "2026-01", "a", "KEPCO", "green_tariff_energy")
+    assert a.quantity == pytest.approx(55_800.0) and a.krw == 8_370_000
+    b = line(inv, "2026-01", "b", "KEPCO", "green_tariff_energy")
+    assert b.quantity == pytest.approx(9_300.0) and b.krw == 1_395_000
+    green = certs[(certs.month == "2026-01") & (certs.kind == "green")].groupby("claimant").mwh.sum()
+    assert green.to_dict() == pytest.approx({"a": 55.8, "b": 9.3})
+
+
+def test_contracts_on_one_plant_settle_in_priority_order(tmp_path):
+    """Two 200 kW baseload blocks sold from one 300 kW fuel cell to two flat 500 kW tenants: ``c1`` (to t1,
+    listed first, priority 1) and ``c2`` (to t2, priority 0). The lower priority settles first
+    (PpaContract.priority): c2 gets its 200 kWh every hour, c1 the 100 kWh left. January at 100 KRW/kWh:
+    t2 200 x 744 = 148,800 kWh = 14,880,000 KRW, t1 100 x 744 = 74,400 kWh = 7,440,000 KRW."""
+    terms = {"generator": "fc", "volume": {"kind": "baseload", "block_kw": 200.0},
+             "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}, "network_fee_krw_per_kwh": 0.0}
+    data = {
+        "tenants": [{"name": "t1", "load_file": flat_csv(tmp_path / "t1.csv", 500.0)},
+                    {"name": "t2", "load_file": flat_csv(tmp_path / "t2.csv", 500.0)}],
+        "generators": [fuel_cell("fc", 300.0)],
+        "contracts": [{"name": "c1", "tenant": "t1", "priority": 1} | terms,
+                      {"name": "c2", "tenant": "t2", "priority": 0} | terms],
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    t2 = line(inv, "2026-01", "t2", "broker", "ppa_energy")
+    assert t2.quantity == pytest.approx(148_800.0) and t2.krw == 14_880_000
+    t1 = line(inv, "2026-01", "t1", "broker", "ppa_energy")
+    assert t1.quantity == pytest.approx(74_400.0) and t1.krw == 7_440_000
 
 
 # --- monthly settlement wiring (simulator/market/monthly.py): outages, the complex's hours, ----

@@ -249,6 +249,62 @@ def test_bundled_storage_scenario_balances(tmp_path):
     assert summary["storage"]["capital_and_om_krw"] > 0
 
 
+def test_battery_energy_carried_into_a_month_that_stores_none(tmp_path):
+    """Two tenants as above, each with a lossless 1,200 kWh / 200 kW battery, empty at the start: s owns a
+    400 kW fuel cell behind its meter (no net metering; self_consumption battery), u buys a 400 kW fuel
+    cell's output by bundled PPA (pay-as-consumed; re_matching battery). Both use the 200/600 kW day on
+    1-30 January, 200 kW all of 31 January and of 1 February 00-12 h, then 600 kW flat: the battery ends
+    January full, so the 200 kW surplus of 1 February 00-12 h is exported, and it delivers its 1,200 kWh at
+    1 February 12-18 h, in a month in which it stores nothing: the delivered energy is shared over the
+    tenant's suppliers by their applied energy (battery_re_claim_kwh)."""
+    jan = ([200.0] * 12 + [600.0] * 12) * 30 + [200.0] * 24
+    load = jan + [200.0] * 12 + [600.0] * (8760 - 744 - 12)
+    lossless = {"energy_kwh": 1200, "power_kw": 200, "round_trip_efficiency_pct": 100, "soc_min_pct": 0,
+                "soc_max_pct": 100, "initial_soc_pct": 0, "fade_pct_per_cycle": 0}
+    data = {
+        "name": "carry",
+        "tenants": [{"name": "s", "load_file": str(csv(tmp_path / "s.csv", load))},
+                    {"name": "u", "load_file": str(csv(tmp_path / "u.csv", load))}],
+        "generators": [{"name": "own", "technology": "fuel_cell", "capacity_kw": 400, "availability": 1.0,
+                        "owner": "tenant", "host_tenant": "s", "net_metering": False},
+                       {"name": "fc", "technology": "fuel_cell", "capacity_kw": 400, "availability": 1.0}],
+        "contracts": [{"name": "c", "generator": "fc", "tenant": "u", "volume": {"kind": "share", "share": 1.0},
+                       "price": {"kind": "fixed", "price_krw_per_kwh": 100.0}, "network_fee_krw_per_kwh": 0.0}],
+        "batteries": [{"name": "bs", "owner": "s", "strategy": "self_consumption"} | lossless,
+                      {"name": "bu", "owner": "u", "strategy": "re_matching"} | lossless],
+    }
+    inv, summary, bat = run(tmp_path, data)
+    feb = bat[bat.month == "2026-02"].set_index("agent")
+    assert feb["charged_kwh"].tolist() == [0.0, 0.0] and feb["discharged_re_kwh"].tolist() == [1_200.0, 1_200.0]
+    # January, each tenant: direct 30 x (12 x 200 + 12 x 400) + 24 x 200 = 220,800 kWh of its plant's energy;
+    # stored 31 x 1,200 = 37,200 kWh, delivered 30 x 1,200 = 36,000 (none on the 31st): it retires
+    # 220.8 + 36.0 = 256.8 MWh. February: of its plant's 400 x 672 = 268,800 kWh, 12 x 200 = 2,400 exported
+    # on the 1st, 266,400 used directly; s retires those and the 1,200 kWh its battery delivered, 267.6 MWh
+    # (the carried kWh are retired from February's batch: docs/settlement-kernel.md step 4b, a simplification
+    # of vintages). u retires only its 266.4 MWh applied: a bundled PPA moves it the RECs of what it took this
+    # month (applied + stored + paid surplus); the 1,200 kWh its battery delivered were moved to it with
+    # January's batch, where they stay held (and are sold) instead of claimed.
+    certs = pd.read_parquet(tmp_path / "o" / "certificates.parquet")
+    rec = certs[(certs.kind == "rec") & certs.month.isin(["2026-01", "2026-02"])]
+    retired = rec[rec.status == "retired"].groupby(["claimant", "source", "month"]).mwh.sum().round(6).to_dict()
+    assert retired == {("s", "own", "2026-01"): 256.8, ("s", "own", "2026-02"): 267.6,
+                       ("u", "fc", "2026-01"): 256.8, ("u", "fc", "2026-02"): 266.4}
+    # u paid for applied + stored = 220,800 + 37,200 = 258,000 kWh in January and holds their RECs: it sells
+    # the 258.0 - 256.8 = 1.2 MWh it did not retire at the quarter's end, 1.2 x 1.9 = 2.28 RECs; the plant fc
+    # sells its exported 30 x 6 x 200 + 18 x 200 = 39,600 kWh (hours 6-11, and 6-23 on the 31st) and the 2,400
+    # of 1 February: 42.0 MWh x 1.9 = 79.8 RECs; s its own plant's January 297.6 - 256.8 = 40.8 MWh not used on
+    # site (39.6 sold at SMP + 1.2 left in the battery) and February's 2.4 exported: 79.8 RECs as well.
+    assert line_sum(inv, "2026-01", "u", "ppa_energy") == pytest.approx(258_000.0)
+    sales = inv[(inv.month == "2026-03") & (inv.item == "rec_sale")]
+    assert dict(zip(sales.payee, sales.quantity.round(6))) == {"u": 2.28, "fc": 79.8, "s": 79.8}
+    assert abs(summary["invariants"]["energy_residual_mwh"]) < 1e-9
+    assert summary["invariants"]["certificate_residual"] < 1e-9
+
+
+def line_sum(inv, month: str, payer: str, item: str) -> float:
+    return float(inv[(inv.month == month) & (inv.payer == payer) & (inv.item == item)]["quantity"].sum())
+
+
 def test_take_or_pay_with_stored_ppa_energy_bills_and_certifies_by_hand(tmp_path):
     """The re_matching day above under 90 % take-or-pay (pay-as-consumed, min_take_pct 90): energy stored in the
     tenant's battery counts as taken, so the minimum take binds on applied + stored, not on applied alone."""
