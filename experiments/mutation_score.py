@@ -289,6 +289,8 @@ def main() -> None:
     ap.add_argument("--max-mutants", type=int, default=None, help="evenly spaced sample per module")
     ap.add_argument("--recheck-survivors", action="store_true",
                     help="re-run mutants that survived before (after adding tests)")
+    ap.add_argument("--survivors-only", action="store_true",
+                    help="with --recheck-survivors: re-run only the survivors, not the mutants not yet run")
     ap.add_argument("--scratch", type=Path, default=DEFAULT_SCRATCH, help="scratch folder (kept between runs)")
     ap.add_argument("--write-docs", action="store_true", help="render the results table into docs/testing.md")
     ap.add_argument("--summarise-only", action="store_true",
@@ -307,7 +309,7 @@ def main() -> None:
         picked = names if not n or len(names) <= n else [names[round(i * (len(names) - 1) / (n - 1))] for i in range(n)]
         codes = meta(scratch, path)["exit_code_by_key"]
         equiv = {(e["function"], e["mutation"]) for e in equivalents().get(path, [])}
-        todo = [k for k in picked if codes.get(k) is None
+        todo = [k for k in picked if (codes.get(k) is None and not args.survivors_only)
                 or (args.recheck_survivors and status_by_exit_code[codes[k]] not in KILLED
                     and (table[k]["function"], table[k]["mutation"]) not in equiv)]
         seconds = run_mutmut(scratch, todo) if todo and not args.summarise_only else 0.0
