@@ -735,6 +735,15 @@ def test_one_wh_is_issued_moved_and_retired():
     assert f.mwh.tolist() == [1e-6] and f.certificates.tolist() == pytest.approx([1.9e-6])
 
 
+def test_a_leased_roof_plant_keeps_its_recs_on_what_the_host_uses():
+    # A private plant on A's leased roof (behind A's meter): A used 60 of its 100 kWh. The RECs stay the
+    # plant's, unretired (A buys the kWh, not the certificates; docs/domain.md#procurement-routes): one
+    # 0.1 MWh batch held by "lease". Only a tenant-owned plant behind its owner's meter retires at once.
+    f = certify([plant("lease", owner="private", host_tenant="A")], gen_host=[0],
+                r={"gen_kwh": [100.0], "gen_self_kwh": [60.0]})
+    assert f[["owner", "status"]].values.tolist() == [["lease", "issued"]] and f.mwh.tolist() == [0.1]
+
+
 def test_a_batch_the_host_retired_whole_is_not_moved_to_a_bundled_buyer():
     # A's own 100 kW plant (behind A's meter) also sells by bundled PPA to B. This month it metered 100 kWh:
     # 60 used by A, 40 applied to B; A's battery delivered 50 kWh of the plant's energy stored last month. A's
