@@ -33,6 +33,7 @@ module is re-run).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import io
 import json
@@ -180,8 +181,10 @@ source_paths = ["re100sim"]
 only_mutate = {json.dumps(["re100sim/" + path])}
 pytest_add_cli_args = ["-m", "not slow"]
 pytest_add_cli_args_test_selection = {json.dumps(TESTS[path])}
-# CPU-seconds limit per mutant = (tests' time + 1 s) x multiplier x 2
-timeout_multiplier = 4
+# CPU-seconds limit per mutant = (tests' time + 1 s) x multiplier x 2, and a wall-clock limit of half
+# that: on a shared machine a mutant's tests can take several times their quiet wall time, and a
+# timeout counts as a kill, so the margin is wide (mutmut re-runs the timeouts when it changes)
+timeout_multiplier = 15
 """, encoding="utf-8")
 
 
@@ -233,7 +236,7 @@ def summarise(scratch: Path, path: str, table: dict[str, dict], picked: list[str
             survivors.append(row | {"status": status})
     run = len(picked) - unchecked
     return {"module": path, "tests": TESTS[path], "mutants_total": len(table), "mutants_run": run,
-            "sample": len(picked) < len(table), "killed": killed, "survived": len(survivors),
+            "sample": len(picked) < len(table), "partial": unchecked > 0, "killed": killed, "survived": len(survivors),
             "equivalent": len(equivalent), "score_pct": round(100.0 * killed / max(run - len(equivalent), 1), 1),
             "survivors": sorted(survivors, key=lambda r: r["line"]),
             "equivalents": sorted(equivalent, key=lambda r: r["line"]),
@@ -253,7 +256,8 @@ def render(results: dict) -> str:
         if r is None:
             lines.append(f"| {path} | not scored | | | | | | |")
             continue
-        sample = " (even sample)" if r.get("sample") else ""
+        sample = (" (part of an even sample)" if r.get("sample") else " (partial: mutmut runs the fastest-tested functions first)") if r.get("partial") \
+            else " (even sample)" if r.get("sample") else ""
         lines.append(f"| {path} | {r['mutants_run']} / {r['mutants_total']}{sample} | {r['killed']} | "
                      f"{r['survived']} | {r.get('equivalent', 0)} | {r['score_pct']} % | {r['date']} | {r['commit']} |")
     lines += ["", "Score = killed / (run - equivalent). Surviving mutants (line, function: original -> mutant):", ""]
@@ -285,8 +289,13 @@ def main() -> None:
     ap.add_argument("--max-mutants", type=int, default=None, help="evenly spaced sample per module")
     ap.add_argument("--recheck-survivors", action="store_true",
                     help="re-run mutants that survived before (after adding tests)")
+    ap.add_argument("--survivors-only", action="store_true",
+                    help="with --recheck-survivors: re-run only the survivors, not the mutants not yet run")
     ap.add_argument("--scratch", type=Path, default=DEFAULT_SCRATCH, help="scratch folder (kept between runs)")
     ap.add_argument("--write-docs", action="store_true", help="render the results table into docs/testing.md")
+    ap.add_argument("--summarise-only", action="store_true",
+                    help="run no mutant: summarise what the scratch folders hold (a run stopped part-way counts "
+                         "the mutants it ran, in mutmut's order)")
     args = ap.parse_args()
     paths = [p for p in TESTS if not args.modules or short(p) in args.modules]
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -294,18 +303,21 @@ def main() -> None:
     for path in paths:
         scratch = args.scratch / short(path)
         prepare_scratch(scratch, path)
-        table = mutant_table((scratch / "re100sim" / path).read_text(), path)
+        with contextlib.chdir(scratch):  # mutmut's mutation reads its settings from the folder it runs in
+            table = mutant_table((scratch / "re100sim" / path).read_text(), path)
         names, n = list(table), args.max_mutants
         picked = names if not n or len(names) <= n else [names[round(i * (len(names) - 1) / (n - 1))] for i in range(n)]
         codes = meta(scratch, path)["exit_code_by_key"]
         equiv = {(e["function"], e["mutation"]) for e in equivalents().get(path, [])}
-        todo = [k for k in picked if codes.get(k) is None
+        todo = [k for k in picked if (codes.get(k) is None and not args.survivors_only)
                 or (args.recheck_survivors and status_by_exit_code[codes[k]] not in KILLED
                     and (table[k]["function"], table[k]["mutation"]) not in equiv)]
-        seconds = run_mutmut(scratch, todo) if todo else 0.0
+        seconds = run_mutmut(scratch, todo) if todo and not args.summarise_only else 0.0
         r = summarise(scratch, path, table, picked) | {"commit": commit, "date": date, "run_seconds": round(seconds)}
+        if args.summarise_only and r["mutants_run"] == 0:
+            continue  # nothing in this scratch folder: keep the module's last result
         results[path] = r
-        print(f"{path}: ran {len(todo)} in {seconds:.0f} s ({seconds / max(len(todo), 1):.2f} s per mutant, with "
+        print(f"{path}: ran {len(todo) if seconds else 0} in {seconds:.0f} s ({seconds / max(len(todo), 1):.2f} s per mutant, with "
               f"mutmut's setup); {r['killed']}/{r['mutants_run']} killed, {r['equivalent']} equivalent "
               f"({r['score_pct']} %)", flush=True)
         RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
