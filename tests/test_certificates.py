@@ -511,6 +511,36 @@ def test_check_reports_a_corrupted_holdings_index():
     assert led.check()["held_index_mwh"] == 10.0
 
 
+def test_check_counts_lost_certificates_by_weight_and_a_retirement_outside_the_log():
+    # A 10 MWh batch of weight-2 RECs is 20 certificates. A bug that shrinks it to 4 MWh (8 certificates)
+    # leaves 6 MWh and 20 - 8 = 12 certificates unaccounted for: the certificate residual is counted at the
+    # batch's weight (6 MWh x 2), not divided by it.
+    led = CertificateLedger()
+    b = led.issue("rec", "pv", AUG, 10.0, owner="T1", weight=2.0)
+    led._batches[b].wh = 4_000_000  # simulate a bookkeeping bug (Wh are the batch's integer energy)
+    out = led.check()
+    assert out["rec.mwh"] == 6.0 and out["rec.certificates"] == pytest.approx(12.0)
+    # a batch marked retired without a retirement in the log is one retirement too many (1, not -1)
+    led2 = CertificateLedger()
+    b2 = led2.issue("rec", "pv", AUG, 1.0, owner="T1")
+    led2._batches[b2].status = "retired"
+    assert led2.check()["retired_twice"] == 1.0
+
+
+def test_bulk_issue_and_registration_messages_and_an_empty_kind():
+    led = CertificateLedger()
+    with pytest.raises(CertificateError, match=r"^source is '' \(expected a non-empty string\)$"):
+        led.register_generation("", AUG, 1.0)
+    with pytest.raises(CertificateError, match=r"^owner is '' \(expected a non-empty string\)$"):
+        led.issue_many("rec", ["pv"], AUG, [1.0], [""])
+    # the first offending weight is named, also when it is not the first row
+    with pytest.raises(CertificateError, match=r"^REC weight is .*-1\.0.* \(expected > 0 certificates per MWh\)$"):
+        led.issue_many("rec", ["pv", "pv"], AUG, [1.0, 1.0], ["T1", "T1"], weights=[1.0, -1.0])
+    with pytest.raises(CertificateError, match=r"^green certificates have no multiplier: weight is .*2\.0.* \(expected 1\.0\)$"):
+        led.issue_many("green", ["pv", "pv"], AUG, [1.0, 1.0], ["T1", "T1"], weights=[1.0, 2.0])
+    assert len(led) == 0 and led.issued("green") == 0.0 and led.issued() == 0.0  # refused calls issue nothing
+
+
 def test_findings_without_registered_generation_say_so():
     led = CertificateLedger()
     led.issue("rec", "ghost_pv", AUG, 5.0, owner="T1")
