@@ -541,6 +541,39 @@ def test_bulk_issue_and_registration_messages_and_an_empty_kind():
     assert len(led) == 0 and led.issued("green") == 0.0 and led.issued() == 0.0  # refused calls issue nothing
 
 
+def test_issued_twice_only_where_recs_were_issued_and_on_every_source_month():
+    # "A" 2025-08: 1 MWh generated, 1 MWh of green certificates claimed, no RECs: nothing issued twice
+    # (0 RECs + 1 green = 1 MWh generated). "B": 1 MWh generated, 1 MWh green claimed by T2 and 1 MWh of
+    # RECs issued on it: 1 MWh issued twice, reported with B's generation; "A" comes first in the ledger.
+    led = CertificateLedger()
+    for src in ("A", "B"):
+        led.register_generation(src, AUG, 1.0)
+    led.issue("green", "A", AUG, 1.0, owner="T1")
+    led.retire("T1", "green", 1.0, "T1", 2025)
+    led.issue("green", "B", AUG, 1.0, owner="T2")
+    led.retire("T2", "green", 1.0, "T2", 2025)
+    led.issue("rec", "B", AUG, 1.0, owner="B")
+    (f,) = led.findings()
+    assert (f.problem, f.source, f.claimed_mwh, f.generated_mwh, f.kinds) == ("issued_twice", "B", 1.0, 1.0, ("green", "rec"))
+    assert led.findings_frame()["kinds"].tolist() == ["green,rec"]
+
+
+def test_retiring_from_a_source_not_held_is_refused_by_name():
+    led = CertificateLedger()
+    led.issue("rec", "pv", AUG, 1.0, owner="T1")
+    with pytest.raises(CertificateError, match="from 'wind'"):
+        led.retire("T1", "rec", 0.5, "T1", 2025, source="wind")
+
+
+def test_a_partial_retirement_takes_the_next_id():
+    # issue -> id 0; retiring 0.4 of its 1 MWh splits off id 1 (retired); the next batch issued is id 2
+    led = CertificateLedger()
+    first = led.issue("rec", "pv", AUG, 1.0, owner="T1")
+    (claim,) = led.retire("T1", "rec", 0.4, "T1", 2025)
+    assert (first, led.issue("rec", "pv", AUG, 1.0, owner="T1")) == (0, 2)
+    assert led.batch(1).status == "retired" and led.batch(1).mwh == pytest.approx(0.4)
+
+
 def test_findings_without_registered_generation_say_so():
     led = CertificateLedger()
     led.issue("rec", "ghost_pv", AUG, 5.0, owner="T1")
