@@ -574,6 +574,16 @@ def test_a_partial_retirement_takes_the_next_id():
     assert led.batch(1).status == "retired" and led.batch(1).mwh == pytest.approx(0.4)
 
 
+def test_bulk_issue_retiring_one_wh_splits_the_batch():
+    # the ledger's resolution is 1 Wh: retiring 1e-6 MWh of a new 1 MWh batch splits it into 999,999 Wh
+    # held (the batch, id 0) and 1 Wh retired (id 1); the next batch issued is id 2
+    led = CertificateLedger()
+    (b,) = led.issue_many("rec", ["pv"], AUG, [1.0], ["T1"], retire_mwh=[1e-6], year=2025)
+    assert (b, led.batch(0).status, led.batch(0).mwh) == (0, "issued", 0.999999)
+    assert led.issue("rec", "pv", AUG, 1.0, owner="T2") == 2
+    assert (led.batch(1).status, led.batch(1).mwh, led.batch(1).claimant) == ("retired", 1e-6, "T1")
+
+
 def test_findings_without_registered_generation_say_so():
     led = CertificateLedger()
     led.issue("rec", "ghost_pv", AUG, 5.0, owner="T1")
