@@ -897,3 +897,25 @@ def test_pay_as_produced_owes_no_curtailment_compensation(tmp_path):
     assert inv[inv["item"].str.startswith("curtailment_compensation")].empty
     surplus = line(inv, "2026-01", "market", "t", "ppa_surplus_smp")
     assert surplus.quantity == pytest.approx(37_200.0) and surplus.krw == 2_976_000
+
+
+def test_two_shaped_contracts_each_follow_their_own_profile(tmp_path):
+    """Two shaped contracts on two profile files: t's 100 kW flat, u's 200 kW flat, each from its own 300 kW
+    fuel cell at 100 KRW/kWh to a flat 500 kW tenant. January: t 100 x 744 = 74,400 kWh (7,440,000 KRW),
+    u 200 x 744 = 148,800 kWh (14,880,000 KRW): each contract reads its own file's column."""
+    for name, kw in (("p100", 100.0), ("p200", 200.0)):
+        (tmp_path / f"{name}.csv").write_text("kw\n" + f"{kw}\n" * 8760, encoding="utf-8")
+    def terms(profile):
+        return {"price": {"kind": "fixed", "price_krw_per_kwh": 100.0}, "network_fee_krw_per_kwh": 0.0,
+                "volume": {"kind": "shaped", "profile_file": str(tmp_path / f"{profile}.csv")}}
+    data = {
+        "tenants": [{"name": "t", "load_file": flat_csv(tmp_path / "t.csv", 500.0)},
+                    {"name": "u", "load_file": flat_csv(tmp_path / "u.csv", 500.0)}],
+        "generators": [fuel_cell("ft", 300.0), fuel_cell("fu", 300.0)],
+        "contracts": [{"name": "ct", "generator": "ft", "tenant": "t"} | terms("p100"),
+                      {"name": "cu", "generator": "fu", "tenant": "u"} | terms("p200")],
+    }
+    inv = run_scenario(tmp_path, data)["invoices"]
+    for tenant, kwh in (("t", 74_400.0), ("u", 148_800.0)):
+        energy = line(inv, "2026-01", tenant, "broker", "ppa_energy")
+        assert (energy.quantity, energy.krw) == (pytest.approx(kwh), round(kwh * 100)), tenant
