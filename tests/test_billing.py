@@ -559,6 +559,14 @@ def test_rounding_arrays_do_not_warn_on_inf():
                 array_fn(np.array([1.0, math.inf]))
 
 
+def test_rounding_arrays_ignore_invalid_values_whatever_the_callers_errstate():
+    # inf - floor(inf) is NaN (an "invalid" operation): the helpers switch that check off themselves, so a
+    # caller running with NumPy's invalid-value errors on still gets the scalar helper's OverflowError
+    for array_fn, _ in ARRAY_HELPERS:
+        with np.errstate(invalid="raise"), pytest.raises(OverflowError):
+            array_fn(np.array([1.0, math.inf]))
+
+
 def test_smallest_float_above_is_the_next_float():
     # Independent check of the cut-off helper (it runs at import for the rounding constants):
     # r is the smallest float with r > v exactly: r > v and the float just below r is <= v.
