@@ -341,9 +341,18 @@ def test_late_failure_leaves_no_parent_folders(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scn.yaml"]
 
 
+def _as_from_a_shell() -> None:
+    """In the child before exec: nothing blocked, default SIGINT and SIGTERM, as a shell starts a command. A
+    forked child inherits its parent thread's signal mask, and a test worker can carry SIGINT blocked from
+    another test's libraries (seen only in full CI runs: the run then finished with exit 0)."""
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _start(args, cwd):
     return subprocess.Popen([sys.executable, "-m", "re100sim.simulator.cli", *map(str, args)], cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_as_from_a_shell)
 
 
 def test_concurrent_runs_to_one_folder(tmp_path):
