@@ -342,9 +342,9 @@ def test_late_failure_leaves_no_parent_folders(tmp_path, monkeypatch):
 
 
 def _as_from_a_shell() -> None:
-    """In the child before exec: nothing blocked, default SIGINT and SIGTERM, as a shell starts a command. A
-    forked child inherits its parent thread's signal mask, and a test worker can carry SIGINT blocked from
-    another test's libraries (seen only in full CI runs: the run then finished with exit 0)."""
+    """In the child before exec: nothing blocked, default SIGINT and SIGTERM, as an interactive shell starts a
+    command. A child inherits ignored signals: a test suite started in the background by a non-interactive
+    shell (``.ci/run &``) runs with SIGINT ignored (POSIX), so the run ignored the test's SIGINT and exited 0."""
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
