@@ -338,7 +338,7 @@ def tenants_load_kw(
     tenant's load does not depend on which others are generated with it).
 
     Every number is the same operation on the same operands as in the one-tenant model (tests pin
-    it to ``experiments/bench_loads.py``'s plain version bit for bit); the speed comes from the
+    it to the plain NumPy version, ``simulator/inputs/load_reference.py``, bit for bit); the speed comes from the
     layout: ``sub`` tenants at a time (8 x 8,784 h: 0.6 MB work arrays, which stay in a core's L2
     cache through the passes), normals drawn straight into reused zero-padded AR(1) buffers, the
     deterministic profile gathered from a (year, month, day type, hour) table per tenant instead
