@@ -382,3 +382,17 @@ def test_ppa_plant_sized_for_a_yield_under_one_kwh_per_kwp(tmp_path):
     ev = _evaluate(tmp_path, procurement_pct=50.0, pv_kw_per_kw=pv, decisions={"ppa": {"settlement": "pay_as_produced"}})
     assert ev.ppa_paid_kwh[0] == pytest.approx(2_190_000)
     assert ev.re_mwh[0, PPA] == pytest.approx(0.5)  # of which a's 500 kW load takes 500 kWh in that hour
+
+
+@pytest.mark.parametrize("chunk", [1, 3])
+def test_options_settled_in_column_chunks_equal_one_run(tmp_path, monkeypatch, chunk):
+    """The option kernels run COLUMN_CHUNK tenants at a time (memory and cache): any chunk gives the
+    numbers of one run over all deciding tenants, bit for bit, with the PPA and rooftop runs on."""
+    from re100sim.simulator.market import options
+
+    whole = _evaluate(tmp_path, procurement_pct=40.0, tenants=("a", "b", "c", "e"))
+    assert np.isfinite(whole.cost_krw[:, [PPA, SELF]]).sum() >= 6  # both plant runs took place
+    monkeypatch.setattr(options, "COLUMN_CHUNK", chunk)
+    chunked = _evaluate(tmp_path, procurement_pct=40.0, tenants=("a", "b", "c", "e"))
+    for f in dataclasses.fields(Evaluation):
+        assert np.array_equal(getattr(chunked, f.name), getattr(whole, f.name), equal_nan=True), f.name

@@ -21,7 +21,7 @@ from re100sim.simulator.market.monthly import month_usage
 from re100sim.simulator.rng import stream
 from re100sim.simulator.rules.billing import BillingDemand, monthly_bill_arrays
 from re100sim.simulator.rules.finance import crf, levelisation_factor
-from re100sim.simulator.rules.kernel import settle_block
+from re100sim.simulator.rules.kernel import settle_columns
 from re100sim.simulator.rules.settlement import net_metering
 from re100sim.simulator.rules.settlement_reference import BlockInputs, BlockResult
 from re100sim.simulator.scenario.config import NET_METERING_LIMIT_KW
@@ -73,29 +73,59 @@ def annual_bills(model, fc: Forecast, tenants: np.ndarray, r: BlockResult, which
     return total
 
 
-def _kernel(model, fc: Forecast, tenants: np.ndarray, gen: np.ndarray | None = None, host: bool = False,
-            load: np.ndarray | None = None, **battery) -> BlockResult:
-    """One year of the deciding tenants, optionally each with its own virtual plant: hosted
-    behind its meter (rooftop PV) or selling to it under a share-1 PPA (at price 0: the
-    kernel's energy flows do not depend on the price; the cost adds it linearly); ``load``
-    replaces their forecast loads (a demand-side measure), ``battery`` gives ``b_*`` arrays."""
-    D = len(tenants)
-    month_keys = fc.calendar.month_keys()
-    idx = np.arange(D, dtype=np.int32)
-    kw = dict(
-        load_kwh=fc.load_kw.take(tenants, axis=1) if load is None else load,
-        month_of_hour=np.searchsorted(month_keys, fc.calendar.month_key),
-        tariff_price=fc.tariff_price, tariff_tou=fc.tariff_tou, smp=fc.smp_krw_per_kwh,
-        tenant_tariff=model.tenant_tariff[tenants], **battery,
-    )
-    if gen is not None:
-        kw["gen_kwh"] = gen
-        if host:
-            kw["gen_host"] = idx
-        else:
-            kw.update(c_gen=idx, c_tenant=idx, c_kind=np.zeros(D, np.int8), c_share=np.ones(D),
-                      c_price_kind=np.zeros(D, np.int8), c_price=np.zeros(D))
-    return settle_block(BlockInputs.build(**kw))
+#: Deciding tenants per kernel run. The runs are independent by column (each tenant alone with its own
+#: virtual plant), so the year is settled 256 columns at a time, every chunk's loads and plant outputs in
+#: the same two (hours x 256) buffers (18 MB each). Whole-block copies were 700 MB each at 10,000
+#: tenants: faulting them in cost up to 2.4 s of system time a year, and the kernel ran 1.4x slower on
+#: them (experiments/bench_scale.py). [E] a speed and memory setting: any value gives the same numbers,
+#: bit for bit (tests/test_options.py).
+COLUMN_CHUNK = 256
+
+
+def _kernels(model, fc: Forecast, tenants: np.ndarray, runs: dict, load: np.ndarray | None = None,
+             **battery) -> dict[int, BlockResult]:
+    """Kernel runs over one year of the deciding tenants, by key of ``runs``: ``None`` for the tenants
+    alone, or ``(plant_kw, host)`` for each with its own virtual plant of ``plant_kw`` (D,) kWp on the
+    forecast's PV profile, hosted behind its meter (``host``: rooftop PV) or selling to it under a
+    share-1 PPA (at price 0: the kernel's energy flows do not depend on the price; the cost adds it
+    linearly). ``load`` replaces their forecast loads (a demand-side measure), ``battery`` gives
+    ``b_*`` arrays (settled in one chunk: battery rows are not split by column). Each chunk's loads are
+    taken once for every run."""
+    month_of_hour = np.searchsorted(fc.calendar.month_keys(), fc.calendar.month_key)
+    H = fc.calendar.n_hours
+    chunk = max(len(tenants), 1) if battery else COLUMN_CHUNK
+    width = min(chunk, len(tenants))
+    load_buf, gen_buf = np.empty(H * width), np.empty(H * width)  # every chunk's, reused
+
+    def columns(cols: slice):
+        n = cols.stop - cols.start
+        idx = np.arange(n, dtype=np.int32)
+        common = dict(
+            load_kwh=fc.load_kw.take(tenants[cols], axis=1, out=load_buf[:H * n].reshape(H, n)) if load is None
+            else np.ascontiguousarray(load[:, cols]),
+            month_of_hour=month_of_hour,
+            tariff_price=fc.tariff_price, tariff_tou=fc.tariff_tou, smp=fc.smp_krw_per_kwh,
+            tenant_tariff=model.tenant_tariff[tenants[cols]], **battery,
+        )
+        for plant in runs.values():  # one at a time: each run is settled before the next reuses gen_buf
+            kw = dict(common)
+            if plant is not None:
+                plant_kw, host = plant
+                kw["gen_kwh"] = np.outer(fc.pv_kw_per_kw, plant_kw[cols], out=gen_buf[:H * n].reshape(H, n))
+                if host:
+                    kw["gen_host"] = idx
+                else:
+                    kw.update(c_gen=idx, c_tenant=idx, c_kind=np.zeros(n, np.int8), c_share=np.ones(n),
+                              c_price_kind=np.zeros(n, np.int8), c_price=np.zeros(n))
+            yield BlockInputs.build(**kw)
+
+    results = settle_columns(columns, len(tenants), chunk)
+    return dict(zip(runs, results))
+
+
+def _kernel(model, fc: Forecast, tenants: np.ndarray, load: np.ndarray | None = None, **battery) -> BlockResult:
+    """The deciding tenants alone over the year (:func:`_kernels`' run ``None``)."""
+    return _kernels(model, fc, tenants, {GRID: None}, load, **battery)[GRID]
 
 
 def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> Evaluation:
@@ -109,8 +139,7 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
     target = np.array([s.behaviour.target_share(cal_year) for s in specs]) * use_mwh
     wanted = np.array([s.behaviour.procurement_pct / 100.0 for s in specs]) * use_mwh
     volume = np.maximum(target, wanted)
-    pv_kw_per_kw = fc.pv_kw_per_kw
-    yield_kwh_per_kw = float(pv_kw_per_kw.sum())
+    yield_kwh_per_kw = float(fc.pv_kw_per_kw.sum())
     smp_avg = fc.smp_mean_krw_per_kwh
     rec_krw_per_mwh = fc.rec_mean_krw_per_rec  # weight-1 RECs from the market
 
@@ -118,8 +147,20 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
     lev = levelisation_factor(fc.tariff_growth[model.tenant_tariff[tenants]], _hurdle(specs), dec.horizon_years)
     k = model.tenant_tariff[tenants]
     fund = np.array([r.fund_rate.mean() for r in fc.rates])
-    load = fc.load_kw.take(tenants, axis=1)  # (H, D), one copy for every option's kernel run
-    base = _kernel(model, fc, tenants, load=load)
+    ppa_kw = volume * 1000.0 / max(yield_kwh_per_kw, 1e-9)
+    eligible = model.contract_kw[tenants] >= 300.0  # docs/domain.md#direct-ppa: direct PPA needs >= 300 kW
+    sg = dec.self_generation
+    usable = np.array([_roof_draw(sc.seed, int(t)) < sg.usable_roof_share for t in tenants])
+    roof_kw = np.array([s.roof_area_m2 for s in specs]) / sg.m2_per_kw * usable
+    rooftop_kw = np.minimum(roof_kw, ppa_kw)
+    allowed = set(dec.options)
+    runs = {GRID: None}
+    if "direct_ppa" in allowed and eligible.any():
+        runs[PPA] = (ppa_kw, False)
+    if "self_generation" in allowed and (rooftop_kw > 0).any():
+        runs[SELF] = (rooftop_kw, True)
+    settled = _kernels(model, fc, tenants, runs)
+    base = settled[GRID]
     baseline = annual_bills(model, fc, tenants, base, "load", "load") * lev
     energy_krw = base.tenant_load_energy_krw_by_tou.sum(axis=(0, 2))
     cost = np.full((D, len(OPTIONS)), np.nan)
@@ -127,7 +168,6 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
     tariff_x = np.zeros((D, len(OPTIONS)))  # KRW exposed to tariff changes
     smp_x = np.zeros((D, len(OPTIONS)))  # KRW exposed to SMP
     rec_x = np.zeros((D, len(OPTIONS)))  # KRW exposed to REC prices
-    allowed = set(dec.options)
 
     cost[:, GRID], tariff_x[:, GRID] = baseline, energy_krw
     if "green_premium" in allowed:  # a premium on the declared volume (docs/domain.md#green-premium)
@@ -146,11 +186,9 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
                           + green_krw * (1 + fund[k]))  # a KEPCO bill item: the fund applies, VAT is reclaimed
         re[:, GREEN], tariff_x[:, GREEN] = alloc, energy_krw * keep
         smp_x[:, GREEN] = green_krw if price.kind != "fixed" else 0.0
-    ppa_kw = volume * 1000.0 / max(yield_kwh_per_kw, 1e-9)
-    eligible = model.contract_kw[tenants] >= 300.0  # docs/domain.md#direct-ppa: direct PPA needs >= 300 kW
     ppa_paid = np.zeros(D)
-    if "direct_ppa" in allowed and eligible.any():
-        r = _kernel(model, fc, tenants, np.outer(pv_kw_per_kw, ppa_kw), host=False, load=load)
+    if PPA in settled:
+        r = settled[PPA]
         applied = r.contract_applied_kwh.sum(0)
         fees = dec.ppa.network_fee_krw_per_kwh + sc.broker.fee_krw_per_kwh
         paid = r.contract_contracted_kwh.sum(0) if dec.ppa.settlement == "pay_as_produced" else applied
@@ -160,12 +198,8 @@ def evaluate(model, fc: Forecast, tenants: np.ndarray, pool_free_mwh: float) -> 
                                               dec.horizon_years)
         cost[:, PPA] = np.where(eligible, grid_bill + applied * fees, np.nan)
         re[:, PPA], tariff_x[:, PPA] = applied / 1000.0, r.tenant_grid_energy_krw_by_tou.sum(axis=(0, 2))
-    sg = dec.self_generation
-    usable = np.array([_roof_draw(sc.seed, int(t)) < sg.usable_roof_share for t in tenants])
-    roof_kw = np.array([s.roof_area_m2 for s in specs]) / sg.m2_per_kw * usable
-    rooftop_kw = np.minimum(roof_kw, ppa_kw)
-    if "self_generation" in allowed and (rooftop_kw > 0).any():
-        r = _kernel(model, fc, tenants, np.outer(pv_kw_per_kw, rooftop_kw), host=True, load=load)
+    if SELF in settled:
+        r = settled[SELF]
         export = r.gen_export_kwh.sum(0)
         grid = r.tenant_grid_kwh.sum(0)
         metered = rooftop_kw <= NET_METERING_LIMIT_KW

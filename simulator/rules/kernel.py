@@ -10,12 +10,16 @@ give the same results bit for bit (docs/settlement-kernel.md#build-and-variants)
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
+from collections.abc import Callable, Iterable
 from types import ModuleType
+
+import numpy as np
 
 from re100sim.simulator.rules.settlement_reference import BlockInputs, BlockResult
 
-__all__ = ["settle_block", "settle_block_with", "kernel_modules", "BlockInputs", "BlockResult",
+__all__ = ["settle_block", "settle_block_with", "settle_columns", "kernel_modules", "BlockInputs", "BlockResult",
            "KERNEL_VARIANTS", "MISSING_EXTENSION_MESSAGE"]
 
 # Compiled variants, widest first: (module, NumPy CPU feature the running CPU must have, or None).
@@ -123,3 +127,35 @@ def settle_block_with(ext: ModuleType, inputs: BlockInputs, hourly: bool = False
         bool(hourly),
     )
     return BlockResult(**out)
+
+
+def settle_columns(inputs_of: Callable[[slice], Iterable[BlockInputs]], n_tenants: int,
+                   chunk: int) -> list[BlockResult]:
+    """Settle blocks whose tenants are independent columns ``chunk`` at a time, each as one result.
+
+    Columns are independent when every generator, contract and battery serves one tenant only (no
+    green pool, no plant shared between tenants): a tenant's numbers then do not depend on which
+    others are settled with it, so ``inputs_of(cols)`` gives, for each block, the block of tenants
+    ``cols`` alone, with their generators, contracts and batteries in the whole block's order (each
+    is settled before the next is taken, so they may share buffers). Each
+    block's results are joined along the tenant, generator, contract and battery axis (the second of
+    every aggregate and hourly output); the pool's (M,) totals, 0 for such blocks, are added.
+    """
+    parts = [[settle_block(x) for x in inputs_of(slice(c0, min(c0 + chunk, n_tenants)))]
+             for c0 in range(0, max(n_tenants, 1), chunk)]
+    return [_join(list(block)) for block in zip(*parts)]
+
+
+def _join(parts: list[BlockResult]) -> BlockResult:
+    if len(parts) == 1:
+        return parts[0]
+    joined = {}
+    for f in dataclasses.fields(BlockResult):
+        arrays = [getattr(p, f.name) for p in parts]
+        if arrays[0] is None:
+            joined[f.name] = None
+        elif arrays[0].ndim == 1:
+            joined[f.name] = np.sum(arrays, axis=0)
+        else:
+            joined[f.name] = np.concatenate(arrays, axis=1)
+    return BlockResult(**joined)
