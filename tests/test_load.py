@@ -498,3 +498,53 @@ def test_random_blocks_equal_the_plain_version_bit_for_bit(start, days, archetyp
                                                  [rng(seed + i) for i in range(len(uses))])
     got = tenants_load_kw(cal, archetype, uses, peaks, params, [rng(seed + i) for i in range(len(uses))], sub=sub)
     assert got.tobytes() == want.tobytes()
+
+
+# ---------------------------------------------------------------- the (hours, tenants) block's memory
+def test_rows_into_columns_is_the_transposed_assignment():
+    from re100sim.ext._loads import rows_into_columns
+
+    rows = np.random.default_rng(1).random((3, 50))
+    out, want = np.zeros((50, 7)), np.zeros((50, 7))
+    for cols in ([2, 3, 4], [6, 0, 3]):  # adjacent, and scattered in any order
+        rows_into_columns(rows, out, np.array(cols, dtype=np.intp))
+        want[:, cols] = rows.T
+        assert out.tobytes() == want.tobytes()
+    with pytest.raises(ValueError, match="do not match"):
+        rows_into_columns(rows, out, np.array([0, 1], dtype=np.intp))
+    with pytest.raises(IndexError, match="column 7 outside"):
+        rows_into_columns(rows, out, np.array([0, 1, 7], dtype=np.intp))
+
+
+def test_a_load_block_reuses_memory_only_when_nothing_holds_it():
+    from re100sim.simulator.scenario.year_inputs import _load_block
+
+    a = _load_block(48, 5)
+    where = a.ctypes.data
+    del a
+    b = _load_block(48, 5)  # the last block, nothing refers to it: the same memory
+    assert b.ctypes.data == where and b.shape == (48, 5) and b.flags.c_contiguous
+    b[:] = 1.0
+    kept = b[:, 2]  # a view of it is still alive (e.g. the forecast a decision kept)
+    del b
+    c = _load_block(48, 5)
+    c[:] = 2.0
+    assert c.ctypes.data != where and (kept == 1.0).all()  # new memory: the kept view is untouched
+    del kept, c
+    assert _load_block(24, 5).ctypes.data != where  # a block under half its size lets the large one go
+
+
+def test_a_forecast_kept_past_the_next_blocks_loads_is_unchanged():
+    from re100sim.scenarios import bundled_scenarios
+    from re100sim.simulator.rng import StreamFamily
+    from re100sim.simulator.scenario.config import load_scenario
+    from re100sim.simulator.scenario.population import expand_tenants
+    from re100sim.simulator.scenario.year_inputs import block_loads_kw
+
+    sc = load_scenario(bundled_scenarios()["smart-green-complex"])
+    tenants = expand_tenants(sc)[:20]
+    cal = build_calendar(dt.date(2027, 1, 1), dt.date(2028, 1, 1))
+    first = block_loads_kw(sc, tenants, 1, cal, StreamFamily(sc.seed, "load", (1,)))
+    before = first.tobytes()
+    second = block_loads_kw(sc, tenants, 2, cal, StreamFamily(sc.seed, "load", (2,)))
+    assert first.tobytes() == before and second.tobytes() != before

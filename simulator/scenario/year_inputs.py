@@ -5,11 +5,13 @@ every random draw comes from its own seeded stream (``re100sim.simulator.rng``).
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from re100sim.ext._loads import rows_into_columns
 from re100sim.simulator.inputs.calendar import HourlyCalendar
 from re100sim.simulator.inputs.load import profile_for_block, tenant_load_kw, tenants_load_kw
 from re100sim.simulator.inputs.markets import rec_price_krw_per_rec, smp_krw_per_kwh
@@ -81,7 +83,7 @@ def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyC
     ``rng_of`` is a :class:`~re100sim.simulator.rng.StreamFamily`. ``totals_kwh`` ((T,), optional)
     receives each tenant's block total, ``load[:, t].sum()`` number for number (summed while the
     tenant's hours are one contiguous row, not gathered from the (H, T) array's columns later)."""
-    load = np.empty((cal.n_hours, len(tenants)))
+    load = _load_block(cal.n_hours, len(tenants))
     groups: dict[tuple, list[int]] = {}
     for t, spec in enumerate(tenants):
         if spec.profile_kw is not None:
@@ -94,13 +96,29 @@ def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyC
     for (archetype, params), members in groups.items():
         for i in range(0, len(members), chunk):
             ts = members[i:i + chunk]
-            cols = slice(ts[0], ts[-1] + 1) if ts[-1] - ts[0] == len(ts) - 1 else ts  # a block copy when adjacent
             rows = tenants_load_kw(cal, archetype, [tenants[t].annual_use_mwh for t in ts],
                                    [tenants[t].peak_kw for t in ts], params, rngs(ts))
-            load[:, cols] = rows.T
+            rows_into_columns(rows, load, np.asarray(ts, dtype=np.intp))
             if totals_kwh is not None:
                 totals_kwh[ts] = rows.sum(axis=1)
     return load
+
+
+_BLOCK: list[np.ndarray] = []  # the memory of the last load block (flat), see _load_block
+
+
+def _load_block(n_hours: int, n_tenants: int) -> np.ndarray:
+    """An uninitialised (n_hours, n_tenants) array: on the last load block's memory when nothing refers
+    to that block any more (a year's loads, then the next year's forecast, then its loads...), else new.
+    At 10,000 tenants a block is 700 MB, and the kernel's zeroing of fresh pages for it took as long as
+    generating the loads. Only a block whose every view is gone is reused (its reference count is the
+    cache's own), and one much larger than needed is let go."""
+    size = n_hours * n_tenants
+    if _BLOCK and sys.getrefcount(_BLOCK[0]) == 2 and size <= _BLOCK[0].size < 2 * size:
+        return _BLOCK[0][:size].reshape(n_hours, n_tenants)
+    _BLOCK.clear()
+    _BLOCK.append(np.empty(size))
+    return _BLOCK[0].reshape(n_hours, n_tenants)
 
 
 def plant_block_output_kw(sc: Scenario, spec: GeneratorSpec, g: int, k: int, cal: HourlyCalendar):
