@@ -30,26 +30,14 @@ from pathlib import Path
 import numpy as np
 
 from re100sim.simulator.inputs.calendar import build_calendar, year_blocks
-from re100sim.simulator.inputs.load_reference import reference_tenants_load_kw
+from re100sim.simulator.inputs.load_reference import reference_block_loads_kw
 from re100sim.simulator.rng import StreamFamily
-from re100sim.simulator.scenario import year_inputs
 from re100sim.simulator.scenario.config import load_scenario
 from re100sim.simulator.scenario.population import expand_tenants
 from re100sim.simulator.scenario.year_inputs import block_loads_kw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scale import scaled_scenario  # noqa: E402
-
-
-def reference_block_loads_kw(*args, **kwargs) -> np.ndarray:
-    """``block_loads_kw`` (unchanged by the speed work: groups, chunks of 64, a transposed write per
-    chunk) on :func:`reference_tenants_load_kw`."""
-    current = year_inputs.tenants_load_kw
-    year_inputs.tenants_load_kw = reference_tenants_load_kw
-    try:
-        return year_inputs.block_loads_kw(*args, **kwargs)
-    finally:
-        year_inputs.tenants_load_kw = current
 
 
 def one_year(fn, sc, tenants, k, cal) -> tuple[float, bytes]:

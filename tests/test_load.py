@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -399,11 +398,8 @@ def test_forecast_totals_follow_its_loads():
 
 # ---------------------------------------------------------------- the fast layout against the plain version
 
-from re100sim.simulator.inputs.load_reference import reference_tenants_load_kw  # noqa: E402
+from re100sim.simulator.inputs.load_reference import reference_block_loads_kw, reference_tenants_load_kw  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("bench_loads", REPO / "experiments" / "bench_loads.py")
-bench_loads = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench_loads)
 
 
 def _mixed_peaks(archetype: str, uses: list[float]) -> list[float | None]:
@@ -470,7 +466,7 @@ def test_block_loads_equal_the_plain_version_with_metering_files_and_chunk_bound
     cal = build_calendar(dt.date(2027, 7, 1), dt.date(2028, 7, 1))
     for family in (StreamFamily(sc.seed, "load", (2,)), StreamFamily(sc.seed, "forecast_load")):
         want_totals, got_totals = np.full(len(tenants), np.nan), np.full(len(tenants), np.nan)
-        want = bench_loads.reference_block_loads_kw(sc, tenants, 2, cal, family, chunk=5, totals_kwh=want_totals)
+        want = reference_block_loads_kw(sc, tenants, 2, cal, family, chunk=5, totals_kwh=want_totals)
         for chunk in (5, 64):
             got = block_loads_kw(sc, tenants, 2, cal, family, chunk=chunk, totals_kwh=got_totals)
             assert got.tobytes() == want.tobytes(), chunk

@@ -63,6 +63,7 @@ __all__ = [
     "load_factor_range",
     "tenant_load_kw",
     "tenants_load_kw",
+    "tenant_load_rows",
     "check_peak",
     "read_profile_file",
     "profile_for_block",
@@ -335,7 +336,19 @@ def tenants_load_kw(
     """Hourly mean loads of several tenants of one archetype and :class:`LoadParams`, kW, shape
     (tenants, hours): row ``i`` is :func:`tenant_load_kw` of ``annual_use_mwh[i]``, ``peak_kw[i]``
     and ``rngs[i]``, number for number (each tenant draws its noise from its own generator, so a
-    tenant's load does not depend on which others are generated with it).
+    tenant's load does not depend on which others are generated with it). The rows of
+    :func:`tenant_load_rows`, gathered."""
+    out = np.empty((len(annual_use_mwh), calendar.n_hours))
+    for i0, rows in tenant_load_rows(calendar, archetype, annual_use_mwh, peak_kw, params, rngs, sub):
+        out[i0:i0 + len(rows)] = rows
+    return out
+
+
+def tenant_load_rows(calendar: HourlyCalendar, archetype: Archetype, annual_use_mwh, peak_kw, params: LoadParams,
+                     rngs, sub: int = 8):
+    """:func:`tenants_load_kw` ``sub`` tenants at a time: yields ``(i0, rows)``, the (m, hours) loads of
+    tenants ``i0 .. i0 + m - 1``, in a buffer the next step overwrites (a caller copies what it keeps,
+    while the rows are still in cache).
 
     Every number is the same operation on the same operands as in the one-tenant model (tests pin
     it to the plain NumPy version, ``simulator/inputs/load_reference.py``, bit for bit); the speed comes from the
@@ -365,7 +378,7 @@ def tenants_load_kw(
     hourly = _Ar1Rows(n, params.noise_autocorr, sd_h, rows)
     # C order, so each tenant's sums below add its hours in the same order as a 1-d array would
     base = np.empty((rows, n))
-    out = np.empty((len(gammas), n))
+    buf = np.empty((rows, n))
     for i0 in range(0, len(gammas), sub):
         m = min(sub, len(gammas) - i0)
         for j in range(m):  # each tenant's daily, then hourly normals
@@ -377,7 +390,7 @@ def tenants_load_kw(
         noise_sum(*x, *daily.parts(m), n, n_days)
         np.exp(x[0][:, :n], out=x[0][:, :n])
         # Seeded log-normal noise, renormalised so each tenant's block total is unchanged.
-        load = out[i0:i0 + m]
+        load = buf[:m]
         profile_times(tables[i0:i0 + m], cell, x[0], base[:m], load)  # reads noise[:, :n]
         total = load.sum(axis=1)
         pos = total > 0
@@ -385,7 +398,7 @@ def tenants_load_kw(
             load *= (base[:m].sum(axis=1) / total)[:, None]
         else:
             load[pos] *= (base[:m].sum(axis=1)[pos] / total[pos])[:, None]
-    return out
+        yield i0, load
 
 
 class _Ar1Rows:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from re100sim.ext._loads import rows_into_columns
 from re100sim.simulator.inputs.calendar import HourlyCalendar
-from re100sim.simulator.inputs.load import profile_for_block, tenant_load_kw, tenants_load_kw
+from re100sim.simulator.inputs.load import profile_for_block, tenant_load_kw, tenant_load_rows
 from re100sim.simulator.inputs.markets import rec_price_krw_per_rec, smp_krw_per_kwh
 from re100sim.simulator.inputs.solar import fuel_cell_kw, solar_ac_kw
 from re100sim.simulator.inputs.tariffs import HourlyRates, hourly_rates
@@ -78,11 +78,12 @@ def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyC
                    offset_hours: int | None = None, chunk: int = 64, totals_kwh: np.ndarray | None = None) -> np.ndarray:
     """(H, T) hourly loads of all tenants in year block ``k``: column ``t`` is
     :func:`tenant_block_load_kw` with ``rng_of(t)``, number for number; modelled tenants of one
-    archetype and load parameters are generated together (:func:`tenants_load_kw`), ``chunk`` at
-    a time (64 x 8,760 h: 4.5 MB work arrays, cache-sized), their generators seeded together when
-    ``rng_of`` is a :class:`~re100sim.simulator.rng.StreamFamily`. ``totals_kwh`` ((T,), optional)
-    receives each tenant's block total, ``load[:, t].sum()`` number for number (summed while the
-    tenant's hours are one contiguous row, not gathered from the (H, T) array's columns later)."""
+    archetype and load parameters are generated together (:func:`tenant_load_rows`), their generators
+    seeded ``chunk`` at a time when ``rng_of`` is a :class:`~re100sim.simulator.rng.StreamFamily`, and
+    each few tenants' rows are written into their columns while still in cache. ``totals_kwh`` ((T,),
+    optional) receives each tenant's block total, ``load[:, t].sum()`` number for number (summed while
+    the tenant's hours are one contiguous row, not gathered from the (H, T) array's columns later).
+    The plain version is ``simulator/inputs/load_reference.py:reference_block_loads_kw``."""
     load = _load_block(cal.n_hours, len(tenants))
     groups: dict[tuple, list[int]] = {}
     for t, spec in enumerate(tenants):
@@ -95,12 +96,13 @@ def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyC
     rngs = rng_of.batch if isinstance(rng_of, StreamFamily) else (lambda ts: [rng_of(t) for t in ts])
     for (archetype, params), members in groups.items():
         for i in range(0, len(members), chunk):
-            ts = members[i:i + chunk]
-            rows = tenants_load_kw(cal, archetype, [tenants[t].annual_use_mwh for t in ts],
-                                   [tenants[t].peak_kw for t in ts], params, rngs(ts))
-            rows_into_columns(rows, load, np.asarray(ts, dtype=np.intp))
-            if totals_kwh is not None:
-                totals_kwh[ts] = rows.sum(axis=1)
+            ts = np.asarray(members[i:i + chunk], dtype=np.intp)
+            for j, rows in tenant_load_rows(cal, archetype, [tenants[t].annual_use_mwh for t in ts],
+                                            [tenants[t].peak_kw for t in ts], params, rngs(ts.tolist())):
+                cols = ts[j:j + len(rows)]
+                rows_into_columns(rows, load, cols)
+                if totals_kwh is not None:
+                    totals_kwh[cols] = rows.sum(axis=1)
     return load
 
 
