@@ -242,3 +242,35 @@ def test_shifting_keeps_each_days_energy_and_never_raises_a_non_light_hour(load,
     assert out.reshape(2, 24).sum(axis=1) == pytest.approx(load.reshape(2, 24).sum(axis=1), rel=1e-9, abs=1e-6)
     assert (out >= -1e-9).all()
     assert (out[tou != 0] <= load[tou != 0] + 1e-9).all()
+
+
+def test_battery_measures_are_settled_in_one_run_whatever_the_column_chunk(tmp_path, monkeypatch):
+    # The option kernels run COLUMN_CHUNK tenants at a time, but battery rows index the whole block's
+    # tenants: a battery measure is settled in one run, so any chunk gives the same numbers, bit for bit.
+    import dataclasses
+
+    from re100sim.simulator.engine import ComplexModel
+    from re100sim.simulator.inputs.calendar import build_calendar
+    from re100sim.simulator.market import options
+    from re100sim.simulator.market.demand import BATT, EFF, MeasureEvaluation, evaluate_measures
+    from re100sim.simulator.market.forecast import build_forecast
+    from re100sim.simulator.run import prepare
+
+    tenants = []
+    for i, spike in enumerate((1000.0, 800.0, 1200.0)):
+        day = [500.0 + 50 * i] * 24
+        day[10] = spike
+        (tmp_path / f"t{i}.csv").write_text("kw\n" + "".join(f"{v}\n" for v in day * 365), encoding="utf-8")
+        tenants.append({"name": f"t{i}", "load_file": str(tmp_path / f"t{i}.csv"), "behaviour": {"awareness": 1.0}})
+    data = {"name": "chunks", "start_date": "2026-01-01", "years": 1, "seed": 3, "tenants": tenants,
+            "decisions": {"enabled": True, "options": ["grid", "battery", "efficiency"]}}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    sc, ts = prepare(tmp_path / "s.yaml")
+    model = ComplexModel(sc, ts)
+    fc = build_forecast(model, 0, build_calendar(*model.blocks[0]))
+    whole = evaluate_measures(model, fc, np.arange(3))
+    assert (whole.battery_kw > 0).all() and np.isfinite(whole.cost_krw[:, [EFF, BATT]]).all()
+    monkeypatch.setattr(options, "COLUMN_CHUNK", 1)
+    chunked = evaluate_measures(model, fc, np.arange(3))
+    for f in dataclasses.fields(MeasureEvaluation):
+        assert np.array_equal(getattr(chunked, f.name), getattr(whole, f.name), equal_nan=True), f.name

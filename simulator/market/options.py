@@ -99,7 +99,7 @@ def _kernels(model, fc: Forecast, tenants: np.ndarray, runs: dict, load: np.ndar
 
     def columns(cols: slice):
         n = cols.stop - cols.start
-        idx = np.arange(n, dtype=np.int32)
+        idx = np.arange(n)
         common = dict(
             load_kwh=fc.load_kw.take(tenants[cols], axis=1, out=load_buf[:H * n].reshape(H, n)) if load is None
             else np.ascontiguousarray(load[:, cols]),
@@ -115,8 +115,7 @@ def _kernels(model, fc: Forecast, tenants: np.ndarray, runs: dict, load: np.ndar
                 if host:
                     kw["gen_host"] = idx
                 else:
-                    kw.update(c_gen=idx, c_tenant=idx, c_kind=np.zeros(n, np.int8), c_share=np.ones(n),
-                              c_price_kind=np.zeros(n, np.int8), c_price=np.zeros(n))
+                    kw.update(c_gen=idx, c_tenant=idx, c_share=np.ones(n))  # a share of the plant, fixed price 0 (the defaults)
             yield BlockInputs.build(**kw)
 
     results = settle_columns(columns, len(tenants), chunk)
