@@ -75,19 +75,12 @@ def reference_block_loads_kw(sc, tenants, k, cal, rng_of, offset_hours=None, chu
     grouped by archetype and load parameters, ``chunk`` at a time through
     :func:`reference_tenants_load_kw` (each tenant's generator ``rng_of(t)``), each chunk's rows
     written into a new (H, T) array with one transposed assignment, totals summed on the rows;
-    metering-file tenants from their files. The oracle of the fast version (bit for bit) and the
+    metering-file tenants from their files (the fast version's own code). The oracle of the fast version (bit for bit) and the
     baseline of ``experiments/bench_loads.py``."""
-    from re100sim.simulator.scenario.year_inputs import tenant_block_load_kw
+    from re100sim.simulator.scenario.year_inputs import metered_columns
 
     load = np.empty((cal.n_hours, len(tenants)))
-    groups: dict[tuple, list[int]] = {}
-    for t, spec in enumerate(tenants):
-        if spec.profile_kw is not None:
-            load[:, t] = tenant_block_load_kw(sc, spec, t, k, cal, offset_hours=offset_hours)
-            if totals_kwh is not None:
-                totals_kwh[t] = load[:, t].sum()
-        else:
-            groups.setdefault((spec.archetype, spec.load_params), []).append(t)
+    groups = metered_columns(sc, tenants, k, cal, load, offset_hours, totals_kwh)
     for (archetype, params), members in groups.items():
         for i in range(0, len(members), chunk):
             ts = members[i:i + chunk]

@@ -85,14 +85,7 @@ def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyC
     the tenant's hours are one contiguous row, not gathered from the (H, T) array's columns later).
     The plain version is ``simulator/inputs/load_reference.py:reference_block_loads_kw``."""
     load = _load_block(cal.n_hours, len(tenants))
-    groups: dict[tuple, list[int]] = {}
-    for t, spec in enumerate(tenants):
-        if spec.profile_kw is not None:
-            load[:, t] = tenant_block_load_kw(sc, spec, t, k, cal, offset_hours=offset_hours)
-            if totals_kwh is not None:
-                totals_kwh[t] = load[:, t].sum()
-        else:
-            groups.setdefault((spec.archetype, spec.load_params), []).append(t)
+    groups = metered_columns(sc, tenants, k, cal, load, offset_hours, totals_kwh)
     rngs = rng_of.batch if isinstance(rng_of, StreamFamily) else (lambda ts: [rng_of(t) for t in ts])
     for (archetype, params), members in groups.items():
         for i in range(0, len(members), chunk):
@@ -104,6 +97,21 @@ def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyC
                 if totals_kwh is not None:
                     totals_kwh[cols] = rows.sum(axis=1)
     return load
+
+
+def metered_columns(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyCalendar, load: np.ndarray,
+                    offset_hours: int | None, totals_kwh: np.ndarray | None) -> dict[tuple, list[int]]:
+    """Fill the columns of ``load`` of tenants with a metering file (and their ``totals_kwh``); return
+    the other tenants grouped by (archetype, load parameters), in tenant order, for the load model."""
+    groups: dict[tuple, list[int]] = {}
+    for t, spec in enumerate(tenants):
+        if spec.profile_kw is not None:
+            load[:, t] = tenant_block_load_kw(sc, spec, t, k, cal, offset_hours=offset_hours)
+            if totals_kwh is not None:
+                totals_kwh[t] = load[:, t].sum()
+        else:
+            groups.setdefault((spec.archetype, spec.load_params), []).append(t)
+    return groups
 
 
 _BLOCK: list[np.ndarray] = []  # the memory of the last load block (flat), see _load_block
