@@ -43,7 +43,7 @@ from re100sim.simulator.rules.certification import (
 )
 from re100sim.simulator.scenario.config import GeneratorSpec, Scenario
 from re100sim.simulator.scenario.population import TenantSpec
-from re100sim.simulator.scenario.year_inputs import YearInputs, year_inputs
+from re100sim.simulator.scenario.year_inputs import NoiseCache, YearInputs, year_inputs
 
 
 class ComplexModel(mesa.Model):
@@ -80,6 +80,7 @@ class ComplexModel(mesa.Model):
         self.batteries = BatteryFleet.build(sc.batteries, [t.name for t in self.tenants], sc.cloud_ess,
                                             foresight=sc.battery_dispatch == "perfect_foresight")
         self.demand = DemandMeasures.none(len(tenants))  # demand-side measures adopted in decision rounds
+        self.forecast_noise = NoiseCache()  # the forecasts' load noise, the same every year of one length
         self.ledger = Ledger(tenants=[t.name for t in self.tenants], batteries=[b.name for b in self.batteries.specs])
         self.certs = CertificateLedger()
         # Billing-demand ratchets (docs/domain.md#bill-structure), for the actual bills and the grid-only baseline.

@@ -544,3 +544,34 @@ def test_a_forecast_kept_past_the_next_blocks_loads_is_unchanged():
     before = first.tobytes()
     second = block_loads_kw(sc, tenants, 2, cal, StreamFamily(sc.seed, "load", (2,)))
     assert first.tobytes() == before and second.tobytes() != before
+
+
+def test_forecast_noise_is_drawn_once_per_block_length_and_reused_bit_for_bit():
+    # The forecast's generators have no year in their seeds, so each 365-day forecast draws the same noise:
+    # the first is kept (NoiseCache) and the later ones of that length read it instead of drawing; a leap
+    # year draws its own. Every load and total is the one drawn afresh, bit for bit.
+    from re100sim.scenarios import bundled_scenarios
+    from re100sim.simulator.rng import StreamFamily
+    from re100sim.simulator.scenario.config import load_scenario
+    from re100sim.simulator.scenario.population import expand_tenants
+    from re100sim.simulator.scenario.year_inputs import NoiseCache, block_loads_kw
+
+    sc = load_scenario(bundled_scenarios()["smart-green-complex"])
+    tenants = expand_tenants(sc)[::10]  # 30 tenants, three archetypes
+    family = StreamFamily(sc.seed, "forecast_load")
+    cache = NoiseCache()
+
+    def no_draws(t):
+        raise AssertionError(f"tenant {t}'s noise was drawn again")
+
+    for k, year in enumerate((2026, 2027, 2028, 2029)):
+        cal = build_calendar(dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
+        want_totals, got_totals = np.full(len(tenants), np.nan), np.full(len(tenants), np.nan)
+        want = block_loads_kw(sc, tenants, k, cal, family, totals_kwh=want_totals).copy()
+        rng_of = no_draws if year in (2027, 2029) else family  # 2027 and 2029: read from the cache only
+        got = block_loads_kw(sc, tenants, k, cal, rng_of, totals_kwh=got_totals, noise_cache=cache)
+        assert got.tobytes() == want.tobytes() and got_totals.tobytes() == want_totals.tobytes(), year
+        assert cache.n_hours == 8760  # the first length seen, not the leap year's
+    with pytest.raises(AssertionError, match="drawn again"):  # a 366-day block is not in the cache
+        block_loads_kw(sc, tenants, 2, build_calendar(dt.date(2028, 1, 1), dt.date(2029, 1, 1)), no_draws,
+                       noise_cache=cache)

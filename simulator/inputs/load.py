@@ -345,10 +345,14 @@ def tenants_load_kw(
 
 
 def tenant_load_rows(calendar: HourlyCalendar, archetype: Archetype, annual_use_mwh, peak_kw, params: LoadParams,
-                     rngs, sub: int = 8):
+                     rngs, sub: int = 8, noise: np.ndarray | None = None):
     """:func:`tenants_load_kw` ``sub`` tenants at a time: yields ``(i0, rows)``, the (m, hours) loads of
     tenants ``i0 .. i0 + m - 1``, in a buffer the next step overwrites (a caller copies what it keeps,
     while the rows are still in cache).
+
+    ``noise`` ((tenants, hours), optional) holds each tenant's multiplicative noise, exp(daily + hourly
+    AR(1) paths): with ``rngs`` None it is read from there and nothing is drawn; otherwise the noise
+    drawn is also written into it (for a later block whose generators would draw the same numbers).
 
     Every number is the same operation on the same operands as in the one-tenant model (tests pin
     it to the plain NumPy version, ``simulator/inputs/load_reference.py``, bit for bit); the speed comes from the
@@ -381,17 +385,23 @@ def tenant_load_rows(calendar: HourlyCalendar, archetype: Archetype, annual_use_
     buf = np.empty((rows, n))
     for i0 in range(0, len(gammas), sub):
         m = min(sub, len(gammas) - i0)
-        for j in range(m):  # each tenant's daily, then hourly normals
-            rng = rngs[i0 + j]  # taken once: a StreamBatch item restarts its stream when taken
-            rng.standard_normal(out=daily.z[j, :n_days])
-            rng.standard_normal(out=hourly.z[j, :n])
-        # log-noise: the daily AR(1) path of each hour's day + the hourly path, then exp
-        x = hourly.parts(m)
-        noise_sum(*x, *daily.parts(m), n, n_days)
-        np.exp(x[0][:, :n], out=x[0][:, :n])
+        if rngs is None:
+            x0 = noise[i0:i0 + m]
+        else:
+            for j in range(m):  # each tenant's daily, then hourly normals
+                rng = rngs[i0 + j]  # taken once: a StreamBatch item restarts its stream when taken
+                rng.standard_normal(out=daily.z[j, :n_days])
+                rng.standard_normal(out=hourly.z[j, :n])
+            # log-noise: the daily AR(1) path of each hour's day + the hourly path, then exp
+            x = hourly.parts(m)
+            noise_sum(*x, *daily.parts(m), n, n_days)
+            x0 = x[0]
+            np.exp(x0[:, :n], out=x0[:, :n])
+            if noise is not None:
+                noise[i0:i0 + m] = x0[:, :n]
         # Seeded log-normal noise, renormalised so each tenant's block total is unchanged.
         load = buf[:m]
-        profile_times(tables[i0:i0 + m], cell, x[0], base[:m], load)  # reads noise[:, :n]
+        profile_times(tables[i0:i0 + m], cell, x0, base[:m], load)  # reads noise[:, :n]
         total = load.sum(axis=1)
         pos = total > 0
         if pos.all():

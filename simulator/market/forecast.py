@@ -123,8 +123,8 @@ def build_forecast(model, k: int, cal: HourlyCalendar) -> Forecast:
     offset = hours_before(sc, cal)
     load_total = np.empty(len(model.tenants))
     load = block_loads_kw(sc, [t.spec for t in model.tenants], k, cal, StreamFamily(sc.seed, "forecast_load"),
-                          totals_kwh=load_total,
-                          offset_hours=max(0, offset - cal.n_hours))
+                          totals_kwh=load_total, offset_hours=max(0, offset - cal.n_hours),
+                          noise_cache=model.forecast_noise)  # the same draws every year: kept, not drawn again
     pv = expected_solar_kw_per_kw(sc.seed, sc.site.latitude_deg, sc.site.longitude_deg, SolarParams(), cal)
     plants = np.column_stack([expected_plant_kw(sc, g.spec, cal) for g in model.generators]) \
         if model.generators else np.zeros((cal.n_hours, 0))

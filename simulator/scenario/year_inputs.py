@@ -74,8 +74,21 @@ def tenant_block_load_kw(sc: Scenario, spec: TenantSpec, t: int, k: int, cal: Ho
     return tenant_load_kw(cal, spec.archetype, spec.annual_use_mwh, spec.peak_kw, spec.load_params, rng)
 
 
+@dataclass
+class NoiseCache:
+    """The tenants' multiplicative load noise of one block length, kept for later blocks whose generators
+    draw the same numbers: the decision forecast's family has no year in its seeds
+    (re100sim.simulator.market.forecast), so every forecast of a 365-day year draws the same noise. One
+    (tenants, hours) array, for the first block length seen (a second length would double the memory:
+    700 MB at 10,000 tenants); blocks of another length draw theirs."""
+
+    n_hours: int | None = None
+    noise: np.ndarray | None = None
+
+
 def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyCalendar, rng_of,
-                   offset_hours: int | None = None, chunk: int = 64, totals_kwh: np.ndarray | None = None) -> np.ndarray:
+                   offset_hours: int | None = None, chunk: int = 64, totals_kwh: np.ndarray | None = None,
+                   noise_cache: NoiseCache | None = None) -> np.ndarray:
     """(H, T) hourly loads of all tenants in year block ``k``: column ``t`` is
     :func:`tenant_block_load_kw` with ``rng_of(t)``, number for number; modelled tenants of one
     archetype and load parameters are generated together (:func:`tenant_load_rows`), their generators
@@ -83,19 +96,29 @@ def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyC
     each few tenants' rows are written into their columns while still in cache. ``totals_kwh`` ((T,),
     optional) receives each tenant's block total, ``load[:, t].sum()`` number for number (summed while
     the tenant's hours are one contiguous row, not gathered from the (H, T) array's columns later).
+    With ``noise_cache`` (only for a ``rng_of`` that draws the same numbers in every block), a block of
+    the cached length reads its noise from there instead of drawing it, and the first block fills it.
     The plain version is ``simulator/inputs/load_reference.py:reference_block_loads_kw``."""
     load = _load_block(cal.n_hours, len(tenants))
     groups = metered_columns(sc, tenants, k, cal, load, offset_hours, totals_kwh)
     rngs = rng_of.batch if isinstance(rng_of, StreamFamily) else (lambda ts: [rng_of(t) for t in ts])
+    cached = noise_cache is not None and noise_cache.n_hours == cal.n_hours
+    if noise_cache is not None and noise_cache.n_hours is None:
+        noise_cache.n_hours, noise_cache.noise = cal.n_hours, np.empty((len(tenants), cal.n_hours))
+    keep = noise_cache is not None and not cached and noise_cache.n_hours == cal.n_hours
     for (archetype, params), members in groups.items():
         for i in range(0, len(members), chunk):
             ts = np.asarray(members[i:i + chunk], dtype=np.intp)
+            noise = noise_cache.noise[ts] if cached else np.empty((len(ts), cal.n_hours)) if keep else None
             for j, rows in tenant_load_rows(cal, archetype, [tenants[t].annual_use_mwh for t in ts],
-                                            [tenants[t].peak_kw for t in ts], params, rngs(ts.tolist())):
+                                            [tenants[t].peak_kw for t in ts], params,
+                                            None if cached else rngs(ts.tolist()), noise=noise):
                 cols = ts[j:j + len(rows)]
                 rows_into_columns(rows, load, cols)
                 if totals_kwh is not None:
                     totals_kwh[cols] = rows.sum(axis=1)
+            if keep:
+                noise_cache.noise[ts] = noise
     return load
 
 
