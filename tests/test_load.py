@@ -546,7 +546,8 @@ def test_a_forecast_kept_past_the_next_blocks_loads_is_unchanged():
     assert first.tobytes() == before and second.tobytes() != before
 
 
-def test_forecast_noise_is_drawn_once_per_block_length_and_reused_bit_for_bit():
+@pytest.mark.parametrize("interleaved", [False, True])  # each archetype's tenants adjacent (views), or not (copies)
+def test_forecast_noise_is_drawn_once_per_block_length_and_reused_bit_for_bit(interleaved):
     # The forecast's generators have no year in their seeds, so each 365-day forecast draws the same noise:
     # the first is kept (NoiseCache) and the later ones of that length read it instead of drawing; a leap
     # year draws its own. Every load and total is the one drawn afresh, bit for bit.
@@ -558,6 +559,9 @@ def test_forecast_noise_is_drawn_once_per_block_length_and_reused_bit_for_bit():
 
     sc = load_scenario(bundled_scenarios()["smart-green-complex"])
     tenants = expand_tenants(sc)[::10]  # 30 tenants, three archetypes
+    if interleaved:
+        tenants = tenants[::3] + tenants[1::3] + tenants[2::3]
+    assert len({s.archetype for s in tenants}) == 3
     family = StreamFamily(sc.seed, "forecast_load")
     cache = NoiseCache()
 

@@ -109,7 +109,8 @@ def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyC
     for (archetype, params), members in groups.items():
         for i in range(0, len(members), chunk):
             ts = np.asarray(members[i:i + chunk], dtype=np.intp)
-            noise = noise_cache.noise[ts] if cached else np.empty((len(ts), cal.n_hours)) if keep else None
+            rows_of = slice(ts[0], ts[-1] + 1) if ts[-1] - ts[0] == len(ts) - 1 else ts  # a view when adjacent
+            noise = noise_cache.noise[rows_of] if cached or keep else None
             for j, rows in tenant_load_rows(cal, archetype, [tenants[t].annual_use_mwh for t in ts],
                                             [tenants[t].peak_kw for t in ts], params,
                                             None if cached else rngs(ts.tolist()), noise=noise):
@@ -117,8 +118,8 @@ def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyC
                 rows_into_columns(rows, load, cols)
                 if totals_kwh is not None:
                     totals_kwh[cols] = rows.sum(axis=1)
-            if keep:
-                noise_cache.noise[ts] = noise
+            if keep and isinstance(rows_of, np.ndarray):  # a gathered copy: written back
+                noise_cache.noise[rows_of] = noise
     return load
 
 
