@@ -30,11 +30,11 @@ from pathlib import Path
 import numpy as np
 
 from re100sim.simulator.inputs.calendar import build_calendar, year_blocks
-from re100sim.simulator.inputs.load_reference import reference_block_loads_kw
 from re100sim.simulator.rng import StreamFamily
 from re100sim.simulator.scenario.config import load_scenario
 from re100sim.simulator.scenario.population import expand_tenants
 from re100sim.simulator.scenario.year_inputs import block_loads_kw
+from re100sim.simulator.scenario.year_inputs_reference import reference_block_loads_kw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scale import scaled_scenario  # noqa: E402

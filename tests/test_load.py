@@ -30,6 +30,7 @@ from re100sim.simulator.inputs.load import (
     tenant_load_kw,
     tenants_load_kw,
 )
+from re100sim.simulator.scenario.year_inputs_reference import reference_block_loads_kw
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CSV = REPO / "scenarios" / "profiles" / "example_two_shift_8760.csv"
@@ -398,8 +399,7 @@ def test_forecast_totals_follow_its_loads():
 
 # ---------------------------------------------------------------- the fast layout against the plain version
 
-from re100sim.simulator.inputs.load_reference import reference_block_loads_kw, reference_tenants_load_kw  # noqa: E402
-
+from re100sim.simulator.inputs.load_reference import reference_tenants_load_kw  # noqa: E402
 
 
 def _mixed_peaks(archetype: str, uses: list[float]) -> list[float | None]:

@@ -98,7 +98,7 @@ def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyC
     the tenant's hours are one contiguous row, not gathered from the (H, T) array's columns later).
     With ``noise_cache`` (only for a ``rng_of`` that draws the same numbers in every block), a block of
     the cached length reads its noise from there instead of drawing it, and the first block fills it.
-    The plain version is ``simulator/inputs/load_reference.py:reference_block_loads_kw``."""
+    The plain version is ``simulator/scenario/year_inputs_reference.py``."""
     load = _load_block(cal.n_hours, len(tenants))
     groups = metered_columns(sc, tenants, k, cal, load, offset_hours, totals_kwh)
     rngs = rng_of.batch if isinstance(rng_of, StreamFamily) else (lambda ts: [rng_of(t) for t in ts])
