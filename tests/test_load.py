@@ -579,3 +579,23 @@ def test_forecast_noise_is_drawn_once_per_block_length_and_reused_bit_for_bit(in
     with pytest.raises(AssertionError, match="drawn again"):  # a 366-day block is not in the cache
         block_loads_kw(sc, tenants, 2, build_calendar(dt.date(2028, 1, 1), dt.date(2029, 1, 1)), no_draws,
                        noise_cache=cache)
+
+
+def test_a_forecast_block_stopped_part_way_leaves_the_noise_cache_empty():
+    # A later block must never read rows the failed block did not write.
+    import dataclasses
+
+    from re100sim.scenarios import bundled_scenarios
+    from re100sim.simulator.rng import StreamFamily
+    from re100sim.simulator.scenario.config import load_scenario
+    from re100sim.simulator.scenario.population import expand_tenants
+    from re100sim.simulator.scenario.year_inputs import NoiseCache, block_loads_kw
+
+    sc = load_scenario(bundled_scenarios()["smart-green-complex"])
+    tenants = expand_tenants(sc)[::10]
+    tenants[-1] = dataclasses.replace(tenants[-1], peak_kw=1.0)  # a load factor far above 1: unreachable
+    cache = NoiseCache()
+    cal = build_calendar(dt.date(2026, 1, 1), dt.date(2027, 1, 1))
+    with pytest.raises(ValueError, match="load factor"):
+        block_loads_kw(sc, tenants, 0, cal, StreamFamily(sc.seed, "forecast_load"), noise_cache=cache)
+    assert cache.n_hours is None and cache.noise is None

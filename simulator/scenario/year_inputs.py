@@ -103,14 +103,13 @@ def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyC
     groups = metered_columns(sc, tenants, k, cal, load, offset_hours, totals_kwh)
     rngs = rng_of.batch if isinstance(rng_of, StreamFamily) else (lambda ts: [rng_of(t) for t in ts])
     cached = noise_cache is not None and noise_cache.n_hours == cal.n_hours
-    if noise_cache is not None and noise_cache.n_hours is None:
-        noise_cache.n_hours, noise_cache.noise = cal.n_hours, np.empty((len(tenants), cal.n_hours))
-    keep = noise_cache is not None and not cached and noise_cache.n_hours == cal.n_hours
+    fill = noise_cache is not None and noise_cache.n_hours is None
+    store = np.empty((len(tenants), cal.n_hours)) if fill else noise_cache.noise if cached else None
     for (archetype, params), members in groups.items():
         for i in range(0, len(members), chunk):
             ts = np.asarray(members[i:i + chunk], dtype=np.intp)
             rows_of = slice(ts[0], ts[-1] + 1) if ts[-1] - ts[0] == len(ts) - 1 else ts  # a view when adjacent
-            noise = noise_cache.noise[rows_of] if cached or keep else None
+            noise = None if store is None else store[rows_of]
             for j, rows in tenant_load_rows(cal, archetype, [tenants[t].annual_use_mwh for t in ts],
                                             [tenants[t].peak_kw for t in ts], params,
                                             None if cached else rngs(ts.tolist()), noise=noise):
@@ -118,8 +117,10 @@ def block_loads_kw(sc: Scenario, tenants: list[TenantSpec], k: int, cal: HourlyC
                 rows_into_columns(rows, load, cols)
                 if totals_kwh is not None:
                     totals_kwh[cols] = rows.sum(axis=1)
-            if keep and isinstance(rows_of, np.ndarray):  # a gathered copy: written back
-                noise_cache.noise[rows_of] = noise
+            if fill and isinstance(rows_of, np.ndarray):  # a gathered copy: written back
+                store[rows_of] = noise
+    if fill:  # only once every row is in: a block stopped part-way leaves the cache empty
+        noise_cache.n_hours, noise_cache.noise = cal.n_hours, store
     return load
 
 
