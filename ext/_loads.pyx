@@ -1,5 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Fused elementwise passes of the tenant load model (``simulator/inputs/load.py:tenants_load_kw``).
+"""Fused elementwise passes of the tenant load model (``simulator/inputs/load.py:tenant_load_rows``), and
+the write of its rows into a year's (hours, tenants) block (``simulator/scenario/year_inputs.py``).
 
 NumPy runs the load model's broadcast steps (an AR(1) block's carried state times ``phi**k``,
 a day's noise added to its 24 hours, a profile gathered from a table then multiplied by the
