@@ -817,17 +817,23 @@ def test_a_leased_roof_plant_keeps_its_recs_on_what_the_host_uses():
     assert f[["owner", "status"]].values.tolist() == [["lease", "issued"]] and f.mwh.tolist() == [0.1]
 
 
-def test_a_batch_the_host_retired_whole_is_not_moved_to_a_bundled_buyer():
+def test_a_bundled_buyers_share_comes_before_the_hosts_battery_claim():
     # A's own 100 kW plant (behind A's meter) also sells by bundled PPA to B. This month it metered 100 kWh:
     # 60 used by A, 40 applied to B; A's battery delivered 50 kWh of the plant's energy stored last month. A's
-    # claim, 60 + 50 = 110 kWh, retires the whole 0.1 MWh batch (capped at it); a retired certificate is never
-    # moved again (docs/domain.md#procurement-routes "REC"), so B gets none of it (the battery's carried kWh
-    # are claimed from this month's batch: a simplification of vintages, battery_re_claim_kwh).
+    # claim, 60 + 50 = 110 kWh, is taken from this month's batch (a simplification of vintages,
+    # battery_re_claim_kwh), but only from what B's 40 kWh leave: A retires 100 - 40 = 60 kWh, the 50 kWh its
+    # battery carried find no certificate of this month, and B gets the RECs of the 40 kWh it took and paid
+    # for, retired for its claim. (Before, A's claim retired the whole 0.1 MWh batch and B got nothing.)
     f = certify([plant("own", owner="tenant", host_tenant="A")], [ppa("own", "B")], gen_host=[0],
                 r={"gen_kwh": [100.0], "gen_self_kwh": [60.0], "contract_contracted_kwh": [40.0],
                    "contract_applied_kwh": [40.0], "delivered_own_kwh": [50.0]}, battery_owner=[0])
-    assert f[["owner", "status", "claimant"]].values.tolist() == [["A", "retired", "A"]]
-    assert f.mwh.tolist() == [0.1]
+    got = sorted(zip(f.owner, f.status, f.claimant, f.mwh.round(9)))
+    assert got == [("A", "retired", "A", 0.06), ("B", "retired", "B", 0.04)]
+    # without the battery A's claim is its 60 kWh either way: the cap binds only on carried energy
+    f = certify([plant("own", owner="tenant", host_tenant="A")], [ppa("own", "B")], gen_host=[0],
+                r={"gen_kwh": [100.0], "gen_self_kwh": [60.0], "contract_contracted_kwh": [40.0],
+                   "contract_applied_kwh": [40.0]})
+    assert sorted(zip(f.owner, f.status, f.claimant, f.mwh.round(9))) == got
 
 
 def test_green_certificates_per_pool_plant_pro_rata_to_delivery():

@@ -53,18 +53,14 @@ def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> No
     self_use = (np.asarray(model.plan.gen_host) >= 0) & np.array([o != n for o, n in zip(owners, names)], dtype=bool)
     claim_mwh = np.where(self_use, (r.gen_self_kwh[0] + from_own_battery) / 1000.0, 0.0)
     issued = np.flatnonzero((mwh >= MIN_MWH) & (weight > 0))
-    ids = certs.issue_many("rec", [names[g] for g in issued], month_key, mwh[issued], [owners[g] for g in issued],
-                           weight[issued], retire_mwh=claim_mwh[issued], year=year)
-    batch = dict(zip(issued.tolist(), ids))
     from_battery = battery_re_claim_kwh(model, r, 2, model.plan.c_tenant[active], r.contract_stored_kwh[0],
                                         r.contract_applied_kwh[0])
+    bundled, reserved, has_batch = [], np.zeros(len(plants)), set(issued.tolist())
     for j, c in enumerate(active):
         spec = model.plan.contracts[c]
         g = int(model.plan.c_gen[c])
-        if spec.recs != "bundled" or g not in batch:
+        if spec.recs != "bundled" or g not in has_batch:
             continue
-        plant = model.generators[g]
-        tenant = model.tenants[model.plan.c_tenant[c]].name
         e, ap = float(r.contract_contracted_kwh[0, j]), float(r.contract_applied_kwh[0, j])
         stored_mwh = float(r.contract_stored_kwh[0, j]) / 1000.0
         taken = ap + stored_mwh * 1000.0  # applied or stored in the tenant's battery (market.monthly)
@@ -74,11 +70,21 @@ def certify_month(model, r, active, month_key: int, green_kwh: np.ndarray) -> No
         # bundled: the kWh applied to the tenant's load, retired for its claim, and the surplus it paid
         # for, exported, whose RECs the tenant holds (and sells) instead of the plant; surplus stored in
         # its batteries is its energy too: it claims what they deliver of it (net of losses)
-        mwh = min(applied_mwh + paid * float(r.contract_surplus_export_kwh[0, j]) / 1000.0 + stored_mwh,
-                  certs.batch(batch[g]).mwh)
-        if mwh >= MIN_MWH and certs.batch(batch[g]).status != "retired":
-            moved = certs.transfer(batch[g], rec_owner(plant), tenant, mwh)[0]
-            _retire_from(certs, moved, tenant, applied_mwh + from_battery[j] / 1000.0, year)
+        share = applied_mwh + paid * float(r.contract_surplus_export_kwh[0, j]) / 1000.0 + stored_mwh
+        bundled.append((g, model.tenants[model.plan.c_tenant[c]].name, share, applied_mwh + from_battery[j] / 1000.0))
+        reserved[g] += share
+    # The buyers' shares come first: a host's battery can deliver its plant's energy stored in an earlier
+    # month, claimed from this month's batch (battery_re_claim_kwh), and that claim may not take the RECs
+    # of kWh a buyer took and paid for; what the batch cannot back is not claimed.
+    claim_mwh = np.minimum(claim_mwh, np.maximum(0.0, mwh - reserved))
+    ids = certs.issue_many("rec", [names[g] for g in issued], month_key, mwh[issued], [owners[g] for g in issued],
+                           weight[issued], retire_mwh=claim_mwh[issued], year=year)
+    batch = dict(zip(issued.tolist(), ids))
+    for g, tenant, share, claim in bundled:
+        share = min(share, certs.batch(batch[g]).mwh)
+        if share >= MIN_MWH and certs.batch(batch[g]).status != "retired":
+            moved = certs.transfer(batch[g], rec_owner(plants[g]), tenant, share)[0]
+            _retire_from(certs, moved, tenant, claim, year)
     _certify_green(model, r, month_key, green_kwh)
     _certify_premiums(certs, model.premiums, month_key)
 
