@@ -836,6 +836,29 @@ def test_a_bundled_buyers_share_comes_before_the_hosts_battery_claim():
     assert sorted(zip(f.owner, f.status, f.claimant, f.mwh.round(9))) == got
 
 
+def test_two_bundled_buyers_shares_both_come_before_the_hosts_battery_claim():
+    # As above with two buyers: the plant meters 100 kWh, A uses 40, B and C are applied 30 each, and A's
+    # battery delivers 50 kWh carried over. Both buyers' 60 kWh are reserved: A retires 100 - 60 = 40 kWh,
+    # B and C 30 each.
+    f = certify([plant("own", owner="tenant", host_tenant="A")], [ppa("own", "B"), ppa("own", "C")],
+                tenants=("A", "B", "C"), gen_host=[0],
+                r={"gen_kwh": [100.0], "gen_self_kwh": [40.0], "contract_contracted_kwh": [30.0, 30.0],
+                   "contract_applied_kwh": [30.0, 30.0], "delivered_own_kwh": [50.0]}, battery_owner=[0])
+    assert sorted(zip(f.owner, f.status, f.claimant, f.mwh.round(9))) == [
+        ("A", "retired", "A", 0.04), ("B", "retired", "B", 0.03), ("C", "retired", "C", 0.03)]
+
+
+def test_a_buyers_watt_hour_that_rounding_gave_the_host_is_not_moved():
+    # The ledger counts whole Wh, rounding half to even. The plant meters 2.5 Wh (a 2 Wh batch) and B is applied
+    # 1 Wh; A's claim, capped at 2.5 - 1 = 1.5 Wh, rounds to 2 Wh and retires the whole batch. B's 1 Wh is then
+    # not there to move: it is skipped (a retired certificate is never moved), not an error.
+    f = certify([plant("own", owner="tenant", host_tenant="A")], [ppa("own", "B")], gen_host=[0],
+                r={"gen_kwh": [0.0025], "gen_self_kwh": [0.0015], "contract_contracted_kwh": [0.001],
+                   "contract_applied_kwh": [0.001], "delivered_own_kwh": [1.0]}, battery_owner=[0])
+    assert f[["owner", "status", "claimant"]].values.tolist() == [["A", "retired", "A"]]
+    assert (f.mwh * 1e6).round().tolist() == [2]
+
+
 def test_green_certificates_per_pool_plant_pro_rata_to_delivery():
     # Plant "rec" sells outside the pool; pool plants P1 (350 kWh made, 50 curtailed: 300 delivered) and P2
     # (100 kWh). The utility allocated A 199 kWh, B 1 kWh and C nothing (the KIEE 2020 green-tariff paper steps
