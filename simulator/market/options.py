@@ -76,8 +76,8 @@ def annual_bills(model, fc: Forecast, tenants: np.ndarray, r: BlockResult, which
 #: Deciding tenants per kernel run. The runs are independent by column (each tenant alone with its own
 #: virtual plant), so the year is settled 256 columns at a time, every chunk's loads and plant outputs in
 #: the same two (hours x 256) buffers (18 MB each). Whole-block copies were 700 MB each at 10,000
-#: tenants: faulting them in cost up to 2.4 s of system time a year, and the kernel ran 1.4x slower on
-#: them (experiments/bench_scale.py). [E] a speed and memory setting: any value gives the same numbers,
+#: tenants: faulting them in cost up to 2.4 s of system time a year, and the kernel took 1.7-2.0x as long
+#: on them (docs/settlement-kernel.md#performance). [E] a speed and memory setting: any value gives the same numbers,
 #: bit for bit (tests/test_options.py).
 COLUMN_CHUNK = 256
 

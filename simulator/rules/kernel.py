@@ -137,9 +137,9 @@ def settle_columns(inputs_of: Callable[[slice], Iterable[BlockInputs]], n_tenant
     green pool, no plant shared between tenants): a tenant's numbers then do not depend on which
     others are settled with it, so ``inputs_of(cols)`` gives, for each block, the block of tenants
     ``cols`` alone, with their generators, contracts and batteries in the whole block's order (each
-    is settled before the next is taken, so they may share buffers). Each
-    block's results are joined along the tenant, generator, contract and battery axis (the second of
-    every aggregate and hourly output); the pool's (M,) totals, 0 for such blocks, are added.
+    is settled before the next is taken, so they may share buffers). Each block's results are joined
+    along the tenant, generator, contract and battery axis (the second of every aggregate and hourly
+    output); the pool's (M,) totals, 0 for such blocks, are added.
     """
     parts = [[settle_block(x) for x in inputs_of(slice(c0, min(c0 + chunk, n_tenants)))]
              for c0 in range(0, max(n_tenants, 1), chunk)]

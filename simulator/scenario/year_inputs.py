@@ -140,6 +140,10 @@ def metered_columns(sc: Scenario, tenants: list[TenantSpec], k: int, cal: Hourly
 
 
 _BLOCK: list[np.ndarray] = []  # the memory of the last load block (flat), see _load_block
+# An object only a list holds: what sys.getrefcount reports for it, asked the same way, is the count of a block
+# nothing else refers to (2 on CPython 3.11-3.13; 3.14 may not count the call's own reference), measured
+# on each call rather than assumed.
+_ALONE: list[np.ndarray] = [np.empty(0)]
 
 
 def _load_block(n_hours: int, n_tenants: int) -> np.ndarray:
@@ -147,9 +151,10 @@ def _load_block(n_hours: int, n_tenants: int) -> np.ndarray:
     to that block any more (a year's loads, then the next year's forecast, then its loads...), else new.
     At 10,000 tenants a block is 700 MB, and the kernel's zeroing of fresh pages for it took as long as
     generating the loads. Only a block whose every view is gone is reused (its reference count is the
-    cache's own), and one much larger than needed is let go."""
+    cache's own, as for ``_ALONE``), and one much larger than needed is let go."""
     size = n_hours * n_tenants
-    if _BLOCK and sys.getrefcount(_BLOCK[0]) == 2 and size <= _BLOCK[0].size < 2 * size:
+    alone = sys.getrefcount(_ALONE[0])
+    if _BLOCK and sys.getrefcount(_BLOCK[0]) == alone and size <= _BLOCK[0].size < 2 * size:
         return _BLOCK[0][:size].reshape(n_hours, n_tenants)
     _BLOCK.clear()
     _BLOCK.append(np.empty(size))
